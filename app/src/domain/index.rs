@@ -1,0 +1,230 @@
+//! Satisfaction index maths (chỉ số hài lòng) as the Ministry of Home Affairs computes it.
+//!
+//! Criterion index = share of valid answers that are 4 or 5, in percent; element index = mean of
+//! its criteria's indices; overall = mean of the element indices. A criterion or element with no
+//! valid answer has no index (`None`, never 0) and is left out of the means above it. Full
+//! precision is kept here; rounding to two decimals is the display's job.
+
+use serde::{Deserialize, Serialize};
+
+use super::questionnaire::Questionnaire;
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// How many valid answers a criterion got at each level 1..=5 — what SQL aggregation returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionCounts {
+    pub code: String,
+    pub counts: [u64; 5],
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CriterionIndex {
+    pub code: String,
+    /// Percent of valid answers that are 4 (Hài lòng) or 5 (Rất hài lòng).
+    pub index: Option<f64>,
+    pub valid: u64,
+    pub counts: [u64; 5],
+    /// Mean score on the 1–5 scale.
+    pub mean: Option<f64>,
+    /// Wilson score 95% interval of the index, in percent.
+    pub ci95: Option<[f64; 2]>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ElementIndex {
+    pub code: String,
+    pub index: Option<f64>,
+    pub criteria: Vec<CriterionIndex>,
+}
+
+/// The indices of one population of responses (an agency subtree over a period).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionIndex {
+    pub agency: String,
+    pub responses: u64,
+    pub overall: Option<f64>,
+    pub elements: Vec<ElementIndex>,
+}
+
+impl CriterionIndex {
+    pub fn from_counts(code: &str, counts: [u64; 5]) -> Self {
+        let valid: u64 = counts.iter().sum();
+        let satisfied = counts[3] + counts[4];
+        let score_sum: u64 = counts.iter().zip(1..=5u64).map(|(n, level)| n * level).sum();
+        let (index, mean, ci95) = if valid == 0 {
+            (None, None, None)
+        } else {
+            let n = valid as f64;
+            let (lo, hi) = wilson_interval(satisfied as f64, n);
+            (
+                Some(satisfied as f64 / n * 100.0),
+                Some(score_sum as f64 / n),
+                Some([lo * 100.0, hi * 100.0]),
+            )
+        };
+        Self { code: code.to_owned(), index, valid, counts, mean, ci95 }
+    }
+}
+
+/// Wilson score interval for `successes` out of `n` trials (n > 0), as proportions.
+pub fn wilson_interval(successes: f64, n: f64) -> (f64, f64) {
+    let p = successes / n;
+    let z2 = Z95 * Z95;
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Mean of the values that exist; `None` when none does.
+fn mean_of_present(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let present: Vec<f64> = values.flatten().collect();
+    (!present.is_empty()).then(|| present.iter().sum::<f64>() / present.len() as f64)
+}
+
+impl SatisfactionIndex {
+    /// Builds the indices for `agency` from per-criterion counts, following the structure of
+    /// `questionnaire`; criteria absent from `counts` simply have no answers.
+    pub fn compute(
+        questionnaire: &Questionnaire,
+        agency: &str,
+        responses: u64,
+        counts: &[CriterionCounts],
+    ) -> Self {
+        let elements: Vec<ElementIndex> = questionnaire
+            .elements
+            .iter()
+            .map(|element| {
+                let criteria: Vec<CriterionIndex> = element
+                    .criteria
+                    .iter()
+                    .map(|criterion| {
+                        let found = counts.iter().find(|c| c.code == criterion.code);
+                        CriterionIndex::from_counts(&criterion.code, found.map(|c| c.counts).unwrap_or_default())
+                    })
+                    .collect();
+                let index = mean_of_present(criteria.iter().map(|c| c.index));
+                ElementIndex { code: element.code.clone(), index, criteria }
+            })
+            .collect();
+        let overall = mean_of_present(elements.iter().map(|e| e.index));
+        Self { agency: agency.to_owned(), responses, overall, elements }
+    }
+}
+
+/// Minimum sample for a population of `completed` dossiers: n = N / (1 + N·e²), e = 0.05.
+pub fn minimum_sample(completed: u64) -> u64 {
+    let n = completed as f64;
+    (n / (1.0 + n * 0.05 * 0.05)).ceil() as u64
+}
+
+/// Competition ranking by index, highest first: equal indices share a rank ("1, 2, 2, 4").
+/// Entries without an index get no rank and come last, in their original order.
+pub fn rank<T>(entries: Vec<(T, Option<f64>)>) -> Vec<(T, Option<usize>)> {
+    let mut sorted: Vec<(T, Option<f64>)> = entries;
+    sorted.sort_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    let mut ranked = Vec::with_capacity(sorted.len());
+    let mut previous: Option<(f64, usize)> = None;
+    for (position, (item, index)) in sorted.into_iter().enumerate() {
+        let place = index.map(|value| match previous {
+            Some((last, last_place)) if last == value => last_place,
+            _ => position + 1,
+        });
+        if let (Some(value), Some(p)) = (index, place) {
+            previous = Some((value, p));
+        }
+        ranked.push((item, place));
+    }
+    ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(actual: f64, expected: f64) {
+        assert!((actual - expected).abs() < 1e-4, "{actual} is not {expected}");
+    }
+
+    #[test]
+    fn criterion_index_is_share_of_fours_and_fives() {
+        // 1+1+2+3+3 = 10 valid; 3+3 satisfied → 60 %; mean (1+2+6+12+15)/10 = 3.6.
+        let c = CriterionIndex::from_counts("A1", [1, 1, 2, 3, 3]);
+        assert_eq!(c.valid, 10);
+        close(c.index.unwrap(), 60.0);
+        close(c.mean.unwrap(), 3.6);
+        // Wilson 95 % for 6/10 (p̂ = 0.6, z² = 3.8415): 31.2674 % … 83.1820 %.
+        let [lo, hi] = c.ci95.unwrap();
+        close(lo, 31.2674);
+        close(hi, 83.1820);
+    }
+
+    #[test]
+    fn a_criterion_without_valid_answers_has_no_index() {
+        let c = CriterionIndex::from_counts("A1", [0; 5]);
+        assert_eq!((c.index, c.mean, c.ci95, c.valid), (None, None, None, 0));
+    }
+
+    #[test]
+    fn all_satisfied_interval_stays_inside_zero_to_hundred() {
+        let c = CriterionIndex::from_counts("A1", [0, 0, 0, 0, 4]);
+        close(c.index.unwrap(), 100.0);
+        let [lo, hi] = c.ci95.unwrap();
+        // Wilson for 4/4: lower bound 4/(4+z²) = 0.5101.
+        close(lo, 51.0109);
+        close(hi, 100.0);
+    }
+
+    fn counts(code: &str, counts: [u64; 5]) -> CriterionCounts {
+        CriterionCounts { code: code.into(), counts }
+    }
+
+    #[test]
+    fn element_and_overall_are_means_that_skip_missing_indices() {
+        let q = Questionnaire::bundled();
+        // A1 = 50 %, A2 = 100 %, A3 unanswered → A = 75 %.
+        // B1 = 0 %, others unanswered → B = 0 %. C, D, E have no answers at all.
+        // Overall = mean(75, 0) = 37.5 %, not diluted by C, D, E.
+        let index = SatisfactionIndex::compute(
+            &q,
+            "SNV",
+            2,
+            &[counts("A1", [0, 1, 0, 1, 0]), counts("A2", [0, 0, 0, 0, 2]), counts("B1", [1, 0, 1, 0, 0])],
+        );
+        let a = &index.elements[0];
+        close(a.index.unwrap(), 75.0);
+        assert_eq!(a.criteria[2].index, None);
+        close(index.elements[1].index.unwrap(), 0.0);
+        assert_eq!(index.elements[2].index, None);
+        close(index.overall.unwrap(), 37.5);
+    }
+
+    #[test]
+    fn an_empty_population_has_no_indices_at_all() {
+        let index = SatisfactionIndex::compute(&Questionnaire::bundled(), "SNV", 0, &[]);
+        assert_eq!(index.overall, None);
+        assert!(index.elements.iter().all(|e| e.index.is_none() && e.criteria.len() >= 3));
+        assert_eq!(index.elements.iter().map(|e| e.criteria.len()).sum::<usize>(), 16);
+    }
+
+    #[test]
+    fn minimum_sample_follows_the_2012_rule() {
+        // 1000 / (1 + 1000 × 0.0025) = 285.7 → 286.
+        assert_eq!(minimum_sample(1000), 286);
+        assert_eq!(minimum_sample(0), 0);
+        assert_eq!(minimum_sample(100), 80);
+    }
+
+    #[test]
+    fn ranking_shares_places_on_ties_and_puts_unknowns_last() {
+        let ranked = rank(vec![("a", Some(80.0)), ("b", None), ("c", Some(90.0)), ("d", Some(80.0)), ("e", Some(70.0))]);
+        assert_eq!(ranked, vec![("c", Some(1)), ("a", Some(2)), ("d", Some(2)), ("e", Some(4)), ("b", None)]);
+    }
+}

@@ -1,0 +1,13 @@
+//! The pure domain: questionnaire, validated responses, satisfaction index maths. No I/O here.
+
+pub mod agency;
+pub mod index;
+pub mod period;
+pub mod questionnaire;
+pub mod submission;
+
+pub use agency::{Agency, AgencyKind};
+pub use index::{CriterionCounts, CriterionIndex, ElementIndex, SatisfactionIndex};
+pub use period::Period;
+pub use questionnaire::Questionnaire;
+pub use submission::{FieldErrors, Submission, ValidResponse};

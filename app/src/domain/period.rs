@@ -1,0 +1,75 @@
+//! Reporting periods: calendar days in Vietnam time (UTC+7), both ends inclusive.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+
+/// Vietnam has one time zone, UTC+7, and no daylight saving.
+pub fn vietnam() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// From/to days, either open. `to` is inclusive: the whole last day counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Period {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PeriodError {
+    #[error("Ngày \"{0}\" không hợp lệ, hãy dùng dạng YYYY-MM-DD.")]
+    BadDate(String),
+    #[error("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")]
+    Reversed,
+}
+
+impl Period {
+    /// Parses optional `YYYY-MM-DD` strings; empty strings mean "open".
+    pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Self, PeriodError> {
+        let day = |s: Option<&str>| -> Result<Option<NaiveDate>, PeriodError> {
+            match s.map(str::trim).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| PeriodError::BadDate(s.to_owned())),
+            }
+        };
+        let period = Self { from: day(from)?, to: day(to)? };
+        match (period.from, period.to) {
+            (Some(f), Some(t)) if f > t => Err(PeriodError::Reversed),
+            _ => Ok(period),
+        }
+    }
+
+    /// The half-open UTC range `[start, end)` this period covers.
+    pub fn utc_bounds(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let midnight = |d: NaiveDate| {
+            vietnam()
+                .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                .single()
+                .expect("a fixed offset has no gaps")
+                .with_timezone(&Utc)
+        };
+        (self.from.map(midnight), self.to.map(|d| midnight(d) + Duration::days(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vietnamese_day_starts_at_17_utc_the_day_before() {
+        let p = Period::parse(Some("2026-01-10"), Some("2026-01-10")).unwrap();
+        let (start, end) = p.utc_bounds();
+        assert_eq!(start.unwrap().to_rfc3339(), "2026-01-09T17:00:00+00:00");
+        assert_eq!(end.unwrap().to_rfc3339(), "2026-01-10T17:00:00+00:00");
+    }
+
+    #[test]
+    fn bad_and_reversed_dates_are_refused() {
+        assert_eq!(Period::parse(Some("10/01/2026"), None), Err(PeriodError::BadDate("10/01/2026".into())));
+        assert_eq!(Period::parse(Some("2026-02-30"), None), Err(PeriodError::BadDate("2026-02-30".into())));
+        assert_eq!(Period::parse(Some("2026-02-02"), Some("2026-02-01")), Err(PeriodError::Reversed));
+        assert_eq!(Period::parse(Some(""), None), Ok(Period::default()));
+    }
+}

@@ -1,0 +1,325 @@
+//! Validation of a submitted response (phiếu trả lời) against the questionnaire it answers.
+//!
+//! The input is untyped JSON on purpose: a wrong type in one field must give that field its own
+//! Vietnamese message, not one parse error for the whole body.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::questionnaire::Questionnaire;
+
+/// Field path (`answers.A1`, `comment`, …) → what is wrong, in Vietnamese.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// A submission as received: the JSON object of the API, or the same built by the kiosk UI.
+pub type Submission = Map<String, Value>;
+
+/// A response that passed validation; every criterion of the questionnaire is present, in order,
+/// `None` meaning skipped (không trả lời).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidResponse {
+    pub id: Uuid,
+    pub agency: String,
+    pub questionnaire_version: String,
+    pub answers: Vec<(String, Option<u8>)>,
+    pub expectations: Vec<(String, u8)>,
+    pub profile: Vec<(String, String)>,
+    pub comment: Option<String>,
+}
+
+/// How a response reached us (kênh khảo sát).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Kiosk,
+    Link,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kiosk => "kiosk",
+            Self::Link => "link",
+        }
+    }
+}
+
+const KNOWN_FIELDS: [&str; 6] = ["id", "agency", "answers", "expectations", "profile", "comment"];
+
+/// Validates `submission` for `questionnaire`; `served` are the agencies the collecting point
+/// serves (the competent agency must be one of them, and may be left out when there is one).
+pub fn validate(
+    questionnaire: &Questionnaire,
+    served: &[String],
+    submission: &Submission,
+) -> Result<ValidResponse, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    for key in submission.keys().filter(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+        errors.insert(key.clone(), "Trường này không có trong phiếu khảo sát.".into());
+    }
+    let id = parse_id(submission.get("id"), &mut errors);
+    let agency = parse_agency(submission.get("agency"), served, &mut errors);
+    let answers = parse_answers(questionnaire, submission.get("answers"), &mut errors);
+    let expectations = parse_expectations(questionnaire, submission.get("expectations"), &mut errors);
+    let profile = parse_profile(questionnaire, submission.get("profile"), &mut errors);
+    let comment = parse_comment(questionnaire, submission.get("comment"), &mut errors);
+    match (id, agency) {
+        (Some(id), Some(agency)) if errors.is_empty() => Ok(ValidResponse {
+            id,
+            agency,
+            questionnaire_version: questionnaire.version.clone(),
+            answers,
+            expectations,
+            profile,
+            comment,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn parse_id(value: Option<&Value>, errors: &mut FieldErrors) -> Option<Uuid> {
+    let parsed = value.and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    if parsed.is_none() {
+        let message = match value {
+            None | Some(Value::Null) => "Thiếu mã phiếu (id) do thiết bị tạo.",
+            Some(_) => "Mã phiếu (id) phải là một UUID hợp lệ.",
+        };
+        errors.insert("id".into(), message.into());
+    }
+    parsed
+}
+
+fn parse_agency(value: Option<&Value>, served: &[String], errors: &mut FieldErrors) -> Option<String> {
+    let chosen = match value {
+        None | Some(Value::Null) => match served {
+            [only] => return Some(only.clone()),
+            _ => Err("Vui lòng chọn cơ quan giải quyết hồ sơ của Ông/Bà."),
+        },
+        Some(Value::String(code)) if served.contains(code) => Ok(code.clone()),
+        Some(Value::String(_)) => Err("Cơ quan này không được phục vụ tại điểm khảo sát này."),
+        Some(_) => Err("Mã cơ quan phải là một chuỗi ký tự."),
+    };
+    chosen.map_err(|message| errors.insert("agency".into(), message.into())).ok()
+}
+
+/// The object under `field`, or an error when it is there but is not an object.
+fn object<'a>(field: &str, value: Option<&'a Value>, errors: &mut FieldErrors) -> Option<&'a Map<String, Value>> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) => Some(map),
+        Some(_) => {
+            errors.insert(field.into(), "Phải là một đối tượng {mã: giá trị}.".into());
+            None
+        }
+    }
+}
+
+/// A level in 1..=max, `None` for null (skipped), an error message otherwise.
+fn level(value: &Value, max: u8) -> Result<Option<u8>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => match n.as_u64() {
+            Some(v) if (1..=u64::from(max)).contains(&v) => Ok(Some(v as u8)),
+            _ => Err(format!("Mức đánh giá phải từ 1 đến {max} (hoặc null để bỏ qua).")),
+        },
+        _ => Err(format!("Mức đánh giá phải là một số nguyên từ 1 đến {max} (hoặc null để bỏ qua).")),
+    }
+}
+
+fn parse_answers(
+    questionnaire: &Questionnaire,
+    value: Option<&Value>,
+    errors: &mut FieldErrors,
+) -> Vec<(String, Option<u8>)> {
+    if value.is_none() || value == Some(&Value::Null) {
+        errors.insert("answers".into(), "Thiếu câu trả lời cho các tiêu chí.".into());
+        return Vec::new();
+    }
+    let map = object("answers", value, errors).cloned().unwrap_or_default();
+    for code in map.keys().filter(|code| !questionnaire.has_criterion(code)) {
+        errors.insert(format!("answers.{code}"), "Tiêu chí này không có trong phiếu khảo sát.".into());
+    }
+    let answers: Vec<(String, Option<u8>)> = questionnaire
+        .criteria()
+        .map(|(_, criterion)| {
+            let answer = map.get(&criterion.code).map_or(Ok(None), |v| level(v, 5));
+            let answer = answer.unwrap_or_else(|message| {
+                errors.insert(format!("answers.{}", criterion.code), message);
+                None
+            });
+            (criterion.code.clone(), answer)
+        })
+        .collect();
+    let answer_errors = errors.keys().any(|k| k.starts_with("answers"));
+    if !answer_errors && answers.iter().all(|(_, a)| a.is_none()) {
+        errors.insert("answers".into(), "Vui lòng đánh giá ít nhất một tiêu chí.".into());
+    }
+    answers
+}
+
+fn parse_expectations(
+    questionnaire: &Questionnaire,
+    value: Option<&Value>,
+    errors: &mut FieldErrors,
+) -> Vec<(String, u8)> {
+    let Some(map) = object("expectations", value, errors) else { return Vec::new() };
+    let max = questionnaire.max_expectation();
+    let mut parsed = Vec::new();
+    for (code, value) in map {
+        let field = format!("expectations.{code}");
+        if !questionnaire.expectations.areas.iter().any(|a| &a.code == code) {
+            errors.insert(field, "Nội dung mong đợi này không có trong phiếu khảo sát.".into());
+            continue;
+        }
+        match level(value, max) {
+            Ok(Some(v)) => parsed.push((code.clone(), v)),
+            Ok(None) => {}
+            Err(message) => {
+                errors.insert(field, message);
+            }
+        }
+    }
+    parsed
+}
+
+fn parse_profile(questionnaire: &Questionnaire, value: Option<&Value>, errors: &mut FieldErrors) -> Vec<(String, String)> {
+    let Some(map) = object("profile", value, errors) else { return Vec::new() };
+    let mut parsed = Vec::new();
+    for (code, value) in map {
+        let field = format!("profile.{code}");
+        let Some(question) = questionnaire.profile.iter().find(|q| &q.code == code) else {
+            errors.insert(field, "Thông tin này không có trong phiếu khảo sát.".into());
+            continue;
+        };
+        match value {
+            Value::Null => {}
+            Value::String(option) if question.options.iter().any(|o| &o.code == option) => {
+                parsed.push((code.clone(), option.clone()))
+            }
+            _ => {
+                errors.insert(field, format!("{}: giá trị không nằm trong danh sách lựa chọn.", question.label));
+            }
+        }
+    }
+    parsed
+}
+
+fn parse_comment(questionnaire: &Questionnaire, value: Option<&Value>, errors: &mut FieldErrors) -> Option<String> {
+    let text = match value {
+        None | Some(Value::Null) => return None,
+        Some(Value::String(text)) => text.trim(),
+        Some(_) => {
+            errors.insert("comment".into(), "Ý kiến phải là văn bản.".into());
+            return None;
+        }
+    };
+    let max = questionnaire.comment.max_chars;
+    if text.chars().count() > max {
+        errors.insert("comment".into(), format!("Ý kiến dài quá {max} ký tự, vui lòng rút gọn."));
+        return None;
+    }
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ID: &str = "6f1c2a64-8a6e-4c59-9a43-0f2f3f6b9f10";
+
+    fn served() -> Vec<String> {
+        vec!["SNV".to_string()]
+    }
+
+    fn check(body: Value) -> Result<ValidResponse, FieldErrors> {
+        validate(&Questionnaire::bundled(), &served(), body.as_object().unwrap())
+    }
+
+    fn error_keys(body: Value) -> Vec<String> {
+        check(body).unwrap_err().into_keys().collect()
+    }
+
+    #[test]
+    fn a_full_answer_is_accepted_in_questionnaire_order() {
+        let response = check(json!({
+            "id": ID,
+            "answers": {"B1": 4, "A1": 5, "A2": null},
+            "expectations": {"X1": 4, "X2": null},
+            "profile": {"gender": "nu", "age_band": "25-34"},
+            "comment": "  Cán bộ nhiệt tình.  "
+        }))
+        .unwrap();
+        assert_eq!(response.agency, "SNV");
+        assert_eq!(response.answers.len(), 16);
+        assert_eq!(response.answers[0], ("A1".to_string(), Some(5)));
+        assert_eq!(response.answers[1], ("A2".to_string(), None));
+        assert_eq!(response.answers[3], ("B1".to_string(), Some(4)));
+        assert_eq!(response.expectations, vec![("X1".to_string(), 4)]);
+        assert_eq!(response.comment.as_deref(), Some("Cán bộ nhiệt tình."));
+    }
+
+    #[test]
+    fn out_of_range_and_wrong_types_are_rejected_per_field() {
+        let keys = error_keys(json!({
+            "id": ID,
+            "answers": {"A1": 0, "A2": 6, "A3": "5", "B1": 4.5, "B2": 4},
+        }));
+        assert_eq!(keys, ["answers.A1", "answers.A2", "answers.A3", "answers.B1"]);
+    }
+
+    #[test]
+    fn unknown_codes_and_fields_are_rejected() {
+        let errors = check(json!({
+            "id": ID,
+            "answers": {"Z9": 5, "A1": 4},
+            "expectations": {"X99": 2},
+            "profile": {"birth_date": "1990-01-01", "gender": "robot"},
+            "kiosk": 3
+        }))
+        .unwrap_err();
+        let keys: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["answers.Z9", "expectations.X99", "kiosk", "profile.birth_date", "profile.gender"]);
+        assert_eq!(errors["answers.Z9"], "Tiêu chí này không có trong phiếu khảo sát.");
+    }
+
+    #[test]
+    fn the_id_must_be_a_uuid() {
+        assert_eq!(error_keys(json!({"answers": {"A1": 4}})), ["id"]);
+        assert_eq!(error_keys(json!({"id": "abc", "answers": {"A1": 4}})), ["id"]);
+        assert_eq!(error_keys(json!({"id": 7, "answers": {"A1": 4}})), ["id"]);
+    }
+
+    #[test]
+    fn a_comment_over_the_limit_is_rejected() {
+        let long = "ý".repeat(2001);
+        let errors = check(json!({"id": ID, "answers": {"A1": 4}, "comment": long})).unwrap_err();
+        assert_eq!(errors["comment"], "Ý kiến dài quá 2000 ký tự, vui lòng rút gọn.");
+        // exactly at the limit, counted in characters not bytes, is fine
+        assert!(check(json!({"id": ID, "answers": {"A1": 4}, "comment": "ý".repeat(2000)})).is_ok());
+        assert_eq!(error_keys(json!({"id": ID, "answers": {"A1": 4}, "comment": 12})), ["comment"]);
+    }
+
+    #[test]
+    fn an_all_skipped_or_missing_answer_set_is_rejected() {
+        assert_eq!(error_keys(json!({"id": ID})), ["answers"]);
+        assert_eq!(error_keys(json!({"id": ID, "answers": {}})), ["answers"]);
+        assert_eq!(error_keys(json!({"id": ID, "answers": {"A1": null}})), ["answers"]);
+        assert_eq!(error_keys(json!({"id": ID, "answers": [5, 4]})), ["answers"]);
+    }
+
+    #[test]
+    fn the_agency_must_be_one_the_point_serves() {
+        let q = Questionnaire::bundled();
+        let two = vec!["SNV".to_string(), "STP".to_string()];
+        let body = |agency: Value| json!({"id": ID, "answers": {"A1": 4}, "agency": agency});
+        let run = |v: Value| validate(&q, &two, v.as_object().unwrap());
+        assert_eq!(run(body(json!("STP"))).unwrap().agency, "STP");
+        assert!(run(body(Value::Null)).unwrap_err().contains_key("agency"));
+        assert!(run(body(json!("SYT"))).unwrap_err().contains_key("agency"));
+        assert!(run(body(json!(5))).unwrap_err().contains_key("agency"));
+    }
+}

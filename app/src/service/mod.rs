@@ -1,0 +1,137 @@
+//! Services (server only): what the HTTP API, the server functions and the CLI call.
+//! They parse nothing from HTTP and render nothing; they join the domain to storage.
+
+pub mod secret;
+pub mod writer;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::domain::submission::{self, Channel};
+use crate::domain::{Agency, FieldErrors, Period, Questionnaire, SatisfactionIndex, Submission};
+use crate::storage::{Db, Kiosk, NewResponse, StorageError};
+use writer::ResponseWriter;
+
+/// Settings the pages and handlers need at run time.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Bearer token for the indices API and the admin view; `None` disables both.
+    pub admin_token: Option<String>,
+    /// Seconds without a touch after which the kiosk discards answers and shows the welcome.
+    pub kiosk_idle_seconds: u32,
+    /// Seconds the kiosk shows its thank-you screen.
+    pub kiosk_thanks_seconds: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { admin_token: None, kiosk_idle_seconds: 90, kiosk_thanks_seconds: 10 }
+    }
+}
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub writer: ResponseWriter,
+    pub questionnaire: Arc<Questionnaire>,
+    pub settings: Arc<Settings>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid submission")]
+    Invalid(FieldErrors),
+    #[error("unknown agency {0}")]
+    UnknownAgency(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the response writer has stopped")]
+    WriterStopped,
+}
+
+/// Whether a submitted response was stored now or had been stored before (a retry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    AlreadyThere,
+}
+
+impl AppState {
+    /// Opens the database, applies migrations, installs the bundled questionnaire when none is
+    /// current, and starts the response writer.
+    pub async fn start(database_url: &str, settings: Settings) -> Result<Self, ServiceError> {
+        let db = Db::open(database_url).await?;
+        db.migrate().await?;
+        let questionnaire = match db.current_questionnaire().await? {
+            Some(q) => q,
+            None => {
+                let bundled = Questionnaire::bundled();
+                db.install_questionnaire(&bundled, crate::domain::questionnaire::BUNDLED_SIPAS).await?;
+                bundled
+            }
+        };
+        let writer = ResponseWriter::start(db.clone());
+        Ok(Self { db, writer, questionnaire: Arc::new(questionnaire), settings: Arc::new(settings) })
+    }
+
+    /// The kiosk a bearer token or pairing cookie belongs to.
+    pub async fn kiosk_for_token(&self, token: &str) -> Result<Option<Kiosk>, ServiceError> {
+        Ok(self.db.kiosk_by_token_hash(&secret::hash(token)).await?)
+    }
+
+    /// Validates and durably stores a response collected by `kiosk`. Returns only after the
+    /// transaction holding it has committed.
+    pub async fn submit_from_kiosk(&self, kiosk: &Kiosk, body: &Submission) -> Result<(uuid::Uuid, Stored), ServiceError> {
+        let served: Vec<String> =
+            self.db.served_agencies(&kiosk.agency_code).await?.into_iter().map(|a| a.code).collect();
+        let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
+        let id = response.id;
+        let new = NewResponse {
+            response,
+            service_point: kiosk.agency_code.clone(),
+            kiosk_id: Some(kiosk.id),
+            channel: Channel::Kiosk,
+            submitted_at: Utc::now(),
+        };
+        let fresh = self.writer.store(new).await?;
+        Ok((id, if fresh { Stored::New } else { Stored::AlreadyThere }))
+    }
+
+    /// The satisfaction indices of `agency` and its subtree over `period`.
+    pub async fn indices(&self, agency: &str, period: &Period) -> Result<SatisfactionIndex, ServiceError> {
+        if self.db.agency(agency).await?.is_none() {
+            return Err(ServiceError::UnknownAgency(agency.to_owned()));
+        }
+        let counts = self.db.criterion_counts(agency, period).await?;
+        Ok(SatisfactionIndex::compute(&self.questionnaire, agency, counts.responses, &counts.criteria))
+    }
+
+    /// Indices of each sibling of `agency` (children of its parent), for a ranking.
+    pub async fn sibling_indices(&self, agency: &Agency, period: &Period) -> Result<Vec<SatisfactionIndex>, ServiceError> {
+        let Some(parent) = &agency.parent else {
+            return Ok(vec![self.indices(&agency.code, period).await?]);
+        };
+        let children = self.db.criterion_counts_of_children(parent, period).await?;
+        Ok(children
+            .into_iter()
+            .map(|(code, counts)| SatisfactionIndex::compute(&self.questionnaire, &code, counts.responses, &counts.criteria))
+            .collect())
+    }
+
+    /// Registers a kiosk at `agency`; returns the bearer token, which is stored only hashed.
+    pub async fn register_kiosk(&self, agency: &str, name: &str) -> Result<String, ServiceError> {
+        if self.db.agency(agency).await?.is_none() {
+            return Err(ServiceError::UnknownAgency(agency.to_owned()));
+        }
+        let token = secret::new_token();
+        self.db.add_kiosk(agency, name, &secret::hash(&token)).await?;
+        Ok(token)
+    }
+
+    /// Whether `token` is the configured admin token.
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        self.settings.admin_token.as_deref().is_some_and(|expected| secret::same(expected, token))
+    }
+}

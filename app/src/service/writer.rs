@@ -1,0 +1,61 @@
+//! The one writer of responses: callers queue a validated response and wait for the COMMIT
+//! that contains it. Queued responses are committed together, in multi-row INSERTs, which is
+//! what lets SQLite take thousands of responses a second (../shared/PERFORMANCE.md).
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::ServiceError;
+use crate::storage::{Db, NewResponse};
+
+/// Largest batch committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Result<bool, String>>;
+
+#[derive(Clone, Debug)]
+pub struct ResponseWriter {
+    queue: mpsc::Sender<(NewResponse, Reply)>,
+}
+
+impl ResponseWriter {
+    /// Starts the writer task on the current Tokio runtime.
+    pub fn start(db: Db) -> Self {
+        let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(db, receiver));
+        Self { queue }
+    }
+
+    /// Stores `response`; `Ok(true)` if it is new, `Ok(false)` if its id was stored before.
+    /// Returns only after the transaction that holds it has committed.
+    pub async fn store(&self, response: NewResponse) -> Result<bool, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send((response, reply)).await.map_err(|_| ServiceError::WriterStopped)?;
+        match answer.await {
+            Ok(Ok(fresh)) => Ok(fresh),
+            Ok(Err(cause)) => Err(ServiceError::Storage(crate::storage::StorageError::Corrupt(cause))),
+            Err(_) => Err(ServiceError::WriterStopped),
+        }
+    }
+}
+
+async fn run(db: Db, mut receiver: mpsc::Receiver<(NewResponse, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Waits for one response, then takes whatever else is already queued: no artificial delay,
+    // so a lone kiosk is answered at once and a crowd shares transactions.
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (responses, replies): (Vec<NewResponse>, Vec<Reply>) = std::mem::take(&mut batch).into_iter().unzip();
+        match db.insert_responses(&responses).await {
+            Ok(fresh) => {
+                for (reply, new) in replies.into_iter().zip(fresh) {
+                    let _ = reply.send(Ok(new));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, responses = responses.len(), "could not store a batch of responses");
+                for reply in replies {
+                    let _ = reply.send(Err(error.to_string()));
+                }
+            }
+        }
+    }
+}

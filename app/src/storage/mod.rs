@@ -1,0 +1,332 @@
+//! Storage: every SQL statement of hailong lives in this module, one function per query.
+//!
+//! SQLite in WAL mode with `synchronous = FULL`. Writes of responses go through one connection
+//! (see `service::writer`), reads through a separate pool, so readers never queue behind the
+//! writer's lock. The SQL is kept portable (recursive CTEs, `ON CONFLICT`, `RETURNING`) so a
+//! PostgreSQL backend can follow.
+
+mod responses;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+
+use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Questionnaire};
+
+pub use responses::NewResponse;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database URL is not usable: {0}")]
+    Url(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A registered kiosk (a tablet at a service point).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kiosk {
+    pub id: i64,
+    pub agency_code: String,
+    pub name: String,
+}
+
+/// Handle on the database: a read pool and a single-connection write pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+/// Fixed-width UTC text, so that string order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl Db {
+    /// Opens (creating if missing) the SQLite database at `url`, e.g. `sqlite://data/hailong.db`.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StorageError::Url(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            // 64 MiB of page cache per connection: the index queries scan the answers table.
+            .pragma("cache_size", "-65536");
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| StorageError::Url(format!("{}: {e}", parent.display())))?;
+            }
+        }
+        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let read = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        Ok(Self { read, write })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("../migrations").run(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    // ----- questionnaires -----
+
+    /// Stores `questionnaire` (its original JSON `body`) as a new immutable version, unless that
+    /// version exists already, and makes it the current one.
+    pub async fn install_questionnaire(&self, questionnaire: &Questionnaire, body: &str) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("INSERT INTO questionnaires (version, body, loaded_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING")
+            .bind(&questionnaire.version)
+            .bind(body)
+            .bind(timestamp(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE questionnaires SET is_current = 0 WHERE is_current = 1 AND version <> ?")
+            .bind(&questionnaire.version)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE questionnaires SET is_current = 1 WHERE version = ?")
+            .bind(&questionnaire.version)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn current_questionnaire(&self) -> Result<Option<Questionnaire>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = 1")
+            .fetch_optional(&self.read)
+            .await?;
+        body.map(|b| Questionnaire::parse(&b).map_err(|e| StorageError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    // ----- agencies -----
+
+    /// Inserts or renames an agency.
+    pub async fn upsert_agency(&self, agency: &Agency) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO agencies (code, name, kind, parent_code) VALUES (?, ?, ?, ?)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, parent_code = excluded.parent_code",
+        )
+        .bind(&agency.code)
+        .bind(&agency.name)
+        .bind(agency.kind.as_str())
+        .bind(&agency.parent)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that the service point `point` receives dossiers of `agency`.
+    pub async fn add_served_agency(&self, point: &str, agency: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(point)
+        .bind(agency)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// All agencies in tree order (parents before children, siblings by name).
+    pub async fn agencies(&self) -> Result<Vec<Agency>> {
+        let rows = sqlx::query(
+            "WITH RECURSIVE tree (code, path) AS (
+                 SELECT code, name FROM agencies WHERE parent_code IS NULL
+                 UNION ALL
+                 SELECT a.code, t.path || ' / ' || a.name FROM agencies a JOIN tree t ON a.parent_code = t.code)
+             SELECT a.code, a.name, a.kind, a.parent_code FROM agencies a JOIN tree t ON t.code = a.code
+             ORDER BY t.path",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(agency_from_row).collect()
+    }
+
+    pub async fn agency(&self, code: &str) -> Result<Option<Agency>> {
+        let row = sqlx::query("SELECT code, name, kind, parent_code FROM agencies WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(agency_from_row).transpose()
+    }
+
+    /// The agencies whose dossiers `point` receives; a point that lists none serves itself.
+    pub async fn served_agencies(&self, point: &str) -> Result<Vec<Agency>> {
+        let rows = sqlx::query(
+            "SELECT a.code, a.name, a.kind, a.parent_code FROM agencies a
+             WHERE a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = ?)
+                OR (a.code = ? AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = ?))
+             ORDER BY a.name",
+        )
+        .bind(point)
+        .bind(point)
+        .bind(point)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(agency_from_row).collect()
+    }
+
+    // ----- kiosks -----
+
+    pub async fn add_kiosk(&self, agency: &str, name: &str, token_hash: &str) -> Result<i64> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO kiosks (agency_code, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(agency)
+        .bind(name)
+        .bind(token_hash)
+        .bind(timestamp(Utc::now()))
+        .fetch_one(&self.write)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn kiosk_by_token_hash(&self, token_hash: &str) -> Result<Option<Kiosk>> {
+        let row = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE token_hash = ? AND revoked_at IS NULL")
+            .bind(token_hash)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") }))
+    }
+
+    pub async fn kiosks_at(&self, agency: &str) -> Result<Vec<Kiosk>> {
+        let rows = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE agency_code = ? AND revoked_at IS NULL ORDER BY id")
+            .bind(agency)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") }).collect())
+    }
+}
+
+fn agency_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Agency> {
+    let kind: String = row.get("kind");
+    Ok(Agency {
+        code: row.get("code"),
+        name: row.get("name"),
+        kind: AgencyKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("agency kind {kind}")))?,
+        parent: row.get("parent_code"),
+    })
+}
+
+/// `[start, end)` of a period as stored text; open ends become bounds no timestamp passes.
+fn period_bounds(period: &Period) -> (String, String) {
+    let (start, end) = period.utc_bounds();
+    (start.map_or_else(|| "0000".into(), timestamp), end.map_or_else(|| "9999".into(), timestamp))
+}
+
+/// Counts per level for every criterion, and the number of responses, of one population.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PopulationCounts {
+    pub responses: u64,
+    pub criteria: Vec<CriterionCounts>,
+}
+
+impl Db {
+    /// Counts for the responses of `agency` and its whole subtree within `period`.
+    pub async fn criterion_counts(&self, agency: &str, period: &Period) -> Result<PopulationCounts> {
+        let mut by_root = self.counts_per_subtree(SUBTREE_OF_ONE, agency, period).await?;
+        Ok(by_root.pop().map(|(_, counts)| counts).unwrap_or_default())
+    }
+
+    /// Counts for each child of `parent`, each covering the child's whole subtree.
+    pub async fn criterion_counts_of_children(&self, parent: &str, period: &Period) -> Result<Vec<(String, PopulationCounts)>> {
+        self.counts_per_subtree(SUBTREES_OF_CHILDREN, parent, period).await
+    }
+
+    async fn counts_per_subtree(
+        &self,
+        queries: &SubtreeQueries,
+        seed: &str,
+        period: &Period,
+    ) -> Result<Vec<(String, PopulationCounts)>> {
+        let (start, end) = period_bounds(period);
+        let totals = sqlx::query(queries.responses)
+            .bind(seed)
+            .bind(&start)
+            .bind(&end)
+            .fetch_all(&self.read)
+            .await?;
+        let levels = sqlx::query(queries.levels)
+            .bind(seed)
+            .bind(&start)
+            .bind(&end)
+            .fetch_all(&self.read)
+            .await?;
+        let mut result: Vec<(String, PopulationCounts)> = Vec::new();
+        for row in &totals {
+            let responses: i64 = row.get("responses");
+            result.push((row.get("root"), PopulationCounts { responses: responses as u64, criteria: Vec::new() }));
+        }
+        for row in &levels {
+            let root: String = row.get("root");
+            let Some((_, population)) = result.iter_mut().find(|(r, _)| *r == root) else { continue };
+            let count = |column: &str| row.get::<i64, _>(column) as u64;
+            population.criteria.push(CriterionCounts {
+                code: row.get("criterion_code"),
+                counts: [count("n1"), count("n2"), count("n3"), count("n4"), count("n5")],
+            });
+        }
+        Ok(result)
+    }
+}
+
+/// Two statements over the same recursive "subtree with its root" CTE.
+struct SubtreeQueries {
+    responses: &'static str,
+    levels: &'static str,
+}
+
+macro_rules! subtree_queries {
+    ($seed:literal) => {
+        SubtreeQueries {
+            responses: concat!(
+                "WITH RECURSIVE tree (root, code) AS (
+                     SELECT code, code FROM agencies WHERE ", $seed, " = ?
+                     UNION ALL
+                     SELECT t.root, a.code FROM agencies a JOIN tree t ON a.parent_code = t.code)
+                 SELECT t.root AS root, COUNT(r.id) AS responses
+                 FROM tree t LEFT JOIN responses r
+                   ON r.agency_code = t.code AND r.submitted_at >= ? AND r.submitted_at < ?
+                 GROUP BY t.root ORDER BY t.root"
+            ),
+            levels: concat!(
+                "WITH RECURSIVE tree (root, code) AS (
+                     SELECT code, code FROM agencies WHERE ", $seed, " = ?
+                     UNION ALL
+                     SELECT t.root, a.code FROM agencies a JOIN tree t ON a.parent_code = t.code)
+                 SELECT t.root AS root, a.criterion_code AS criterion_code,
+                        SUM(CASE WHEN a.value = 1 THEN 1 ELSE 0 END) AS n1,
+                        SUM(CASE WHEN a.value = 2 THEN 1 ELSE 0 END) AS n2,
+                        SUM(CASE WHEN a.value = 3 THEN 1 ELSE 0 END) AS n3,
+                        SUM(CASE WHEN a.value = 4 THEN 1 ELSE 0 END) AS n4,
+                        SUM(CASE WHEN a.value = 5 THEN 1 ELSE 0 END) AS n5
+                 FROM tree t
+                 JOIN responses r ON r.agency_code = t.code
+                 JOIN answers a ON a.response_id = r.id
+                 WHERE r.submitted_at >= ? AND r.submitted_at < ?
+                 GROUP BY t.root, a.criterion_code"
+            ),
+        }
+    };
+}
+
+const SUBTREE_OF_ONE: &SubtreeQueries = &subtree_queries!("code");
+const SUBTREES_OF_CHILDREN: &SubtreeQueries = &subtree_queries!("parent_code");

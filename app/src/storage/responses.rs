@@ -1,0 +1,106 @@
+//! Writing responses: one transaction per batch, multi-row INSERTs, idempotent on the client id.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::{timestamp, Db, Result};
+use crate::domain::submission::Channel;
+use crate::domain::ValidResponse;
+
+/// A validated response with where, how and when it was collected.
+#[derive(Clone, Debug)]
+pub struct NewResponse {
+    pub response: ValidResponse,
+    pub service_point: String,
+    pub kiosk_id: Option<i64>,
+    pub channel: Channel,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+impl Db {
+    /// Stores `batch` in one transaction. Returns, for each entry, whether it was new (`true`) or
+    /// its id was stored already, earlier or by an entry before it in the same batch (`false`).
+    pub async fn insert_responses(&self, batch: &[NewResponse]) -> Result<Vec<bool>> {
+        let mut first_of_id = std::collections::HashSet::new();
+        let candidates: Vec<&NewResponse> =
+            batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
+
+        let mut tx = self.write.begin().await?;
+        let mut inserted = std::collections::HashSet::new();
+        for chunk in candidates.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status) ",
+            );
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(r.response.id.to_string())
+                    .push_bind(r.response.questionnaire_version.clone())
+                    .push_bind(r.response.agency.clone())
+                    .push_bind(r.service_point.clone())
+                    .push_bind(r.kiosk_id)
+                    .push_bind(r.channel.as_str())
+                    .push_bind(timestamp(r.submitted_at))
+                    .push_bind(r.response.comment.clone())
+                    .push_bind(r.response.comment.as_ref().map(|_| "pending"));
+            });
+            insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+            let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+            inserted.extend(ids);
+        }
+        let fresh: Vec<&NewResponse> =
+            candidates.into_iter().filter(|r| inserted.contains(&r.response.id.to_string())).collect();
+
+        let id_of = |r: &NewResponse| r.response.id.to_string();
+        let answers = fresh.iter().flat_map(|r| {
+            r.response.answers.iter().map(move |(code, value)| (id_of(r), code.clone(), value.map(i64::from)))
+        });
+        insert_child_rows(&mut tx, "INSERT INTO answers (response_id, criterion_code, value) ", answers.collect()).await?;
+        let expectations = fresh.iter().flat_map(|r| {
+            r.response.expectations.iter().map(move |(code, value)| (id_of(r), code.clone(), i64::from(*value)))
+        });
+        insert_child_rows(&mut tx, "INSERT INTO expectation_answers (response_id, area_code, value) ", expectations.collect())
+            .await?;
+        let profile = fresh.iter().flat_map(|r| {
+            r.response.profile.iter().map(move |(question, option)| (id_of(r), question.clone(), option.clone()))
+        });
+        insert_child_rows(&mut tx, "INSERT INTO profile_answers (response_id, question_code, option_code) ", profile.collect())
+            .await?;
+        tx.commit().await?;
+
+        let mut reported = std::collections::HashSet::new();
+        Ok(batch
+            .iter()
+            .map(|r| {
+                let id = r.response.id.to_string();
+                inserted.contains(&id) && reported.insert(id)
+            })
+            .collect())
+    }
+
+    pub async fn count_responses(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses").fetch_one(&self.read).await?;
+        Ok(n as u64)
+    }
+
+    pub async fn count_answers(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers").fetch_one(&self.read).await?;
+        Ok(n as u64)
+    }
+}
+
+/// Inserts `(response id, code, value)` rows under `head` ("INSERT INTO t (a, b, c) ") in chunks.
+async fn insert_child_rows<T>(tx: &mut SqliteConnection, head: &str, rows: Vec<(String, String, T)>) -> Result<()>
+where
+    T: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Clone + Send + 'static,
+{
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(head);
+        insert.push_values(chunk, |mut row, (id, code, value)| {
+            row.push_bind(id.clone()).push_bind(code.clone()).push_bind(value.clone());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
