@@ -1,6 +1,12 @@
 //! hailong's shared crate: the pure domain, the pages, and (with `ssr`) storage and services.
+//!
+//! Layers, inner to outer: `domain` (pure) → `storage` (all SQL) → `service` (joins them) →
+//! server functions (`kiosk::server`, `admin::server`) → components (`app`, `kiosk`, `admin`).
 
+pub mod admin;
+pub mod app;
 pub mod domain;
+pub mod kiosk;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
@@ -10,4 +16,5 @@ pub mod storage;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
 }

@@ -41,13 +41,13 @@ pub struct AppState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("invalid submission")]
+    #[error("phiếu trả lời không hợp lệ")]
     Invalid(FieldErrors),
-    #[error("unknown agency {0}")]
+    #[error("không có cơ quan, đơn vị mã {0}")]
     UnknownAgency(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("the response writer has stopped")]
+    #[error("bộ ghi phiếu đã dừng")]
     WriterStopped,
 }
 
@@ -84,6 +84,16 @@ impl AppState {
     /// Validates and durably stores a response collected by `kiosk`. Returns only after the
     /// transaction holding it has committed.
     pub async fn submit_from_kiosk(&self, kiosk: &Kiosk, body: &Submission) -> Result<(uuid::Uuid, Stored), ServiceError> {
+        self.submit_at(kiosk, body, Utc::now()).await
+    }
+
+    /// As [`Self::submit_from_kiosk`], with the submission time given (the demo's back-dated samples).
+    pub async fn submit_at(
+        &self,
+        kiosk: &Kiosk,
+        body: &Submission,
+        submitted_at: chrono::DateTime<Utc>,
+    ) -> Result<(uuid::Uuid, Stored), ServiceError> {
         let served: Vec<String> =
             self.db.served_agencies(&kiosk.agency_code).await?.into_iter().map(|a| a.code).collect();
         let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
@@ -93,7 +103,7 @@ impl AppState {
             service_point: kiosk.agency_code.clone(),
             kiosk_id: Some(kiosk.id),
             channel: Channel::Kiosk,
-            submitted_at: Utc::now(),
+            submitted_at,
         };
         let fresh = self.writer.store(new).await?;
         Ok((id, if fresh { Stored::New } else { Stored::AlreadyThere }))
@@ -128,6 +138,11 @@ impl AppState {
         let token = secret::new_token();
         self.db.add_kiosk(agency, name, &secret::hash(&token)).await?;
         Ok(token)
+    }
+
+    /// Whether `value` is the admin cookie: the hash of the configured admin token.
+    pub fn is_admin_cookie(&self, value: &str) -> bool {
+        self.settings.admin_token.as_deref().is_some_and(|expected| secret::same(&secret::hash(expected), value))
     }
 
     /// Whether `token` is the configured admin token.

@@ -1,0 +1,7 @@
+//! The admin read view at `/admin`: indices of an agency subtree, its criteria, a ranking of
+//! its siblings. Protected by the admin token (accounts come later).
+
+mod page;
+pub mod server;
+
+pub use page::AdminPage;

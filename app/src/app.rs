@@ -1,0 +1,63 @@
+//! The HTML shell and the router: which page answers which path.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
+
+use crate::admin::AdminPage;
+use crate::kiosk::KioskPage;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="vi">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets browser tests wait until the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hailong.css" />
+        <Title text="Hài lòng — Khảo sát sự hài lòng của người dân" />
+        <Router>
+            // Async: every page arrives complete, so it also works with JavaScript off.
+            <Routes fallback=|| view! { <p class="page-message">"Không tìm thấy trang này."</p> }>
+                <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn HomePage() -> impl IntoView {
+    view! {
+        <main class="home">
+            <h1>"Hài lòng"</h1>
+            <p>"Hệ thống khảo sát sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước."</p>
+            <ul class="home-links">
+                <li><a href="/kiosk">"Màn hình khảo sát tại quầy (kiosk)"</a></li>
+                <li><a href="/admin">"Xem chỉ số hài lòng (quản trị)"</a></li>
+            </ul>
+        </main>
+    }
+}

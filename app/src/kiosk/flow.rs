@@ -1,0 +1,310 @@
+//! The kiosk's step-by-step flow as a pure state machine, shared by the browser (hydrated) and
+//! the server (JavaScript off: every step is a form post that carries the whole draft).
+//!
+//! A draft travels as form fields: `id`, `step`, `agency`, `a-<criterion>`, `x-<area>`,
+//! `p-<question>`, `comment`, and the pressed button's `nav`. Values are kept as typed; the
+//! domain's validation judges them at submit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::domain::Questionnaire;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    #[default]
+    Welcome,
+    /// Pick the competent agency, when the service point serves several.
+    Agency,
+    /// One element (yếu tố) of the questionnaire, by position.
+    Element(usize),
+    Expectations,
+    Profile,
+    Comment,
+    Thanks,
+}
+
+/// The button pressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Start,
+    Next,
+    Back,
+    Submit,
+    Restart,
+}
+
+impl Nav {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Next => "next",
+            Self::Back => "back",
+            Self::Submit => "submit",
+            Self::Restart => "restart",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Start, Self::Next, Self::Back, Self::Submit, Self::Restart].into_iter().find(|n| n.as_str() == s)
+    }
+}
+
+impl Step {
+    pub fn encode(self) -> String {
+        match self {
+            Self::Welcome => "welcome".into(),
+            Self::Agency => "agency".into(),
+            Self::Element(i) => format!("element-{i}"),
+            Self::Expectations => "expectations".into(),
+            Self::Profile => "profile".into(),
+            Self::Comment => "comment".into(),
+            Self::Thanks => "thanks".into(),
+        }
+    }
+
+    fn decode(s: &str) -> Self {
+        match s {
+            "agency" => Self::Agency,
+            "expectations" => Self::Expectations,
+            "profile" => Self::Profile,
+            "comment" => Self::Comment,
+            "thanks" => Self::Thanks,
+            other => other.strip_prefix("element-").and_then(|i| i.parse().ok()).map_or(Self::Welcome, Self::Element),
+        }
+    }
+}
+
+/// Everything the citizen has answered so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The response id (UUID), minted when the citizen presses "Bắt đầu".
+    pub id: String,
+    pub step: Step,
+    pub agency: Option<String>,
+    pub answers: BTreeMap<String, String>,
+    pub expectations: BTreeMap<String, String>,
+    pub profile: BTreeMap<String, String>,
+    pub comment: String,
+    /// Messages to show on the current step (not carried in the form).
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// What the flow needs to know about the service point.
+pub struct Context<'a> {
+    pub questionnaire: &'a Questionnaire,
+    /// Codes of the agencies the service point serves.
+    pub agencies: &'a [String],
+}
+
+/// The value that marks a skipped question ("Bỏ qua").
+pub const SKIP: &str = "skip";
+
+impl Draft {
+    /// Rebuilds a draft and the pressed button from posted form fields.
+    pub fn from_form(fields: &[(String, String)]) -> (Self, Nav) {
+        let mut draft = Self::default();
+        let mut nav = Nav::Next;
+        for (name, value) in fields {
+            let keep = |map: &mut BTreeMap<String, String>, key: &str| {
+                if value == SKIP || value.is_empty() {
+                    map.remove(key);
+                } else {
+                    map.insert(key.to_owned(), value.clone());
+                }
+            };
+            match name.as_str() {
+                "id" => draft.id = value.clone(),
+                "step" => draft.step = Step::decode(value),
+                "agency" => draft.agency = Some(value.clone()).filter(|v| !v.is_empty()),
+                "comment" => draft.comment = value.clone(),
+                "nav" => nav = Nav::parse(value).unwrap_or(Nav::Next),
+                _ => {
+                    if let Some(code) = name.strip_prefix("a-") {
+                        keep(&mut draft.answers, code);
+                    } else if let Some(code) = name.strip_prefix("x-") {
+                        keep(&mut draft.expectations, code);
+                    } else if let Some(code) = name.strip_prefix("p-") {
+                        keep(&mut draft.profile, code);
+                    }
+                }
+            }
+        }
+        (draft, nav)
+    }
+
+    /// The hidden fields that carry this draft, except those the `step` itself shows.
+    pub fn hidden_fields(&self, questionnaire: &Questionnaire) -> Vec<(String, String)> {
+        let mut fields = vec![("id".to_owned(), self.id.clone()), ("step".to_owned(), self.step.encode())];
+        let shown_here: Vec<&str> = match self.step {
+            Step::Element(i) => questionnaire.elements.get(i).map(|e| e.criteria.iter().map(|c| c.code.as_str()).collect()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if self.step != Step::Agency {
+            fields.extend(self.agency.iter().map(|a| ("agency".to_owned(), a.clone())));
+        }
+        fields.extend(
+            self.answers.iter().filter(|(c, _)| !shown_here.contains(&c.as_str())).map(|(c, v)| (format!("a-{c}"), v.clone())),
+        );
+        if self.step != Step::Expectations {
+            fields.extend(self.expectations.iter().map(|(c, v)| (format!("x-{c}"), v.clone())));
+        }
+        if self.step != Step::Profile {
+            fields.extend(self.profile.iter().map(|(c, v)| (format!("p-{c}"), v.clone())));
+        }
+        if self.step != Step::Comment && !self.comment.is_empty() {
+            fields.push(("comment".to_owned(), self.comment.clone()));
+        }
+        fields
+    }
+
+    /// The draft after pressing `nav`. `new_id` mints the response id at start. `Submit` is not
+    /// handled here: the caller stores the response and then calls [`Draft::submitted`].
+    pub fn go(mut self, nav: Nav, context: &Context, new_id: impl FnOnce() -> String) -> Self {
+        let elements = context.questionnaire.elements.len();
+        let several = context.agencies.len() > 1;
+        self.errors.clear();
+        self.step = match (nav, self.step) {
+            (Nav::Restart, _) | (Nav::Next | Nav::Back | Nav::Submit, Step::Welcome | Step::Thanks) => return Self::default(),
+            (Nav::Start, _) => {
+                let fresh = Self { id: new_id(), ..Self::default() };
+                return Self { step: if several { Step::Agency } else { Step::Element(0) }, ..fresh };
+            }
+            (Nav::Back, Step::Agency) => Step::Welcome,
+            (Nav::Back, Step::Element(0)) => if several { Step::Agency } else { Step::Welcome },
+            (Nav::Back, Step::Element(i)) => Step::Element(i - 1),
+            (Nav::Back, Step::Expectations) => Step::Element(elements.saturating_sub(1)),
+            (Nav::Back, Step::Profile) => Step::Expectations,
+            (Nav::Back, Step::Comment) => Step::Profile,
+            (Nav::Next | Nav::Submit, Step::Agency) => match &self.agency {
+                Some(a) if context.agencies.contains(a) => Step::Element(0),
+                _ => {
+                    self.errors.push("Vui lòng chọn cơ quan giải quyết hồ sơ của Ông/Bà.".into());
+                    Step::Agency
+                }
+            },
+            (Nav::Next | Nav::Submit, Step::Element(i)) if i + 1 < elements => Step::Element(i + 1),
+            (Nav::Next | Nav::Submit, Step::Element(_)) => Step::Expectations,
+            (Nav::Next | Nav::Submit, Step::Expectations) => Step::Profile,
+            (Nav::Next | Nav::Submit, Step::Profile) => Step::Comment,
+            (Nav::Next | Nav::Submit, Step::Comment) => Step::Comment,
+        };
+        self
+    }
+
+    /// The thank-you state after a successful submit.
+    pub fn submitted() -> Self {
+        Self { step: Step::Thanks, ..Self::default() }
+    }
+
+    /// "Bước n/total" for the numbered steps.
+    pub fn progress(&self, questionnaire: &Questionnaire) -> Option<(usize, usize)> {
+        let elements = questionnaire.elements.len();
+        let total = elements + 3;
+        match self.step {
+            Step::Element(i) => Some((i + 1, total)),
+            Step::Expectations => Some((elements + 1, total)),
+            Step::Profile => Some((elements + 2, total)),
+            Step::Comment => Some((elements + 3, total)),
+            _ => None,
+        }
+    }
+
+    /// The submission the domain validates: numbers where the citizen tapped a level.
+    pub fn to_submission(&self) -> Map<String, Value> {
+        let levels = |map: &BTreeMap<String, String>| -> Map<String, Value> {
+            map.iter()
+                .map(|(code, v)| (code.clone(), v.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(v.clone()))))
+                .collect()
+        };
+        let mut submission = Map::new();
+        submission.insert("id".into(), Value::from(self.id.clone()));
+        if let Some(agency) = &self.agency {
+            submission.insert("agency".into(), Value::from(agency.clone()));
+        }
+        submission.insert("answers".into(), Value::Object(levels(&self.answers)));
+        submission.insert("expectations".into(), Value::Object(levels(&self.expectations)));
+        let profile = self.profile.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
+        submission.insert("profile".into(), Value::Object(profile));
+        if !self.comment.trim().is_empty() {
+            submission.insert("comment".into(), Value::from(self.comment.clone()));
+        }
+        submission
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::submission::validate;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    const ID: &str = "6f1c2a64-8a6e-4c59-9a43-0f2f3f6b9f10";
+
+    #[test]
+    fn a_whole_flow_through_form_posts_builds_a_valid_submission() {
+        let q = Questionnaire::bundled();
+        let served = vec!["SNV".to_string(), "STP".to_string()];
+        let context = Context { questionnaire: &q, agencies: &served };
+        let step = |draft: &Draft, nav: Nav, shown: &[(&str, &str)]| {
+            let mut fields = draft.hidden_fields(&q);
+            fields.extend(pairs(shown));
+            fields.push(("nav".into(), nav.as_str().into()));
+            let (parsed, nav) = Draft::from_form(&fields);
+            parsed.go(nav, &context, || ID.to_string())
+        };
+        let mut draft = step(&Draft::default(), Nav::Start, &[]);
+        assert_eq!((draft.step, draft.id.as_str()), (Step::Agency, ID));
+        draft = step(&draft, Nav::Next, &[]);
+        assert_eq!(draft.step, Step::Agency, "no agency chosen yet");
+        assert_eq!(draft.errors.len(), 1);
+        draft = step(&draft, Nav::Next, &[("agency", "STP")]);
+        assert_eq!(draft.step, Step::Element(0));
+        draft = step(&draft, Nav::Next, &[("a-A1", "5"), ("a-A2", SKIP), ("a-A3", "4")]);
+        draft = step(&draft, Nav::Back, &[("a-B1", "2")]);
+        assert_eq!(draft.step, Step::Element(0));
+        assert_eq!(draft.answers.get("B1").map(String::as_str), Some("2"), "answers survive going back");
+        draft = step(&draft, Nav::Next, &[("a-A1", "3"), ("a-A3", "4")]);
+        for _ in 1..5 {
+            draft = step(&draft, Nav::Next, &[]);
+        }
+        assert_eq!(draft.step, Step::Expectations);
+        assert_eq!(draft.progress(&q), Some((6, 8)));
+        draft = step(&draft, Nav::Next, &[("x-X1", "4")]);
+        draft = step(&draft, Nav::Next, &[("p-gender", "nu")]);
+        assert_eq!(draft.step, Step::Comment);
+        let (final_draft, nav) = Draft::from_form(&{
+            let mut f = draft.hidden_fields(&q);
+            f.extend(pairs(&[("comment", "Rất tốt"), ("nav", "submit")]));
+            f
+        });
+        assert_eq!(nav, Nav::Submit);
+        let response = validate(&q, &served, &final_draft.to_submission()).unwrap();
+        assert_eq!(response.agency, "STP");
+        assert_eq!(response.answers[0], ("A1".to_string(), Some(3)));
+        assert_eq!(response.answers[1], ("A2".to_string(), None));
+        assert_eq!(response.answers[3], ("B1".to_string(), Some(2)));
+        assert_eq!(response.expectations, vec![("X1".to_string(), 4)]);
+        assert_eq!(response.profile, vec![("gender".to_string(), "nu".to_string())]);
+        assert_eq!(response.comment.as_deref(), Some("Rất tốt"));
+    }
+
+    #[test]
+    fn a_single_agency_point_skips_the_agency_step_and_tampering_is_caught_at_submit() {
+        let q = Questionnaire::bundled();
+        let served = vec!["SNV".to_string()];
+        let context = Context { questionnaire: &q, agencies: &served };
+        let draft = Draft::default().go(Nav::Start, &context, || ID.into());
+        assert_eq!(draft.step, Step::Element(0));
+        assert_eq!(draft.go(Nav::Back, &context, String::new).step, Step::Welcome);
+        let (tampered, _) = Draft::from_form(&pairs(&[("id", ID), ("a-A1", "9"), ("a-Q7", "5")]));
+        let errors = validate(&q, &served, &tampered.to_submission()).unwrap_err();
+        assert!(errors.contains_key("answers.A1") && errors.contains_key("answers.Q7"));
+    }
+}

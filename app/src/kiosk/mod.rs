@@ -1,0 +1,11 @@
+//! The kiosk survey at `/kiosk`: flow (pure), page (components), server functions.
+
+pub mod flow;
+mod page;
+pub mod server;
+
+pub use page::KioskPage;
+
+/// The draft a no-JavaScript form post produced; the server renders the page from it.
+#[derive(Clone, Debug)]
+pub struct PostedDraft(pub flow::Draft);

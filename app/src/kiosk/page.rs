@@ -1,0 +1,422 @@
+//! Kiosk components: one screen per step, big touch targets, every step a real form so it also
+//! works with JavaScript off (the form posts to `/kiosk`; hydrated, the same form is handled
+//! in the browser and only the final submit reaches the server).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::flow::{Context, Draft, Nav, Step, SKIP};
+use super::server::{load_kiosk_setup, submit_kiosk_response, KioskSetup, SubmitReply};
+use super::PostedDraft;
+use crate::domain::questionnaire::ScaleLevel;
+
+#[component]
+pub fn KioskPage() -> impl IntoView {
+    let setup = Resource::new_blocking(|| (), |_| load_kiosk_setup());
+    view! {
+        <Title text="Khảo sát sự hài lòng" />
+        <Suspense fallback=|| view! { <p class="page-message">"Đang tải…"</p> }>
+            {move || Suspend::new(async move {
+                match setup.await {
+                    Ok(Some(setup)) => view! { <Kiosk setup=Arc::new(setup) /> }.into_any(),
+                    Ok(None) => view! {
+                        <main class="kiosk-message">
+                            <h1>"Thiết bị chưa được đăng ký"</h1>
+                            <p>"Máy tính bảng này chưa được ghép nối làm kiosk khảo sát. Vui lòng liên hệ quản trị viên để nhận đường dẫn ghép nối."</p>
+                        </main>
+                    }.into_any(),
+                    Err(error) => view! {
+                        <main class="kiosk-message"><h1>"Có lỗi xảy ra"</h1><p>{error.to_string()}</p></main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Mints the response id when the citizen starts: a random (v4) UUID.
+fn new_response_id() -> String {
+    #[cfg(feature = "hydrate")]
+    let bytes = {
+        let mut bytes = [0u8; 16];
+        let crypto = window().crypto().expect("the browser offers crypto.getRandomValues");
+        crypto.get_random_values_with_u8_array(&mut bytes).expect("random bytes");
+        bytes
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let bytes = server_random_bytes();
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+#[cfg(all(not(feature = "hydrate"), feature = "ssr"))]
+fn server_random_bytes() -> [u8; 16] {
+    *uuid::Uuid::new_v4().as_bytes()
+}
+
+#[cfg(all(not(feature = "hydrate"), not(feature = "ssr")))]
+fn server_random_bytes() -> [u8; 16] {
+    unreachable!("ids are minted in the browser or on the server")
+}
+
+#[component]
+fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
+    let initial = use_context::<PostedDraft>().map(|p| p.0).unwrap_or_default();
+    let draft = RwSignal::new(initial);
+    let busy = RwSignal::new(false);
+    start_idle_timer(draft, &setup);
+
+    let on_submit = {
+        let setup = setup.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let (posted, nav) = Draft::from_form(&form_fields(&ev));
+            if nav != Nav::Submit {
+                let codes = setup.agency_codes();
+                let context = Context { questionnaire: &setup.questionnaire, agencies: &codes };
+                draft.set(posted.go(nav, &context, new_response_id));
+                return;
+            }
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let next = match submit_kiosk_response(posted.clone()).await {
+                    Ok(SubmitReply::Stored) => Draft::submitted(),
+                    Ok(SubmitReply::Invalid(errors)) => Draft { errors, ..posted },
+                    Err(_) => Draft {
+                        errors: vec!["Không gửi được phiếu do mất kết nối. Vui lòng bấm \"Gửi phiếu\" lại.".into()],
+                        ..posted
+                    },
+                };
+                draft.set(next);
+                busy.set(false);
+            });
+        }
+    };
+
+    view! {
+        <main class="kiosk" data-step=move || draft.with(|d| d.step.encode())>
+            <form method="post" action="/kiosk" on:submit=on_submit>
+                {move || step_view(draft.get(), &setup, busy)}
+            </form>
+        </main>
+    }
+}
+
+/// The posted fields of the form, plus the pressed button's `nav`.
+fn form_fields(ev: &leptos::ev::SubmitEvent) -> Vec<(String, String)> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let mut fields = Vec::new();
+        let form: web_sys::HtmlFormElement = ev.target().and_then(|t| t.dyn_into().ok()).expect("a form");
+        if let Ok(data) = web_sys::FormData::new_with_form(&form) {
+            if let Ok(Some(entries)) = js_sys::try_iter(&data) {
+                for entry in entries.flatten() {
+                    let pair: js_sys::Array = entry.unchecked_into();
+                    if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                        fields.push((k, v));
+                    }
+                }
+            }
+        }
+        if let Some(button) = ev.submitter() {
+            if let (Some(k), Some(v)) = (button.get_attribute("name"), button.get_attribute("value")) {
+                fields.push((k, v));
+            }
+        }
+        fields
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        Vec::new()
+    }
+}
+
+/// 90 s without a touch discards the answers; the thank-you screen returns to welcome by itself.
+fn start_idle_timer(draft: RwSignal<Draft>, setup: &KioskSetup) {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::time::Duration;
+        let last_touch = StoredValue::new(js_sys::Date::now());
+        let touched = move || last_touch.set_value(js_sys::Date::now());
+        for listener in [
+            window_event_listener(leptos::ev::pointerdown, move |_| touched()),
+            window_event_listener(leptos::ev::keydown, move |_| touched()),
+            window_event_listener(leptos::ev::input, move |_| touched()),
+        ] {
+            on_cleanup(move || listener.remove());
+        }
+        // Leaving a step resets the clock too (the thank-you screen counts from its arrival).
+        Effect::new(move |_| {
+            draft.with(|d| d.step);
+            touched();
+        });
+        let (idle_ms, thanks_ms) = (f64::from(setup.idle_seconds) * 1000.0, f64::from(setup.thanks_seconds) * 1000.0);
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                let quiet = js_sys::Date::now() - last_touch.get_value();
+                let limit = match draft.with_untracked(|d| d.step) {
+                    Step::Welcome => return,
+                    Step::Thanks => thanks_ms,
+                    _ => idle_ms,
+                };
+                if quiet >= limit {
+                    draft.set(Draft::default());
+                }
+            },
+            Duration::from_millis(250),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (draft, setup);
+}
+
+fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>) -> impl IntoView {
+    let q = &setup.questionnaire;
+    let hidden = draft
+        .hidden_fields(q)
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+        .collect_view();
+    let progress = draft.progress(q).map(|(n, total)| {
+        view! {
+            <p class="progress" aria-label=format!("Bước {n} trên {total}")>
+                {format!("Bước {n}/{total}")}
+                <progress max=total value=n></progress>
+            </p>
+        }
+    });
+    let errors = (!draft.errors.is_empty()).then(|| {
+        view! { <ul class="errors" role="alert">{draft.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul> }
+    });
+    // Without JavaScript, a meta refresh plays the idle timer (the hydrated page has its own).
+    let refresh = match draft.step {
+        Step::Welcome => None,
+        Step::Thanks => Some(setup.thanks_seconds),
+        _ => Some(setup.idle_seconds),
+    }
+    .map(|seconds| view! { <noscript><meta http-equiv="refresh" content=format!("{seconds};url=/kiosk") /></noscript> });
+    let body = match draft.step {
+        Step::Welcome => welcome(setup).into_any(),
+        Step::Agency => agency_choice(setup, draft.agency.as_deref()).into_any(),
+        Step::Element(i) => element(setup, i, &draft).into_any(),
+        Step::Expectations => expectations(setup, &draft).into_any(),
+        Step::Profile => profile(setup, &draft).into_any(),
+        Step::Comment => comment(setup, &draft, busy).into_any(),
+        Step::Thanks => thanks().into_any(),
+    };
+    view! {
+        {hidden}
+        {refresh}
+        <header class="kiosk-header">
+            <span class="point">{setup.point_name.clone()}</span>
+            {progress}
+        </header>
+        {errors}
+        {body}
+    }
+}
+
+fn nav_button(nav: Nav, label: &'static str, class: &'static str) -> impl IntoView {
+    view! { <button type="submit" name="nav" value=nav.as_str() class=class>{label}</button> }
+}
+
+fn nav_bar(next: impl IntoView) -> impl IntoView {
+    view! { <nav class="step-nav">{nav_button(Nav::Back, "← Quay lại", "secondary")} {next}</nav> }
+}
+
+fn welcome(setup: &KioskSetup) -> impl IntoView {
+    view! {
+        <section class="welcome">
+            <h1>"Ông/Bà có hài lòng với sự phục vụ hôm nay?"</h1>
+            <p class="lead">{setup.point_name.clone()}</p>
+            <p>"Phiếu khảo sát hoàn toàn ẩn danh: không ghi tên, số điện thoại hay mã hồ sơ. Chỉ mất khoảng 2 phút."</p>
+            {nav_button(Nav::Start, "Bắt đầu", "primary big")}
+        </section>
+    }
+}
+
+fn agency_choice(setup: &KioskSetup, chosen: Option<&str>) -> impl IntoView {
+    let options = setup
+        .agencies
+        .iter()
+        .map(|(code, name)| {
+            let checked = chosen == Some(code.as_str());
+            view! {
+                <label class="choice">
+                    <input type="radio" name="agency" value=code.clone() checked=checked prop:checked=checked />
+                    <span>{name.clone()}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section>
+            <fieldset class="question">
+                <legend><h1>"Hồ sơ của Ông/Bà thuộc cơ quan nào?"</h1></legend>
+                <div class="choices">{options}</div>
+            </fieldset>
+            {nav_bar(nav_button(Nav::Next, "Tiếp tục →", "primary"))}
+        </section>
+    }
+}
+
+/// A row of big level buttons (radios) plus "Bỏ qua" for one question.
+fn levels(name: String, scale: &[ScaleLevel], current: Option<&str>, skip_label: &'static str) -> impl IntoView {
+    let buttons = scale
+        .iter()
+        .map(|level| {
+            let value = level.value.to_string();
+            let checked = current == Some(value.as_str());
+            view! {
+                <label class=format!("level level-{}", level.value)>
+                    <input type="radio" name=name.clone() value=value.clone() checked=checked prop:checked=checked />
+                    <span class="level-number">{value}</span>
+                    <span class="level-label">{level.label.clone()}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    let skipped = current.is_none();
+    view! {
+        <div class="levels">
+            {buttons}
+            <label class="level skip">
+                <input type="radio" name=name.clone() value=SKIP checked=skipped prop:checked=skipped />
+                <span class="level-label">{skip_label}</span>
+            </label>
+        </div>
+    }
+}
+
+fn element(setup: &KioskSetup, index: usize, draft: &Draft) -> impl IntoView {
+    let q = &setup.questionnaire;
+    let Some(element) = q.elements.get(index) else { return thanks().into_any() };
+    let criteria = element
+        .criteria
+        .iter()
+        .map(|c| {
+            view! {
+                <fieldset class="question">
+                    <legend><span class="code">{c.code.clone()}</span>" "{c.text.clone()}</legend>
+                    {levels(format!("a-{}", c.code), &q.scale, draft.answers.get(&c.code).map(String::as_str), "Bỏ qua")}
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <section>
+            <h1><span class="code">{element.code.clone()}</span>" "{element.title.clone()}</h1>
+            {criteria}
+            {nav_bar(nav_button(Nav::Next, "Tiếp tục →", "primary"))}
+        </section>
+    }
+    .into_any()
+}
+
+fn expectations(setup: &KioskSetup, draft: &Draft) -> impl IntoView {
+    let x = &setup.questionnaire.expectations;
+    let areas = x
+        .areas
+        .iter()
+        .map(|a| {
+            view! {
+                <fieldset class="question compact">
+                    <legend>{a.text.clone()}</legend>
+                    {levels(format!("x-{}", a.code), &x.scale, draft.expectations.get(&a.code).map(String::as_str), "Bỏ qua")}
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <section>
+            <h1>"Sự mong đợi"</h1>
+            <p class="lead">{x.prompt.clone()}</p>
+            {areas}
+            {nav_bar(nav_button(Nav::Next, "Tiếp tục →", "primary"))}
+        </section>
+    }
+}
+
+fn profile(setup: &KioskSetup, draft: &Draft) -> impl IntoView {
+    let questions = setup
+        .questionnaire
+        .profile
+        .iter()
+        .map(|question| {
+            let name = format!("p-{}", question.code);
+            let current = draft.profile.get(&question.code).cloned();
+            let options = question
+                .options
+                .iter()
+                .map(|o| {
+                    let checked = current.as_deref() == Some(o.code.as_str());
+                    view! {
+                        <label class="choice">
+                            <input type="radio" name=name.clone() value=o.code.clone() checked=checked prop:checked=checked />
+                            <span>{o.label.clone()}</span>
+                        </label>
+                    }
+                })
+                .collect_view();
+            let none = current.is_none();
+            view! {
+                <fieldset class="question">
+                    <legend>{question.label.clone()}</legend>
+                    <div class="choices">
+                        {options}
+                        <label class="choice skip">
+                            <input type="radio" name=name.clone() value=SKIP checked=none prop:checked=none />
+                            <span>"Không trả lời"</span>
+                        </label>
+                    </div>
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <section>
+            <h1>"Thông tin về Ông/Bà (không bắt buộc)"</h1>
+            <p class="lead">"Chỉ dùng để thống kê theo nhóm; không thể dùng để nhận ra Ông/Bà."</p>
+            {questions}
+            {nav_bar(nav_button(Nav::Next, "Tiếp tục →", "primary"))}
+        </section>
+    }
+}
+
+fn comment(setup: &KioskSetup, draft: &Draft, busy: RwSignal<bool>) -> impl IntoView {
+    let rule = &setup.questionnaire.comment;
+    let text = draft.comment.clone();
+    view! {
+        <section>
+            <h1>"Ý kiến khác"</h1>
+            <label class="comment">
+                <span>{rule.label.clone()}</span>
+                <textarea name="comment" rows="5" maxlength=rule.max_chars prop:value=text.clone()>{text.clone()}</textarea>
+            </label>
+            <nav class="step-nav">
+                {nav_button(Nav::Back, "← Quay lại", "secondary")}
+                <button type="submit" name="nav" value=Nav::Submit.as_str() class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Đang gửi…" } else { "Gửi phiếu" }}
+                </button>
+            </nav>
+        </section>
+    }
+}
+
+fn thanks() -> impl IntoView {
+    view! {
+        <section class="welcome thanks" role="status">
+            <h1>"Xin cảm ơn Ông/Bà!"</h1>
+            <p class="lead">"Ý kiến của Ông/Bà đã được ghi nhận và giúp cơ quan phục vụ tốt hơn."</p>
+            {nav_button(Nav::Restart, "Về màn hình đầu", "secondary big")}
+        </section>
+    }
+}

@@ -1,0 +1,130 @@
+//! Server functions of the kiosk, and the step logic the no-JavaScript form post shares with them.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::flow::Draft;
+use crate::domain::Questionnaire;
+
+/// What a paired kiosk shows: its service point, the agencies served there, the questionnaire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KioskSetup {
+    pub point_name: String,
+    /// (code, name) of the agencies whose dossiers this point receives.
+    pub agencies: Vec<(String, String)>,
+    pub questionnaire: Questionnaire,
+    pub idle_seconds: u32,
+    pub thanks_seconds: u32,
+}
+
+impl KioskSetup {
+    pub fn agency_codes(&self) -> Vec<String> {
+        self.agencies.iter().map(|(code, _)| code.clone()).collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SubmitReply {
+    Stored,
+    /// Messages to show the citizen, in Vietnamese.
+    Invalid(Vec<String>),
+}
+
+/// The setup of the kiosk this browser is paired as; `None` when it is not paired.
+#[server]
+pub async fn load_kiosk_setup() -> Result<Option<KioskSetup>, ServerFnError> {
+    let state = expect_context::<crate::service::AppState>();
+    let Some(kiosk) = ssr::paired_kiosk(&state).await? else { return Ok(None) };
+    Ok(Some(ssr::setup_for(&state, &kiosk).await?))
+}
+
+/// Stores the finished draft of the kiosk this browser is paired as.
+#[server(input = server_fn::codec::Json)]
+pub async fn submit_kiosk_response(draft: Draft) -> Result<SubmitReply, ServerFnError> {
+    let state = expect_context::<crate::service::AppState>();
+    let Some(kiosk) = ssr::paired_kiosk(&state).await? else {
+        return Ok(SubmitReply::Invalid(vec![ssr::NOT_PAIRED.into()]));
+    };
+    Ok(ssr::submit(&state, &kiosk, &draft).await)
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! The parts the axum form handler calls too.
+
+    use super::*;
+    use crate::service::{AppState, ServiceError};
+    use crate::storage::Kiosk;
+
+    pub const KIOSK_COOKIE: &str = "hailong_kiosk";
+    pub const NOT_PAIRED: &str = "Thiết bị này chưa được đăng ký làm kiosk khảo sát. Vui lòng liên hệ quản trị viên.";
+
+    /// The value of cookie `name` in the request headers.
+    pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+        headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_owned())
+    }
+
+    /// The kiosk of the current request's pairing cookie.
+    pub async fn paired_kiosk(state: &AppState) -> Result<Option<Kiosk>, ServerFnError> {
+        let Some(parts) = use_context::<axum::http::request::Parts>() else { return Ok(None) };
+        kiosk_from_headers(state, &parts.headers).await
+    }
+
+    pub async fn kiosk_from_headers(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<Kiosk>, ServerFnError> {
+        let Some(token) = cookie(headers, KIOSK_COOKIE) else { return Ok(None) };
+        Ok(state.kiosk_for_token(&token).await.map_err(internal)?)
+    }
+
+    pub async fn setup_for(state: &AppState, kiosk: &Kiosk) -> Result<KioskSetup, ServerFnError> {
+        let point = state.db.agency(&kiosk.agency_code).await.map_err(internal)?;
+        let agencies = state.db.served_agencies(&kiosk.agency_code).await.map_err(internal)?;
+        Ok(KioskSetup {
+            point_name: point.map_or_else(|| kiosk.agency_code.clone(), |p| p.name),
+            agencies: agencies.into_iter().map(|a| (a.code, a.name)).collect(),
+            questionnaire: (*state.questionnaire).clone(),
+            idle_seconds: state.settings.kiosk_idle_seconds,
+            thanks_seconds: state.settings.kiosk_thanks_seconds,
+        })
+    }
+
+    /// Validates and stores `draft`; the reply says what the citizen must fix, if anything.
+    pub async fn submit(state: &AppState, kiosk: &Kiosk, draft: &Draft) -> SubmitReply {
+        match state.submit_from_kiosk(kiosk, &draft.to_submission()).await {
+            Ok(_) => SubmitReply::Stored,
+            Err(ServiceError::Invalid(errors)) => {
+                SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors))
+            }
+            Err(error) => {
+                tracing::error!(%error, "kiosk submission not stored");
+                SubmitReply::Invalid(vec!["Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into()])
+            }
+        }
+    }
+
+    /// Field errors as sentences that name the question.
+    pub fn describe_errors(questionnaire: &Questionnaire, errors: &crate::domain::FieldErrors) -> Vec<String> {
+        errors
+            .iter()
+            .map(|(field, message)| {
+                let code = field.split_once('.').map(|(_, code)| code);
+                let criterion = code.and_then(|c| questionnaire.criteria().find(|(_, cr)| cr.code == c));
+                match criterion {
+                    Some((_, c)) => format!("{} — {}: {message}", c.code, c.text),
+                    None => message.clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn internal(error: impl std::fmt::Display) -> ServerFnError {
+        tracing::error!(%error, "kiosk server function failed");
+        ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
+    }
+}

@@ -1,0 +1,161 @@
+//! Command line: every flag is also an environment variable (`HAILONG_…`).
+
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+use app::domain::Period;
+use app::service::{AppState, Settings};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+#[command(name = "hailong", version, about = "Khảo sát sự hài lòng của người dân, tổ chức (SIPAS)")]
+pub struct Cli {
+    /// SQLite database, created if missing.
+    #[arg(long, env = "HAILONG_DATABASE_URL", default_value = "sqlite://data/hailong.db", global = true)]
+    database_url: String,
+    /// Bearer token for the indices API and the admin view.
+    #[arg(long, env = "HAILONG_ADMIN_TOKEN", global = true, hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Address citizens and kiosks reach the server at, used in printed links.
+    #[arg(long, env = "HAILONG_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    public_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Applies the migrations and loads the bundled questionnaire.
+    Migrate,
+    /// Loads a demo province (idempotent) and prints what to open.
+    Demo,
+    /// Agencies (cơ quan, đơn vị).
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// Kiosks (thiết bị khảo sát tại điểm phục vụ).
+    Kiosk {
+        #[command(subcommand)]
+        command: KioskCommand,
+    },
+    /// Prints the satisfaction indices of an agency and its subtree.
+    Index {
+        #[arg(long)]
+        agency: String,
+        /// First day, YYYY-MM-DD, Vietnam time.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (inclusive), YYYY-MM-DD, Vietnam time.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serves the kiosk, the admin view and the API.
+    Serve {
+        #[arg(long, env = "HAILONG_ADDR", default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Seconds without a touch before the kiosk discards the answers.
+        #[arg(long, env = "HAILONG_KIOSK_IDLE_SECONDS", default_value_t = 90)]
+        kiosk_idle_seconds: u32,
+        /// Seconds the kiosk's thank-you screen stays.
+        #[arg(long, env = "HAILONG_KIOSK_THANKS_SECONDS", default_value_t = 10)]
+        kiosk_thanks_seconds: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgencyCommand {
+    /// Lists agencies in tree order.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KioskCommand {
+    /// Registers a kiosk at a service point and prints its token and pairing link (shown once).
+    Add {
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let settings = match &self.command {
+            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, .. } => Settings {
+                admin_token: self.admin_token.clone(),
+                kiosk_idle_seconds: *kiosk_idle_seconds,
+                kiosk_thanks_seconds: *kiosk_thanks_seconds,
+            },
+            _ => Settings { admin_token: self.admin_token.clone(), ..Settings::default() },
+        };
+        let state = AppState::start(&self.database_url, settings)
+            .await
+            .with_context(|| format!("không mở được cơ sở dữ liệu {}", self.database_url))?;
+        let public_url = self.public_url.trim_end_matches('/').to_owned();
+        match self.command {
+            Command::Migrate => {
+                println!("Đã cập nhật cơ sở dữ liệu; phiếu khảo sát hiện hành: {}", state.questionnaire.version);
+            }
+            Command::Demo => crate::demo::load(&state, &public_url).await?,
+            Command::Agency { command: AgencyCommand::List { json } } => {
+                let agencies = state.db.agencies().await?;
+                if json {
+                    let list: Vec<_> = agencies
+                        .iter()
+                        .map(|a| json!({"code": a.code, "name": a.name, "kind": a.kind, "parent": a.parent}))
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&list)?);
+                } else {
+                    for a in agencies {
+                        println!("{:<20} {:<16} {}", a.code, a.kind.as_str(), a.name);
+                    }
+                }
+            }
+            Command::Kiosk { command: KioskCommand::Add { agency, name, json } } => {
+                let name = name.trim();
+                if name.is_empty() || name.chars().count() > 100 {
+                    bail!("tên thiết bị phải có từ 1 đến 100 ký tự");
+                }
+                let token = state.register_kiosk(&agency, name).await?;
+                let pairing_url = format!("{public_url}/kiosk/pair/{token}");
+                if json {
+                    println!("{}", json!({"token": token, "pairing_url": pairing_url}));
+                } else {
+                    println!("Đã đăng ký thiết bị \"{name}\". Mở đường dẫn này một lần trên máy tính bảng:\n{pairing_url}");
+                }
+            }
+            Command::Index { agency, from, to, json } => {
+                let period = Period::parse(from.as_deref(), to.as_deref())?;
+                let index = state.indices(&agency, &period).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&index)?);
+                } else {
+                    print_index(&index);
+                }
+            }
+            Command::Serve { addr, .. } => crate::http::serve(state, addr).await?,
+        }
+        Ok(())
+    }
+}
+
+fn print_index(index: &app::domain::SatisfactionIndex) {
+    let show = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}%"));
+    println!("{}: {} phiếu, chỉ số hài lòng chung {}", index.agency, index.responses, show(index.overall));
+    for element in &index.elements {
+        println!("  {} {}", element.code, show(element.index));
+        for c in &element.criteria {
+            println!("    {:<4} {:>8}  ({} câu trả lời hợp lệ)", c.code, show(c.index), c.valid);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! `hailong demo`: a realistic demo province in the two-level shape of 1 July 2025, with one
+//! kiosk per service point and a few hundred sample responses. Running it again changes nothing.
+
+use anyhow::Context;
+use app::domain::{Agency, AgencyKind};
+use app::service::{secret, AppState};
+use chrono::{Duration, Utc};
+use serde_json::{json, Map, Value};
+
+const PROVINCE: &str = "PT";
+const CENTRE: &str = "PT-TTPVHCC";
+
+/// (code, name, kind, parent)
+const AGENCIES: &[(&str, &str, AgencyKind, Option<&str>)] = &[
+    (PROVINCE, "UBND tỉnh Phú Thọ", AgencyKind::Province, None),
+    ("PT-SNV", "Sở Nội vụ", AgencyKind::Department, Some(PROVINCE)),
+    ("PT-STP", "Sở Tư pháp", AgencyKind::Department, Some(PROVINCE)),
+    ("PT-STC", "Sở Tài chính", AgencyKind::Department, Some(PROVINCE)),
+    ("PT-SXD", "Sở Xây dựng", AgencyKind::Department, Some(PROVINCE)),
+    ("PT-SNNMT", "Sở Nông nghiệp và Môi trường", AgencyKind::Department, Some(PROVINCE)),
+    ("PT-SYT", "Sở Y tế", AgencyKind::Department, Some(PROVINCE)),
+    (CENTRE, "Trung tâm Phục vụ hành chính công tỉnh Phú Thọ", AgencyKind::ServiceCentre, Some(PROVINCE)),
+    ("PT-TTPVHCC-VY", "Chi nhánh Trung tâm PVHCC tại phường Vĩnh Yên", AgencyKind::ServiceBranch, Some(CENTRE)),
+    ("PT-TTPVHCC-HB", "Chi nhánh Trung tâm PVHCC tại phường Hòa Bình", AgencyKind::ServiceBranch, Some(CENTRE)),
+    ("PT-P-VIETTRI", "UBND phường Việt Trì", AgencyKind::Commune, Some(PROVINCE)),
+    ("PT-P-VINHYEN", "UBND phường Vĩnh Yên", AgencyKind::Commune, Some(PROVINCE)),
+    ("PT-P-HOABINH", "UBND phường Hòa Bình", AgencyKind::Commune, Some(PROVINCE)),
+    ("PT-X-TAMNONG", "UBND xã Tam Nông", AgencyKind::Commune, Some(PROVINCE)),
+    ("PT-X-MAICHAU", "UBND xã Mai Châu", AgencyKind::Commune, Some(PROVINCE)),
+    ("PT-CA", "Công an tỉnh Phú Thọ", AgencyKind::Vertical, Some(PROVINCE)),
+];
+
+/// The centre and its branches receive the departments' dossiers; communes serve themselves.
+const CENTRE_SERVES: &[&str] = &["PT-SNV", "PT-STP", "PT-STC", "PT-SXD", "PT-SNNMT", "PT-SYT", "PT-CA"];
+const SERVICE_POINTS: &[&str] =
+    &[CENTRE, "PT-TTPVHCC-VY", "PT-TTPVHCC-HB", "PT-P-VIETTRI", "PT-P-VINHYEN", "PT-P-HOABINH", "PT-X-TAMNONG", "PT-X-MAICHAU"];
+
+/// How many sample responses the demo stores.
+const SAMPLE_RESPONSES: u64 = 400;
+
+pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
+    for (code, name, kind, parent) in AGENCIES {
+        let agency = Agency { code: code.to_string(), name: name.to_string(), kind: *kind, parent: parent.map(str::to_owned) };
+        state.db.upsert_agency(&agency).await?;
+    }
+    for point in &SERVICE_POINTS[..3] {
+        for agency in CENTRE_SERVES {
+            state.db.add_served_agency(point, agency).await?;
+        }
+    }
+    let mut pairing = Vec::new();
+    for point in SERVICE_POINTS {
+        // Demo kiosks have well-known tokens so that the demo can print their links every time.
+        let token = format!("demo-kiosk-{}", point.to_lowercase());
+        if state.db.kiosk_by_token_hash(&secret::hash(&token)).await?.is_none() {
+            state.db.add_kiosk(point, &format!("Kiosk demo {point}"), &secret::hash(&token)).await?;
+        }
+        pairing.push((point, format!("{public_url}/kiosk/pair/{token}")));
+    }
+    let stored = store_samples(state).await.context("không lưu được phiếu mẫu")?;
+
+    println!("Đã nạp tỉnh demo: {} cơ quan, {} điểm phục vụ, {stored} phiếu mẫu mới.", AGENCIES.len(), SERVICE_POINTS.len());
+    println!("\nGhép nối máy tính bảng (mở một lần, trình duyệt sẽ nhớ thiết bị):");
+    for (point, url) in pairing {
+        println!("  {point:<16} {url}");
+    }
+    Ok(())
+}
+
+/// Stores deterministic sample responses through the same validation and writer as the API.
+async fn store_samples(state: &AppState) -> anyhow::Result<u64> {
+    let mut random = SplitMix(0x5EED_2025);
+    let mut stored = 0;
+    for n in 0..SAMPLE_RESPONSES {
+        let point = SERVICE_POINTS[(random.next() % SERVICE_POINTS.len() as u64) as usize];
+        let kiosk = state
+            .kiosk_for_token(&format!("demo-kiosk-{}", point.to_lowercase()))
+            .await?
+            .context("demo kiosk missing")?;
+        let served = state.db.served_agencies(point).await?;
+        let agency = &served[(random.next() % served.len() as u64) as usize];
+        // Each agency leans to its own level of satisfaction, so the ranking has something to show.
+        let lean = agency.code.bytes().map(u64::from).sum::<u64>() % 3;
+        let mut answers = Map::new();
+        for (_, criterion) in state.questionnaire.criteria() {
+            let roll = random.next() % 20;
+            let value = match roll {
+                0 => Value::Null,
+                1 => json!(1),
+                2..=3 => json!(2),
+                r if r < 6 + lean * 2 => json!(3),
+                r if r < 14 => json!(4),
+                _ => json!(5),
+            };
+            answers.insert(criterion.code.clone(), value);
+        }
+        let id = uuid::Builder::from_random_bytes(random.bytes16(n)).into_uuid();
+        let body = json!({"id": id.to_string(), "agency": agency.code, "answers": answers,
+                          "expectations": {"X7": 1 + random.next() % 4, "X9": 1 + random.next() % 4}});
+        let submitted_at = Utc::now() - Duration::minutes((random.next() % (60 * 24 * 60)) as i64);
+        let outcome = state.submit_at(&kiosk, body.as_object().expect("an object"), submitted_at).await?;
+        if outcome.1 == app::service::Stored::New {
+            stored += 1;
+        }
+    }
+    Ok(stored)
+}
+
+/// A tiny deterministic generator: the demo must be the same every time it is loaded.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn bytes16(&mut self, salt: u64) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
+        bytes[8..].copy_from_slice(&(self.next() ^ salt).to_le_bytes());
+        bytes
+    }
+}

@@ -1,0 +1,113 @@
+//! The JSON API (docs/api.md): parse, authorise, call the service, map errors to status codes.
+
+use std::collections::BTreeMap;
+
+use app::domain::{FieldErrors, Period};
+use app::service::{AppState, ServiceError, Stored};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// An API failure: a status and `{"errors": {field: message}}` with Vietnamese messages.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    errors: FieldErrors,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, field: &str, message: &str) -> Self {
+        Self { status, errors: BTreeMap::from([(field.to_owned(), message.to_owned())]) }
+    }
+
+    fn unauthorized(message: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "authorization", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "errors": self.errors }))).into_response()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(errors) => Self { status: StatusCode::UNPROCESSABLE_ENTITY, errors },
+            ServiceError::UnknownAgency(_) => Self::new(StatusCode::NOT_FOUND, "agency", "Không có cơ quan, đơn vị mã này."),
+            other => {
+                tracing::error!(error = %other, "API request failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server",
+                    "Máy chủ tạm thời không xử lý được yêu cầu, vui lòng gửi lại sau ít phút.",
+                )
+            }
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+pub async fn questionnaire(State(app): State<AppState>) -> Json<Value> {
+    Json(serde_json::to_value(&*app.questionnaire).unwrap_or(Value::Null))
+}
+
+/// `POST /api/v1/responses`: 201 stored, 200 stored before (same body), 422, 401.
+pub async fn submit_response(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("Thiếu mã thiết bị (Authorization: Bearer …)."))?;
+    let kiosk = app
+        .kiosk_for_token(token)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("Mã thiết bị không hợp lệ hoặc đã bị thu hồi."))?;
+    let submission = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "body", "Nội dung phải là một đối tượng JSON."))
+        }
+        Err(_) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "body", "Nội dung không phải JSON hợp lệ.")),
+    };
+    let (id, stored) = app.submit_from_kiosk(&kiosk, &submission).await?;
+    let status = match stored {
+        Stored::New => StatusCode::CREATED,
+        Stored::AlreadyThere => StatusCode::OK,
+    };
+    Ok((status, Json(json!({ "id": id.to_string() }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IndicesQuery {
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /api/v1/indices?agency=&from=&to=` with the admin token.
+pub async fn indices(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<IndicesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("Thiếu mã quản trị (Authorization: Bearer …)."))?;
+    if !app.is_admin_token(token) {
+        return Err(ApiError::unauthorized("Mã quản trị không đúng."));
+    }
+    let Ok(Query(query)) = query else {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "query", "Tham số truy vấn không hợp lệ."));
+    };
+    let agency = query
+        .agency
+        .filter(|a| !a.trim().is_empty())
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency)."))?;
+    let period = Period::parse(query.from.as_deref(), query.to.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "period", &e.to_string()))?;
+    let index = app.indices(&agency, &period).await?;
+    Ok(Json(serde_json::to_value(&index).unwrap_or(Value::Null)))
+}

@@ -1,0 +1,82 @@
+//! Kiosk routes outside Leptos: pairing a tablet, and the step-by-step form posts of a kiosk
+//! running without JavaScript (each post carries the whole draft; the reply is the next screen).
+
+use app::app::shell;
+use app::kiosk::flow::{Context, Draft, Nav};
+use app::kiosk::server::ssr::{kiosk_from_headers, setup_for, submit, KIOSK_COOKIE, NOT_PAIRED};
+use app::kiosk::server::SubmitReply;
+use app::kiosk::PostedDraft;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use leptos::prelude::*;
+
+use super::HttpState;
+
+/// `GET /kiosk/pair/{token}`: remembers this browser as the kiosk of `token` (ten years).
+pub async fn pair(State(state): State<HttpState>, Path(token): Path<String>) -> Response {
+    match state.app.kiosk_for_token(&token).await {
+        Ok(Some(_)) => {
+            let cookie = format!("{KIOSK_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=315360000");
+            ([(header::SET_COOKIE, cookie)], Redirect::to("/kiosk")).into_response()
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Html("<!DOCTYPE html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Đường dẫn không hợp lệ</title>\
+                  <h1>Đường dẫn ghép nối không hợp lệ</h1><p>Đường dẫn này không đúng hoặc thiết bị đã bị thu hồi. \
+                  Vui lòng xin quản trị viên đường dẫn mới.</p></html>"),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "pairing failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố, vui lòng thử lại.").into_response()
+        }
+    }
+}
+
+/// `POST /kiosk`: the next screen for a browser without JavaScript.
+pub async fn step(State(state): State<HttpState>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Response {
+    let app = state.app.clone();
+    let kiosk = match kiosk_from_headers(&app, &headers).await {
+        Ok(Some(kiosk)) => kiosk,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, Html(format!("<!DOCTYPE html><meta charset=\"utf-8\"><p>{NOT_PAIRED}</p>"))).into_response(),
+        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố, vui lòng thử lại.").into_response(),
+    };
+    let (posted, nav) = Draft::from_form(&fields);
+    let (next, status) = if nav == Nav::Submit {
+        match submit(&app, &kiosk, &posted).await {
+            SubmitReply::Stored => (Draft::submitted(), StatusCode::OK),
+            SubmitReply::Invalid(errors) => (Draft { errors, ..posted }, StatusCode::UNPROCESSABLE_ENTITY),
+        }
+    } else {
+        let Ok(setup) = setup_for(&app, &kiosk).await else {
+            return (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố, vui lòng thử lại.").into_response();
+        };
+        let codes = setup.agency_codes();
+        let context = Context { questionnaire: &setup.questionnaire, agencies: &codes };
+        (posted.go(nav, &context, || uuid::Uuid::new_v4().to_string()), StatusCode::OK)
+    };
+    render_kiosk(state, headers, next, status).await
+}
+
+/// Renders `/kiosk` as a GET would, starting from `draft`.
+async fn render_kiosk(state: HttpState, headers: HeaderMap, draft: Draft, status: StatusCode) -> Response {
+    let app = state.app.clone();
+    let leptos = state.leptos.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || {
+            provide_context(app.clone());
+            provide_context(PostedDraft(draft.clone()));
+        },
+        move || shell(leptos.clone()),
+    );
+    let mut request = Request::get("/kiosk").body(Body::empty()).expect("a static request");
+    *request.headers_mut() = headers;
+    request.headers_mut().remove(header::CONTENT_TYPE);
+    request.headers_mut().remove(header::CONTENT_LENGTH);
+    let mut response = render(request).await;
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,25 @@
+//! The `hailong` binary: parses the command line and hands over to the command.
+
+mod cli;
+mod demo;
+mod http;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = cli::Cli::parse();
+    match cli.run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Lỗi: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
