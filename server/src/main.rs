@@ -1,10 +1,7 @@
 //! The `hailong` binary: parses the command line and hands over to the command.
 
-mod cli;
-mod demo;
-mod http;
-
 use clap::Parser;
+use server::cli;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

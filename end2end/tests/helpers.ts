@@ -1,0 +1,71 @@
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+
+export const ADMIN_TOKEN = "e2e-admin-token";
+/** The demo's provincial service centre: it serves several departments. */
+export const CENTRE_KIOSK = "demo-kiosk-pt-ttpvhcc";
+
+/** The indices of an agency through the API, as the admin. */
+export async function indices(request: APIRequestContext, agency: string) {
+  const res = await request.get(`/api/v1/indices?agency=${agency}`, {
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(res.status()).toBe(200);
+  return res.json();
+}
+
+export function criterion(index: any, code: string) {
+  for (const element of index.elements) {
+    for (const c of element.criteria) if (c.code === code) return c;
+  }
+  throw new Error(`no criterion ${code}`);
+}
+
+export async function pairAsKiosk(page: Page, token = CENTRE_KIOSK) {
+  await page.goto(`/kiosk/pair/${token}`);
+  await expect(page).toHaveURL(/\/kiosk$/);
+}
+
+export async function waitHydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1, { timeout: 20_000 });
+}
+
+/** Picks a level for a criterion: `value` 1–5, or "Bỏ qua". */
+async function rate(page: Page, code: string, label: string) {
+  await page.locator("fieldset.question", { hasText: code }).getByText(label, { exact: true }).click();
+}
+
+/**
+ * Answers the whole survey at the centre's kiosk for Sở Tư pháp: A1 "Rất hài lòng", A2 skipped,
+ * A3 "Không hài lòng", the rest untouched (skipped), one expectation, a profile item, a comment.
+ */
+export async function answerSurvey(page: Page) {
+  await page.getByRole("button", { name: "Bắt đầu" }).click();
+  await expect(page.getByRole("heading", { name: "Hồ sơ của Ông/Bà thuộc cơ quan nào?" })).toBeVisible();
+  await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  await expect(page.getByRole("alert")).toContainText("Vui lòng chọn cơ quan");
+  await page.getByText("Sở Tư pháp", { exact: true }).click();
+  await page.getByRole("button", { name: "Tiếp tục →" }).click();
+
+  await expect(page.getByText("Bước 1/8")).toBeVisible();
+  await rate(page, "A1", "Rất hài lòng");
+  await rate(page, "A2", "Bỏ qua");
+  await rate(page, "A3", "Không hài lòng");
+  await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  await expect(page.getByText("Bước 2/8")).toBeVisible();
+  // Back keeps what was chosen.
+  await page.getByRole("button", { name: "← Quay lại" }).click();
+  await expect(page.locator("fieldset.question", { hasText: "A1" }).locator("input[value='5']")).toBeChecked();
+  for (let step = 2; step <= 6; step++) {
+    await page.getByRole("button", { name: "Tiếp tục →" }).click();
+    await expect(page.getByText(`Bước ${step}/8`)).toBeVisible();
+  }
+  await expect(page.getByRole("heading", { name: "Sự mong đợi" })).toBeVisible();
+  await page.locator("fieldset.question", { hasText: "Chuyển đổi số" }).getByText("Rất mong muốn", { exact: true }).click();
+  await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  await page.locator("fieldset.question", { hasText: "Độ tuổi" }).getByText("Từ 25 đến 34", { exact: true }).click();
+  await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  await expect(page.getByText("Bước 8/8")).toBeVisible();
+  await page.getByRole("textbox").fill("Cán bộ hướng dẫn tận tình, nhưng phải chờ lâu.");
+  await page.getByRole("button", { name: "Gửi phiếu" }).click();
+  await expect(page.getByRole("heading", { name: "Xin cảm ơn Ông/Bà!" })).toBeVisible();
+}

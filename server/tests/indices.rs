@@ -1,0 +1,86 @@
+//! Indices by the API, by the CLI and by hand agree; the subtree and the period are respected.
+
+mod common;
+
+use common::{spawn_app, TestApp};
+use serde_json::{json, Value};
+
+async fn submit(app: &TestApp, agency: &str, answers: Value) {
+    let body = json!({"id": uuid::Uuid::new_v4().to_string(), "agency": agency, "answers": answers});
+    assert_eq!(app.post_response(&body).await.status(), 201);
+}
+
+fn close(actual: &Value, expected: f64) {
+    let actual = actual.as_f64().unwrap_or_else(|| panic!("{actual} is not a number"));
+    assert!((actual - expected).abs() < 1e-9, "{actual} is not {expected}");
+}
+
+#[tokio::test]
+async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
+    let app = spawn_app().await;
+    submit(&app, "D1", json!({"A1": 5, "A2": 4, "A3": 2, "B1": 3})).await;
+    submit(&app, "G", json!({"A1": 4, "A2": null, "A3": 1, "B1": 5})).await; // G is under D1
+    submit(&app, "D2", json!({"A1": 1, "A2": 1})).await; // a sibling: not D1's
+
+    let response = app.indices("agency=D1").await;
+    assert_eq!(response.status(), 200);
+    let api: Value = response.json().await.unwrap();
+
+    // By hand, over D1's subtree (2 responses):
+    // A1: 5, 4 → 2/2 = 100 %, mean 4.5;  A2: 4 (G skipped) → 1/1 = 100 %;  A3: 2, 1 → 0 %.
+    // A = (100 + 100 + 0) / 3 = 66.67 %.  B1: 3, 5 → 50 %; B2–B4 unanswered → B = 50 %.
+    // C, D, E unanswered: no index, left out. Overall = (66.67 + 50) / 2 = 58.33 %.
+    assert_eq!(api["agency"], "D1");
+    assert_eq!(api["responses"], 2);
+    let a = &api["elements"][0];
+    close(&a["index"], 200.0 / 3.0);
+    assert_eq!(a["criteria"][0]["counts"], json!([0, 0, 0, 1, 1]));
+    close(&a["criteria"][0]["mean"], 4.5);
+    assert_eq!(a["criteria"][1]["valid"], 1);
+    close(&a["criteria"][2]["index"], 0.0);
+    close(&api["elements"][1]["index"], 50.0);
+    assert_eq!(api["elements"][1]["criteria"][1]["index"], Value::Null);
+    assert_eq!(api["elements"][2]["index"], Value::Null);
+    close(&api["overall"], (200.0 / 3.0 + 50.0) / 2.0);
+    let ci = api["elements"][0]["criteria"][0]["ci95"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() < 100.0 && ci[1] == 100.0, "Wilson for 2/2 is [34.2, 100]: {ci:?}");
+
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+        .args(["index", "--agency", "D1", "--json"])
+        .env("HAILONG_DATABASE_URL", &app.database_url)
+        .output()
+        .expect("the CLI runs");
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let by_cli: Value = serde_json::from_slice(&cli.stdout).expect("the CLI prints JSON");
+    assert_eq!(by_cli, api);
+
+    // The province covers all three responses.
+    let province: Value = app.indices("agency=P").await.json().await.unwrap();
+    assert_eq!(province["responses"], 3);
+    assert_eq!(province["elements"][0]["criteria"][0]["counts"], json!([1, 0, 0, 1, 1]));
+}
+
+#[tokio::test]
+async fn periods_are_vietnamese_calendar_days_and_bad_queries_are_refused() {
+    let app = spawn_app().await;
+    submit(&app, "D2", json!({"D1": 4})).await;
+    let today = chrono::Utc::now().with_timezone(&app::domain::period::vietnam()).date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let count = |v: Value| v["responses"].as_u64().unwrap();
+
+    let same_day: Value = app.indices(&format!("agency=D2&from={0}&to={0}", day(today))).await.json().await.unwrap();
+    assert_eq!(count(same_day), 1);
+    let tomorrow = today.succ_opt().unwrap();
+    let later: Value = app.indices(&format!("agency=D2&from={}", day(tomorrow))).await.json().await.unwrap();
+    assert_eq!(count(later.clone()), 0);
+    assert_eq!(later["overall"], Value::Null);
+
+    assert_eq!(app.indices("agency=D2&from=21/11/2026").await.status(), 422);
+    assert_eq!(app.indices("agency=D2&from=2026-02-02&to=2026-02-01").await.status(), 422);
+    assert_eq!(app.indices("from=2026-02-02").await.status(), 422);
+    assert_eq!(app.indices("agency=NOPE").await.status(), 404);
+    let anonymous = app.client.get(format!("{}/api/v1/indices?agency=D2", app.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let kiosk = app.client.get(format!("{}/api/v1/indices?agency=D2", app.base)).bearer_auth(&app.kiosk_token).send().await.unwrap();
+    assert_eq!(kiosk.status(), 401, "a kiosk token is not an admin token");
+}
