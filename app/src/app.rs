@@ -9,13 +9,23 @@ use crate::admin::AdminPage;
 use crate::kiosk::KioskPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    page_shell(options, true)
+}
+
+/// The shell without the hydration scripts: for pages rendered from a form post, which the
+/// browser's client-side state cannot reproduce (they stay plain HTML forms).
+pub fn static_shell(options: LeptosOptions) -> impl IntoView {
+    page_shell(options, false)
+}
+
+fn page_shell(options: LeptosOptions, hydrate: bool) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="vi">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <HydrationScripts options />
+                {hydrate.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
             <body>

@@ -131,7 +131,9 @@ impl Cli {
                 if json {
                     println!("{}", json!({"token": token, "pairing_url": pairing_url}));
                 } else {
-                    println!("Đã đăng ký thiết bị \"{name}\". Mở đường dẫn này một lần trên máy tính bảng:\n{pairing_url}");
+                    println!(
+                        "Đã đăng ký thiết bị \"{name}\". Mở đường dẫn này một lần trên máy tính bảng:\n{pairing_url}"
+                    );
                 }
             }
             Command::Index { agency, from, to, json } => {

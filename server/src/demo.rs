@@ -32,15 +32,24 @@ const AGENCIES: &[(&str, &str, AgencyKind, Option<&str>)] = &[
 
 /// The centre and its branches receive the departments' dossiers; communes serve themselves.
 const CENTRE_SERVES: &[&str] = &["PT-SNV", "PT-STP", "PT-STC", "PT-SXD", "PT-SNNMT", "PT-SYT", "PT-CA"];
-const SERVICE_POINTS: &[&str] =
-    &[CENTRE, "PT-TTPVHCC-VY", "PT-TTPVHCC-HB", "PT-P-VIETTRI", "PT-P-VINHYEN", "PT-P-HOABINH", "PT-X-TAMNONG", "PT-X-MAICHAU"];
+const SERVICE_POINTS: &[&str] = &[
+    CENTRE,
+    "PT-TTPVHCC-VY",
+    "PT-TTPVHCC-HB",
+    "PT-P-VIETTRI",
+    "PT-P-VINHYEN",
+    "PT-P-HOABINH",
+    "PT-X-TAMNONG",
+    "PT-X-MAICHAU",
+];
 
 /// How many sample responses the demo stores.
 const SAMPLE_RESPONSES: u64 = 400;
 
 pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     for (code, name, kind, parent) in AGENCIES {
-        let agency = Agency { code: code.to_string(), name: name.to_string(), kind: *kind, parent: parent.map(str::to_owned) };
+        let agency =
+            Agency { code: code.to_string(), name: name.to_string(), kind: *kind, parent: parent.map(str::to_owned) };
         state.db.upsert_agency(&agency).await?;
     }
     for point in &SERVICE_POINTS[..3] {
@@ -59,7 +68,11 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     }
     let stored = store_samples(state).await.context("không lưu được phiếu mẫu")?;
 
-    println!("Đã nạp tỉnh demo: {} cơ quan, {} điểm phục vụ, {stored} phiếu mẫu mới.", AGENCIES.len(), SERVICE_POINTS.len());
+    println!(
+        "Đã nạp tỉnh demo: {} cơ quan, {} điểm phục vụ, {stored} phiếu mẫu mới.",
+        AGENCIES.len(),
+        SERVICE_POINTS.len()
+    );
     println!("\nGhép nối máy tính bảng (mở một lần, trình duyệt sẽ nhớ thiết bị):");
     for (point, url) in pairing {
         println!("  {point:<16} {url}");
@@ -87,9 +100,9 @@ async fn store_samples(state: &AppState) -> anyhow::Result<u64> {
             let value = match roll {
                 0 => Value::Null,
                 1 => json!(1),
-                2..=3 => json!(2),
-                r if r < 6 + lean * 2 => json!(3),
-                r if r < 14 => json!(4),
+                2 => json!(2),
+                r if r < 4 + lean * 2 => json!(3),
+                r if r < 12 => json!(4),
                 _ => json!(5),
             };
             answers.insert(criterion.code.clone(), value);

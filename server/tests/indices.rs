@@ -81,6 +81,12 @@ async fn periods_are_vietnamese_calendar_days_and_bad_queries_are_refused() {
     assert_eq!(app.indices("agency=NOPE").await.status(), 404);
     let anonymous = app.client.get(format!("{}/api/v1/indices?agency=D2", app.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    let kiosk = app.client.get(format!("{}/api/v1/indices?agency=D2", app.base)).bearer_auth(&app.kiosk_token).send().await.unwrap();
+    let kiosk = app
+        .client
+        .get(format!("{}/api/v1/indices?agency=D2", app.base))
+        .bearer_auth(&app.kiosk_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(kiosk.status(), 401, "a kiosk token is not an admin token");
 }

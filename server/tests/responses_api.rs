@@ -51,13 +51,25 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
         ("fractional level", json!({"id": id, "agency": "D1", "answers": {"A1": 4.5}}).to_string(), "answers.A1"),
         ("answers not an object", json!({"id": id, "agency": "D1", "answers": 5}).to_string(), "answers"),
         ("unknown criterion", json!({"id": id, "agency": "D1", "answers": {"Z9": 5}}).to_string(), "answers.Z9"),
-        ("10 kB comment", json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "comment": "x".repeat(10_240)}).to_string(), "comment"),
+        (
+            "10 kB comment",
+            json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "comment": "x".repeat(10_240)}).to_string(),
+            "comment",
+        ),
         ("invalid UUID", json!({"id": "1234", "agency": "D1", "answers": {"A1": 5}}).to_string(), "id"),
         ("missing id", json!({"agency": "D1", "answers": {"A1": 5}}).to_string(), "id"),
         ("agency not served here", json!({"id": id, "agency": "XYZ", "answers": {"A1": 5}}).to_string(), "agency"),
         ("agency needed at a multi-agency point", json!({"id": id, "answers": {"A1": 5}}).to_string(), "agency"),
-        ("profile value off the list", json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "profile": {"age_band": "17"}}).to_string(), "profile.age_band"),
-        ("expectation out of range", json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "expectations": {"X1": 5}}).to_string(), "expectations.X1"),
+        (
+            "profile value off the list",
+            json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "profile": {"age_band": "17"}}).to_string(),
+            "profile.age_band",
+        ),
+        (
+            "expectation out of range",
+            json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "expectations": {"X1": 5}}).to_string(),
+            "expectations.X1",
+        ),
         ("nothing answered", json!({"id": id, "agency": "D1", "answers": {"A1": null}}).to_string(), "answers"),
     ];
     for (name, body, field) in cases {
@@ -65,8 +77,12 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
         let status = response.status();
         assert!(status.is_client_error(), "{name}: got {status}");
         let errors: Value = response.json().await.unwrap_or_else(|_| panic!("{name}: body is not JSON"));
-        let message = errors["errors"][field].as_str().unwrap_or_else(|| panic!("{name}: no message for {field}: {errors}"));
-        assert!(message.chars().any(|c| "ảạấầẩậắằẳặẽẹếềểệỉịỏọốồổộớờởợủụứừửựỷỳđ".contains(c)), "{name}: «{message}» is not Vietnamese");
+        let message =
+            errors["errors"][field].as_str().unwrap_or_else(|| panic!("{name}: no message for {field}: {errors}"));
+        assert!(
+            message.chars().any(|c| "ảạấầẩậắằẳặẽẹếềểệỉịỏọốồổộớờởợủụứừửựỷỳđ".contains(c)),
+            "{name}: «{message}» is not Vietnamese"
+        );
     }
     assert_eq!(app.stored().await, 0);
     assert_eq!(app.state.db.count_answers().await.unwrap(), 0);
@@ -127,10 +143,12 @@ async fn the_same_new_id_sent_concurrently_is_stored_once() {
 #[tokio::test]
 async fn the_questionnaire_is_served_as_data() {
     let app = spawn_app().await;
-    let q: Value = app.client.get(format!("{}/api/v1/questionnaire", app.base)).send().await.unwrap().json().await.unwrap();
+    let q: Value =
+        app.client.get(format!("{}/api/v1/questionnaire", app.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(q["version"], "sipas-2025.1");
     assert_eq!(q["elements"].as_array().unwrap().len(), 5);
-    let criteria: usize = q["elements"].as_array().unwrap().iter().map(|e| e["criteria"].as_array().unwrap().len()).sum();
+    let criteria: usize =
+        q["elements"].as_array().unwrap().iter().map(|e| e["criteria"].as_array().unwrap().len()).sum();
     assert_eq!(criteria, 16);
     assert_eq!(q["elements"][2]["title"], "Công chức trực tiếp giải quyết công việc");
     assert_eq!(q["scale"][4]["label"], "Rất hài lòng");

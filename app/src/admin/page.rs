@@ -71,7 +71,10 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     let options = agencies
         .iter()
         .map(|a| {
-            let depth = std::iter::successors(a.parent.as_ref(), |p| agencies.iter().find(|x| &x.code == *p).and_then(|x| x.parent.as_ref())).count();
+            let depth = std::iter::successors(a.parent.as_ref(), |p| {
+                agencies.iter().find(|x| &x.code == *p).and_then(|x| x.parent.as_ref())
+            })
+            .count();
             let label = format!("{}{}", "— ".repeat(depth), a.name);
             view! { <option value=a.code.clone() selected=a.code == agency.code>{label}</option> }
         })
@@ -80,7 +83,8 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         .elements
         .iter()
         .map(|e| {
-            let title = questionnaire.elements.iter().find(|x| x.code == e.code).map(|x| x.title.clone()).unwrap_or_default();
+            let title =
+                questionnaire.elements.iter().find(|x| x.code == e.code).map(|x| x.title.clone()).unwrap_or_default();
             view! {
                 <li class="element-card">
                     <span class="code">{e.code.clone()}</span>
@@ -94,7 +98,9 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         .elements
         .iter()
         .flat_map(|e| e.criteria.iter())
-        .map(|c| criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone())))
+        .map(|c| {
+            criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone()))
+        })
         .collect_view();
     let ranking_rows = ranking
         .into_iter()
@@ -153,7 +159,8 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
 }
 
 fn criterion_row(c: &CriterionIndex, text: Option<String>) -> impl IntoView {
-    let interval = c.ci95.map_or_else(|| "—".to_owned(), |[lo, hi]| format!("{} – {}", percent(Some(lo)), percent(Some(hi))));
+    let interval =
+        c.ci95.map_or_else(|| "—".to_owned(), |[lo, hi]| format!("{} – {}", percent(Some(lo)), percent(Some(hi))));
     let counts = c.counts.iter().map(|n| view! { <td class="num">{*n}</td> }).collect_view();
     view! {
         <tr data-criterion=c.code.clone()>

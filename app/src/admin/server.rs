@@ -36,7 +36,11 @@ pub enum DashboardReply {
 }
 
 #[server]
-pub async fn admin_dashboard(agency: Option<String>, from: Option<String>, to: Option<String>) -> Result<DashboardReply, ServerFnError> {
+pub async fn admin_dashboard(
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<DashboardReply, ServerFnError> {
     use crate::domain::index::rank;
     use crate::domain::Period;
     use crate::service::ServiceError;

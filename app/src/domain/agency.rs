@@ -21,14 +21,8 @@ pub enum AgencyKind {
 }
 
 impl AgencyKind {
-    pub const ALL: [AgencyKind; 6] = [
-        Self::Province,
-        Self::Department,
-        Self::Commune,
-        Self::ServiceCentre,
-        Self::ServiceBranch,
-        Self::Vertical,
-    ];
+    pub const ALL: [AgencyKind; 6] =
+        [Self::Province, Self::Department, Self::Commune, Self::ServiceCentre, Self::ServiceBranch, Self::Vertical];
 
     pub fn as_str(self) -> &'static str {
         match self {

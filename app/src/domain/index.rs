@@ -58,11 +58,7 @@ impl CriterionIndex {
         } else {
             let n = valid as f64;
             let (lo, hi) = wilson_interval(satisfied as f64, n);
-            (
-                Some(satisfied as f64 / n * 100.0),
-                Some(score_sum as f64 / n),
-                Some([lo * 100.0, hi * 100.0]),
-            )
+            (Some(satisfied as f64 / n * 100.0), Some(score_sum as f64 / n), Some([lo * 100.0, hi * 100.0]))
         };
         Self { code: code.to_owned(), index, valid, counts, mean, ci95 }
     }
@@ -87,12 +83,7 @@ fn mean_of_present(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
 impl SatisfactionIndex {
     /// Builds the indices for `agency` from per-criterion counts, following the structure of
     /// `questionnaire`; criteria absent from `counts` simply have no answers.
-    pub fn compute(
-        questionnaire: &Questionnaire,
-        agency: &str,
-        responses: u64,
-        counts: &[CriterionCounts],
-    ) -> Self {
+    pub fn compute(questionnaire: &Questionnaire, agency: &str, responses: u64, counts: &[CriterionCounts]) -> Self {
         let elements: Vec<ElementIndex> = questionnaire
             .elements
             .iter()
@@ -224,7 +215,8 @@ mod tests {
 
     #[test]
     fn ranking_shares_places_on_ties_and_puts_unknowns_last() {
-        let ranked = rank(vec![("a", Some(80.0)), ("b", None), ("c", Some(90.0)), ("d", Some(80.0)), ("e", Some(70.0))]);
+        let ranked =
+            rank(vec![("a", Some(80.0)), ("b", None), ("c", Some(90.0)), ("d", Some(80.0)), ("e", Some(70.0))]);
         assert_eq!(ranked, vec![("c", Some(1)), ("a", Some(2)), ("d", Some(2)), ("e", Some(4)), ("b", None)]);
     }
 }

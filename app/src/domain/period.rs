@@ -28,9 +28,9 @@ impl Period {
         let day = |s: Option<&str>| -> Result<Option<NaiveDate>, PeriodError> {
             match s.map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map(Some)
-                    .map_err(|_| PeriodError::BadDate(s.to_owned())),
+                Some(s) => {
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| PeriodError::BadDate(s.to_owned()))
+                }
             }
         };
         let period = Self { from: day(from)?, to: day(to)? };

@@ -80,8 +80,7 @@ pub enum QuestionnaireError {
 impl Questionnaire {
     /// Parses a questionnaire file and checks that its structure is usable.
     pub fn parse(json: &str) -> Result<Self, QuestionnaireError> {
-        let questionnaire: Self =
-            serde_json::from_str(json).map_err(|e| QuestionnaireError::Json(e.to_string()))?;
+        let questionnaire: Self = serde_json::from_str(json).map_err(|e| QuestionnaireError::Json(e.to_string()))?;
         questionnaire.check()?;
         Ok(questionnaire)
     }
@@ -149,10 +148,7 @@ mod tests {
         let mut q = Questionnaire::bundled();
         q.elements[1].criteria[0].code = "A1".into();
         let json = serde_json::to_string(&q).unwrap();
-        assert_eq!(
-            Questionnaire::parse(&json),
-            Err(QuestionnaireError::Inconsistent("code A1 used twice".into()))
-        );
+        assert_eq!(Questionnaire::parse(&json), Err(QuestionnaireError::Inconsistent("code A1 used twice".into())));
     }
 
     #[test]

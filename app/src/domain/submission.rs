@@ -184,7 +184,11 @@ fn parse_expectations(
     parsed
 }
 
-fn parse_profile(questionnaire: &Questionnaire, value: Option<&Value>, errors: &mut FieldErrors) -> Vec<(String, String)> {
+fn parse_profile(
+    questionnaire: &Questionnaire,
+    value: Option<&Value>,
+    errors: &mut FieldErrors,
+) -> Vec<(String, String)> {
     let Some(map) = object("profile", value, errors) else { return Vec::new() };
     let mut parsed = Vec::new();
     for (code, value) in map {

@@ -140,14 +140,21 @@ impl Draft {
     pub fn hidden_fields(&self, questionnaire: &Questionnaire) -> Vec<(String, String)> {
         let mut fields = vec![("id".to_owned(), self.id.clone()), ("step".to_owned(), self.step.encode())];
         let shown_here: Vec<&str> = match self.step {
-            Step::Element(i) => questionnaire.elements.get(i).map(|e| e.criteria.iter().map(|c| c.code.as_str()).collect()).unwrap_or_default(),
+            Step::Element(i) => questionnaire
+                .elements
+                .get(i)
+                .map(|e| e.criteria.iter().map(|c| c.code.as_str()).collect())
+                .unwrap_or_default(),
             _ => Vec::new(),
         };
         if self.step != Step::Agency {
             fields.extend(self.agency.iter().map(|a| ("agency".to_owned(), a.clone())));
         }
         fields.extend(
-            self.answers.iter().filter(|(c, _)| !shown_here.contains(&c.as_str())).map(|(c, v)| (format!("a-{c}"), v.clone())),
+            self.answers
+                .iter()
+                .filter(|(c, _)| !shown_here.contains(&c.as_str()))
+                .map(|(c, v)| (format!("a-{c}"), v.clone())),
         );
         if self.step != Step::Expectations {
             fields.extend(self.expectations.iter().map(|(c, v)| (format!("x-{c}"), v.clone())));
@@ -168,13 +175,21 @@ impl Draft {
         let several = context.agencies.len() > 1;
         self.errors.clear();
         self.step = match (nav, self.step) {
-            (Nav::Restart, _) | (Nav::Next | Nav::Back | Nav::Submit, Step::Welcome | Step::Thanks) => return Self::default(),
+            (Nav::Restart, _) | (Nav::Next | Nav::Back | Nav::Submit, Step::Welcome | Step::Thanks) => {
+                return Self::default()
+            }
             (Nav::Start, _) => {
                 let fresh = Self { id: new_id(), ..Self::default() };
                 return Self { step: if several { Step::Agency } else { Step::Element(0) }, ..fresh };
             }
             (Nav::Back, Step::Agency) => Step::Welcome,
-            (Nav::Back, Step::Element(0)) => if several { Step::Agency } else { Step::Welcome },
+            (Nav::Back, Step::Element(0)) => {
+                if several {
+                    Step::Agency
+                } else {
+                    Step::Welcome
+                }
+            }
             (Nav::Back, Step::Element(i)) => Step::Element(i - 1),
             (Nav::Back, Step::Expectations) => Step::Element(elements.saturating_sub(1)),
             (Nav::Back, Step::Profile) => Step::Expectations,
@@ -217,7 +232,9 @@ impl Draft {
     pub fn to_submission(&self) -> Map<String, Value> {
         let levels = |map: &BTreeMap<String, String>| -> Map<String, Value> {
             map.iter()
-                .map(|(code, v)| (code.clone(), v.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(v.clone()))))
+                .map(|(code, v)| {
+                    (code.clone(), v.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(v.clone())))
+                })
                 .collect()
         };
         let mut submission = Map::new();

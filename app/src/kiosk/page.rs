@@ -62,7 +62,10 @@ fn server_random_bytes() -> [u8; 16] {
 
 #[component]
 fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
-    let initial = use_context::<PostedDraft>().map(|p| p.0).unwrap_or_default();
+    let posted = use_context::<PostedDraft>();
+    // A page rendered from a form post is never hydrated: its timers are meta refreshes.
+    let hydrated = posted.is_none();
+    let initial = posted.map(|p| p.0).unwrap_or_default();
     let draft = RwSignal::new(initial);
     let busy = RwSignal::new(false);
     start_idle_timer(draft, &setup);
@@ -100,7 +103,7 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
     view! {
         <main class="kiosk" data-step=move || draft.with(|d| d.step.encode())>
             <form method="post" action="/kiosk" on:submit=on_submit>
-                {move || step_view(draft.get(), &setup, busy)}
+                {move || step_view(draft.get(), &setup, busy, hydrated)}
             </form>
         </main>
     }
@@ -178,7 +181,7 @@ fn start_idle_timer(draft: RwSignal<Draft>, setup: &KioskSetup) {
     let _ = (draft, setup);
 }
 
-fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>) -> impl IntoView {
+fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>, hydrated: bool) -> impl IntoView {
     let q = &setup.questionnaire;
     let hidden = draft
         .hidden_fields(q)
@@ -196,13 +199,17 @@ fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>) -> impl Int
     let errors = (!draft.errors.is_empty()).then(|| {
         view! { <ul class="errors" role="alert">{draft.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul> }
     });
-    // Without JavaScript, a meta refresh plays the idle timer (the hydrated page has its own).
+    // Without JavaScript, a meta refresh plays the idle timer (the hydrated page has its own;
+    // there it sits in <noscript> so that only a browser with JavaScript off obeys it).
     let refresh = match draft.step {
         Step::Welcome => None,
         Step::Thanks => Some(setup.thanks_seconds),
         _ => Some(setup.idle_seconds),
     }
-    .map(|seconds| view! { <noscript><meta http-equiv="refresh" content=format!("{seconds};url=/kiosk") /></noscript> });
+    .map(|seconds| {
+        let meta = view! { <meta http-equiv="refresh" content=format!("{seconds};url=/kiosk") /> };
+        if hydrated { view! { <noscript>{meta}</noscript> }.into_any() } else { meta.into_any() }
+    });
     let body = match draft.step {
         Step::Welcome => welcome(setup).into_any(),
         Step::Agency => agency_choice(setup, draft.agency.as_deref()).into_any(),

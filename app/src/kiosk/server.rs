@@ -77,7 +77,10 @@ pub mod ssr {
         kiosk_from_headers(state, &parts.headers).await
     }
 
-    pub async fn kiosk_from_headers(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<Kiosk>, ServerFnError> {
+    pub async fn kiosk_from_headers(
+        state: &AppState,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Option<Kiosk>, ServerFnError> {
         let Some(token) = cookie(headers, KIOSK_COOKIE) else { return Ok(None) };
         Ok(state.kiosk_for_token(&token).await.map_err(internal)?)
     }
@@ -98,12 +101,12 @@ pub mod ssr {
     pub async fn submit(state: &AppState, kiosk: &Kiosk, draft: &Draft) -> SubmitReply {
         match state.submit_from_kiosk(kiosk, &draft.to_submission()).await {
             Ok(_) => SubmitReply::Stored,
-            Err(ServiceError::Invalid(errors)) => {
-                SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors))
-            }
+            Err(ServiceError::Invalid(errors)) => SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors)),
             Err(error) => {
                 tracing::error!(%error, "kiosk submission not stored");
-                SubmitReply::Invalid(vec!["Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into()])
+                SubmitReply::Invalid(vec![
+                    "Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into()
+                ])
             }
         }
     }

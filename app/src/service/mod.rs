@@ -83,7 +83,11 @@ impl AppState {
 
     /// Validates and durably stores a response collected by `kiosk`. Returns only after the
     /// transaction holding it has committed.
-    pub async fn submit_from_kiosk(&self, kiosk: &Kiosk, body: &Submission) -> Result<(uuid::Uuid, Stored), ServiceError> {
+    pub async fn submit_from_kiosk(
+        &self,
+        kiosk: &Kiosk,
+        body: &Submission,
+    ) -> Result<(uuid::Uuid, Stored), ServiceError> {
         self.submit_at(kiosk, body, Utc::now()).await
     }
 
@@ -119,14 +123,20 @@ impl AppState {
     }
 
     /// Indices of each sibling of `agency` (children of its parent), for a ranking.
-    pub async fn sibling_indices(&self, agency: &Agency, period: &Period) -> Result<Vec<SatisfactionIndex>, ServiceError> {
+    pub async fn sibling_indices(
+        &self,
+        agency: &Agency,
+        period: &Period,
+    ) -> Result<Vec<SatisfactionIndex>, ServiceError> {
         let Some(parent) = &agency.parent else {
             return Ok(vec![self.indices(&agency.code, period).await?]);
         };
         let children = self.db.criterion_counts_of_children(parent, period).await?;
         Ok(children
             .into_iter()
-            .map(|(code, counts)| SatisfactionIndex::compute(&self.questionnaire, &code, counts.responses, &counts.criteria))
+            .map(|(code, counts)| {
+                SatisfactionIndex::compute(&self.questionnaire, &code, counts.responses, &counts.criteria)
+            })
             .collect())
     }
 

@@ -90,12 +90,14 @@ impl Db {
     /// version exists already, and makes it the current one.
     pub async fn install_questionnaire(&self, questionnaire: &Questionnaire, body: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("INSERT INTO questionnaires (version, body, loaded_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING")
-            .bind(&questionnaire.version)
-            .bind(body)
-            .bind(timestamp(Utc::now()))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO questionnaires (version, body, loaded_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(&questionnaire.version)
+        .bind(body)
+        .bind(timestamp(Utc::now()))
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE questionnaires SET is_current = 0 WHERE is_current = 1 AND version <> ?")
             .bind(&questionnaire.version)
             .execute(&mut *tx)
@@ -112,8 +114,7 @@ impl Db {
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = 1")
             .fetch_optional(&self.read)
             .await?;
-        body.map(|b| Questionnaire::parse(&b).map_err(|e| StorageError::Corrupt(e.to_string())))
-            .transpose()
+        body.map(|b| Questionnaire::parse(&b).map_err(|e| StorageError::Corrupt(e.to_string()))).transpose()
     }
 
     // ----- agencies -----
@@ -208,11 +209,16 @@ impl Db {
     }
 
     pub async fn kiosks_at(&self, agency: &str) -> Result<Vec<Kiosk>> {
-        let rows = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE agency_code = ? AND revoked_at IS NULL ORDER BY id")
-            .bind(agency)
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") }).collect())
+        let rows = sqlx::query(
+            "SELECT id, agency_code, name FROM kiosks WHERE agency_code = ? AND revoked_at IS NULL ORDER BY id",
+        )
+        .bind(agency)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") })
+            .collect())
     }
 }
 
@@ -247,7 +253,11 @@ impl Db {
     }
 
     /// Counts for each child of `parent`, each covering the child's whole subtree.
-    pub async fn criterion_counts_of_children(&self, parent: &str, period: &Period) -> Result<Vec<(String, PopulationCounts)>> {
+    pub async fn criterion_counts_of_children(
+        &self,
+        parent: &str,
+        period: &Period,
+    ) -> Result<Vec<(String, PopulationCounts)>> {
         self.counts_per_subtree(SUBTREES_OF_CHILDREN, parent, period).await
     }
 
@@ -258,18 +268,8 @@ impl Db {
         period: &Period,
     ) -> Result<Vec<(String, PopulationCounts)>> {
         let (start, end) = period_bounds(period);
-        let totals = sqlx::query(queries.responses)
-            .bind(seed)
-            .bind(&start)
-            .bind(&end)
-            .fetch_all(&self.read)
-            .await?;
-        let levels = sqlx::query(queries.levels)
-            .bind(seed)
-            .bind(&start)
-            .bind(&end)
-            .fetch_all(&self.read)
-            .await?;
+        let totals = sqlx::query(queries.responses).bind(seed).bind(&start).bind(&end).fetch_all(&self.read).await?;
+        let levels = sqlx::query(queries.levels).bind(seed).bind(&start).bind(&end).fetch_all(&self.read).await?;
         let mut result: Vec<(String, PopulationCounts)> = Vec::new();
         for row in &totals {
             let responses: i64 = row.get("responses");
@@ -299,7 +299,9 @@ macro_rules! subtree_queries {
         SubtreeQueries {
             responses: concat!(
                 "WITH RECURSIVE tree (root, code) AS (
-                     SELECT code, code FROM agencies WHERE ", $seed, " = ?
+                     SELECT code, code FROM agencies WHERE ",
+                $seed,
+                " = ?
                      UNION ALL
                      SELECT t.root, a.code FROM agencies a JOIN tree t ON a.parent_code = t.code)
                  SELECT t.root AS root, COUNT(r.id) AS responses
@@ -309,7 +311,9 @@ macro_rules! subtree_queries {
             ),
             levels: concat!(
                 "WITH RECURSIVE tree (root, code) AS (
-                     SELECT code, code FROM agencies WHERE ", $seed, " = ?
+                     SELECT code, code FROM agencies WHERE ",
+                $seed,
+                " = ?
                      UNION ALL
                      SELECT t.root, a.code FROM agencies a JOIN tree t ON a.parent_code = t.code)
                  SELECT t.root AS root, a.criterion_code AS criterion_code,

@@ -25,8 +25,7 @@ impl Db {
     /// its id was stored already, earlier or by an entry before it in the same batch (`false`).
     pub async fn insert_responses(&self, batch: &[NewResponse]) -> Result<Vec<bool>> {
         let mut first_of_id = std::collections::HashSet::new();
-        let candidates: Vec<&NewResponse> =
-            batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
+        let candidates: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
 
         let mut tx = self.write.begin().await?;
         let mut inserted = std::collections::HashSet::new();
@@ -56,17 +55,26 @@ impl Db {
         let answers = fresh.iter().flat_map(|r| {
             r.response.answers.iter().map(move |(code, value)| (id_of(r), code.clone(), value.map(i64::from)))
         });
-        insert_child_rows(&mut tx, "INSERT INTO answers (response_id, criterion_code, value) ", answers.collect()).await?;
+        insert_child_rows(&mut tx, "INSERT INTO answers (response_id, criterion_code, value) ", answers.collect())
+            .await?;
         let expectations = fresh.iter().flat_map(|r| {
             r.response.expectations.iter().map(move |(code, value)| (id_of(r), code.clone(), i64::from(*value)))
         });
-        insert_child_rows(&mut tx, "INSERT INTO expectation_answers (response_id, area_code, value) ", expectations.collect())
-            .await?;
+        insert_child_rows(
+            &mut tx,
+            "INSERT INTO expectation_answers (response_id, area_code, value) ",
+            expectations.collect(),
+        )
+        .await?;
         let profile = fresh.iter().flat_map(|r| {
             r.response.profile.iter().map(move |(question, option)| (id_of(r), question.clone(), option.clone()))
         });
-        insert_child_rows(&mut tx, "INSERT INTO profile_answers (response_id, question_code, option_code) ", profile.collect())
-            .await?;
+        insert_child_rows(
+            &mut tx,
+            "INSERT INTO profile_answers (response_id, question_code, option_code) ",
+            profile.collect(),
+        )
+        .await?;
         tx.commit().await?;
 
         let mut reported = std::collections::HashSet::new();

@@ -39,7 +39,9 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::Invalid(errors) => Self { status: StatusCode::UNPROCESSABLE_ENTITY, errors },
-            ServiceError::UnknownAgency(_) => Self::new(StatusCode::NOT_FOUND, "agency", "Không có cơ quan, đơn vị mã này."),
+            ServiceError::UnknownAgency(_) => {
+                Self::new(StatusCode::NOT_FOUND, "agency", "Không có cơ quan, đơn vị mã này.")
+            }
             other => {
                 tracing::error!(error = %other, "API request failed");
                 Self::new(
@@ -61,8 +63,13 @@ pub async fn questionnaire(State(app): State<AppState>) -> Json<Value> {
 }
 
 /// `POST /api/v1/responses`: 201 stored, 200 stored before (same body), 422, 401.
-pub async fn submit_response(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("Thiếu mã thiết bị (Authorization: Bearer …)."))?;
+pub async fn submit_response(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let token =
+        bearer(&headers).ok_or_else(|| ApiError::unauthorized("Thiếu mã thiết bị (Authorization: Bearer …)."))?;
     let kiosk = app
         .kiosk_for_token(token)
         .await?
@@ -95,7 +102,8 @@ pub async fn indices(
     headers: HeaderMap,
     query: Result<Query<IndicesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("Thiếu mã quản trị (Authorization: Bearer …)."))?;
+    let token =
+        bearer(&headers).ok_or_else(|| ApiError::unauthorized("Thiếu mã quản trị (Authorization: Bearer …)."))?;
     if !app.is_admin_token(token) {
         return Err(ApiError::unauthorized("Mã quản trị không đúng."));
     }

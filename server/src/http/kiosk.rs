@@ -1,7 +1,7 @@
 //! Kiosk routes outside Leptos: pairing a tablet, and the step-by-step form posts of a kiosk
 //! running without JavaScript (each post carries the whole draft; the reply is the next screen).
 
-use app::app::shell;
+use app::app::static_shell;
 use app::kiosk::flow::{Context, Draft, Nav};
 use app::kiosk::server::ssr::{kiosk_from_headers, setup_for, submit, KIOSK_COOKIE, NOT_PAIRED};
 use app::kiosk::server::SubmitReply;
@@ -24,9 +24,11 @@ pub async fn pair(State(state): State<HttpState>, Path(token): Path<String>) -> 
         }
         Ok(None) => (
             StatusCode::NOT_FOUND,
-            Html("<!DOCTYPE html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Đường dẫn không hợp lệ</title>\
+            Html(
+                "<!DOCTYPE html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Đường dẫn không hợp lệ</title>\
                   <h1>Đường dẫn ghép nối không hợp lệ</h1><p>Đường dẫn này không đúng hoặc thiết bị đã bị thu hồi. \
-                  Vui lòng xin quản trị viên đường dẫn mới.</p></html>"),
+                  Vui lòng xin quản trị viên đường dẫn mới.</p></html>",
+            ),
         )
             .into_response(),
         Err(error) => {
@@ -37,12 +39,24 @@ pub async fn pair(State(state): State<HttpState>, Path(token): Path<String>) -> 
 }
 
 /// `POST /kiosk`: the next screen for a browser without JavaScript.
-pub async fn step(State(state): State<HttpState>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Response {
+pub async fn step(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
     let app = state.app.clone();
     let kiosk = match kiosk_from_headers(&app, &headers).await {
         Ok(Some(kiosk)) => kiosk,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, Html(format!("<!DOCTYPE html><meta charset=\"utf-8\"><p>{NOT_PAIRED}</p>"))).into_response(),
-        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố, vui lòng thử lại.").into_response(),
+        Ok(None) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Html(format!("<!DOCTYPE html><meta charset=\"utf-8\"><p>{NOT_PAIRED}</p>")),
+            )
+                .into_response()
+        }
+        Err(_) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố, vui lòng thử lại.").into_response()
+        }
     };
     let (posted, nav) = Draft::from_form(&fields);
     let (next, status) = if nav == Nav::Submit {
@@ -61,7 +75,7 @@ pub async fn step(State(state): State<HttpState>, headers: HeaderMap, Form(field
     render_kiosk(state, headers, next, status).await
 }
 
-/// Renders `/kiosk` as a GET would, starting from `draft`.
+/// Renders `/kiosk` as a GET would, starting from `draft`, as a page that is not hydrated.
 async fn render_kiosk(state: HttpState, headers: HeaderMap, draft: Draft, status: StatusCode) -> Response {
     let app = state.app.clone();
     let leptos = state.leptos.clone();
@@ -70,7 +84,7 @@ async fn render_kiosk(state: HttpState, headers: HeaderMap, draft: Draft, status
             provide_context(app.clone());
             provide_context(PostedDraft(draft.clone()));
         },
-        move || shell(leptos.clone()),
+        move || static_shell(leptos.clone()),
     );
     let mut request = Request::get("/kiosk").body(Body::empty()).expect("a static request");
     *request.headers_mut() = headers;

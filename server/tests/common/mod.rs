@@ -28,7 +28,8 @@ pub async fn spawn_app() -> TestApp {
         ("G", AgencyKind::ServiceBranch, Some("D1")),
         ("D2", AgencyKind::Department, Some("P")),
     ] {
-        let agency = Agency { code: code.into(), name: format!("Cơ quan {code}"), kind, parent: parent.map(Into::into) };
+        let agency =
+            Agency { code: code.into(), name: format!("Cơ quan {code}"), kind, parent: parent.map(Into::into) };
         state.db.upsert_agency(&agency).await.unwrap();
     }
     for served in ["D1", "G", "D2"] {

@@ -1,0 +1,51 @@
+# Two commands: `make run` and `make test`. Everything they need is installed on first use.
+SHELL := bash
+TOOLS_DIR ?= $(HOME)/.cache/hailong-tools
+export PATH := $(TOOLS_DIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+ADDR ?= 127.0.0.1:3000
+export HAILONG_DATABASE_URL ?= sqlite://data/hailong.db
+export HAILONG_ADMIN_TOKEN ?= demo-admin-token
+export HAILONG_PUBLIC_URL ?= http://$(ADDR)
+BIN := target/release/hailong
+
+.PHONY: run test tools test-deps build unit-test lint e2e clean
+
+## make run: build, create the database, load the demo province, serve on $(ADDR)
+run: build
+	@$(BIN) migrate
+	@$(BIN) demo
+	@echo
+	@echo "Mở trình duyệt / Open:"
+	@echo "  Kiosk:  mở một đường dẫn ghép nối ở trên, rồi http://$(ADDR)/kiosk"
+	@echo "  Quản trị / Admin: http://$(ADDR)/admin   mã quản trị: $(HAILONG_ADMIN_TOKEN)"
+	@echo "  API:    curl -H 'Authorization: Bearer $(HAILONG_ADMIN_TOKEN)' 'http://$(ADDR)/api/v1/indices?agency=PT'"
+	@echo
+	$(BIN) serve --addr $(ADDR)
+
+## make test: every Rust test, lints, then the browser tests on the release build
+test: tools test-deps lint unit-test build e2e
+
+tools:
+	@scripts/install-tools.sh
+
+test-deps:
+	@scripts/install-test-deps.sh
+
+build: tools
+	cargo leptos build --release
+
+unit-test:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+
+e2e:
+	cd end2end && npx playwright test
+
+clean:
+	rm -rf target/site target/e2e data
