@@ -19,9 +19,11 @@ fn decimal(value: Option<f64>) -> String {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
+    let login = ServerAction::<AdminLogin>::new();
+    // Logging in (hydrated) reloads the dashboard; without JavaScript the redirect does.
     let dashboard = Resource::new_blocking(
-        move || query.with(|q| (q.get("agency"), q.get("from"), q.get("to"))),
-        |(agency, from, to)| admin_dashboard(agency, from, to),
+        move || (query.with(|q| (q.get("agency"), q.get("from"), q.get("to"))), login.version().get()),
+        |((agency, from, to), _)| admin_dashboard(agency, from, to),
     );
     view! {
         <Title text="Chỉ số hài lòng — Quản trị" />
@@ -30,7 +32,7 @@ pub fn AdminPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match dashboard.await {
                         Ok(DashboardReply::Ready(d)) => view! { <DashboardView dashboard=*d /> }.into_any(),
-                        Ok(DashboardReply::LoginRequired) => view! { <Login /> }.into_any(),
+                        Ok(DashboardReply::LoginRequired) => view! { <Login login /> }.into_any(),
                         Ok(DashboardReply::BadFilter(message)) => view! {
                             <p class="errors" role="alert">{message}</p>
                             <a href="/admin">"Xem lại từ đầu"</a>
@@ -44,8 +46,7 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Login() -> impl IntoView {
-    let login = ServerAction::<AdminLogin>::new();
+fn Login(login: ServerAction<AdminLogin>) -> impl IntoView {
     let failed = move || {
         login.value().get().and_then(Result::err).map(|e| {
             let text = e.to_string();

@@ -89,10 +89,11 @@ pub async fn admin_dashboard(
 #[server]
 pub async fn admin_login(token: String) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
     if !state.is_admin_token(token.trim()) {
+        response.set_status(axum::http::StatusCode::UNAUTHORIZED);
         return Err(ServerFnError::new("Mã quản trị không đúng."));
     }
-    let response = expect_context::<leptos_axum::ResponseOptions>();
     // The cookie holds the token's hash, never the token itself.
     let value = crate::service::secret::hash(token.trim());
     let cookie = format!("{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200", ssr::ADMIN_COOKIE);

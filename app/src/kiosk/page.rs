@@ -68,6 +68,7 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
     let initial = posted.map(|p| p.0).unwrap_or_default();
     let draft = RwSignal::new(initial);
     let busy = RwSignal::new(false);
+    let screen = StoredValue::new(0u64);
     start_idle_timer(draft, &setup);
 
     let on_submit = {
@@ -103,7 +104,17 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
     view! {
         <main class="kiosk" data-step=move || draft.with(|d| d.step.encode())>
             <form method="post" action="/kiosk" on:submit=on_submit>
-                {move || step_view(draft.get(), &setup, busy, hydrated)}
+                // Each screen is built afresh: patching the previous screen's radios in place
+                // would keep the citizen's earlier taps as checked state.
+                <For
+                    each=move || {
+                        let current = draft.get();
+                        screen.update_value(|n| *n += 1);
+                        [(screen.get_value(), current)]
+                    }
+                    key=|(n, _)| *n
+                    children=move |(_, current)| step_view(current, &setup, busy, hydrated)
+                />
             </form>
         </main>
     }
@@ -208,7 +219,11 @@ fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>, hydrated: b
     }
     .map(|seconds| {
         let meta = view! { <meta http-equiv="refresh" content=format!("{seconds};url=/kiosk") /> };
-        if hydrated { view! { <noscript>{meta}</noscript> }.into_any() } else { meta.into_any() }
+        if hydrated {
+            view! { <noscript>{meta}</noscript> }.into_any()
+        } else {
+            meta.into_any()
+        }
     });
     let body = match draft.step {
         Step::Welcome => welcome(setup).into_any(),

@@ -79,7 +79,8 @@ pub async fn step(
 async fn render_kiosk(state: HttpState, headers: HeaderMap, draft: Draft, status: StatusCode) -> Response {
     let app = state.app.clone();
     let leptos = state.leptos.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
+    // Async: the whole page at once, since a browser without JavaScript cannot swap streamed parts.
+    let render = leptos_axum::render_app_async_with_context(
         move || {
             provide_context(app.clone());
             provide_context(PostedDraft(draft.clone()));
