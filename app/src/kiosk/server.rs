@@ -82,7 +82,7 @@ pub mod ssr {
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<Kiosk>, ServerFnError> {
         let Some(token) = cookie(headers, KIOSK_COOKIE) else { return Ok(None) };
-        Ok(state.kiosk_for_token(&token).await.map_err(internal)?)
+        state.kiosk_for_token(&token).await.map_err(internal)
     }
 
     pub async fn setup_for(state: &AppState, kiosk: &Kiosk) -> Result<KioskSetup, ServerFnError> {
