@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
+use app::domain::account::Role;
 use app::domain::Period;
 use app::service::{AppState, Settings};
 use clap::{Parser, Subcommand};
@@ -39,6 +40,11 @@ enum Command {
     Kiosk {
         #[command(subcommand)]
         command: KioskCommand,
+    },
+    /// Staff accounts (tài khoản).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Prints the satisfaction indices of an agency and its subtree.
     Index {
@@ -85,6 +91,21 @@ enum KioskCommand {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Creates an account and prints its one-time password (changed at first login).
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin (whole province), manager (an agency subtree) or staff (a service point).
+        #[arg(long)]
+        role: String,
+        /// The agency of a manager or staff account.
+        #[arg(long)]
+        agency: Option<String>,
     },
 }
 
@@ -135,6 +156,14 @@ impl Cli {
                         "Đã đăng ký thiết bị \"{name}\". Mở đường dẫn này một lần trên máy tính bảng:\n{pairing_url}"
                     );
                 }
+            }
+            Command::User { command: UserCommand::Add { username, role, agency } } => {
+                let role = Role::parse(&role)
+                    .with_context(|| format!("vai trò \"{role}\" không có; dùng admin, manager hoặc staff"))?;
+                let password = state.add_user("cli", &username, role, agency.as_deref()).await?;
+                println!("Đã tạo tài khoản {} ({}).", username.trim().to_lowercase(), role.label());
+                println!("Mật khẩu dùng một lần: {password}");
+                println!("Người dùng phải đổi mật khẩu khi đăng nhập lần đầu.");
             }
             Command::Index { agency, from, to, json } => {
                 let period = Period::parse(from.as_deref(), to.as_deref())?;

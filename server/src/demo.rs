@@ -77,6 +77,9 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     for (point, url) in pairing {
         println!("  {point:<16} {url}");
     }
+    println!(
+        "\nKiosk: {public_url}/kiosk · Quản trị: {public_url}/admin (đăng nhập bằng mã quản trị HAILONG_ADMIN_TOKEN)"
+    );
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The pure domain: questionnaire, validated responses, satisfaction index maths. No I/O here.
 
+pub mod account;
 pub mod agency;
 pub mod index;
 pub mod period;

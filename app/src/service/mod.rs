@@ -1,6 +1,7 @@
 //! Services (server only): what the HTTP API, the server functions and the CLI call.
 //! They parse nothing from HTTP and render nothing; they join the domain to storage.
 
+pub mod accounts;
 pub mod secret;
 pub mod writer;
 

@@ -5,6 +5,7 @@
 //! writer's lock. The SQL is kept portable (recursive CTEs, `ON CONFLICT`, `RETURNING`) so a
 //! PostgreSQL backend can follow.
 
+mod accounts;
 mod responses;
 
 use std::str::FromStr;
@@ -16,6 +17,7 @@ use sqlx::Row;
 
 use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Questionnaire};
 
+pub use accounts::User;
 pub use responses::NewResponse;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,152 @@
+//! Accounts: creating users, logging in (argon2id, throttled), sessions, password changes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+
+use super::{secret, AppState, ServiceError};
+use crate::domain::account::{self, AccountError, Role};
+use crate::storage::User;
+
+/// How long a session lasts without logging in again.
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("Tên đăng nhập hoặc mật khẩu không đúng.")]
+    BadCredentials,
+    #[error("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.")]
+    Throttled { minutes: i64 },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountServiceError {
+    #[error(transparent)]
+    Invalid(#[from] AccountError),
+    #[error("Tên đăng nhập {0} đã có người dùng.")]
+    Taken(String),
+    #[error("Vai trò này cần một cơ quan, đơn vị (--agency).")]
+    AgencyRequired,
+    #[error("Quản trị tỉnh không gắn với cơ quan, đơn vị nào.")]
+    AgencyNotAllowed,
+    #[error("Mật khẩu hiện tại không đúng.")]
+    WrongPassword,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+fn hash_password(password: &str) -> Result<String, ServiceError> {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| corrupt(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| corrupt(format!("argon2: {e}")))
+}
+
+fn corrupt(what: String) -> ServiceError {
+    ServiceError::Storage(crate::storage::StorageError::Corrupt(what))
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A readable one-time password: 16 characters (about 79 bits) without look-alikes.
+fn one_time_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+impl AppState {
+    /// Creates an account and returns its one-time password (to be changed at first login).
+    pub async fn add_user(
+        &self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        agency: Option<&str>,
+    ) -> Result<String, AccountServiceError> {
+        let username = account::parse_username(username)?;
+        match (role.needs_agency(), agency) {
+            (true, None) => return Err(AccountServiceError::AgencyRequired),
+            (false, Some(_)) => return Err(AccountServiceError::AgencyNotAllowed),
+            (true, Some(code)) if self.db.agency(code).await.map_err(ServiceError::from)?.is_none() => {
+                return Err(ServiceError::UnknownAgency(code.to_owned()).into());
+            }
+            _ => {}
+        }
+        let password = one_time_password();
+        let hash = hash_password(&password)?;
+        let created = self.db.add_user(&username, &hash, role, agency).await.map_err(ServiceError::from)?;
+        if created.is_none() {
+            return Err(AccountServiceError::Taken(username));
+        }
+        self.db
+            .audit(actor, "user.add", &format!("{username} ({})", role.as_str()))
+            .await
+            .map_err(ServiceError::from)?;
+        Ok(password)
+    }
+
+    /// Checks a login; on success opens a session and returns its cookie value.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(User, String), LoginError> {
+        let username = username.trim().to_lowercase();
+        let failures = self
+            .db
+            .login_failures_since(&username, now - account::THROTTLE_WINDOW)
+            .await
+            .map_err(ServiceError::from)?;
+        if let Some(until) = account::locked_until(&failures, now) {
+            return Err(LoginError::Throttled { minutes: (until - now).num_minutes() + 1 });
+        }
+        let found = self.db.user_for_login(&username).await.map_err(ServiceError::from)?;
+        let Some((user, _)) = found.filter(|(_, hash)| password_matches(password, hash)) else {
+            self.db.record_login_failure(&username, now).await.map_err(ServiceError::from)?;
+            return Err(LoginError::BadCredentials);
+        };
+        self.db.clear_login_failures(&username).await.map_err(ServiceError::from)?;
+        let token = secret::new_token();
+        self.db
+            .add_session(&secret::hash(&token), user.id, now + SESSION_LIFETIME)
+            .await
+            .map_err(ServiceError::from)?;
+        Ok((user, token))
+    }
+
+    pub async fn session_user(&self, token: &str) -> Result<Option<User>, ServiceError> {
+        Ok(self.db.session_user(&secret::hash(token), Utc::now()).await?)
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), ServiceError> {
+        Ok(self.db.delete_session(&secret::hash(token)).await?)
+    }
+
+    /// Changes the password of the session's user and ends their other sessions.
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Result<(), AccountServiceError> {
+        account::check_password(new)?;
+        let user = self.session_user(token).await?.ok_or(AccountServiceError::WrongPassword)?;
+        let (_, hash) = self
+            .db
+            .user_for_login(&user.username)
+            .await
+            .map_err(ServiceError::from)?
+            .ok_or(AccountServiceError::WrongPassword)?;
+        if !password_matches(current, &hash) {
+            return Err(AccountServiceError::WrongPassword);
+        }
+        self.db.set_password(user.id, &hash_password(new)?, false).await.map_err(ServiceError::from)?;
+        self.db.delete_other_sessions(user.id, &secret::hash(token)).await.map_err(ServiceError::from)?;
+        Ok(())
+    }
+}
