@@ -30,7 +30,7 @@ export default defineConfig({
     timeout: 60_000,
     env: {
       HAILONG_DATABASE_URL: `sqlite://${db}`,
-      HAILONG_ADMIN_TOKEN: "e2e-admin-token",
+      HAILONG_ADMIN_TOKEN: "e2e-admin-token-0001",
       HAILONG_PUBLIC_URL: `http://127.0.0.1:${port}`,
       HAILONG_KIOSK_IDLE_SECONDS: "4",
       HAILONG_KIOSK_THANKS_SECONDS: "3",

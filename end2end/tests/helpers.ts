@@ -1,6 +1,6 @@
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
-export const ADMIN_TOKEN = "e2e-admin-token";
+export const ADMIN_TOKEN = "e2e-admin-token-0001";
 /** The demo's provincial service centre: it serves several departments. */
 export const CENTRE_KIOSK = "demo-kiosk-pt-ttpvhcc";
 

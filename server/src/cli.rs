@@ -111,6 +111,11 @@ enum UserCommand {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(token) = &self.admin_token {
+            if token.trim().chars().count() < 16 {
+                bail!("mã quản trị (HAILONG_ADMIN_TOKEN) phải có ít nhất 16 ký tự; để trống thì bỏ hẳn biến này");
+            }
+        }
         let settings = match &self.command {
             Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, .. } => Settings {
                 admin_token: self.admin_token.clone(),

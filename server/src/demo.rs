@@ -47,6 +47,16 @@ const SERVICE_POINTS: &[&str] = &[
 const SAMPLE_RESPONSES: u64 = 400;
 
 pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
+    // The demo's kiosks have well-known tokens and its responses are made up: never mix them
+    // into a province's real data.
+    let foreign = state.db.agencies().await?.into_iter().find(|a| AGENCIES.iter().all(|(code, ..)| *code != a.code));
+    if let Some(agency) = foreign {
+        anyhow::bail!(
+            "cơ sở dữ liệu này đã có cơ quan {} ({}) không thuộc tỉnh demo; chỉ nạp demo vào một cơ sở dữ liệu thử",
+            agency.code,
+            agency.name
+        );
+    }
     for (code, name, kind, parent) in AGENCIES {
         let agency =
             Agency { code: code.to_string(), name: name.to_string(), kind: *kind, parent: parent.map(str::to_owned) };

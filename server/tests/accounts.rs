@@ -89,3 +89,17 @@ fn the_cli_prints_a_one_time_password_and_refuses_bad_roles() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("vai trò"));
 }
+
+#[test]
+fn a_too_short_admin_token_is_refused_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+        .args(["migrate"])
+        .env("HAILONG_DATABASE_URL", &url)
+        .env("HAILONG_ADMIN_TOKEN", "")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ít nhất 16 ký tự"));
+}

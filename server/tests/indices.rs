@@ -77,6 +77,8 @@ async fn periods_are_vietnamese_calendar_days_and_bad_queries_are_refused() {
 
     assert_eq!(app.indices("agency=D2&from=21/11/2026").await.status(), 422);
     assert_eq!(app.indices("agency=D2&from=2026-02-02&to=2026-02-01").await.status(), 422);
+    assert_eq!(app.indices("agency=D2&from=-262143-01-01").await.status(), 422, "a year the clock cannot hold");
+    assert_eq!(app.indices("agency=D2&to=%2B10000-01-01").await.status(), 422, "a five-digit year");
     assert_eq!(app.indices("from=2026-02-02").await.status(), 422);
     assert_eq!(app.indices("agency=NOPE").await.status(), 404);
     let anonymous = app.client.get(format!("{}/api/v1/indices?agency=D2", app.base)).send().await.unwrap();

@@ -1,6 +1,6 @@
 //! Reporting periods: calendar days in Vietnam time (UTC+7), both ends inclusive.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 
 /// Vietnam has one time zone, UTC+7, and no daylight saving.
 pub fn vietnam() -> FixedOffset {
@@ -28,9 +28,12 @@ impl Period {
         let day = |s: Option<&str>| -> Result<Option<NaiveDate>, PeriodError> {
             match s.map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(s) => {
-                    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| PeriodError::BadDate(s.to_owned()))
-                }
+                // Four-digit years only: the stored timestamps compare as text.
+                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .filter(|d| s.len() == 10 && (1000..=9998).contains(&d.year()))
+                    .map(Some)
+                    .ok_or_else(|| PeriodError::BadDate(s.to_owned())),
             }
         };
         let period = Self { from: day(from)?, to: day(to)? };
@@ -71,5 +74,9 @@ mod tests {
         assert_eq!(Period::parse(Some("2026-02-30"), None), Err(PeriodError::BadDate("2026-02-30".into())));
         assert_eq!(Period::parse(Some("2026-02-02"), Some("2026-02-01")), Err(PeriodError::Reversed));
         assert_eq!(Period::parse(Some(""), None), Ok(Period::default()));
+        // signed or five-digit years would not compare with the stored timestamps
+        assert!(Period::parse(Some("-262143-01-01"), None).is_err());
+        assert!(Period::parse(Some("+10000-01-01"), None).is_err());
+        assert!(Period::parse(None, Some("99999-01-01")).is_err());
     }
 }

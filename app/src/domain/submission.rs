@@ -80,7 +80,8 @@ pub fn validate(
 }
 
 fn parse_id(value: Option<&Value>, errors: &mut FieldErrors) -> Option<Uuid> {
-    let parsed = value.and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    // The nil UUID is what a client with a broken generator sends: it would swallow every response.
+    let parsed = value.and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()).filter(|id| !id.is_nil());
     if parsed.is_none() {
         let message = match value {
             None | Some(Value::Null) => "Thiếu mã phiếu (id) do thiết bị tạo.",
@@ -213,12 +214,14 @@ fn parse_profile(
 fn parse_comment(questionnaire: &Questionnaire, value: Option<&Value>, errors: &mut FieldErrors) -> Option<String> {
     let text = match value {
         None | Some(Value::Null) => return None,
-        Some(Value::String(text)) => text.trim(),
+        // Form posts send line breaks as CRLF; count and store them as one character.
+        Some(Value::String(text)) => text.replace("\r\n", "\n"),
         Some(_) => {
             errors.insert("comment".into(), "Ý kiến phải là văn bản.".into());
             return None;
         }
     };
+    let text = text.trim();
     let max = questionnaire.comment.max_chars;
     if text.chars().count() > max {
         errors.insert("comment".into(), format!("Ý kiến dài quá {max} ký tự, vui lòng rút gọn."));
@@ -295,6 +298,7 @@ mod tests {
         assert_eq!(error_keys(json!({"answers": {"A1": 4}})), ["id"]);
         assert_eq!(error_keys(json!({"id": "abc", "answers": {"A1": 4}})), ["id"]);
         assert_eq!(error_keys(json!({"id": 7, "answers": {"A1": 4}})), ["id"]);
+        assert_eq!(error_keys(json!({"id": "00000000-0000-0000-0000-000000000000", "answers": {"A1": 4}})), ["id"]);
     }
 
     #[test]
@@ -305,6 +309,10 @@ mod tests {
         // exactly at the limit, counted in characters not bytes, is fine
         assert!(check(json!({"id": ID, "answers": {"A1": 4}, "comment": "ý".repeat(2000)})).is_ok());
         assert_eq!(error_keys(json!({"id": ID, "answers": {"A1": 4}, "comment": 12})), ["comment"]);
+        // a form post's CRLF line breaks count once, as the textarea counted them
+        let lines = format!("{}\r\n{}", "a".repeat(1000), "b".repeat(999));
+        let stored = check(json!({"id": ID, "answers": {"A1": 4}, "comment": lines})).unwrap().comment.unwrap();
+        assert_eq!(stored.chars().count(), 2000);
     }
 
     #[test]

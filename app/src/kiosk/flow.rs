@@ -65,14 +65,19 @@ impl Step {
         }
     }
 
-    fn decode(s: &str) -> Self {
+    /// Reads a posted step; anything unknown, or an element the questionnaire lacks, is Welcome.
+    fn decode(s: &str, elements: usize) -> Self {
         match s {
             "agency" => Self::Agency,
             "expectations" => Self::Expectations,
             "profile" => Self::Profile,
             "comment" => Self::Comment,
             "thanks" => Self::Thanks,
-            other => other.strip_prefix("element-").and_then(|i| i.parse().ok()).map_or(Self::Welcome, Self::Element),
+            other => other
+                .strip_prefix("element-")
+                .and_then(|i| i.parse().ok())
+                .filter(|i| *i < elements)
+                .map_or(Self::Welcome, Self::Element),
         }
     }
 }
@@ -105,7 +110,7 @@ pub const SKIP: &str = "skip";
 
 impl Draft {
     /// Rebuilds a draft and the pressed button from posted form fields.
-    pub fn from_form(fields: &[(String, String)]) -> (Self, Nav) {
+    pub fn from_form(fields: &[(String, String)], questionnaire: &Questionnaire) -> (Self, Nav) {
         let mut draft = Self::default();
         let mut nav = Nav::Next;
         for (name, value) in fields {
@@ -118,7 +123,7 @@ impl Draft {
             };
             match name.as_str() {
                 "id" => draft.id = value.clone(),
-                "step" => draft.step = Step::decode(value),
+                "step" => draft.step = Step::decode(value, questionnaire.elements.len()),
                 "agency" => draft.agency = Some(value.clone()).filter(|v| !v.is_empty()),
                 "comment" => draft.comment = value.clone(),
                 "nav" => nav = Nav::parse(value).unwrap_or(Nav::Next),
@@ -269,11 +274,18 @@ mod tests {
         let q = Questionnaire::bundled();
         let served = vec!["SNV".to_string(), "STP".to_string()];
         let context = Context { questionnaire: &q, agencies: &served };
+        // Posts like a browser: the hidden fields, the radios the screen shows checked (from the
+        // draft), then what the citizen taps now (`shown`, later fields win).
         let step = |draft: &Draft, nav: Nav, shown: &[(&str, &str)]| {
             let mut fields = draft.hidden_fields(&q);
+            if let Step::Element(i) = draft.step {
+                for c in &q.elements[i].criteria {
+                    fields.extend(draft.answers.get(&c.code).map(|v| (format!("a-{}", c.code), v.clone())));
+                }
+            }
             fields.extend(pairs(shown));
             fields.push(("nav".into(), nav.as_str().into()));
-            let (parsed, nav) = Draft::from_form(&fields);
+            let (parsed, nav) = Draft::from_form(&fields, &q);
             parsed.go(nav, &context, || ID.to_string())
         };
         let mut draft = step(&Draft::default(), Nav::Start, &[]);
@@ -296,11 +308,14 @@ mod tests {
         draft = step(&draft, Nav::Next, &[("x-X1", "4")]);
         draft = step(&draft, Nav::Next, &[("p-gender", "nu")]);
         assert_eq!(draft.step, Step::Comment);
-        let (final_draft, nav) = Draft::from_form(&{
-            let mut f = draft.hidden_fields(&q);
-            f.extend(pairs(&[("comment", "Rất tốt"), ("nav", "submit")]));
-            f
-        });
+        let (final_draft, nav) = Draft::from_form(
+            &{
+                let mut f = draft.hidden_fields(&q);
+                f.extend(pairs(&[("comment", "Rất tốt"), ("nav", "submit")]));
+                f
+            },
+            &q,
+        );
         assert_eq!(nav, Nav::Submit);
         let response = validate(&q, &served, &final_draft.to_submission()).unwrap();
         assert_eq!(response.agency, "STP");
@@ -320,8 +335,19 @@ mod tests {
         let draft = Draft::default().go(Nav::Start, &context, || ID.into());
         assert_eq!(draft.step, Step::Element(0));
         assert_eq!(draft.go(Nav::Back, &context, String::new).step, Step::Welcome);
-        let (tampered, _) = Draft::from_form(&pairs(&[("id", ID), ("a-A1", "9"), ("a-Q7", "5")]));
+        let (tampered, _) = Draft::from_form(&pairs(&[("id", ID), ("a-A1", "9"), ("a-Q7", "5")]), &q);
         let errors = validate(&q, &served, &tampered.to_submission()).unwrap_err();
         assert!(errors.contains_key("answers.A1") && errors.contains_key("answers.Q7"));
+    }
+
+    #[test]
+    fn a_tampered_step_falls_back_to_welcome() {
+        let q = Questionnaire::bundled();
+        for step in ["element-5", "element-18446744073709551615", "element--1", "nonsense"] {
+            let (draft, _) = Draft::from_form(&pairs(&[("step", step)]), &q);
+            assert_eq!(draft.step, Step::Welcome, "{step}");
+        }
+        let (draft, _) = Draft::from_form(&pairs(&[("step", "element-4")]), &q);
+        assert_eq!(draft.step, Step::Element(4));
     }
 }

@@ -75,7 +75,7 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
         let setup = setup.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let (posted, nav) = Draft::from_form(&form_fields(&ev));
+            let (posted, nav) = Draft::from_form(&form_fields(&ev), &setup.questionnaire);
             if nav != Nav::Submit {
                 let codes = setup.agency_codes();
                 let context = Context { questionnaire: &setup.questionnaire, agencies: &codes };
@@ -90,6 +90,7 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
                 let next = match submit_kiosk_response(posted.clone()).await {
                     Ok(SubmitReply::Stored) => Draft::submitted(),
                     Ok(SubmitReply::Invalid(errors)) => Draft { errors, ..posted },
+                    Ok(SubmitReply::Unavailable(error)) => Draft { errors: vec![error], ..posted },
                     Err(_) => Draft {
                         errors: vec!["Không gửi được phiếu do mất kết nối. Vui lòng bấm \"Gửi phiếu\" lại.".into()],
                         ..posted
@@ -320,7 +321,7 @@ fn levels(name: String, scale: &[ScaleLevel], current: Option<&str>, skip_label:
 
 fn element(setup: &KioskSetup, index: usize, draft: &Draft) -> impl IntoView {
     let q = &setup.questionnaire;
-    let Some(element) = q.elements.get(index) else { return thanks().into_any() };
+    let Some(element) = q.elements.get(index) else { return welcome(setup).into_any() };
     let criteria = element
         .criteria
         .iter()

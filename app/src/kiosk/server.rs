@@ -26,8 +26,10 @@ impl KioskSetup {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SubmitReply {
     Stored,
-    /// Messages to show the citizen, in Vietnamese.
+    /// What the citizen must fix, in Vietnamese.
     Invalid(Vec<String>),
+    /// The server could not store it now; the draft is kept so the citizen can send it again.
+    Unavailable(String),
 }
 
 /// The setup of the kiosk this browser is paired as; `None` when it is not paired.
