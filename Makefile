@@ -5,7 +5,7 @@ export PATH := $(TOOLS_DIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:3000
 export HAILONG_DATABASE_URL ?= sqlite://data/hailong.db
-export HAILONG_ADMIN_TOKEN ?= demo-admin-token
+export HAILONG_ADMIN_TOKEN ?= demo-admin-token-for-the-api
 export HAILONG_PUBLIC_URL ?= http://$(ADDR)
 BIN := target/release/hailong
 
@@ -18,7 +18,7 @@ run: build
 	@echo
 	@echo "Mở trình duyệt / Open:"
 	@echo "  Kiosk:  mở một đường dẫn ghép nối ở trên, rồi http://$(ADDR)/kiosk"
-	@echo "  Quản trị / Admin: http://$(ADDR)/admin   mã quản trị: $(HAILONG_ADMIN_TOKEN)"
+	@echo "  Chỉ số / Indices: http://$(ADDR)/admin  (đăng nhập bằng một tài khoản demo ở trên)"
 	@echo "  API:    curl -H 'Authorization: Bearer $(HAILONG_ADMIN_TOKEN)' 'http://$(ADDR)/api/v1/indices?agency=PT'"
 	@echo
 	$(BIN) serve --addr $(ADDR)

@@ -5,6 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::AdminPage;
 use crate::kiosk::KioskPage;
 
@@ -53,6 +54,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("account"), StaticSegment("password")) view=ChangePasswordPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -67,6 +70,7 @@ fn HomePage() -> impl IntoView {
             <ul class="home-links">
                 <li><a href="/kiosk">"Màn hình khảo sát tại quầy (kiosk)"</a></li>
                 <li><a href="/admin">"Xem chỉ số hài lòng (quản trị)"</a></li>
+                <li><a href="/login">"Đăng nhập"</a></li>
             </ul>
         </main>
     }

@@ -1,15 +1,20 @@
-import { expect, test } from "@playwright/test";
-import { ADMIN_TOKEN, CENTRE_KIOSK, waitHydrated } from "./helpers";
+import { expect, test, type Page } from "@playwright/test";
+import { CENTRE_KIOSK, waitHydrated } from "./helpers";
 
-test("admin view: login, indices of an agency, and a new response shows up", async ({ page, request }) => {
-  await page.goto("/admin");
-  await expect(page.getByRole("heading", { name: "Đăng nhập quản trị" })).toBeVisible();
+async function logIn(page: Page, username: string, password: string) {
+  await page.goto("/login");
   await waitHydrated(page);
-  await page.getByLabel("Mã quản trị").fill("wrong");
+  await page.getByLabel("Tên đăng nhập").fill(username);
+  await page.getByLabel("Mật khẩu").fill(password);
   await page.getByRole("button", { name: "Đăng nhập" }).click();
-  await expect(page.getByRole("alert")).toContainText("Mã quản trị không đúng");
-  await page.getByLabel("Mã quản trị").fill(ADMIN_TOKEN);
-  await page.getByRole("button", { name: "Đăng nhập" }).click();
+}
+
+test("admin view: login, indices of an agency, a new response shows up, logout", async ({ page, request }) => {
+  await page.goto("/admin");
+  await expect(page.getByRole("heading", { name: "Cần đăng nhập" })).toBeVisible();
+  await logIn(page, "admin", "wrong-password");
+  await expect(page.getByRole("alert")).toContainText("Tên đăng nhập hoặc mật khẩu không đúng");
+  await logIn(page, "admin", "hailong-demo-admin");
   await expect(page.getByRole("heading", { name: "Chỉ số hài lòng" })).toBeVisible();
 
   await page.goto("/admin?agency=PT-SXD");
@@ -30,4 +35,38 @@ test("admin view: login, indices of an agency, and a new response shows up", asy
   await page.goto("/admin?agency=PT-SXD&from=2020-01-01&to=2020-12-31");
   await expect(page.locator("#response-count")).toHaveText("0");
   await expect(page.locator("#overall-index")).toHaveText("—");
+
+  await waitHydrated(page);
+  await page.getByRole("button", { name: "Đăng xuất" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/admin");
+  await expect(page.getByRole("heading", { name: "Cần đăng nhập" })).toBeVisible();
+});
+
+test("a manager sees only their agency's subtree; staff see no indices", async ({ browser }) => {
+  const manager = await browser.newPage();
+  await logIn(manager, "lanhdao.stp", "hailong-demo-manager");
+  await expect(manager.getByRole("heading", { name: "Sở Tư pháp" })).toBeVisible();
+  await expect(manager.locator("select[name=agency] option")).toHaveCount(1);
+  const sibling = await manager.goto("/admin?agency=PT-SXD");
+  expect(sibling?.status()).toBe(403);
+  await expect(manager.getByRole("heading", { name: "Không có quyền truy cập" })).toBeVisible();
+
+  const staff = await browser.newPage();
+  await logIn(staff, "motcua.ttpvhcc", "hailong-demo-staff");
+  await expect(staff).toHaveURL(/127\.0\.0\.1:\d+\/$/);
+  const page = await staff.goto("/admin");
+  expect(page?.status()).toBe(403);
+  await expect(staff.getByRole("alert")).toContainText("không xem được chỉ số");
+});
+
+test("login works with JavaScript disabled", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await page.getByLabel("Tên đăng nhập").fill("admin");
+  await page.getByLabel("Mật khẩu").fill("hailong-demo-admin");
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await expect(page.getByRole("heading", { name: "Chỉ số hài lòng" })).toBeVisible();
+  await context.close();
 });

@@ -121,6 +121,7 @@ impl Cli {
                 admin_token: self.admin_token.clone(),
                 kiosk_idle_seconds: *kiosk_idle_seconds,
                 kiosk_thanks_seconds: *kiosk_thanks_seconds,
+                secure_cookies: self.public_url.starts_with("https://"),
             },
             _ => Settings { admin_token: self.admin_token.clone(), ..Settings::default() },
         };

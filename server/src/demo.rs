@@ -2,6 +2,7 @@
 //! kiosk per service point and a few hundred sample responses. Running it again changes nothing.
 
 use anyhow::Context;
+use app::domain::account::Role;
 use app::domain::{Agency, AgencyKind};
 use app::service::{secret, AppState};
 use chrono::{Duration, Utc};
@@ -43,6 +44,13 @@ const SERVICE_POINTS: &[&str] = &[
     "PT-X-MAICHAU",
 ];
 
+/// One account per role: (username, role, agency, password). Known passwords: demo only.
+const DEMO_ACCOUNTS: &[(&str, Role, Option<&str>, &str)] = &[
+    ("admin", Role::Admin, None, "hailong-demo-admin"),
+    ("lanhdao.stp", Role::Manager, Some("PT-STP"), "hailong-demo-manager"),
+    ("motcua.ttpvhcc", Role::Staff, Some(CENTRE), "hailong-demo-staff"),
+];
+
 /// How many sample responses the demo stores.
 const SAMPLE_RESPONSES: u64 = 400;
 
@@ -75,6 +83,9 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
             state.db.add_kiosk(point, &format!("Kiosk demo {point}"), &secret::hash(&token)).await?;
         }
         pairing.push((point, format!("{public_url}/kiosk/pair/{token}")));
+    }
+    for (username, role, agency, password) in DEMO_ACCOUNTS {
+        state.add_demo_user(username, *role, *agency, password).await?;
     }
     let stored = store_samples(state).await.context("không lưu được phiếu mẫu")?;
 

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::server::{admin_dashboard, AdminLogin, Dashboard, DashboardReply};
+use super::server::{admin_dashboard, Dashboard, DashboardReply};
+use crate::account::server::LogOut;
 use crate::domain::index::CriterionIndex;
 
 /// Two decimals, Vietnamese style (comma), "—" when there is no value.
@@ -19,11 +20,9 @@ fn decimal(value: Option<f64>) -> String {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
-    let login = ServerAction::<AdminLogin>::new();
-    // Logging in (hydrated) reloads the dashboard; without JavaScript the redirect does.
     let dashboard = Resource::new_blocking(
-        move || (query.with(|q| (q.get("agency"), q.get("from"), q.get("to"))), login.version().get()),
-        |((agency, from, to), _)| admin_dashboard(agency, from, to),
+        move || query.with(|q| (q.get("agency"), q.get("from"), q.get("to"))),
+        |(agency, from, to)| admin_dashboard(agency, from, to),
     );
     view! {
         <Title text="Chỉ số hài lòng — Quản trị" />
@@ -32,7 +31,15 @@ pub fn AdminPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match dashboard.await {
                         Ok(DashboardReply::Ready(d)) => view! { <DashboardView dashboard=*d /> }.into_any(),
-                        Ok(DashboardReply::LoginRequired) => view! { <Login login /> }.into_any(),
+                        Ok(DashboardReply::LoginRequired) => view! {
+                            <h1>"Cần đăng nhập"</h1>
+                            <p><a href="/login">"Đăng nhập"</a>" để xem chỉ số hài lòng."</p>
+                        }.into_any(),
+                        Ok(DashboardReply::Forbidden(message)) => view! {
+                            <h1>"Không có quyền truy cập"</h1>
+                            <p class="errors" role="alert">{message}</p>
+                            <LogOutButton />
+                        }.into_any(),
                         Ok(DashboardReply::BadFilter(message)) => view! {
                             <p class="errors" role="alert">{message}</p>
                             <a href="/admin">"Xem lại từ đầu"</a>
@@ -46,29 +53,18 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn Login(login: ServerAction<AdminLogin>) -> impl IntoView {
-    let failed = move || {
-        login.value().get().and_then(Result::err).map(|e| {
-            let text = e.to_string();
-            view! { <p class="errors" role="alert">{text.rsplit(": ").next().unwrap_or_default().to_owned()}</p> }
-        })
-    };
+fn LogOutButton() -> impl IntoView {
+    let log_out = ServerAction::<LogOut>::new();
     view! {
-        <h1>"Đăng nhập quản trị"</h1>
-        <ActionForm action=login attr:class="login">
-            <label>
-                <span>"Mã quản trị"</span>
-                <input type="password" name="token" required autocomplete="current-password" />
-            </label>
-            {failed}
-            <button type="submit" class="primary">"Đăng nhập"</button>
+        <ActionForm action=log_out attr:class="logout">
+            <button type="submit" class="secondary">"Đăng xuất"</button>
         </ActionForm>
     }
 }
 
 #[component]
 fn DashboardView(dashboard: Dashboard) -> impl IntoView {
-    let Dashboard { agencies, agency, from, to, index, questionnaire, ranking } = dashboard;
+    let Dashboard { agencies, agency, from, to, index, questionnaire, ranking, username } = dashboard;
     let options = agencies
         .iter()
         .map(|a| {
@@ -120,6 +116,11 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     view! {
         <header class="admin-header">
             <h1>"Chỉ số hài lòng"</h1>
+            <div class="who">
+                <span>{username}</span>
+                " · "<a href="/account/password">"Đổi mật khẩu"</a>
+                <LogOutButton />
+            </div>
             <form method="get" action="/admin" class="filter">
                 <label><span>"Cơ quan, đơn vị"</span><select name="agency">{options}</select></label>
                 <label><span>"Từ ngày"</span><input type="date" name="from" value=from.clone() /></label>

@@ -24,12 +24,16 @@ pub struct Dashboard {
     pub index: SatisfactionIndex,
     pub questionnaire: Questionnaire,
     pub ranking: Vec<RankedAgency>,
+    /// Who is looking (shown with the logout button).
+    pub username: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum DashboardReply {
-    /// Not logged in: show the login form.
+    /// Not logged in: point to the login page.
     LoginRequired,
+    /// Logged in, but this is not theirs to see.
+    Forbidden(String),
     /// The filter is wrong: say why (in Vietnamese).
     BadFilter(String),
     Ready(Box<Dashboard>),
@@ -41,30 +45,54 @@ pub async fn admin_dashboard(
     from: Option<String>,
     to: Option<String>,
 ) -> Result<DashboardReply, ServerFnError> {
+    use crate::domain::account::Role;
+    use crate::domain::agency::subtree_codes;
     use crate::domain::index::rank;
     use crate::domain::Period;
-    use crate::service::ServiceError;
+    use axum::http::StatusCode;
 
     let state = expect_context::<crate::service::AppState>();
-    if !ssr::is_admin(&state) {
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let forbidden = |message: &str| {
+        response.set_status(StatusCode::FORBIDDEN);
+        Ok(DashboardReply::Forbidden(message.to_owned()))
+    };
+    let Some(user) = crate::account::server::ssr::user(&state).await? else {
+        response.set_status(StatusCode::UNAUTHORIZED);
         return Ok(DashboardReply::LoginRequired);
-    }
+    };
+    let all = state.db.agencies().await.map_err(ssr::internal)?;
+    // What this user may see: the province, or their agency's subtree; staff see no indices.
+    let agencies: Vec<Agency> = match (user.role, &user.agency_code) {
+        (Role::Admin, _) => all,
+        (Role::Manager, Some(root)) => {
+            let inside = subtree_codes(&all, root);
+            all.into_iter().filter(|a| inside.contains(&a.code)).collect()
+        }
+        _ => return forbidden("Tài khoản công chức một cửa không xem được chỉ số hài lòng."),
+    };
     let period = match Period::parse(from.as_deref(), to.as_deref()) {
         Ok(p) => p,
-        Err(e) => return Ok(DashboardReply::BadFilter(e.to_string())),
+        Err(e) => {
+            response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            return Ok(DashboardReply::BadFilter(e.to_string()));
+        }
     };
-    let agencies = state.db.agencies().await.map_err(ssr::internal)?;
-    let wanted = agency.filter(|a| !a.is_empty());
-    let chosen = match wanted {
-        Some(code) => agencies.iter().find(|a| a.code == code).cloned(),
-        None => agencies.first().cloned(),
+    let chosen = match agency.filter(|a| !a.is_empty()) {
+        Some(code) => match agencies.iter().find(|a| a.code == code) {
+            Some(a) => a.clone(),
+            None => return forbidden("Bạn không có quyền xem cơ quan, đơn vị này, hoặc mã không tồn tại."),
+        },
+        None => match agencies.first() {
+            Some(a) => a.clone(),
+            None => return forbidden("Tài khoản của bạn chưa gắn với cơ quan, đơn vị nào."),
+        },
     };
-    let Some(chosen) = chosen else {
-        return Ok(DashboardReply::BadFilter("Không tìm thấy cơ quan, đơn vị này.".into()));
-    };
-    let index = state.indices(&chosen.code, &period).await.map_err(|e: ServiceError| ssr::internal(e))?;
+    let index = state.indices(&chosen.code, &period).await.map_err(ssr::internal)?;
     let siblings = state.sibling_indices(&chosen, &period).await.map_err(ssr::internal)?;
-    let ranking = rank(siblings.into_iter().map(|s| (s.clone(), s.overall)).collect())
+    // A manager's ranking shows only units inside their own subtree.
+    let visible = siblings.into_iter().filter(|s| agencies.iter().any(|a| a.code == s.agency));
+    let ranking = rank(visible.map(|s| (s.clone(), s.overall)).collect())
         .into_iter()
         .map(|(s, rank)| RankedAgency {
             name: agencies.iter().find(|a| a.code == s.agency).map_or_else(|| s.agency.clone(), |a| a.name.clone()),
@@ -82,42 +110,13 @@ pub async fn admin_dashboard(
         index,
         questionnaire: (*state.questionnaire).clone(),
         ranking,
+        username: user.username,
     })))
-}
-
-/// Checks the admin token and, when right, keeps it in an HttpOnly cookie.
-#[server]
-pub async fn admin_login(token: String) -> Result<(), ServerFnError> {
-    let state = expect_context::<crate::service::AppState>();
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    if !state.is_admin_token(token.trim()) {
-        response.set_status(axum::http::StatusCode::UNAUTHORIZED);
-        return Err(ServerFnError::new("Mã quản trị không đúng."));
-    }
-    // The cookie holds the token's hash, never the token itself.
-    let value = crate::service::secret::hash(token.trim());
-    let cookie = format!("{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200", ssr::ADMIN_COOKIE);
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        response.insert_header(axum::http::header::SET_COOKIE, value);
-    }
-    leptos_axum::redirect("/admin");
-    Ok(())
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use leptos::prelude::*;
-
-    use crate::kiosk::server::ssr::cookie;
-    use crate::service::AppState;
-
-    pub const ADMIN_COOKIE: &str = "hailong_admin";
-
-    pub fn is_admin(state: &AppState) -> bool {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|parts| cookie(&parts.headers, ADMIN_COOKIE))
-            .is_some_and(|hashed| state.is_admin_cookie(&hashed))
-    }
 
     pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
         tracing::error!(%error, "admin server function failed");

@@ -59,9 +59,43 @@ pub struct Agency {
     pub parent: Option<String>,
 }
 
+/// The codes of `root` and every agency below it in `agencies`.
+pub fn subtree_codes(agencies: &[Agency], root: &str) -> std::collections::HashSet<String> {
+    let mut inside = std::collections::HashSet::from([root.to_owned()]);
+    // Parents may come after children in `agencies`: repeat until nothing is added.
+    loop {
+        let before = inside.len();
+        for agency in agencies {
+            if agency.parent.as_ref().is_some_and(|p| inside.contains(p)) {
+                inside.insert(agency.code.clone());
+            }
+        }
+        if inside.len() == before {
+            return inside;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subtree_holds_the_root_and_all_its_descendants_only() {
+        let agency = |code: &str, parent: Option<&str>| Agency {
+            code: code.into(),
+            name: code.into(),
+            kind: AgencyKind::Department,
+            parent: parent.map(Into::into),
+        };
+        // listed children-first on purpose
+        let tree = [agency("G", Some("D1")), agency("D1", Some("P")), agency("D2", Some("P")), agency("P", None)];
+        let mut codes: Vec<String> = subtree_codes(&tree, "D1").into_iter().collect();
+        codes.sort();
+        assert_eq!(codes, ["D1", "G"]);
+        assert_eq!(subtree_codes(&tree, "P").len(), 4);
+        assert_eq!(subtree_codes(&tree, "G").len(), 1);
+    }
 
     #[test]
     fn kinds_round_trip_through_their_names() {

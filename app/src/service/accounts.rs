@@ -72,6 +72,34 @@ impl AppState {
         role: Role,
         agency: Option<&str>,
     ) -> Result<String, AccountServiceError> {
+        let password = one_time_password();
+        self.create_user(actor, username, role, agency, &password, true).await?;
+        Ok(password)
+    }
+
+    /// Creates a demo account with a known password, unless the username exists already.
+    pub async fn add_demo_user(
+        &self,
+        username: &str,
+        role: Role,
+        agency: Option<&str>,
+        password: &str,
+    ) -> Result<(), AccountServiceError> {
+        match self.create_user("demo", username, role, agency, password, false).await {
+            Ok(()) | Err(AccountServiceError::Taken(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn create_user(
+        &self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        agency: Option<&str>,
+        password: &str,
+        must_change: bool,
+    ) -> Result<(), AccountServiceError> {
         let username = account::parse_username(username)?;
         match (role.needs_agency(), agency) {
             (true, None) => return Err(AccountServiceError::AgencyRequired),
@@ -81,17 +109,17 @@ impl AppState {
             }
             _ => {}
         }
-        let password = one_time_password();
-        let hash = hash_password(&password)?;
+        let hash = hash_password(password)?;
         let created = self.db.add_user(&username, &hash, role, agency).await.map_err(ServiceError::from)?;
-        if created.is_none() {
-            return Err(AccountServiceError::Taken(username));
+        let Some(id) = created else { return Err(AccountServiceError::Taken(username)) };
+        if !must_change {
+            self.db.set_password(id, &hash, false).await.map_err(ServiceError::from)?;
         }
         self.db
             .audit(actor, "user.add", &format!("{username} ({})", role.as_str()))
             .await
             .map_err(ServiceError::from)?;
-        Ok(password)
+        Ok(())
     }
 
     /// Checks a login; on success opens a session and returns its cookie value.

@@ -23,11 +23,13 @@ pub struct Settings {
     pub kiosk_idle_seconds: u32,
     /// Seconds the kiosk shows its thank-you screen.
     pub kiosk_thanks_seconds: u32,
+    /// Whether cookies get `Secure` (the public URL is https).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { admin_token: None, kiosk_idle_seconds: 90, kiosk_thanks_seconds: 10 }
+        Self { admin_token: None, kiosk_idle_seconds: 90, kiosk_thanks_seconds: 10, secure_cookies: false }
     }
 }
 
@@ -149,11 +151,6 @@ impl AppState {
         let token = secret::new_token();
         self.db.add_kiosk(agency, name, &secret::hash(&token)).await?;
         Ok(token)
-    }
-
-    /// Whether `value` is the admin cookie: the hash of the configured admin token.
-    pub fn is_admin_cookie(&self, value: &str) -> bool {
-        self.settings.admin_token.as_deref().is_some_and(|expected| secret::same(&secret::hash(expected), value))
     }
 
     /// Whether `token` is the configured admin token.

@@ -1,0 +1,66 @@
+//! The login and change-password pages; plain forms that also work with JavaScript off.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::server::{ChangePassword, LogIn};
+
+/// The message of a failed server function, without its technical prefix.
+pub fn failure_message<T>(result: Option<Result<T, ServerFnError>>) -> Option<String> {
+    result.and_then(Result::err).map(|e| e.to_string().rsplit(": ").next().unwrap_or_default().to_owned())
+}
+
+fn alert(message: Option<String>) -> impl IntoView {
+    message.map(|m| view! { <p class="errors" role="alert">{m}</p> })
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<LogIn>::new();
+    view! {
+        <Title text="Đăng nhập — Hài lòng" />
+        <main class="admin">
+            <h1>"Đăng nhập"</h1>
+            <ActionForm action=login attr:class="login">
+                <label>
+                    <span>"Tên đăng nhập"</span>
+                    <input type="text" name="username" required autocomplete="username" autocapitalize="none" />
+                </label>
+                <label>
+                    <span>"Mật khẩu"</span>
+                    <input type="password" name="password" required autocomplete="current-password" />
+                </label>
+                {move || alert(failure_message(login.value().get()))}
+                <button type="submit" class="primary">"Đăng nhập"</button>
+            </ActionForm>
+        </main>
+    }
+}
+
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    view! {
+        <Title text="Đổi mật khẩu — Hài lòng" />
+        <main class="admin">
+            <h1>"Đổi mật khẩu"</h1>
+            <p>"Mật khẩu mới cần ít nhất 10 ký tự. Các phiên đăng nhập khác của bạn sẽ kết thúc."</p>
+            <ActionForm action=change attr:class="login">
+                <label>
+                    <span>"Mật khẩu hiện tại"</span>
+                    <input type="password" name="current" required autocomplete="current-password" />
+                </label>
+                <label>
+                    <span>"Mật khẩu mới"</span>
+                    <input type="password" name="new" required minlength="10" autocomplete="new-password" />
+                </label>
+                <label>
+                    <span>"Nhập lại mật khẩu mới"</span>
+                    <input type="password" name="confirm" required minlength="10" autocomplete="new-password" />
+                </label>
+                {move || alert(failure_message(change.value().get()))}
+                <button type="submit" class="primary">"Đổi mật khẩu"</button>
+            </ActionForm>
+        </main>
+    }
+}

@@ -1,0 +1,108 @@
+//! Server functions for sessions. The session cookie holds a random token; the database keeps
+//! only its hash.
+
+use leptos::prelude::*;
+
+#[server]
+pub async fn log_in(username: String, password: String) -> Result<(), ServerFnError> {
+    use crate::domain::account::Role;
+    use crate::service::accounts::{LoginError, SESSION_LIFETIME};
+
+    let state = expect_context::<crate::service::AppState>();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    match state.login(&username, &password, chrono::Utc::now()).await {
+        Ok((user, token)) => {
+            ssr::set_cookie(&state, &token, SESSION_LIFETIME.num_seconds());
+            let next = match (user.must_change_password, user.role) {
+                (true, _) => "/account/password",
+                (false, Role::Staff) => "/",
+                (false, _) => "/admin",
+            };
+            leptos_axum::redirect(next);
+            Ok(())
+        }
+        Err(LoginError::Service(error)) => Err(ssr::internal(error)),
+        Err(error) => {
+            let status = match error {
+                LoginError::Throttled { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                _ => axum::http::StatusCode::UNAUTHORIZED,
+            };
+            response.set_status(status);
+            Err(ServerFnError::new(error.to_string()))
+        }
+    }
+}
+
+#[server]
+pub async fn log_out() -> Result<(), ServerFnError> {
+    let state = expect_context::<crate::service::AppState>();
+    if let Some(token) = ssr::session_token() {
+        state.logout(&token).await.map_err(ssr::internal)?;
+    }
+    ssr::set_cookie(&state, "", 0);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server]
+pub async fn change_password(current: String, new: String, confirm: String) -> Result<(), ServerFnError> {
+    use crate::service::accounts::AccountServiceError;
+
+    let state = expect_context::<crate::service::AppState>();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let refuse = |status: axum::http::StatusCode, message: String| {
+        response.set_status(status);
+        Err(ServerFnError::new(message))
+    };
+    let Some(token) = ssr::session_token() else {
+        return refuse(axum::http::StatusCode::UNAUTHORIZED, "Vui lòng đăng nhập lại.".into());
+    };
+    if new != confirm {
+        return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "Hai lần nhập mật khẩu mới không khớp.".into());
+    }
+    match state.change_password(&token, &current, &new).await {
+        Ok(()) => {
+            leptos_axum::redirect("/admin");
+            Ok(())
+        }
+        Err(AccountServiceError::Service(error)) => Err(ssr::internal(error)),
+        Err(error) => refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use leptos::prelude::*;
+
+    use crate::kiosk::server::ssr::cookie;
+    use crate::service::AppState;
+    use crate::storage::User;
+
+    pub const SESSION_COOKIE: &str = "hailong_session";
+
+    pub fn session_token() -> Option<String> {
+        use_context::<axum::http::request::Parts>().and_then(|parts| cookie(&parts.headers, SESSION_COOKIE))
+    }
+
+    /// The logged-in user of the current request.
+    pub async fn user(state: &AppState) -> Result<Option<User>, ServerFnError> {
+        let Some(token) = session_token() else { return Ok(None) };
+        state.session_user(&token).await.map_err(internal)
+    }
+
+    /// Sets (or, with `max_age` 0, clears) the session cookie on the response.
+    pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
+        let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+        let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+        if let (Some(response), Ok(value)) =
+            (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie))
+        {
+            response.insert_header(axum::http::header::SET_COOKIE, value);
+        }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
+        tracing::error!(%error, "account server function failed");
+        ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
+    }
+}
