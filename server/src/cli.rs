@@ -21,6 +21,13 @@ pub struct Cli {
     /// Address citizens and kiosks reach the server at, used in printed links.
     #[arg(long, env = "HAILONG_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
     public_url: String,
+    /// Key survey links are derived from (at least 32 characters). Default: kept in a file
+    /// beside the SQLite database, created on first use.
+    #[arg(long, env = "HAILONG_LINK_SECRET", global = true, hide_env_values = true)]
+    link_secret: Option<String>,
+    /// Days a survey link stays open.
+    #[arg(long, env = "HAILONG_INVITATION_DAYS", default_value_t = 30, global = true)]
+    invitation_days: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -116,19 +123,31 @@ impl Cli {
                 bail!("mã quản trị (HAILONG_ADMIN_TOKEN) phải có ít nhất 16 ký tự; để trống thì bỏ hẳn biến này");
             }
         }
+        let public_url = self.public_url.trim_end_matches('/').to_owned();
+        let link_secret = match &self.link_secret {
+            Some(secret) if secret.chars().count() >= 32 => secret.clone(),
+            Some(_) => bail!("HAILONG_LINK_SECRET phải có ít nhất 32 ký tự"),
+            None => link_secret_file(&self.database_url)?,
+        };
+        let base = Settings {
+            admin_token: self.admin_token.clone(),
+            public_url: public_url.clone(),
+            link_secret,
+            invitation_days: self.invitation_days,
+            secure_cookies: public_url.starts_with("https://"),
+            ..Settings::default()
+        };
         let settings = match &self.command {
             Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, .. } => Settings {
-                admin_token: self.admin_token.clone(),
                 kiosk_idle_seconds: *kiosk_idle_seconds,
                 kiosk_thanks_seconds: *kiosk_thanks_seconds,
-                secure_cookies: self.public_url.starts_with("https://"),
+                ..base
             },
-            _ => Settings { admin_token: self.admin_token.clone(), ..Settings::default() },
+            _ => base,
         };
         let state = AppState::start(&self.database_url, settings)
             .await
             .with_context(|| format!("không mở được cơ sở dữ liệu {}", self.database_url))?;
-        let public_url = self.public_url.trim_end_matches('/').to_owned();
         match self.command {
             Command::Migrate => {
                 println!("Đã cập nhật cơ sở dữ liệu; phiếu khảo sát hiện hành: {}", state.questionnaire.version);
@@ -184,6 +203,28 @@ impl Cli {
         }
         Ok(())
     }
+}
+
+/// The link secret kept beside a SQLite database (`<file>.link-secret`, mode 0600).
+fn link_secret_file(database_url: &str) -> anyhow::Result<String> {
+    let path = database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = std::path::PathBuf::from(format!("{}.link-secret", path.split('?').next().unwrap_or(path)));
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(existing.trim().to_owned());
+        }
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let secret = app::service::secret::new_token();
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+        file.write_all(secret.as_bytes())?;
+    }
+    Ok(secret)
 }
 
 fn print_index(index: &app::domain::SatisfactionIndex) {

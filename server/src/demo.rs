@@ -136,7 +136,7 @@ async fn store_samples(state: &AppState) -> anyhow::Result<u64> {
                           "expectations": {"X7": 1 + random.next() % 4, "X9": 1 + random.next() % 4}});
         let submitted_at = Utc::now() - Duration::minutes((random.next() % (60 * 24 * 60)) as i64);
         let outcome = state.submit_at(&kiosk, body.as_object().expect("an object"), submitted_at).await?;
-        if outcome.1 == app::service::Stored::New {
+        if outcome.1 == app::storage::Outcome::New {
             stored += 1;
         }
     }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod agency;
 pub mod index;
+pub mod invitation;
 pub mod period;
 pub mod questionnaire;
 pub mod submission;

@@ -2,6 +2,7 @@
 //! They parse nothing from HTTP and render nothing; they join the domain to storage.
 
 pub mod accounts;
+pub mod invitations;
 pub mod secret;
 pub mod writer;
 
@@ -11,7 +12,7 @@ use chrono::Utc;
 
 use crate::domain::submission::{self, Channel};
 use crate::domain::{Agency, FieldErrors, Period, Questionnaire, SatisfactionIndex, Submission};
-use crate::storage::{Db, Kiosk, NewResponse, StorageError};
+use crate::storage::{Db, Kiosk, NewResponse, Outcome, StorageError};
 use writer::ResponseWriter;
 
 /// Settings the pages and handlers need at run time.
@@ -25,12 +26,33 @@ pub struct Settings {
     pub kiosk_thanks_seconds: u32,
     /// Whether cookies get `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// Address citizens reach the server at, for survey links (no trailing slash).
+    pub public_url: String,
+    /// Key the survey-link tokens are derived from; keep it secret and stable.
+    pub link_secret: String,
+    /// Days a survey link stays open.
+    pub invitation_days: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { admin_token: None, kiosk_idle_seconds: 90, kiosk_thanks_seconds: 10, secure_cookies: false }
+        Self {
+            admin_token: None,
+            kiosk_idle_seconds: 90,
+            kiosk_thanks_seconds: 10,
+            secure_cookies: false,
+            public_url: "http://127.0.0.1:3000".into(),
+            link_secret: String::new(),
+            invitation_days: 30,
+        }
     }
+}
+
+/// Response times are kept to the hour, so that nobody who saw a citizen at a counter or
+/// sent a link can find their answer by its minute.
+pub fn coarse(at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    at.duration_trunc(TimeDelta::hours(1)).unwrap_or(at)
 }
 
 /// Everything a request needs; cheap to clone.
@@ -54,17 +76,15 @@ pub enum ServiceError {
     WriterStopped,
 }
 
-/// Whether a submitted response was stored now or had been stored before (a retry).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stored {
-    New,
-    AlreadyThere,
-}
-
 impl AppState {
     /// Opens the database, applies migrations, installs the bundled questionnaire when none is
     /// current, and starts the response writer.
-    pub async fn start(database_url: &str, settings: Settings) -> Result<Self, ServiceError> {
+    pub async fn start(database_url: &str, mut settings: Settings) -> Result<Self, ServiceError> {
+        if settings.link_secret.len() < 32 {
+            // Safe but unstable: links would change at the next start. The CLI passes a stable one.
+            tracing::warn!("no link secret configured: survey links last until the server restarts");
+            settings.link_secret = secret::new_token();
+        }
         let db = Db::open(database_url).await?;
         db.migrate().await?;
         let questionnaire = match db.current_questionnaire().await? {
@@ -90,7 +110,7 @@ impl AppState {
         &self,
         kiosk: &Kiosk,
         body: &Submission,
-    ) -> Result<(uuid::Uuid, Stored), ServiceError> {
+    ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
         self.submit_at(kiosk, body, Utc::now()).await
     }
 
@@ -100,7 +120,7 @@ impl AppState {
         kiosk: &Kiosk,
         body: &Submission,
         submitted_at: chrono::DateTime<Utc>,
-    ) -> Result<(uuid::Uuid, Stored), ServiceError> {
+    ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
         let served: Vec<String> =
             self.db.served_agencies(&kiosk.agency_code).await?.into_iter().map(|a| a.code).collect();
         let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
@@ -110,10 +130,10 @@ impl AppState {
             service_point: kiosk.agency_code.clone(),
             kiosk_id: Some(kiosk.id),
             channel: Channel::Kiosk,
-            submitted_at,
+            submitted_at: coarse(submitted_at),
+            invitation_id: None,
         };
-        let fresh = self.writer.store(new).await?;
-        Ok((id, if fresh { Stored::New } else { Stored::AlreadyThere }))
+        Ok((id, self.writer.store(new).await?))
     }
 
     /// The satisfaction indices of `agency` and its subtree over `period`.

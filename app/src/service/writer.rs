@@ -5,12 +5,12 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::ServiceError;
-use crate::storage::{Db, NewResponse};
+use crate::storage::{Db, NewResponse, Outcome};
 
 /// Largest batch committed in one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<bool, String>>;
+type Reply = oneshot::Sender<Result<Outcome, String>>;
 
 #[derive(Clone, Debug)]
 pub struct ResponseWriter {
@@ -25,13 +25,13 @@ impl ResponseWriter {
         Self { queue }
     }
 
-    /// Stores `response`; `Ok(true)` if it is new, `Ok(false)` if its id was stored before.
-    /// Returns only after the transaction that holds it has committed.
-    pub async fn store(&self, response: NewResponse) -> Result<bool, ServiceError> {
+    /// Stores `response` and says what became of it. Returns only after the transaction that
+    /// holds it has committed.
+    pub async fn store(&self, response: NewResponse) -> Result<Outcome, ServiceError> {
         let (reply, answer) = oneshot::channel();
         self.queue.send((response, reply)).await.map_err(|_| ServiceError::WriterStopped)?;
         match answer.await {
-            Ok(Ok(fresh)) => Ok(fresh),
+            Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(cause)) => Err(ServiceError::Storage(crate::storage::StorageError::Corrupt(cause))),
             Err(_) => Err(ServiceError::WriterStopped),
         }

@@ -6,6 +6,7 @@
 //! PostgreSQL backend can follow.
 
 mod accounts;
+mod invitations;
 mod responses;
 
 use std::str::FromStr;
@@ -18,7 +19,8 @@ use sqlx::Row;
 use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Questionnaire};
 
 pub use accounts::User;
-pub use responses::NewResponse;
+pub use invitations::{Invitation, NewInvitation};
+pub use responses::{NewResponse, Outcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

@@ -15,19 +15,61 @@ pub struct NewResponse {
     pub kiosk_id: Option<i64>,
     pub channel: Channel,
     pub submitted_at: DateTime<Utc>,
+    /// The invitation a link response answers: marked answered in the same transaction. It is
+    /// never stored on the response row.
+    pub invitation_id: Option<i64>,
+}
+
+/// What became of one response of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored now.
+    New,
+    /// Its id was stored before (a retry), earlier or by an entry before it in the batch.
+    Repeat,
+    /// Its invitation was answered already or has expired: not stored.
+    InvitationClosed,
 }
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const ROWS_PER_INSERT: usize = 500;
 
 impl Db {
-    /// Stores `batch` in one transaction. Returns, for each entry, whether it was new (`true`) or
-    /// its id was stored already, earlier or by an entry before it in the same batch (`false`).
-    pub async fn insert_responses(&self, batch: &[NewResponse]) -> Result<Vec<bool>> {
+    /// Stores `batch` in one transaction and says what became of each entry.
+    pub async fn insert_responses(&self, batch: &[NewResponse]) -> Result<Vec<Outcome>> {
         let mut first_of_id = std::collections::HashSet::new();
-        let candidates: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
+        let unique: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
 
         let mut tx = self.write.begin().await?;
+        // A link response first claims its invitation; a retry of a stored one is a repeat.
+        let mut closed = std::collections::HashSet::new();
+        let mut candidates = Vec::with_capacity(unique.len());
+        for r in unique {
+            if let Some(invitation) = r.invitation_id {
+                let id = r.response.id.to_string();
+                let stored: Option<i64> = sqlx::query_scalar("SELECT 1 FROM responses WHERE id = ?")
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if stored.is_some() {
+                    continue;
+                }
+                let claimed = sqlx::query(
+                    "UPDATE invitations SET answered_at = ? WHERE id = ? AND answered_at IS NULL AND expires_at > ?",
+                )
+                .bind(timestamp(Utc::now()))
+                .bind(invitation)
+                .bind(timestamp(Utc::now()))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    closed.insert(id);
+                    continue;
+                }
+            }
+            candidates.push(r);
+        }
         let mut inserted = std::collections::HashSet::new();
         for chunk in candidates.chunks(ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
@@ -82,7 +124,13 @@ impl Db {
             .iter()
             .map(|r| {
                 let id = r.response.id.to_string();
-                inserted.contains(&id) && reported.insert(id)
+                if closed.contains(&id) {
+                    Outcome::InvitationClosed
+                } else if inserted.contains(&id) && reported.insert(id) {
+                    Outcome::New
+                } else {
+                    Outcome::Repeat
+                }
             })
             .collect())
     }

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use app::domain::{FieldErrors, Period};
-use app::service::{AppState, ServiceError, Stored};
+use app::service::{AppState, ServiceError};
+use app::storage::Outcome;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -81,10 +82,11 @@ pub async fn submit_response(
         }
         Err(_) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "body", "Nội dung không phải JSON hợp lệ.")),
     };
-    let (id, stored) = app.submit_from_kiosk(&kiosk, &submission).await?;
-    let status = match stored {
-        Stored::New => StatusCode::CREATED,
-        Stored::AlreadyThere => StatusCode::OK,
+    let (id, outcome) = app.submit_from_kiosk(&kiosk, &submission).await?;
+    let status = match outcome {
+        Outcome::New => StatusCode::CREATED,
+        Outcome::Repeat => StatusCode::OK,
+        Outcome::InvitationClosed => StatusCode::CONFLICT,
     };
     Ok((status, Json(json!({ "id": id.to_string() }))).into_response())
 }

@@ -18,9 +18,18 @@ pub struct TestApp {
 
 /// Starts the app with a small tree: P (province) → D1 → G, and P → D2.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+/// As [`spawn_app`], with the given settings (admin token and link secret filled in).
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}/test.db", dir.path().display());
-    let settings = Settings { admin_token: Some(ADMIN_TOKEN.into()), ..Settings::default() };
+    let settings = Settings {
+        admin_token: Some(ADMIN_TOKEN.into()),
+        link_secret: "a test link secret that is long enough".into(),
+        ..settings
+    };
     let state = AppState::start(&database_url, settings).await.expect("app starts");
     for (code, kind, parent) in [
         ("P", AgencyKind::Province, None),
@@ -36,6 +45,7 @@ pub async fn spawn_app() -> TestApp {
         state.db.add_served_agency("P", served).await.unwrap();
     }
     let kiosk_token = state.register_kiosk("P", "Kiosk thử nghiệm").await.unwrap();
+    state.db.upsert_procedure("KS", "Đăng ký khai sinh").await.unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,0 +1,63 @@
+//! Survey invitations (lời mời khảo sát) for one dossier: codes, expiry, status.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvitationError {
+    #[error("Mã hồ sơ phải dài 1–50 ký tự, gồm chữ, số và các dấu . / - _")]
+    BadDossierCode,
+}
+
+/// A dossier code (mã hồ sơ) as the one-stop software prints it, e.g. `000.00.15.H43-250101-0001`.
+pub fn parse_dossier_code(input: &str) -> Result<String, InvitationError> {
+    let code = input.trim();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "./-_".contains(c);
+    if (1..=50).contains(&code.len()) && code.chars().all(allowed) {
+        Ok(code.to_owned())
+    } else {
+        Err(InvitationError::BadDossierCode)
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    Answered,
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn of(expires_at: DateTime<Utc>, answered_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Self {
+        match answered_at {
+            Some(_) => Self::Answered,
+            None if now >= expires_at => Self::Expired,
+            None => Self::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn dossier_codes_are_trimmed_and_checked() {
+        assert_eq!(parse_dossier_code(" 000.00.15.H43-250101-0001 "), Ok("000.00.15.H43-250101-0001".into()));
+        assert_eq!(parse_dossier_code(""), Err(InvitationError::BadDossierCode));
+        assert_eq!(parse_dossier_code("hồ sơ 1"), Err(InvitationError::BadDossierCode));
+        assert_eq!(parse_dossier_code(&"1".repeat(51)), Err(InvitationError::BadDossierCode));
+    }
+
+    #[test]
+    fn answered_wins_over_expired() {
+        let now = Utc::now();
+        assert_eq!(InvitationStatus::of(now + Duration::days(1), None, now), InvitationStatus::Pending);
+        assert_eq!(InvitationStatus::of(now, None, now), InvitationStatus::Expired);
+        assert_eq!(InvitationStatus::of(now - Duration::days(1), Some(now), now), InvitationStatus::Answered);
+    }
+}

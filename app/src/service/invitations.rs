@@ -1,0 +1,110 @@
+//! Invitations: one survey link per dossier, and the link channel's submissions.
+//!
+//! The link token is derived, HMAC(link secret, dossier code), so that asking again for a dossier
+//! shows the same link although the database keeps only the token's hash.
+
+use chrono::{Duration, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::{coarse, secret, AppState, ServiceError};
+use crate::domain::invitation::{parse_dossier_code, InvitationError, InvitationStatus};
+use crate::domain::submission::{self, Channel};
+use crate::domain::Submission;
+use crate::storage::{Invitation, NewInvitation, NewResponse, Outcome};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    #[error(transparent)]
+    Invalid(#[from] InvitationError),
+    #[error("Thủ tục hành chính này không có trong danh mục.")]
+    UnknownProcedure,
+    #[error("Không có cơ quan, đơn vị mã {0}.")]
+    UnknownAgency(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// An invitation with its link.
+#[derive(Clone, Debug)]
+pub struct InvitationLink {
+    pub invitation: Invitation,
+    pub token: String,
+    pub url: String,
+    pub status: InvitationStatus,
+}
+
+impl AppState {
+    fn link_token(&self, dossier_code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.settings.link_secret.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(b"hailong invitation\0");
+        mac.update(dossier_code.as_bytes());
+        // 160 bits of the MAC: more than the 128 the link needs, short enough for a QR code.
+        hex::encode(&mac.finalize().into_bytes()[..20])
+    }
+
+    fn link_of(&self, invitation: Invitation) -> InvitationLink {
+        let token = self.link_token(&invitation.dossier_code);
+        let status = InvitationStatus::of(invitation.expires_at, invitation.answered_at, Utc::now());
+        InvitationLink { url: format!("{}/s/{token}", self.settings.public_url), token, invitation, status }
+    }
+
+    /// The invitation of a dossier, created on first request; asking again returns the same one.
+    pub async fn invite(
+        &self,
+        created_by: Option<i64>,
+        dossier_code: &str,
+        procedure_code: &str,
+        agency_code: &str,
+    ) -> Result<(InvitationLink, bool), InviteError> {
+        let dossier_code = parse_dossier_code(dossier_code)?;
+        if let Some(existing) = self.db.invitation_by_dossier(&dossier_code).await.map_err(ServiceError::from)? {
+            return Ok((self.link_of(existing), false));
+        }
+        let procedures = self.db.procedures().await.map_err(ServiceError::from)?;
+        if !procedures.iter().any(|(code, _)| code == procedure_code) {
+            return Err(InviteError::UnknownProcedure);
+        }
+        if self.db.agency(agency_code).await.map_err(ServiceError::from)?.is_none() {
+            return Err(InviteError::UnknownAgency(agency_code.to_owned()));
+        }
+        let new = NewInvitation {
+            dossier_code: &dossier_code,
+            procedure_code,
+            agency_code,
+            created_by,
+            expires_at: Utc::now() + Duration::days(i64::from(self.settings.invitation_days)),
+        };
+        let token_hash = secret::hash(&self.link_token(&dossier_code));
+        let (invitation, created) = self.db.insert_invitation(&new, &token_hash).await.map_err(ServiceError::from)?;
+        Ok((self.link_of(invitation), created))
+    }
+
+    /// The invitation behind a link token, if there is one.
+    pub async fn invitation_for_token(&self, token: &str) -> Result<Option<InvitationLink>, ServiceError> {
+        let found = self.db.invitation_by_token_hash(&secret::hash(token)).await?;
+        Ok(found.map(|i| self.link_of(i)))
+    }
+
+    /// Validates and stores a citizen's answer to an invitation; the invitation is marked
+    /// answered in the same transaction, and the response keeps no trace of it.
+    pub async fn submit_from_link(
+        &self,
+        invitation: &Invitation,
+        body: &Submission,
+    ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
+        let served = [invitation.agency_code.clone()];
+        let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
+        let id = response.id;
+        let new = NewResponse {
+            response,
+            service_point: invitation.agency_code.clone(),
+            kiosk_id: None,
+            channel: Channel::Link,
+            submitted_at: coarse(Utc::now()),
+            invitation_id: Some(invitation.id),
+        };
+        Ok((id, self.writer.store(new).await?))
+    }
+}

@@ -1,0 +1,99 @@
+//! Invitations and the link channel over a real SQLite file: one link per dossier, one answer
+//! per link, expiry, and a response table that cannot lead back to the invitation.
+
+mod common;
+
+use app::domain::invitation::InvitationStatus;
+use app::service::invitations::InviteError;
+use app::service::{ServiceError, Settings};
+use app::storage::Outcome;
+use common::{spawn_app, spawn_app_with};
+use serde_json::json;
+
+fn answer() -> serde_json::Map<String, serde_json::Value> {
+    json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 5}}).as_object().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_same_dossier_gets_the_same_link_and_a_token_finds_it() {
+    let app = spawn_app().await;
+    let (first, created) = app.state.invite(None, " HS-2026-0001 ", "KS", "D1").await.unwrap();
+    assert!(created);
+    assert_eq!(first.status, InvitationStatus::Pending);
+    assert!(first.token.len() >= 32, "at least 128 bits");
+    assert!(first.url.ends_with(&format!("/s/{}", first.token)));
+    let (again, created) = app.state.invite(None, "HS-2026-0001", "KS", "D2").await.unwrap();
+    assert!(!created);
+    assert_eq!((again.token, again.invitation.agency_code), (first.token.clone(), "D1".to_string()));
+
+    let found = app.state.invitation_for_token(&first.token).await.unwrap().unwrap();
+    assert_eq!(found.invitation.procedure_name, "Đăng ký khai sinh");
+    assert!(app.state.invitation_for_token("0123456789abcdef0123456789abcdef01234567").await.unwrap().is_none());
+
+    assert!(matches!(app.state.invite(None, "HS 1", "KS", "D1").await, Err(InviteError::Invalid(_))));
+    assert!(matches!(app.state.invite(None, "HS-2", "NOPE", "D1").await, Err(InviteError::UnknownProcedure)));
+    assert!(matches!(app.state.invite(None, "HS-3", "KS", "NOPE").await, Err(InviteError::UnknownAgency(_))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
+    let app = spawn_app().await;
+    let (link, _) = app.state.invite(None, "HS-2026-0002", "KS", "G").await.unwrap();
+    let invitation = link.invitation.clone();
+    let submissions = (0..10).map(|_| {
+        let (state, invitation) = (app.state.clone(), invitation.clone());
+        tokio::spawn(async move { state.submit_from_link(&invitation, &answer()).await.unwrap().1 })
+    });
+    let outcomes: Vec<Outcome> = futures::future::join_all(submissions).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::New).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::InvitationClosed).count(), 9, "{outcomes:?}");
+    assert_eq!(app.stored().await, 1);
+    let after = app.state.invitation_for_token(&link.token).await.unwrap().unwrap();
+    assert_eq!(after.status, InvitationStatus::Answered);
+
+    // The stored response counts for its agency, on the link channel.
+    let g: serde_json::Value = app.indices("agency=G").await.json().await.unwrap();
+    assert_eq!(g["responses"], 1);
+}
+
+#[tokio::test]
+async fn a_retry_of_a_stored_link_answer_is_a_repeat_and_a_wrong_answer_changes_nothing() {
+    let app = spawn_app().await;
+    let (link, _) = app.state.invite(None, "HS-2026-0003", "KS", "D1").await.unwrap();
+    let bad = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 9}}).as_object().unwrap().clone();
+    assert!(matches!(app.state.submit_from_link(&link.invitation, &bad).await, Err(ServiceError::Invalid(_))));
+    let pending = app.state.invitation_for_token(&link.token).await.unwrap().unwrap();
+    assert_eq!(pending.status, InvitationStatus::Pending, "a rejected answer does not use the link up");
+    let body = answer();
+    assert_eq!(app.state.submit_from_link(&link.invitation, &body).await.unwrap().1, Outcome::New);
+    assert_eq!(app.state.submit_from_link(&link.invitation, &body).await.unwrap().1, Outcome::Repeat);
+    assert_eq!(app.state.submit_from_link(&link.invitation, &answer()).await.unwrap().1, Outcome::InvitationClosed);
+    assert_eq!(app.stored().await, 1);
+}
+
+#[tokio::test]
+async fn an_expired_link_takes_no_answer() {
+    let app = spawn_app_with(Settings { invitation_days: 0, ..Settings::default() }).await;
+    let (link, _) = app.state.invite(None, "HS-2026-0004", "KS", "D1").await.unwrap();
+    assert_eq!(link.status, InvitationStatus::Expired);
+    assert_eq!(app.state.submit_from_link(&link.invitation, &answer()).await.unwrap().1, Outcome::InvitationClosed);
+    assert_eq!(app.stored().await, 0);
+}
+
+#[tokio::test]
+async fn the_response_table_has_no_column_that_leads_back_to_a_person() {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('responses')").fetch_all(&pool).await.unwrap();
+    assert!(columns.contains(&"agency_code".to_string()), "{columns:?}");
+    for forbidden in ["invitation", "dossier", "token", "phone", "email", "contact", "user", "officer", "created_by"] {
+        assert!(!columns.iter().any(|c| c.contains(forbidden)), "responses.{forbidden}: {columns:?}");
+    }
+    let references: Vec<String> = sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_list('responses')")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(!references.iter().any(|t| t == "invitations" || t == "users"), "{references:?}");
+}
