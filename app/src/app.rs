@@ -3,11 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::AdminPage;
-use crate::kiosk::KioskPage;
+use crate::kiosk::{KioskPage, LinkSurveyPage};
+use crate::staff::{InvitationPage, InvitePage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     page_shell(options, true)
@@ -53,8 +54,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <p class="page-message">"Không tìm thấy trang này."</p> }>
                 <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("s"), ParamSegment("token")) view=LinkSurveyPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("staff") view=InvitePage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("dossier")) view=InvitationPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("account"), StaticSegment("password")) view=ChangePasswordPage ssr=SsrMode::Async />
             </Routes>
         </Router>
@@ -70,6 +74,7 @@ fn HomePage() -> impl IntoView {
             <ul class="home-links">
                 <li><a href="/kiosk">"Màn hình khảo sát tại quầy (kiosk)"</a></li>
                 <li><a href="/admin">"Xem chỉ số hài lòng (quản trị)"</a></li>
+                <li><a href="/staff">"Gửi phiếu khảo sát cho hồ sơ (công chức một cửa)"</a></li>
                 <li><a href="/login">"Đăng nhập"</a></li>
             </ul>
         </main>

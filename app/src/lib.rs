@@ -10,6 +10,7 @@ pub mod domain;
 pub mod kiosk;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod storage;
 

@@ -38,13 +38,15 @@ async function rate(page: Page, code: string, label: string) {
  * Answers the whole survey at the centre's kiosk for Sở Tư pháp: A1 "Rất hài lòng", A2 skipped,
  * A3 "Không hài lòng", the rest untouched (skipped), one expectation, a profile item, a comment.
  */
-export async function answerSurvey(page: Page) {
+export async function answerSurvey(page: Page, { agencyStep = true } = {}) {
   await page.getByRole("button", { name: "Bắt đầu" }).click();
-  await expect(page.getByRole("heading", { name: "Hồ sơ của Ông/Bà thuộc cơ quan nào?" })).toBeVisible();
-  await page.getByRole("button", { name: "Tiếp tục →" }).click();
-  await expect(page.getByRole("alert")).toContainText("Vui lòng chọn cơ quan");
-  await page.getByText("Sở Tư pháp", { exact: true }).click();
-  await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  if (agencyStep) {
+    await expect(page.getByRole("heading", { name: "Hồ sơ của Ông/Bà thuộc cơ quan nào?" })).toBeVisible();
+    await page.getByRole("button", { name: "Tiếp tục →" }).click();
+    await expect(page.getByRole("alert")).toContainText("Vui lòng chọn cơ quan");
+    await page.getByText("Sở Tư pháp", { exact: true }).click();
+    await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  }
 
   await expect(page.getByText("Bước 1/8")).toBeVisible();
   await rate(page, "A1", "Rất hài lòng");

@@ -51,6 +51,16 @@ const DEMO_ACCOUNTS: &[(&str, Role, Option<&str>, &str)] = &[
     ("motcua.ttpvhcc", Role::Staff, Some(CENTRE), "hailong-demo-staff"),
 ];
 
+/// A few procedures (thủ tục hành chính) for the invitation form; an admin extends the list.
+const PROCEDURES: &[(&str, &str)] = &[
+    ("KS", "Đăng ký khai sinh"),
+    ("KH", "Đăng ký kết hôn"),
+    ("LLTP", "Cấp Phiếu lý lịch tư pháp"),
+    ("GPXD", "Cấp giấy phép xây dựng"),
+    ("GCN-QSDD", "Cấp Giấy chứng nhận quyền sử dụng đất lần đầu"),
+    ("DKKD", "Đăng ký thành lập hộ kinh doanh"),
+];
+
 /// How many sample responses the demo stores.
 const SAMPLE_RESPONSES: u64 = 400;
 
@@ -86,6 +96,9 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     }
     for (username, role, agency, password) in DEMO_ACCOUNTS {
         state.add_demo_user(username, *role, *agency, password).await?;
+    }
+    for (code, name) in PROCEDURES {
+        state.db.upsert_procedure(code, name).await?;
     }
     let stored = store_samples(state).await.context("không lưu được phiếu mẫu")?;
 

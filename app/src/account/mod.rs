@@ -1,6 +1,6 @@
 //! Logging in and out, and changing one's password (`/login`, `/account/password`).
 
-mod page;
+pub mod page;
 pub mod server;
 
 pub use page::{ChangePasswordPage, LoginPage};

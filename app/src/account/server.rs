@@ -15,7 +15,7 @@ pub async fn log_in(username: String, password: String) -> Result<(), ServerFnEr
             ssr::set_cookie(&state, &token, SESSION_LIFETIME.num_seconds());
             let next = match (user.must_change_password, user.role) {
                 (true, _) => "/account/password",
-                (false, Role::Staff) => "/",
+                (false, Role::Staff) => "/staff",
                 (false, _) => "/admin",
             };
             leptos_axum::redirect(next);

@@ -1,10 +1,11 @@
-//! The kiosk survey at `/kiosk`: flow (pure), page (components), server functions.
+//! The survey screens, at a kiosk (`/kiosk`) and from a link (`/s/{token}`): flow (pure),
+//! page (components), server functions.
 
 pub mod flow;
 mod page;
 pub mod server;
 
-pub use page::KioskPage;
+pub use page::{KioskPage, LinkSurveyPage};
 
 /// The draft a no-JavaScript form post produced; the server renders the page from it.
 #[derive(Clone, Debug)]

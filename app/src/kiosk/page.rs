@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::flow::{Context, Draft, Nav, Step, SKIP};
-use super::server::{load_kiosk_setup, submit_kiosk_response, KioskSetup, SubmitReply};
+use super::server::{load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitReply};
 use super::PostedDraft;
 use crate::domain::questionnaire::ScaleLevel;
 
@@ -20,7 +20,7 @@ pub fn KioskPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="page-message">"Đang tải…"</p> }>
             {move || Suspend::new(async move {
                 match setup.await {
-                    Ok(Some(setup)) => view! { <Kiosk setup=Arc::new(setup) /> }.into_any(),
+                    Ok(Some(setup)) => view! { <Survey setup=Arc::new(setup) /> }.into_any(),
                     Ok(None) => view! {
                         <main class="kiosk-message">
                             <h1>"Thiết bị chưa được đăng ký"</h1>
@@ -60,8 +60,49 @@ fn server_random_bytes() -> [u8; 16] {
     unreachable!("ids are minted in the browser or on the server")
 }
 
+/// The survey a citizen opens from a link or QR code (`/s/{token}`), laid out for a phone.
 #[component]
-fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
+pub fn LinkSurveyPage() -> impl IntoView {
+    // Just answered without JavaScript: the link is used up now, but this is the thank-you.
+    if use_context::<PostedDraft>().is_some_and(|posted| posted.0.step == Step::Thanks) {
+        return view! { <Title text="Xin cảm ơn" /><main class="kiosk phone">{thanks(false)}</main> }.into_any();
+    }
+    let params = leptos_router::hooks::use_params_map();
+    let setup = Resource::new_blocking(move || params.with(|p| p.get("token").unwrap_or_default()), load_link_setup);
+    let closed = |title: &'static str, text: &'static str| {
+        view! { <main class="kiosk-message"><h1>{title}</h1><p>{text}</p></main> }.into_any()
+    };
+    view! {
+        <Title text="Khảo sát sự hài lòng" />
+        <Suspense fallback=|| view! { <p class="page-message">"Đang tải…"</p> }>
+            {move || Suspend::new(async move {
+                match setup.await {
+                    Ok(LinkReply::Ready(setup)) => view! { <Survey setup=Arc::new(*setup) /> }.into_any(),
+                    Ok(LinkReply::Answered) => closed(
+                        "Phiếu khảo sát đã được trả lời",
+                        "Đường dẫn này chỉ dùng được một lần và đã có câu trả lời. Xin cảm ơn Ông/Bà.",
+                    ),
+                    Ok(LinkReply::Expired) => closed(
+                        "Đường dẫn đã hết hạn",
+                        "Thời gian trả lời phiếu khảo sát cho hồ sơ này đã kết thúc. Xin cảm ơn Ông/Bà.",
+                    ),
+                    Ok(LinkReply::Unknown) => closed(
+                        "Không tìm thấy phiếu khảo sát",
+                        "Đường dẫn không đúng. Vui lòng kiểm tra lại đường dẫn hoặc mã QR đã nhận.",
+                    ),
+                    Err(error) => view! {
+                        <main class="kiosk-message"><h1>"Có lỗi xảy ra"</h1><p>{error.to_string()}</p></main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// The survey screens, at a kiosk or from a link.
+#[component]
+fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
     let posted = use_context::<PostedDraft>();
     // A page rendered from a form post is never hydrated: its timers are meta refreshes.
     let hydrated = posted.is_none();
@@ -69,8 +110,11 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
     let draft = RwSignal::new(initial);
     let busy = RwSignal::new(false);
     let screen = StoredValue::new(0u64);
-    start_idle_timer(draft, &setup);
+    if setup.link.is_none() {
+        start_idle_timer(draft, &setup);
+    }
 
+    let (phone, action) = (setup.link.is_some(), setup.form_action());
     let on_submit = {
         let setup = setup.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -86,8 +130,9 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
                 return;
             }
             busy.set(true);
+            let link = setup.link.clone();
             leptos::task::spawn_local(async move {
-                let next = match submit_kiosk_response(posted.clone()).await {
+                let next = match submit_survey(posted.clone(), link).await {
                     Ok(SubmitReply::Stored) => Draft::submitted(),
                     Ok(SubmitReply::Invalid(errors)) => Draft { errors, ..posted },
                     Ok(SubmitReply::Unavailable(error)) => Draft { errors: vec![error], ..posted },
@@ -103,8 +148,8 @@ fn Kiosk(setup: Arc<KioskSetup>) -> impl IntoView {
     };
 
     view! {
-        <main class="kiosk" data-step=move || draft.with(|d| d.step.encode())>
-            <form method="post" action="/kiosk" on:submit=on_submit>
+        <main class="kiosk" class:phone=phone data-step=move || draft.with(|d| d.step.encode())>
+            <form method="post" action=action on:submit=on_submit>
                 // Each screen is built afresh: patching the previous screen's radios in place
                 // would keep the citizen's earlier taps as checked state.
                 <For
@@ -214,6 +259,7 @@ fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>, hydrated: b
     // Without JavaScript, a meta refresh plays the idle timer (the hydrated page has its own;
     // there it sits in <noscript> so that only a browser with JavaScript off obeys it).
     let refresh = match draft.step {
+        _ if setup.link.is_some() => None,
         Step::Welcome => None,
         Step::Thanks => Some(setup.thanks_seconds),
         _ => Some(setup.idle_seconds),
@@ -233,7 +279,7 @@ fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>, hydrated: b
         Step::Expectations => expectations(setup, &draft).into_any(),
         Step::Profile => profile(setup, &draft).into_any(),
         Step::Comment => comment(setup, &draft, busy).into_any(),
-        Step::Thanks => thanks().into_any(),
+        Step::Thanks => thanks(setup.link.is_none()).into_any(),
     };
     view! {
         {hidden}
@@ -256,10 +302,12 @@ fn nav_bar(next: impl IntoView) -> impl IntoView {
 }
 
 fn welcome(setup: &KioskSetup) -> impl IntoView {
+    let procedure = setup.procedure.clone().map(|p| view! { <p class="procedure">"Thủ tục: "{p}</p> });
     view! {
         <section class="welcome">
             <h1>"Ông/Bà có hài lòng với sự phục vụ hôm nay?"</h1>
             <p class="lead">{setup.point_name.clone()}</p>
+            {procedure}
             <p>"Phiếu khảo sát hoàn toàn ẩn danh: không ghi tên, số điện thoại hay mã hồ sơ. Chỉ mất khoảng 2 phút."</p>
             {nav_button(Nav::Start, "Bắt đầu", "primary big")}
         </section>
@@ -434,12 +482,16 @@ fn comment(setup: &KioskSetup, draft: &Draft, busy: RwSignal<bool>) -> impl Into
     }
 }
 
-fn thanks() -> impl IntoView {
+fn thanks(at_kiosk: bool) -> impl IntoView {
     view! {
         <section class="welcome thanks" role="status">
             <h1>"Xin cảm ơn Ông/Bà!"</h1>
             <p class="lead">"Ý kiến của Ông/Bà đã được ghi nhận và giúp cơ quan phục vụ tốt hơn."</p>
-            {nav_button(Nav::Restart, "Về màn hình đầu", "secondary big")}
+            {if at_kiosk {
+                nav_button(Nav::Restart, "Về màn hình đầu", "secondary big").into_any()
+            } else {
+                view! { <p>"Ông/Bà có thể đóng trang này."</p> }.into_any()
+            }}
         </section>
     }
 }

@@ -15,9 +15,18 @@ pub struct KioskSetup {
     pub questionnaire: Questionnaire,
     pub idle_seconds: u32,
     pub thanks_seconds: u32,
+    /// The link token when this survey is answered from a link (on a phone), `None` at a kiosk.
+    pub link: Option<String>,
+    /// The procedure (thủ tục) the link was sent for.
+    pub procedure: Option<String>,
 }
 
 impl KioskSetup {
+    /// Where the screens' forms post (without JavaScript).
+    pub fn form_action(&self) -> String {
+        self.link.as_ref().map_or_else(|| "/kiosk".to_owned(), |token| format!("/s/{token}"))
+    }
+
     pub fn agency_codes(&self) -> Vec<String> {
         self.agencies.iter().map(|(code, _)| code.clone()).collect()
     }
@@ -40,14 +49,54 @@ pub async fn load_kiosk_setup() -> Result<Option<KioskSetup>, ServerFnError> {
     Ok(Some(ssr::setup_for(&state, &kiosk).await?))
 }
 
-/// Stores the finished draft of the kiosk this browser is paired as.
-#[server(input = server_fn::codec::Json)]
-pub async fn submit_kiosk_response(draft: Draft) -> Result<SubmitReply, ServerFnError> {
+/// What a survey link leads to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LinkReply {
+    Ready(Box<KioskSetup>),
+    Answered,
+    Expired,
+    /// Unknown or malformed: the page says no more than that.
+    Unknown,
+}
+
+#[server]
+pub async fn load_link_setup(token: String) -> Result<LinkReply, ServerFnError> {
+    use crate::domain::invitation::InvitationStatus;
     let state = expect_context::<crate::service::AppState>();
-    let Some(kiosk) = ssr::paired_kiosk(&state).await? else {
-        return Ok(SubmitReply::Invalid(vec![ssr::NOT_PAIRED.into()]));
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let found = state.invitation_for_token(&token).await.map_err(ssr::internal)?;
+    let Some(link) = found else {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+        return Ok(LinkReply::Unknown);
     };
-    Ok(ssr::submit(&state, &kiosk, &draft).await)
+    match link.status {
+        InvitationStatus::Answered => {
+            response.set_status(axum::http::StatusCode::GONE);
+            Ok(LinkReply::Answered)
+        }
+        InvitationStatus::Expired => {
+            response.set_status(axum::http::StatusCode::GONE);
+            Ok(LinkReply::Expired)
+        }
+        InvitationStatus::Pending => Ok(LinkReply::Ready(Box::new(ssr::link_setup(&state, &link)))),
+    }
+}
+
+/// Stores a finished draft: from the kiosk this browser is paired as, or from a survey link.
+#[server(input = server_fn::codec::Json)]
+pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitReply, ServerFnError> {
+    let state = expect_context::<crate::service::AppState>();
+    let source = match link {
+        Some(token) => match state.invitation_for_token(&token).await.map_err(ssr::internal)? {
+            Some(link) => ssr::Source::Link(link.invitation),
+            None => return Ok(SubmitReply::Invalid(vec![ssr::LINK_CLOSED.into()])),
+        },
+        None => match ssr::paired_kiosk(&state).await? {
+            Some(kiosk) => ssr::Source::Kiosk(kiosk),
+            None => return Ok(SubmitReply::Invalid(vec![ssr::NOT_PAIRED.into()])),
+        },
+    };
+    Ok(ssr::submit(&state, &source, &draft).await)
 }
 
 #[cfg(feature = "ssr")]
@@ -55,8 +104,17 @@ pub mod ssr {
     //! The parts the axum form handler calls too.
 
     use super::*;
+    use crate::service::invitations::InvitationLink;
     use crate::service::{AppState, ServiceError};
-    use crate::storage::Kiosk;
+    use crate::storage::{Invitation, Kiosk, Outcome};
+
+    pub const LINK_CLOSED: &str = "Phiếu khảo sát này đã được trả lời hoặc đã hết hạn. Xin cảm ơn Ông/Bà.";
+
+    /// Where a survey is being answered.
+    pub enum Source {
+        Kiosk(Kiosk),
+        Link(Invitation),
+    }
 
     pub const KIOSK_COOKIE: &str = "hailong_kiosk";
     pub const NOT_PAIRED: &str = "Thiết bị này chưa được đăng ký làm kiosk khảo sát. Vui lòng liên hệ quản trị viên.";
@@ -96,13 +154,34 @@ pub mod ssr {
             questionnaire: (*state.questionnaire).clone(),
             idle_seconds: state.settings.kiosk_idle_seconds,
             thanks_seconds: state.settings.kiosk_thanks_seconds,
+            link: None,
+            procedure: None,
         })
     }
 
+    pub fn link_setup(state: &AppState, link: &InvitationLink) -> KioskSetup {
+        let invitation = &link.invitation;
+        KioskSetup {
+            point_name: invitation.agency_name.clone(),
+            agencies: vec![(invitation.agency_code.clone(), invitation.agency_name.clone())],
+            questionnaire: (*state.questionnaire).clone(),
+            idle_seconds: 0,
+            thanks_seconds: 0,
+            link: Some(link.token.clone()),
+            procedure: Some(invitation.procedure_name.clone()),
+        }
+    }
+
     /// Validates and stores `draft`; the reply says what the citizen must fix, if anything.
-    pub async fn submit(state: &AppState, kiosk: &Kiosk, draft: &Draft) -> SubmitReply {
-        match state.submit_from_kiosk(kiosk, &draft.to_submission()).await {
-            Ok(_) => SubmitReply::Stored,
+    pub async fn submit(state: &AppState, source: &Source, draft: &Draft) -> SubmitReply {
+        let submission = draft.to_submission();
+        let stored = match source {
+            Source::Kiosk(kiosk) => state.submit_from_kiosk(kiosk, &submission).await,
+            Source::Link(invitation) => state.submit_from_link(invitation, &submission).await,
+        };
+        match stored {
+            Ok((_, Outcome::New | Outcome::Repeat)) => SubmitReply::Stored,
+            Ok((_, Outcome::InvitationClosed)) => SubmitReply::Invalid(vec![LINK_CLOSED.into()]),
             Err(ServiceError::Invalid(errors)) => SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors)),
             Err(error) => {
                 tracing::error!(%error, "kiosk submission not stored");
@@ -128,7 +207,7 @@ pub mod ssr {
             .collect()
     }
 
-    fn internal(error: impl std::fmt::Display) -> ServerFnError {
+    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
         tracing::error!(%error, "kiosk server function failed");
         ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
     }

@@ -81,6 +81,12 @@ impl AppState {
         Ok((self.link_of(invitation), created))
     }
 
+    /// The invitation of a dossier, with its link, if there is one.
+    pub async fn invitation_of_dossier(&self, dossier_code: &str) -> Result<Option<InvitationLink>, ServiceError> {
+        let found = self.db.invitation_by_dossier(dossier_code.trim()).await?;
+        Ok(found.map(|i| self.link_of(i)))
+    }
+
     /// The invitation behind a link token, if there is one.
     pub async fn invitation_for_token(&self, token: &str) -> Result<Option<InvitationLink>, ServiceError> {
         let found = self.db.invitation_by_token_hash(&secret::hash(token)).await?;

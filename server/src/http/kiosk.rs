@@ -3,8 +3,8 @@
 
 use app::app::static_shell;
 use app::kiosk::flow::{Context, Draft, Nav};
-use app::kiosk::server::ssr::{kiosk_from_headers, setup_for, submit, KIOSK_COOKIE, NOT_PAIRED};
-use app::kiosk::server::SubmitReply;
+use app::kiosk::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, KIOSK_COOKIE, NOT_PAIRED};
+use app::kiosk::server::{KioskSetup, SubmitReply};
 use app::kiosk::PostedDraft;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
@@ -49,7 +49,7 @@ pub async fn pair(State(state): State<HttpState>, Path(token): Path<String>) -> 
     }
 }
 
-/// `POST /kiosk`: the next screen for a browser without JavaScript.
+/// `POST /kiosk`: the next kiosk screen for a browser without JavaScript.
 pub async fn step(
     State(state): State<HttpState>,
     headers: HeaderMap,
@@ -61,12 +61,48 @@ pub async fn step(
         Ok(None) => return message_page(StatusCode::UNAUTHORIZED, "Thiết bị chưa được đăng ký", NOT_PAIRED),
         Err(_) => return unavailable(),
     };
+    let Ok(setup) = setup_for(&app, &kiosk).await else { return unavailable() };
+    advance(state, headers, form, Source::Kiosk(kiosk), setup, "/kiosk".into()).await
+}
+
+/// `POST /s/{token}`: the next screen of a link survey for a browser without JavaScript.
+pub async fn link_step(
+    State(state): State<HttpState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let app = state.app.clone();
+    let link = match app.invitation_for_token(&token).await {
+        Ok(Some(link)) => link,
+        Ok(None) => {
+            return message_page(
+                StatusCode::NOT_FOUND,
+                "Không tìm thấy phiếu khảo sát",
+                "Vui lòng kiểm tra lại đường dẫn.",
+            )
+        }
+        Err(_) => return unavailable(),
+    };
+    let setup = link_setup(&app, &link);
+    advance(state, headers, form, Source::Link(link.invitation), setup, format!("/s/{token}")).await
+}
+
+/// Applies one posted screen of `source`'s survey and renders the next one at `path`.
+async fn advance(
+    state: HttpState,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    source: Source,
+    setup: KioskSetup,
+    path: String,
+) -> Response {
     let Ok(Form(fields)) = form else {
         return message_page(StatusCode::BAD_REQUEST, "Không đọc được phiếu", "Vui lòng quay lại màn hình khảo sát.");
     };
-    let (posted, nav) = Draft::from_form(&fields, &app.questionnaire);
+    let (posted, nav) = Draft::from_form(&fields, &setup.questionnaire);
     let (next, status) = if nav == Nav::Submit {
-        match submit(&app, &kiosk, &posted).await {
+        match submit(&state.app, &source, &posted).await {
             SubmitReply::Stored => (Draft::submitted(), StatusCode::OK),
             SubmitReply::Invalid(errors) => (Draft { errors, ..posted }, StatusCode::UNPROCESSABLE_ENTITY),
             SubmitReply::Unavailable(error) => {
@@ -74,16 +110,15 @@ pub async fn step(
             }
         }
     } else {
-        let Ok(setup) = setup_for(&app, &kiosk).await else { return unavailable() };
         let codes = setup.agency_codes();
         let context = Context { questionnaire: &setup.questionnaire, agencies: &codes };
         (posted.go(nav, &context, || uuid::Uuid::new_v4().to_string()), StatusCode::OK)
     };
-    render_kiosk(state, headers, next, status).await
+    render_survey(state, headers, &path, next, status).await
 }
 
-/// Renders `/kiosk` as a GET would, starting from `draft`, as a page that is not hydrated.
-async fn render_kiosk(state: HttpState, headers: HeaderMap, draft: Draft, status: StatusCode) -> Response {
+/// Renders the survey page at `path` as a GET would, starting from `draft`, not hydrated.
+async fn render_survey(state: HttpState, headers: HeaderMap, path: &str, draft: Draft, status: StatusCode) -> Response {
     let app = state.app.clone();
     let leptos = state.leptos.clone();
     // Async: the whole page at once, since a browser without JavaScript cannot swap streamed parts.
@@ -94,7 +129,7 @@ async fn render_kiosk(state: HttpState, headers: HeaderMap, draft: Draft, status
         },
         move || static_shell(leptos.clone()),
     );
-    let mut request = Request::get("/kiosk").body(Body::empty()).expect("a static request");
+    let Ok(mut request) = Request::get(path).body(Body::empty()) else { return unavailable() };
     *request.headers_mut() = headers;
     request.headers_mut().remove(header::CONTENT_TYPE);
     request.headers_mut().remove(header::CONTENT_LENGTH);

@@ -46,6 +46,7 @@ pub fn router(app: AppState, leptos: LeptosOptions) -> Router {
         .route("/api/v1/indices", get(api::indices))
         .route("/kiosk/pair/{token}", get(kiosk::pair))
         .route("/kiosk", post(kiosk::step))
+        .route("/s/{token}", post(kiosk::link_step))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = state.leptos.clone();
             move || shell(leptos.clone())

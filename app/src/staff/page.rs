@@ -1,0 +1,112 @@
+//! Staff components: the invitation form, and an invitation's link, QR code and print slip.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::server::{load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, StaffReply};
+use crate::account::page::failure_message;
+
+fn not_ready<T>(reply: &StaffReply<T>) -> Option<AnyView> {
+    match reply {
+        StaffReply::Ready(_) => None,
+        StaffReply::LoginRequired => Some(
+            view! { <h1>"Cần đăng nhập"</h1><p><a href="/login">"Đăng nhập"</a>" bằng tài khoản công chức một cửa."</p> }
+                .into_any(),
+        ),
+        StaffReply::Forbidden(message) => Some(
+            view! { <h1>"Không có quyền truy cập"</h1><p class="errors" role="alert">{message.clone()}</p> }.into_any(),
+        ),
+    }
+}
+
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let form = Resource::new_blocking(|| (), |_| load_invite_form());
+    view! {
+        <Title text="Gửi phiếu khảo sát — Hài lòng" />
+        <main class="admin staff">
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || Suspend::new(async move {
+                    match form.await {
+                        Ok(StaffReply::Ready(form)) => view! { <InviteFormView form /> }.into_any(),
+                        Ok(other) => not_ready(&other).unwrap_or_else(|| ().into_any()),
+                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn InviteFormView(form: InviteForm) -> impl IntoView {
+    let create = ServerAction::<CreateInvitation>::new();
+    let procedures =
+        form.procedures.into_iter().map(|(code, name)| view! { <option value=code>{name}</option> }).collect_view();
+    let agencies = form
+        .agencies
+        .into_iter()
+        .map(|(code, name)| {
+            let selected = form.default_agency.as_deref() == Some(code.as_str());
+            view! { <option value=code selected=selected>{name}</option> }
+        })
+        .collect_view();
+    view! {
+        <h1>"Gửi phiếu khảo sát"</h1>
+        <p>"Khi trả kết quả hồ sơ, tạo đường dẫn khảo sát để người dân trả lời trên điện thoại. Mỗi hồ sơ chỉ có một đường dẫn, dùng được một lần; phiếu trả lời không gắn với hồ sơ hay người dân."</p>
+        <ActionForm action=create attr:class="login invite">
+            <label>
+                <span>"Mã hồ sơ"</span>
+                <input type="text" name="dossier_code" required maxlength="50" autocomplete="off" />
+            </label>
+            <label><span>"Thủ tục hành chính"</span><select name="procedure" required>{procedures}</select></label>
+            <label><span>"Cơ quan giải quyết"</span><select name="agency" required>{agencies}</select></label>
+            {move || failure_message(create.value().get()).map(|m| view! { <p class="errors" role="alert">{m}</p> })}
+            <button type="submit" class="primary">"Tạo đường dẫn khảo sát"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn InvitationPage() -> impl IntoView {
+    let params = use_params_map();
+    let invitation =
+        Resource::new_blocking(move || params.with(|p| p.get("dossier").unwrap_or_default()), load_invitation);
+    view! {
+        <Title text="Đường dẫn khảo sát — Hài lòng" />
+        <main class="admin staff">
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || Suspend::new(async move {
+                    match invitation.await {
+                        Ok(StaffReply::Ready(view)) => view! { <InvitationSlip invitation=view /> }.into_any(),
+                        Ok(other) => not_ready(&other).unwrap_or_else(|| ().into_any()),
+                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
+    let InvitationView { dossier_code, procedure_name, agency_name, url, qr_svg, expires_on, status } = invitation;
+    view! {
+        <div class="no-print">
+            <h1>"Đường dẫn khảo sát của hồ sơ " {dossier_code.clone()}</h1>
+            <p>"Tình trạng: " <strong id="invitation-status">{status}</strong> " · Hạn trả lời: " {expires_on.clone()}</p>
+            <p>"Đường dẫn: " <a id="survey-link" href=url.clone()>{url.clone()}</a></p>
+            <p>"Bấm Ctrl+P (hoặc nút In của trình duyệt) để in phiếu mời khổ A6 bên dưới. "
+               <a href="/staff">"Gửi phiếu cho hồ sơ khác"</a></p>
+        </div>
+        <section class="slip" aria-label="Phiếu mời khảo sát">
+            <h2>"Mời Ông/Bà đánh giá sự phục vụ"</h2>
+            <p class="slip-agency">{agency_name}</p>
+            <p>"Thủ tục: " {procedure_name}</p>
+            <div class="qr" inner_html=qr_svg></div>
+            <p class="slip-link">{url}</p>
+            <p>"Quét mã QR bằng điện thoại để trả lời phiếu khảo sát ẩn danh (khoảng 2 phút), trước ngày " {expires_on} "."</p>
+        </section>
+    }
+}
