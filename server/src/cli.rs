@@ -192,7 +192,7 @@ impl Cli {
             }
             Command::Index { agency, from, to, json } => {
                 let period = Period::parse(from.as_deref(), to.as_deref())?;
-                let index = state.indices(&agency, &period).await?;
+                let index = state.indices(&agency, &period.into()).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&index)?);
                 } else {

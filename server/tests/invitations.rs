@@ -54,6 +54,12 @@ async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
     // The stored response counts for its agency, on the link channel.
     let g: serde_json::Value = app.indices("agency=G").await.json().await.unwrap();
     assert_eq!(g["responses"], 1);
+    let by_link: serde_json::Value = app.indices("agency=G&channel=link").await.json().await.unwrap();
+    assert_eq!(by_link["responses"], 1);
+    let by_kiosk: serde_json::Value = app.indices("agency=G&channel=kiosk").await.json().await.unwrap();
+    assert_eq!(by_kiosk["responses"], 0);
+    assert_eq!(by_kiosk["overall"], serde_json::Value::Null);
+    assert_eq!(app.indices("agency=G&channel=sms").await.status(), 422);
 }
 
 #[tokio::test]

@@ -88,8 +88,9 @@ pub async fn admin_dashboard(
             None => return forbidden("Tài khoản của bạn chưa gắn với cơ quan, đơn vị nào."),
         },
     };
-    let index = state.indices(&chosen.code, &period).await.map_err(ssr::internal)?;
-    let siblings = state.sibling_indices(&chosen, &period).await.map_err(ssr::internal)?;
+    let population = period.into();
+    let index = state.indices(&chosen.code, &population).await.map_err(ssr::internal)?;
+    let siblings = state.sibling_indices(&chosen, &population).await.map_err(ssr::internal)?;
     // A manager's ranking shows only units inside their own subtree.
     let visible = siblings.into_iter().filter(|s| agencies.iter().any(|a| a.code == s.agency));
     let ranking = rank(visible.map(|s| (s.clone(), s.overall)).collect())

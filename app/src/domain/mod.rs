@@ -10,6 +10,6 @@ pub mod submission;
 
 pub use agency::{Agency, AgencyKind};
 pub use index::{CriterionCounts, CriterionIndex, ElementIndex, SatisfactionIndex};
-pub use period::Period;
+pub use period::{Period, Population};
 pub use questionnaire::Questionnaire;
 pub use submission::{FieldErrors, Submission, ValidResponse};

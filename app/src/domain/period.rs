@@ -14,6 +14,20 @@ pub struct Period {
     pub to: Option<NaiveDate>,
 }
 
+/// Which responses an index covers besides the agency subtree: a period and, optionally, one
+/// channel (kiosk or link).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Population {
+    pub period: Period,
+    pub channel: Option<super::submission::Channel>,
+}
+
+impl From<Period> for Population {
+    fn from(period: Period) -> Self {
+        Self { period, channel: None }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PeriodError {
     #[error("Ngày \"{0}\" không hợp lệ, hãy dùng dạng YYYY-MM-DD.")]

@@ -44,6 +44,10 @@ impl Channel {
             Self::Link => "link",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Kiosk, Self::Link].into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 const KNOWN_FIELDS: [&str; 6] = ["id", "agency", "answers", "expectations", "profile", "comment"];

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::domain::submission::{self, Channel};
-use crate::domain::{Agency, FieldErrors, Period, Questionnaire, SatisfactionIndex, Submission};
+use crate::domain::{Agency, FieldErrors, Population, Questionnaire, SatisfactionIndex, Submission};
 use crate::storage::{Db, Kiosk, NewResponse, Outcome, StorageError};
 use writer::ResponseWriter;
 
@@ -137,11 +137,11 @@ impl AppState {
     }
 
     /// The satisfaction indices of `agency` and its subtree over `period`.
-    pub async fn indices(&self, agency: &str, period: &Period) -> Result<SatisfactionIndex, ServiceError> {
+    pub async fn indices(&self, agency: &str, population: &Population) -> Result<SatisfactionIndex, ServiceError> {
         if self.db.agency(agency).await?.is_none() {
             return Err(ServiceError::UnknownAgency(agency.to_owned()));
         }
-        let counts = self.db.criterion_counts(agency, period).await?;
+        let counts = self.db.criterion_counts(agency, population).await?;
         Ok(SatisfactionIndex::compute(&self.questionnaire, agency, counts.responses, &counts.criteria))
     }
 
@@ -149,12 +149,12 @@ impl AppState {
     pub async fn sibling_indices(
         &self,
         agency: &Agency,
-        period: &Period,
+        population: &Population,
     ) -> Result<Vec<SatisfactionIndex>, ServiceError> {
         let Some(parent) = &agency.parent else {
-            return Ok(vec![self.indices(&agency.code, period).await?]);
+            return Ok(vec![self.indices(&agency.code, population).await?]);
         };
-        let children = self.db.criterion_counts_of_children(parent, period).await?;
+        let children = self.db.criterion_counts_of_children(parent, population).await?;
         Ok(children
             .into_iter()
             .map(|(code, counts)| {

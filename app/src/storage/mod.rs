@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
 
-use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Questionnaire};
+use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Population, Questionnaire};
 
 pub use accounts::User;
 pub use invitations::{Invitation, NewInvitation};
@@ -251,8 +251,8 @@ pub struct PopulationCounts {
 
 impl Db {
     /// Counts for the responses of `agency` and its whole subtree within `period`.
-    pub async fn criterion_counts(&self, agency: &str, period: &Period) -> Result<PopulationCounts> {
-        let mut by_root = self.counts_per_subtree(SUBTREE_OF_ONE, agency, period).await?;
+    pub async fn criterion_counts(&self, agency: &str, population: &Population) -> Result<PopulationCounts> {
+        let mut by_root = self.counts_per_subtree(SUBTREE_OF_ONE, agency, population).await?;
         Ok(by_root.pop().map(|(_, counts)| counts).unwrap_or_default())
     }
 
@@ -260,20 +260,30 @@ impl Db {
     pub async fn criterion_counts_of_children(
         &self,
         parent: &str,
-        period: &Period,
+        population: &Population,
     ) -> Result<Vec<(String, PopulationCounts)>> {
-        self.counts_per_subtree(SUBTREES_OF_CHILDREN, parent, period).await
+        self.counts_per_subtree(SUBTREES_OF_CHILDREN, parent, population).await
     }
 
     async fn counts_per_subtree(
         &self,
         queries: &SubtreeQueries,
         seed: &str,
-        period: &Period,
+        population: &Population,
     ) -> Result<Vec<(String, PopulationCounts)>> {
-        let (start, end) = period_bounds(period);
-        let totals = sqlx::query(queries.responses).bind(seed).bind(&start).bind(&end).fetch_all(&self.read).await?;
-        let levels = sqlx::query(queries.levels).bind(seed).bind(&start).bind(&end).fetch_all(&self.read).await?;
+        let (start, end) = period_bounds(&population.period);
+        let channel = population.channel.map(|c| c.as_str());
+        let run = |sql: &'static str| {
+            sqlx::query(sql)
+                .bind(seed)
+                .bind(start.clone())
+                .bind(end.clone())
+                .bind(channel)
+                .bind(channel)
+                .fetch_all(&self.read)
+        };
+        let totals = run(queries.responses).await?;
+        let levels = run(queries.levels).await?;
         let mut result: Vec<(String, PopulationCounts)> = Vec::new();
         for row in &totals {
             let responses: i64 = row.get("responses");
@@ -311,6 +321,7 @@ macro_rules! subtree_queries {
                  SELECT t.root AS root, COUNT(r.id) AS responses
                  FROM tree t LEFT JOIN responses r
                    ON r.agency_code = t.code AND r.submitted_at >= ? AND r.submitted_at < ?
+                  AND (? IS NULL OR r.channel = ?)
                  GROUP BY t.root ORDER BY t.root"
             ),
             levels: concat!(
@@ -329,7 +340,7 @@ macro_rules! subtree_queries {
                  FROM tree t
                  JOIN responses r ON r.agency_code = t.code
                  JOIN answers a ON a.response_id = r.id
-                 WHERE r.submitted_at >= ? AND r.submitted_at < ?
+                 WHERE r.submitted_at >= ? AND r.submitted_at < ? AND (? IS NULL OR r.channel = ?)
                  GROUP BY t.root, a.criterion_code"
             ),
         }

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use app::domain::{FieldErrors, Period};
+use app::domain::submission::Channel;
+use app::domain::{FieldErrors, Period, Population};
 use app::service::{AppState, ServiceError};
 use app::storage::Outcome;
 use axum::body::Bytes;
@@ -96,6 +97,7 @@ pub struct IndicesQuery {
     agency: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    channel: Option<String>,
 }
 
 /// `GET /api/v1/indices?agency=&from=&to=` with the admin token.
@@ -118,6 +120,12 @@ pub async fn indices(
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency)."))?;
     let period = Period::parse(query.from.as_deref(), query.to.as_deref())
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "period", &e.to_string()))?;
-    let index = app.indices(&agency, &period).await?;
+    let channel = match query.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(Channel::parse(c).ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "channel", "Kênh khảo sát phải là kiosk hoặc link.")
+        })?),
+    };
+    let index = app.indices(&agency, &Population { period, channel }).await?;
     Ok(Json(serde_json::to_value(&index).unwrap_or(Value::Null)))
 }
