@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: KioskCommand,
     },
+    /// API keys for one-stop software (khóa tích hợp).
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
     /// Staff accounts (tài khoản).
     User {
         #[command(subcommand)]
@@ -96,6 +101,17 @@ enum KioskCommand {
         agency: String,
         #[arg(long)]
         name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Creates a key scoped to an agency's subtree and prints it (shown once, stored hashed).
+    Add {
+        #[arg(long)]
+        agency: String,
         #[arg(long)]
         json: bool,
     },
@@ -180,6 +196,14 @@ impl Cli {
                     println!(
                         "Đã đăng ký thiết bị \"{name}\". Mở đường dẫn này một lần trên máy tính bảng:\n{pairing_url}"
                     );
+                }
+            }
+            Command::Apikey { command: ApikeyCommand::Add { agency, json } } => {
+                let key = state.register_api_key("cli", &agency).await?;
+                if json {
+                    println!("{}", json!({"key": key, "agency": agency}));
+                } else {
+                    println!("Khóa API cho {agency} (chỉ hiện một lần): {key}");
                 }
             }
             Command::User { command: UserCommand::Add { username, role, agency } } => {

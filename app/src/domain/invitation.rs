@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InvitationError {
-    #[error("Mã hồ sơ phải dài 1–50 ký tự, gồm chữ, số và các dấu . / - _")]
+    #[error("Mã hồ sơ phải dài 1–50 ký tự, gồm chữ không dấu, số và các dấu . - _")]
     BadDossierCode,
 }
 
 /// A dossier code (mã hồ sơ) as the one-stop software prints it, e.g. `000.00.15.H43-250101-0001`.
 pub fn parse_dossier_code(input: &str) -> Result<String, InvitationError> {
     let code = input.trim();
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "./-_".contains(c);
+    // No "/": the code appears as one segment of page and API paths.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c);
     if (1..=50).contains(&code.len()) && code.chars().all(allowed) {
         Ok(code.to_owned())
     } else {
@@ -50,6 +51,7 @@ mod tests {
         assert_eq!(parse_dossier_code(" 000.00.15.H43-250101-0001 "), Ok("000.00.15.H43-250101-0001".into()));
         assert_eq!(parse_dossier_code(""), Err(InvitationError::BadDossierCode));
         assert_eq!(parse_dossier_code("hồ sơ 1"), Err(InvitationError::BadDossierCode));
+        assert_eq!(parse_dossier_code("HS/2026/1"), Err(InvitationError::BadDossierCode));
         assert_eq!(parse_dossier_code(&"1".repeat(51)), Err(InvitationError::BadDossierCode));
     }
 

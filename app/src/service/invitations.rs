@@ -81,6 +81,24 @@ impl AppState {
         Ok((self.link_of(invitation), created))
     }
 
+    /// Creates an API key for one-stop software, scoped to `agency`'s subtree; shown once.
+    pub async fn register_api_key(&self, actor: &str, agency: &str) -> Result<String, ServiceError> {
+        if self.db.agency(agency).await?.is_none() {
+            return Err(ServiceError::UnknownAgency(agency.to_owned()));
+        }
+        let key = secret::new_token();
+        self.db.add_api_key(agency, &secret::hash(&key)).await?;
+        self.db.audit(actor, "apikey.add", agency).await?;
+        Ok(key)
+    }
+
+    /// The codes of the agencies an API key may act for, if the key is live.
+    pub async fn api_key_scope(&self, key: &str) -> Result<Option<std::collections::HashSet<String>>, ServiceError> {
+        let Some(root) = self.db.api_key_agency(&secret::hash(key)).await? else { return Ok(None) };
+        let agencies = self.db.agencies().await?;
+        Ok(Some(crate::domain::agency::subtree_codes(&agencies, &root)))
+    }
+
     /// The invitation of a dossier, with its link, if there is one.
     pub async fn invitation_of_dossier(&self, dossier_code: &str) -> Result<Option<InvitationLink>, ServiceError> {
         let found = self.db.invitation_by_dossier(dossier_code.trim()).await?;

@@ -110,3 +110,23 @@ impl Db {
         row.as_ref().map(invitation_from_row).transpose()
     }
 }
+
+impl Db {
+    pub async fn add_api_key(&self, agency: &str, key_hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO api_keys (agency_code, key_hash, created_at) VALUES (?, ?, ?)")
+            .bind(agency)
+            .bind(key_hash)
+            .bind(timestamp(Utc::now()))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The agency whose subtree a live API key covers.
+    pub async fn api_key_agency(&self, key_hash: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT agency_code FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+}

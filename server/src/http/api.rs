@@ -22,11 +22,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, field: &str, message: &str) -> Self {
+    pub fn new(status: StatusCode, field: &str, message: &str) -> Self {
         Self { status, errors: BTreeMap::from([(field.to_owned(), message.to_owned())]) }
     }
 
-    fn unauthorized(message: &str) -> Self {
+    pub fn unauthorized(message: &str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "authorization", message)
     }
 }
@@ -56,7 +56,7 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 

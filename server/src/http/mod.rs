@@ -1,6 +1,7 @@
 //! HTTP: the axum router that joins the JSON API, the kiosk form posts and the Leptos pages.
 
 mod api;
+mod integration;
 mod kiosk;
 
 use std::net::SocketAddr;
@@ -44,6 +45,9 @@ pub fn router(app: AppState, leptos: LeptosOptions) -> Router {
         .route("/api/v1/questionnaire", get(api::questionnaire))
         .route("/api/v1/responses", post(api::submit_response))
         .route("/api/v1/indices", get(api::indices))
+        .route("/api/v1/invitations", post(integration::create))
+        .route("/api/v1/invitations/{dossier}", get(integration::status))
+        .route("/api/v1/invitations/{dossier}/qr.svg", get(integration::qr))
         .route("/kiosk/pair/{token}", get(kiosk::pair))
         .route("/kiosk", post(kiosk::step))
         .route("/s/{token}", post(kiosk::link_step))

@@ -1,0 +1,99 @@
+//! The one-stop integration API over real HTTP: API keys, scopes, one invitation per dossier.
+
+mod common;
+
+use common::{spawn_app, TestApp};
+use serde_json::{json, Value};
+
+async fn post(app: &TestApp, key: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/invitations", app.base))
+        .bearer_auth(key)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, key: &str, path: &str) -> reqwest::Response {
+    app.client.get(format!("{}/api/v1/invitations/{path}", app.base)).bearer_auth(key).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn one_stop_software_invites_within_its_scope_and_reads_the_status_only() {
+    let app = spawn_app().await;
+    let key = app.state.register_api_key("test", "D1").await.unwrap();
+    let body = json!({"dossier_code": "HS-API-1", "procedure": "KS", "agency": "G", "returned_at": "2026-11-21T09:30:00+07:00"});
+
+    let (status, first) = post(&app, &key, body.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    assert!(first["url"].as_str().unwrap().contains("/s/"));
+    let (status, again) = post(&app, &key, body).await;
+    assert_eq!((status, &again), (200, &first), "the same dossier gives the same invitation");
+
+    let (status, denied) =
+        post(&app, &key, json!({"dossier_code": "HS-API-2", "procedure": "KS", "agency": "D2"})).await;
+    assert_eq!(status, 403, "D2 is outside D1's subtree: {denied}");
+
+    let state: Value = get(&app, &key, "HS-API-1").await.json().await.unwrap();
+    assert_eq!(state["status"], "pending");
+    assert!(state.get("answers").is_none());
+    let qr = get(&app, &key, "HS-API-1/qr.svg").await;
+    assert_eq!(qr.status(), 200);
+    assert!(qr.text().await.unwrap().contains("<svg"));
+
+    // The citizen answers through the link; the status follows, still without the answer.
+    let token = first["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let link = app.state.invitation_for_token(&token).await.unwrap().unwrap();
+    let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"A1": 4}});
+    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap()).await.unwrap();
+    let state: Value = get(&app, &key, "HS-API-1").await.json().await.unwrap();
+    assert_eq!(state["status"], "answered");
+
+    let other_key = app.state.register_api_key("test", "D2").await.unwrap();
+    assert_eq!(get(&app, &other_key, "HS-API-1").await.status(), 404, "another scope does not see it");
+}
+
+#[tokio::test]
+async fn bad_keys_and_bad_bodies_are_refused_and_create_nothing() {
+    let app = spawn_app().await;
+    let key = app.state.register_api_key("test", "P").await.unwrap();
+    let ok = json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1"});
+    assert_eq!(post(&app, "not-a-key", ok.clone()).await.0, 401);
+    assert_eq!(post(&app, &app.kiosk_token.clone(), ok).await.0, 401, "a kiosk token is not an API key");
+    let cases = [
+        (json!({"procedure": "KS", "agency": "D1"}), "dossier_code"),
+        (json!({"dossier_code": "HS 1", "procedure": "KS", "agency": "D1"}), "dossier_code"),
+        (json!({"dossier_code": "HS-1", "procedure": "XX", "agency": "D1"}), "procedure"),
+        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": 7}), "agency"),
+        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "returned_at": "hôm qua"}), "returned_at"),
+        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "phone": "0912345678"}), "phone"),
+    ];
+    for (body, field) in cases {
+        let (status, errors) = post(&app, &key, body).await;
+        assert_eq!(status, 422, "{field}: {errors}");
+        assert!(errors["errors"][field].is_string(), "{field}: {errors}");
+    }
+    assert!(app.state.invitation_of_dossier("HS-1").await.unwrap().is_none());
+}
+
+#[test]
+fn the_cli_prints_an_api_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+            .args(args)
+            .env("HAILONG_DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let out = run(&["apikey", "add", "--agency", "PT-STP", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["key"].as_str().unwrap().len(), 64);
+    assert!(!run(&["apikey", "add", "--agency", "NOPE"]).status.success());
+}
