@@ -74,13 +74,7 @@ async fn five_wrong_passwords_lock_the_username_even_for_the_right_one() {
 fn the_cli_prints_a_one_time_password_and_refuses_bad_roles() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/cli.db", dir.path().display());
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
-            .args(args)
-            .env("HAILONG_DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| common::hailong(&url, args);
     let created = run(&["user", "add", "--username", "tinh", "--role", "admin"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let out = String::from_utf8(created.stdout).unwrap();

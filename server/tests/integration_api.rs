@@ -83,13 +83,7 @@ async fn bad_keys_and_bad_bodies_are_refused_and_create_nothing() {
 fn the_cli_prints_an_api_key_once() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/cli.db", dir.path().display());
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
-            .args(args)
-            .env("HAILONG_DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| common::hailong(&url, args);
     assert!(run(&["demo"]).status.success());
     let out = run(&["apikey", "add", "--agency", "PT-STP", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

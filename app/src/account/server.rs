@@ -101,8 +101,5 @@ pub mod ssr {
         }
     }
 
-    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
-        tracing::error!(%error, "account server function failed");
-        ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
-    }
+    pub use crate::service::internal;
 }

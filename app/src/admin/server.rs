@@ -61,7 +61,7 @@ pub async fn admin_dashboard(
         response.set_status(StatusCode::UNAUTHORIZED);
         return Ok(DashboardReply::LoginRequired);
     };
-    let all = state.db.agencies().await.map_err(ssr::internal)?;
+    let all = state.db.agencies().await.map_err(crate::service::internal)?;
     // What this user may see: the province, or their agency's subtree; staff see no indices.
     let agencies: Vec<Agency> = match (user.role, &user.agency_code) {
         (Role::Admin, _) => all,
@@ -89,8 +89,8 @@ pub async fn admin_dashboard(
         },
     };
     let population = period.into();
-    let index = state.indices(&chosen.code, &population).await.map_err(ssr::internal)?;
-    let siblings = state.sibling_indices(&chosen, &population).await.map_err(ssr::internal)?;
+    let index = state.indices(&chosen.code, &population).await.map_err(crate::service::internal)?;
+    let siblings = state.sibling_indices(&chosen, &population).await.map_err(crate::service::internal)?;
     // A manager's ranking shows only units inside their own subtree.
     let visible = siblings.into_iter().filter(|s| agencies.iter().any(|a| a.code == s.agency));
     let ranking = rank(visible.map(|s| (s.clone(), s.overall)).collect())
@@ -113,14 +113,4 @@ pub async fn admin_dashboard(
         ranking,
         username: user.username,
     })))
-}
-
-#[cfg(feature = "ssr")]
-pub mod ssr {
-    use leptos::prelude::*;
-
-    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
-        tracing::error!(%error, "admin server function failed");
-        ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
-    }
 }

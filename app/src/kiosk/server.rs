@@ -207,8 +207,5 @@ pub mod ssr {
             .collect()
     }
 
-    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
-        tracing::error!(%error, "kiosk server function failed");
-        ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
-    }
+    pub use crate::service::internal;
 }

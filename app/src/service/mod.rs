@@ -48,6 +48,13 @@ impl Default for Settings {
     }
 }
 
+/// The error a server function gives when something inside failed: the cause goes to the log,
+/// the citizen or officer gets a sentence in Vietnamese.
+pub fn internal(error: impl std::fmt::Display) -> leptos::prelude::ServerFnError {
+    tracing::error!(%error, "server function failed");
+    leptos::prelude::ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
+}
+
 /// Response times are kept to the hour, so that nobody who saw a citizen at a counter or
 /// sent a link can find their answer by its minute.
 pub fn coarse(at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {

@@ -150,8 +150,5 @@ pub mod ssr {
         Ok(agencies.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect())
     }
 
-    pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
-        tracing::error!(%error, "staff server function failed");
-        ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
-    }
+    pub use crate::service::internal;
 }

@@ -90,3 +90,12 @@ impl TestApp {
         self.state.db.count_responses().await.unwrap()
     }
 }
+
+/// Runs the `hailong` binary against the SQLite database at `database_url`.
+pub fn hailong(database_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+        .args(args)
+        .env("HAILONG_DATABASE_URL", database_url)
+        .output()
+        .expect("the CLI runs")
+}
