@@ -49,7 +49,7 @@ CREATE TABLE responses (
     submitted_at          TEXT NOT NULL,
     comment               TEXT,
     comment_status        TEXT CHECK (comment_status IN ('pending', 'approved', 'rejected'))
-);
+) WITHOUT ROWID; -- no insertion-ordered rowid that could pair a response with an invitation
 CREATE INDEX responses_agency_time ON responses (agency_code, submitted_at);
 
 -- A skipped criterion is stored with value NULL: shown but not answered, not a valid answer.

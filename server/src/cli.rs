@@ -139,6 +139,9 @@ impl Cli {
                 bail!("mã quản trị (HAILONG_ADMIN_TOKEN) phải có ít nhất 16 ký tự; để trống thì bỏ hẳn biến này");
             }
         }
+        if !(1..=3650).contains(&self.invitation_days) {
+            bail!("HAILONG_INVITATION_DAYS phải từ 1 đến 3650 ngày");
+        }
         let public_url = self.public_url.trim_end_matches('/').to_owned();
         let link_secret = match &self.link_secret {
             Some(secret) if secret.chars().count() >= 32 => secret.clone(),
@@ -237,6 +240,7 @@ fn link_secret_file(database_url: &str) -> anyhow::Result<String> {
         if existing.trim().len() >= 32 {
             return Ok(existing.trim().to_owned());
         }
+        bail!("tệp khóa liên kết {} hỏng (ngắn hơn 32 ký tự); sửa hoặc đặt HAILONG_LINK_SECRET", path.display());
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -245,7 +249,7 @@ fn link_secret_file(database_url: &str) -> anyhow::Result<String> {
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
         file.write_all(secret.as_bytes())?;
     }
     Ok(secret)

@@ -103,3 +103,16 @@ async fn the_response_table_has_no_column_that_leads_back_to_a_person() {
         .unwrap();
     assert!(!references.iter().any(|t| t == "invitations" || t == "users"), "{references:?}");
 }
+
+#[tokio::test]
+async fn an_admin_extends_the_procedure_list_and_bad_entries_change_nothing() {
+    let app = spawn_app().await;
+    app.state.save_procedure("tinh", " gpxd ", "Cấp  giấy phép xây dựng").await.unwrap();
+    assert!(matches!(app.state.save_procedure("tinh", "GP XD", "Tên hợp lệ").await, Err(InviteError::Invalid(_))));
+    assert!(matches!(app.state.save_procedure("tinh", "X", "ab").await, Err(InviteError::Invalid(_))));
+    let procedures = app.state.db.procedures().await.unwrap();
+    assert_eq!(procedures.len(), 2, "{procedures:?}");
+    assert!(procedures.contains(&("GPXD".to_string(), "Cấp giấy phép xây dựng".to_string())));
+    // the new procedure can be used at once
+    assert!(app.state.invite(None, "HS-GPXD-1", "GPXD", "D1").await.unwrap().1);
+}

@@ -90,6 +90,31 @@ pub mod ssr {
         state.session_user(&token).await.map_err(internal)
     }
 
+    /// Why a page gets no user.
+    pub enum Denied {
+        /// Not logged in: the response is 401.
+        Anonymous,
+        /// Still on a one-time password: the response redirects to the password page.
+        MustChangePassword,
+    }
+
+    /// The logged-in user of any page but the password page, with the response set when none.
+    pub async fn signed_in(state: &AppState) -> Result<Result<User, Denied>, ServerFnError> {
+        Ok(match user(state).await? {
+            Some(user) if user.must_change_password => {
+                leptos_axum::redirect("/account/password");
+                Err(Denied::MustChangePassword)
+            }
+            Some(user) => Ok(user),
+            None => {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(axum::http::StatusCode::UNAUTHORIZED);
+                }
+                Err(Denied::Anonymous)
+            }
+        })
+    }
+
     /// Sets (or, with `max_age` 0, clears) the session cookie on the response.
     pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
         let secure = if state.settings.secure_cookies { "; Secure" } else { "" };

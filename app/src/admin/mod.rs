@@ -2,6 +2,8 @@
 //! its siblings. Protected by the admin token (accounts come later).
 
 mod page;
+pub mod procedures;
 pub mod server;
 
 pub use page::AdminPage;
+pub use procedures::ProceduresPage;

@@ -64,7 +64,8 @@ fn LogOutButton() -> impl IntoView {
 
 #[component]
 fn DashboardView(dashboard: Dashboard) -> impl IntoView {
-    let Dashboard { agencies, agency, from, to, index, questionnaire, ranking, username } = dashboard;
+    let Dashboard { agencies, agency, from, to, index, questionnaire, ranking, username, is_admin } = dashboard;
+    let procedures_link = is_admin.then(|| view! { " · "<a href="/admin/procedures">"Danh mục thủ tục"</a> });
     let options = agencies
         .iter()
         .map(|a| {
@@ -119,6 +120,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
             <div class="who">
                 <span>{username}</span>
                 " · "<a href="/account/password">"Đổi mật khẩu"</a>
+                {procedures_link}
                 <LogOutButton />
             </div>
             <form method="get" action="/admin" class="filter">

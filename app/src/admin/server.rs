@@ -26,6 +26,7 @@ pub struct Dashboard {
     pub ranking: Vec<RankedAgency>,
     /// Who is looking (shown with the logout button).
     pub username: String,
+    pub is_admin: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,8 +58,7 @@ pub async fn admin_dashboard(
         response.set_status(StatusCode::FORBIDDEN);
         Ok(DashboardReply::Forbidden(message.to_owned()))
     };
-    let Some(user) = crate::account::server::ssr::user(&state).await? else {
-        response.set_status(StatusCode::UNAUTHORIZED);
+    let Ok(user) = crate::account::server::ssr::signed_in(&state).await? else {
         return Ok(DashboardReply::LoginRequired);
     };
     let all = state.db.agencies().await.map_err(crate::service::internal)?;
@@ -111,6 +111,7 @@ pub async fn admin_dashboard(
         index,
         questionnaire: (*state.questionnaire).clone(),
         ranking,
+        is_admin: user.role == Role::Admin,
         username: user.username,
     })))
 }

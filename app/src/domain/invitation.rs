@@ -7,6 +7,24 @@ use serde::{Deserialize, Serialize};
 pub enum InvitationError {
     #[error("Mã hồ sơ phải dài 1–50 ký tự, gồm chữ không dấu, số và các dấu . - _")]
     BadDossierCode,
+    #[error("Mã thủ tục phải dài 1–30 ký tự, gồm chữ in hoa không dấu, số và các dấu . - _")]
+    BadProcedureCode,
+    #[error("Tên thủ tục phải dài 3–200 ký tự.")]
+    BadProcedureName,
+}
+
+/// A procedure (thủ tục hành chính) for the invitation list: its code upper-cased, its name trimmed.
+pub fn parse_procedure(code: &str, name: &str) -> Result<(String, String), InvitationError> {
+    let code = code.trim().to_uppercase();
+    let allowed = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || ".-_".contains(c);
+    if !(1..=30).contains(&code.len()) || !code.chars().all(allowed) {
+        return Err(InvitationError::BadProcedureCode);
+    }
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !(3..=200).contains(&name.chars().count()) {
+        return Err(InvitationError::BadProcedureName);
+    }
+    Ok((code, name))
 }
 
 /// A dossier code (mã hồ sơ) as the one-stop software prints it, e.g. `000.00.15.H43-250101-0001`.
@@ -53,6 +71,18 @@ mod tests {
         assert_eq!(parse_dossier_code("hồ sơ 1"), Err(InvitationError::BadDossierCode));
         assert_eq!(parse_dossier_code("HS/2026/1"), Err(InvitationError::BadDossierCode));
         assert_eq!(parse_dossier_code(&"1".repeat(51)), Err(InvitationError::BadDossierCode));
+    }
+
+    #[test]
+    fn procedures_have_a_plain_code_and_a_real_name() {
+        assert_eq!(
+            parse_procedure(" gpxd-1 ", "  Cấp   giấy phép xây dựng "),
+            Ok(("GPXD-1".into(), "Cấp giấy phép xây dựng".into()))
+        );
+        assert_eq!(parse_procedure("", "Khai sinh"), Err(InvitationError::BadProcedureCode));
+        assert_eq!(parse_procedure("KHAI SINH", "Khai sinh"), Err(InvitationError::BadProcedureCode));
+        assert_eq!(parse_procedure("KS", "  "), Err(InvitationError::BadProcedureName));
+        assert_eq!(parse_procedure("KS", &"á".repeat(201)), Err(InvitationError::BadProcedureName));
     }
 
     #[test]

@@ -51,6 +51,18 @@ fn corrupt(what: String) -> ServiceError {
     ServiceError::Storage(crate::storage::StorageError::Corrupt(what))
 }
 
+/// A hash no password is checked against in earnest: for unknown usernames.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&secret::new_token()).unwrap_or_default())
+}
+
+/// argon2 off the async workers, so that kiosks keep being served during logins.
+async fn check_in_background(password: &str, hash: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password_matches(&password, &hash)).await.unwrap_or(false)
+}
+
 fn password_matches(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
@@ -129,7 +141,9 @@ impl AppState {
         password: &str,
         now: DateTime<Utc>,
     ) -> Result<(User, String), LoginError> {
-        let username = username.trim().to_lowercase();
+        // Invalid names cannot exist: refuse them without a row in login_failures.
+        let Ok(username) = account::parse_username(username) else { return Err(LoginError::BadCredentials) };
+        let _one_at_a_time = self.login_gate.lock().await;
         let failures = self
             .db
             .login_failures_since(&username, now - account::THROTTLE_WINDOW)
@@ -139,7 +153,10 @@ impl AppState {
             return Err(LoginError::Throttled { minutes: (until - now).num_minutes() + 1 });
         }
         let found = self.db.user_for_login(&username).await.map_err(ServiceError::from)?;
-        let Some((user, _)) = found.filter(|(_, hash)| password_matches(password, hash)) else {
+        // An unknown name is checked against a dummy hash, so it takes as long as a known one.
+        let hash = found.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, hash)| hash.clone());
+        let matches = check_in_background(password, hash).await;
+        let Some((user, _)) = found.filter(|_| matches) else {
             self.db.record_login_failure(&username, now).await.map_err(ServiceError::from)?;
             return Err(LoginError::BadCredentials);
         };

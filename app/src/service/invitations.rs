@@ -81,6 +81,14 @@ impl AppState {
         Ok((self.link_of(invitation), created))
     }
 
+    /// Adds a procedure to the invitation list, or renames it (audit-logged).
+    pub async fn save_procedure(&self, actor: &str, code: &str, name: &str) -> Result<(), InviteError> {
+        let (code, name) = crate::domain::invitation::parse_procedure(code, name)?;
+        self.db.upsert_procedure(&code, &name).await.map_err(ServiceError::from)?;
+        self.db.audit(actor, "procedure.save", &format!("{code}: {name}")).await.map_err(ServiceError::from)?;
+        Ok(())
+    }
+
     /// Creates an API key for one-stop software, scoped to `agency`'s subtree; shown once.
     pub async fn register_api_key(&self, actor: &str, agency: &str) -> Result<String, ServiceError> {
         if self.db.agency(agency).await?.is_none() {

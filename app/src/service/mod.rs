@@ -69,6 +69,9 @@ pub struct AppState {
     pub writer: ResponseWriter,
     pub questionnaire: Arc<Questionnaire>,
     pub settings: Arc<Settings>,
+    /// One login at a time: the failure count and the password check cannot interleave
+    /// (throttling holds under parallel guesses), and argon2 never takes both cores.
+    pub(crate) login_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +106,13 @@ impl AppState {
             }
         };
         let writer = ResponseWriter::start(db.clone());
-        Ok(Self { db, writer, questionnaire: Arc::new(questionnaire), settings: Arc::new(settings) })
+        Ok(Self {
+            db,
+            writer,
+            questionnaire: Arc::new(questionnaire),
+            settings: Arc::new(settings),
+            login_gate: Arc::default(),
+        })
     }
 
     /// The kiosk a bearer token or pairing cookie belongs to.

@@ -129,15 +129,10 @@ pub mod ssr {
 
     /// The logged-in one-stop officer (or admin), or the reply to give instead.
     pub async fn officer<T>(state: &AppState) -> Result<Result<User, StaffReply<T>>, ServerFnError> {
-        Ok(match crate::account::server::ssr::user(state).await? {
-            None => {
-                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                    response.set_status(axum::http::StatusCode::UNAUTHORIZED);
-                }
-                Err(StaffReply::LoginRequired)
-            }
-            Some(user) if user.role == Role::Manager => Err(forbidden("Trang này dành cho công chức một cửa.")),
-            Some(user) => Ok(user),
+        Ok(match crate::account::server::ssr::signed_in(state).await? {
+            Err(_) => Err(StaffReply::LoginRequired),
+            Ok(user) if user.role == Role::Manager => Err(forbidden("Trang này dành cho công chức một cửa.")),
+            Ok(user) => Ok(user),
         })
     }
 

@@ -54,10 +54,11 @@ impl Db {
                 if stored.is_some() {
                     continue;
                 }
+                // answered_at to the hour, like submitted_at: the two must not pair up by time.
                 let claimed = sqlx::query(
                     "UPDATE invitations SET answered_at = ? WHERE id = ? AND answered_at IS NULL AND expires_at > ?",
                 )
-                .bind(timestamp(Utc::now()))
+                .bind(timestamp(r.submitted_at))
                 .bind(invitation)
                 .bind(timestamp(Utc::now()))
                 .execute(&mut *tx)

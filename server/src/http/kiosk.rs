@@ -2,8 +2,11 @@
 //! running without JavaScript (each post carries the whole draft; the reply is the next screen).
 
 use app::app::static_shell;
+use app::domain::invitation::InvitationStatus;
 use app::kiosk::flow::{Context, Draft, Nav};
-use app::kiosk::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, KIOSK_COOKIE, NOT_PAIRED};
+use app::kiosk::server::ssr::{
+    kiosk_from_headers, link_setup, setup_for, submit, Source, KIOSK_COOKIE, LINK_CLOSED, NOT_PAIRED,
+};
 use app::kiosk::server::{KioskSetup, SubmitReply};
 use app::kiosk::PostedDraft;
 use axum::body::Body;
@@ -34,7 +37,8 @@ fn unavailable() -> Response {
 pub async fn pair(State(state): State<HttpState>, Path(token): Path<String>) -> Response {
     match state.app.kiosk_for_token(&token).await {
         Ok(Some(_)) => {
-            let cookie = format!("{KIOSK_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=315360000");
+            let secure = if state.app.settings.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!("{KIOSK_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=315360000{secure}");
             ([(header::SET_COOKIE, cookie)], Redirect::to("/kiosk")).into_response()
         }
         Ok(None) => message_page(
@@ -84,6 +88,9 @@ pub async fn link_step(
         }
         Err(_) => return unavailable(),
     };
+    if link.status != InvitationStatus::Pending {
+        return message_page(StatusCode::GONE, "Phiếu khảo sát đã đóng", LINK_CLOSED);
+    }
     let setup = link_setup(&app, &link);
     advance(state, headers, form, Source::Link(link.invitation), setup, format!("/s/{token}")).await
 }

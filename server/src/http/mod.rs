@@ -56,9 +56,32 @@ pub fn router(app: AppState, leptos: LeptosOptions) -> Router {
             move || shell(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<HttpState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.app.clone(), same_origin_posts))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Refuses a browser POST sent from another site (cross-site request forgery): when the browser
+/// says where the form came from (`Origin`), it must be this server. Clients that send no
+/// `Origin` (kiosk apps, one-stop software, curl) authenticate with bearer tokens instead.
+async fn same_origin_posts(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, Method, StatusCode};
+    use axum::response::IntoResponse;
+    if request.method() == Method::POST {
+        if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
+            let same_host = origin.split_once("://").map(|(_, rest)| rest) == host && host.is_some();
+            if !same_host && origin != app.settings.public_url {
+                return (StatusCode::FORBIDDEN, "Yêu cầu gửi từ trang web khác nên bị từ chối.").into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 pub async fn serve(app: AppState, addr: SocketAddr) -> anyhow::Result<()> {

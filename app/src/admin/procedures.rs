@@ -1,0 +1,99 @@
+//! `/admin/procedures`: the list of procedures officers pick from, extended by an admin.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::account::page::failure_message;
+
+/// The procedure list for an admin; `None` when the user is not one.
+#[server]
+pub async fn load_procedures() -> Result<Option<Vec<(String, String)>>, ServerFnError> {
+    let state = expect_context::<crate::service::AppState>();
+    if !ssr::is_admin(&state).await? {
+        return Ok(None);
+    }
+    Ok(Some(state.db.procedures().await.map_err(crate::service::internal)?))
+}
+
+#[server]
+pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnError> {
+    use crate::service::invitations::InviteError;
+    let state = expect_context::<crate::service::AppState>();
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let signed_in = crate::account::server::ssr::signed_in(&state).await?;
+    let Some(user) = signed_in.ok().filter(|u| u.role == crate::domain::account::Role::Admin) else {
+        response.set_status(axum::http::StatusCode::FORBIDDEN);
+        return Err(ServerFnError::new("Chỉ quản trị tỉnh được sửa danh mục thủ tục."));
+    };
+    match state.save_procedure(&user.username, &code, &name).await {
+        Ok(()) => {
+            leptos_axum::redirect("/admin/procedures");
+            Ok(())
+        }
+        Err(InviteError::Service(error)) => Err(crate::service::internal(error)),
+        Err(error) => {
+            response.set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+            Err(ServerFnError::new(error.to_string()))
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use leptos::prelude::*;
+
+    use crate::domain::account::Role;
+    use crate::service::AppState;
+
+    /// Whether the request comes from an admin; sets 401/403 on the page when not.
+    pub async fn is_admin(state: &AppState) -> Result<bool, ServerFnError> {
+        match crate::account::server::ssr::signed_in(state).await? {
+            Ok(user) if user.role == Role::Admin => Ok(true),
+            Ok(_) => {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(axum::http::StatusCode::FORBIDDEN);
+                }
+                Ok(false)
+            }
+            Err(_) => Ok(false),
+        }
+    }
+}
+
+#[component]
+pub fn ProceduresPage() -> impl IntoView {
+    let save = ServerAction::<SaveProcedure>::new();
+    let list = Resource::new_blocking(move || save.version().get(), |_| load_procedures());
+    view! {
+        <Title text="Danh mục thủ tục — Hài lòng" />
+        <main class="admin">
+            <h1>"Danh mục thủ tục hành chính"</h1>
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(Some(procedures)) => view! {
+                            <p>"Công chức một cửa chọn thủ tục trong danh mục này khi gửi phiếu khảo sát. Lưu một mã đã có để đổi tên."</p>
+                            <table class="procedures">
+                                <thead><tr><th>"Mã"</th><th>"Tên thủ tục"</th></tr></thead>
+                                <tbody>
+                                    {procedures.into_iter().map(|(code, name)| view! { <tr><td>{code}</td><td>{name}</td></tr> }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Ok(None) => view! {
+                            <p class="errors" role="alert">"Trang này dành cho quản trị tỉnh. "<a href="/login">"Đăng nhập"</a></p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <h2>"Thêm hoặc sửa thủ tục"</h2>
+            <ActionForm action=save attr:class="login">
+                <label><span>"Mã thủ tục"</span><input type="text" name="code" required maxlength="30" /></label>
+                <label><span>"Tên thủ tục"</span><input type="text" name="name" required maxlength="200" /></label>
+                {move || failure_message(save.value().get()).map(|m| view! { <p class="errors" role="alert">{m}</p> })}
+                <button type="submit" class="primary">"Lưu thủ tục"</button>
+            </ActionForm>
+        </main>
+    }
+}
