@@ -19,6 +19,7 @@ run: build
 	@echo "Mở trình duyệt / Open:"
 	@echo "  Kiosk:  mở một đường dẫn ghép nối ở trên, rồi http://$(ADDR)/kiosk"
 	@echo "  Chỉ số / Indices: http://$(ADDR)/admin  (đăng nhập bằng một tài khoản demo ở trên)"
+	@echo "  Gửi phiếu / Survey links: http://$(ADDR)/staff  (tài khoản motcua.ttpvhcc)"
 	@echo "  API:    curl -H 'Authorization: Bearer $(HAILONG_ADMIN_TOKEN)' 'http://$(ADDR)/api/v1/indices?agency=PT'"
 	@echo
 	$(BIN) serve --addr $(ADDR)
