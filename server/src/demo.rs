@@ -111,9 +111,11 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     for (point, url) in pairing {
         println!("  {point:<16} {url}");
     }
-    println!(
-        "\nKiosk: {public_url}/kiosk · Quản trị: {public_url}/admin (đăng nhập bằng mã quản trị HAILONG_ADMIN_TOKEN)"
-    );
+    println!("\nKiosk: {public_url}/kiosk · Chỉ số hài lòng: {public_url}/admin · Đăng nhập: {public_url}/login");
+    println!("Tài khoản demo (tên đăng nhập / mật khẩu):");
+    for (username, role, agency, password) in DEMO_ACCOUNTS {
+        println!("  {:<18} {username} / {password}  ({})", role.label(), agency.unwrap_or("toàn tỉnh"));
+    }
     Ok(())
 }
 
