@@ -10,8 +10,9 @@ pub fn failure_message<T>(result: Option<Result<T, ServerFnError>>) -> Option<St
     result.and_then(Result::err).map(|e| e.to_string().rsplit(": ").next().unwrap_or_default().to_owned())
 }
 
-fn alert(message: Option<String>) -> impl IntoView {
-    message.map(|m| view! { <p class="errors" role="alert">{m}</p> })
+/// The message of a failed server function as an alert, or nothing.
+pub fn failure_alert<T>(result: Option<Result<T, ServerFnError>>) -> impl IntoView {
+    failure_message(result).map(|m| view! { <p class="errors" role="alert">{m}</p> })
 }
 
 #[component]
@@ -30,7 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                     <span>"Mật khẩu"</span>
                     <input type="password" name="password" required autocomplete="current-password" />
                 </label>
-                {move || alert(failure_message(login.value().get()))}
+                {move || failure_alert(login.value().get())}
                 <button type="submit" class="primary">"Đăng nhập"</button>
             </ActionForm>
         </main>
@@ -58,7 +59,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                     <span>"Nhập lại mật khẩu mới"</span>
                     <input type="password" name="confirm" required minlength="10" autocomplete="new-password" />
                 </label>
-                {move || alert(failure_message(change.value().get()))}
+                {move || failure_alert(change.value().get())}
                 <button type="submit" class="primary">"Đổi mật khẩu"</button>
             </ActionForm>
         </main>

@@ -49,16 +49,12 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     use crate::service::accounts::AccountServiceError;
 
     let state = expect_context::<crate::service::AppState>();
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    let refuse = |status: axum::http::StatusCode, message: String| {
-        response.set_status(status);
-        Err(ServerFnError::new(message))
-    };
+    use crate::service::refuse;
     let Some(token) = ssr::session_token() else {
-        return refuse(axum::http::StatusCode::UNAUTHORIZED, "Vui lòng đăng nhập lại.".into());
+        return refuse(axum::http::StatusCode::UNAUTHORIZED, "Vui lòng đăng nhập lại.");
     };
     if new != confirm {
-        return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "Hai lần nhập mật khẩu mới không khớp.".into());
+        return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "Hai lần nhập mật khẩu mới không khớp.");
     }
     match state.change_password(&token, &current, &new).await {
         Ok(()) => {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::account::page::failure_message;
+use crate::account::page::failure_alert;
 
 /// The procedure list for an admin; `None` when the user is not one.
 #[server]
@@ -19,11 +19,12 @@ pub async fn load_procedures() -> Result<Option<Vec<(String, String)>>, ServerFn
 pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnError> {
     use crate::service::invitations::InviteError;
     let state = expect_context::<crate::service::AppState>();
-    let response = expect_context::<leptos_axum::ResponseOptions>();
     let signed_in = crate::account::server::ssr::signed_in(&state).await?;
     let Some(user) = signed_in.ok().filter(|u| u.role == crate::domain::account::Role::Admin) else {
-        response.set_status(axum::http::StatusCode::FORBIDDEN);
-        return Err(ServerFnError::new("Chỉ quản trị tỉnh được sửa danh mục thủ tục."));
+        return crate::service::refuse(
+            axum::http::StatusCode::FORBIDDEN,
+            "Chỉ quản trị tỉnh được sửa danh mục thủ tục.",
+        );
     };
     match state.save_procedure(&user.username, &code, &name).await {
         Ok(()) => {
@@ -31,10 +32,7 @@ pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnEr
             Ok(())
         }
         Err(InviteError::Service(error)) => Err(crate::service::internal(error)),
-        Err(error) => {
-            response.set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(error.to_string()))
-        }
+        Err(error) => crate::service::refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     }
 }
 
@@ -91,7 +89,7 @@ pub fn ProceduresPage() -> impl IntoView {
             <ActionForm action=save attr:class="login">
                 <label><span>"Mã thủ tục"</span><input type="text" name="code" required maxlength="30" /></label>
                 <label><span>"Tên thủ tục"</span><input type="text" name="name" required maxlength="200" /></label>
-                {move || failure_message(save.value().get()).map(|m| view! { <p class="errors" role="alert">{m}</p> })}
+                {move || failure_alert(save.value().get())}
                 <button type="submit" class="primary">"Lưu thủ tục"</button>
             </ActionForm>
         </main>

@@ -55,6 +55,17 @@ pub fn internal(error: impl std::fmt::Display) -> leptos::prelude::ServerFnError
     leptos::prelude::ServerFnError::new("Máy chủ đang gặp sự cố, vui lòng thử lại sau.")
 }
 
+/// A refused server-function call: the page or form gets `status` and the Vietnamese `message`.
+pub fn refuse<T>(
+    status: axum::http::StatusCode,
+    message: impl Into<String>,
+) -> Result<T, leptos::prelude::ServerFnError> {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    Err(leptos::prelude::ServerFnError::new(message.into()))
+}
+
 /// Response times are kept to the hour, so that nobody who saw a citizen at a counter or
 /// sent a link can find their answer by its minute.
 pub fn coarse(at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::server::{load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, StaffReply};
-use crate::account::page::failure_message;
+use crate::account::page::failure_alert;
 
 fn not_ready<T>(reply: &StaffReply<T>) -> Option<AnyView> {
     match reply {
@@ -62,7 +62,7 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
             </label>
             <label><span>"Thủ tục hành chính"</span><select name="procedure" required>{procedures}</select></label>
             <label><span>"Cơ quan giải quyết"</span><select name="agency" required>{agencies}</select></label>
-            {move || failure_message(create.value().get()).map(|m| view! { <p class="errors" role="alert">{m}</p> })}
+            {move || failure_alert(create.value().get())}
             <button type="submit" class="primary">"Tạo đường dẫn khảo sát"</button>
         </ActionForm>
     }

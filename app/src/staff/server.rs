@@ -46,24 +46,17 @@ pub async fn load_invite_form() -> Result<StaffReply<InviteForm>, ServerFnError>
 #[server]
 pub async fn create_invitation(dossier_code: String, procedure: String, agency: String) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    let refuse = |status: axum::http::StatusCode, message: String| {
-        response.set_status(status);
-        Err(ServerFnError::new(message))
-    };
+    use crate::service::refuse;
     let user = match ssr::officer::<()>(&state).await? {
         Ok(user) => user,
         Err(_) => {
-            return refuse(
-                axum::http::StatusCode::FORBIDDEN,
-                "Vui lòng đăng nhập bằng tài khoản công chức một cửa.".into(),
-            )
+            return refuse(axum::http::StatusCode::FORBIDDEN, "Vui lòng đăng nhập bằng tài khoản công chức một cửa.")
         }
     };
     if !ssr::agencies_for(&state, &user).await?.iter().any(|(code, _)| *code == agency) {
         return refuse(
             axum::http::StatusCode::FORBIDDEN,
-            "Cơ quan này không tiếp nhận hồ sơ tại điểm phục vụ của bạn.".into(),
+            "Cơ quan này không tiếp nhận hồ sơ tại điểm phục vụ của bạn.",
         );
     }
     match state.invite(Some(user.id), &dossier_code, &procedure, &agency).await {
