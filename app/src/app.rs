@@ -6,7 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::account::{ChangePasswordPage, LoginPage};
-use crate::admin::{AdminPage, ProceduresPage};
+use crate::admin::{AdminPage, OutboxPage, ProceduresPage};
 use crate::kiosk::{KioskPage, LinkSurveyPage};
 use crate::staff::{InvitationPage, InvitePage};
 
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("s"), ParamSegment("token")) view=LinkSurveyPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view=ProceduresPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view=OutboxPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("staff") view=InvitePage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("dossier")) view=InvitationPage ssr=SsrMode::Async />

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
 use app::domain::account::Role;
+use app::domain::delivery::Backoff;
 use app::domain::Period;
+use app::service::delivery::{DeliverySettings, SmsGateway, SmtpRelay};
 use app::service::{AppState, Settings};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -81,7 +83,71 @@ enum Command {
         /// Seconds the kiosk's thank-you screen stays.
         #[arg(long, env = "HAILONG_KIOSK_THANKS_SECONDS", default_value_t = 10)]
         kiosk_thanks_seconds: u32,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
     },
+}
+
+/// Gateways for sending survey links. Without them, messages wait in the admin's outbox.
+#[derive(Debug, clap::Args)]
+struct DeliveryArgs {
+    /// SMS gateway URL; may contain {phone}, {link} and {message}.
+    #[arg(long, env = "HAILONG_SMS_URL")]
+    sms_url: Option<String>,
+    /// HTTP method of the SMS gateway.
+    #[arg(long, env = "HAILONG_SMS_METHOD", default_value = "POST")]
+    sms_method: String,
+    /// A header for the SMS gateway, "Name: value"; repeat the flag, or one per line in the variable.
+    #[arg(long = "sms-header", env = "HAILONG_SMS_HEADERS", value_delimiter = '\n', hide_env_values = true)]
+    sms_headers: Vec<String>,
+    /// Body sent to the SMS gateway; {phone}, {link} and {message} are escaped for its Content-Type.
+    #[arg(long, env = "HAILONG_SMS_BODY", default_value = r#"{"to":"{phone}","message":"{message}"}"#)]
+    sms_body: String,
+    /// SMTP relay: smtps://user:password@host, smtp://user:password@host:587?tls=required, smtp://host:25.
+    #[arg(long, env = "HAILONG_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of the e-mails, e.g. "Khảo sát hài lòng <khaosat@phutho.gov.vn>".
+    #[arg(long, env = "HAILONG_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Seconds before the first retry of a failed message; each retry waits twice as long (at most an hour).
+    #[arg(long, env = "HAILONG_DELIVERY_RETRY_SECONDS", default_value_t = 60)]
+    delivery_retry_seconds: u64,
+    /// Tries before a message is given up as failed.
+    #[arg(long, env = "HAILONG_DELIVERY_MAX_ATTEMPTS", default_value_t = 8)]
+    delivery_max_attempts: u32,
+}
+
+impl DeliveryArgs {
+    fn settings(&self) -> anyhow::Result<DeliverySettings> {
+        let headers = self
+            .sms_headers
+            .iter()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| match line.split_once(':') {
+                Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.trim().to_owned())),
+                _ => bail!("tiêu đề cổng SMS phải có dạng \"Tên: giá trị\": {line}"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let sms = self.sms_url.as_ref().filter(|url| !url.trim().is_empty()).map(|url| SmsGateway {
+            url: url.trim().to_owned(),
+            method: self.sms_method.clone(),
+            headers,
+            body: self.sms_body.clone(),
+        });
+        let smtp = match (self.smtp_url.as_ref().filter(|url| !url.trim().is_empty()), &self.mail_from) {
+            (None, _) => None,
+            (Some(url), Some(from)) => Some(SmtpRelay { url: url.trim().to_owned(), from: from.clone() }),
+            (Some(_), None) => bail!("có HAILONG_SMTP_URL thì cần cả HAILONG_MAIL_FROM (địa chỉ gửi thư)"),
+        };
+        if self.delivery_max_attempts == 0 {
+            bail!("HAILONG_DELIVERY_MAX_ATTEMPTS phải lớn hơn 0");
+        }
+        let backoff = Backoff {
+            base: std::time::Duration::from_secs(self.delivery_retry_seconds),
+            max_attempts: self.delivery_max_attempts,
+        };
+        Ok(DeliverySettings { sms, smtp, backoff })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,9 +223,10 @@ impl Cli {
             ..Settings::default()
         };
         let settings = match &self.command {
-            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, .. } => Settings {
+            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, delivery, .. } => Settings {
                 kiosk_idle_seconds: *kiosk_idle_seconds,
                 kiosk_thanks_seconds: *kiosk_thanks_seconds,
+                delivery: delivery.settings()?,
                 ..base
             },
             _ => base,
@@ -226,7 +293,14 @@ impl Cli {
                     print_index(&index);
                 }
             }
-            Command::Serve { addr, .. } => crate::http::serve(state, addr).await?,
+            Command::Serve { addr, .. } => {
+                let media = state.delivery_media();
+                if media.is_empty() {
+                    println!("Chưa cấu hình cổng SMS hay máy chủ thư: tin gửi đường dẫn nằm trong /admin/outbox.");
+                }
+                state.start_delivery_worker();
+                crate::http::serve(state, addr).await?
+            }
         }
         Ok(())
     }

@@ -39,6 +39,7 @@ async fn one_stop_software_invites_within_its_scope_and_reads_the_status_only() 
 
     let state: Value = get(&app, &key, "HS-API-1").await.json().await.unwrap();
     assert_eq!(state["status"], "pending");
+    assert_eq!(state["delivery"], json!([]), "nothing to send without a contact");
     assert!(state.get("answers").is_none());
     let qr = get(&app, &key, "HS-API-1/qr.svg").await;
     assert_eq!(qr.status(), 200);
@@ -69,7 +70,13 @@ async fn bad_keys_and_bad_bodies_are_refused_and_create_nothing() {
         (json!({"dossier_code": "HS-1", "procedure": "XX", "agency": "D1"}), "procedure"),
         (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": 7}), "agency"),
         (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "returned_at": "hôm qua"}), "returned_at"),
-        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "phone": "0912345678"}), "phone"),
+        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "phone": "12345"}), "phone"),
+        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "phone": 912345678}), "phone"),
+        (json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "email": "dan@"}), "email"),
+        (
+            json!({"dossier_code": "HS-1", "procedure": "KS", "agency": "D1", "phone": "0912345678", "email": "x"}),
+            "email",
+        ),
     ];
     for (body, field) in cases {
         let (status, errors) = post(&app, &key, body).await;
@@ -77,6 +84,7 @@ async fn bad_keys_and_bad_bodies_are_refused_and_create_nothing() {
         assert!(errors["errors"][field].is_string(), "{field}: {errors}");
     }
     assert!(app.state.invitation_of_dossier("HS-1").await.unwrap().is_none());
+    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
 }
 
 #[test]

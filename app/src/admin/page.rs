@@ -65,7 +65,9 @@ fn LogOutButton() -> impl IntoView {
 #[component]
 fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     let Dashboard { agencies, agency, from, to, index, questionnaire, ranking, username, is_admin } = dashboard;
-    let procedures_link = is_admin.then(|| view! { " · "<a href="/admin/procedures">"Danh mục thủ tục"</a> });
+    let procedures_link = is_admin.then(|| {
+        view! { " · "<a href="/admin/procedures">"Danh mục thủ tục"</a>" · "<a href="/admin/outbox">"Hộp thư đi"</a> }
+    });
     let options = agencies
         .iter()
         .map(|a| {

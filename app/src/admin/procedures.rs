@@ -9,7 +9,7 @@ use crate::account::page::failure_alert;
 #[server]
 pub async fn load_procedures() -> Result<Option<Vec<(String, String)>>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    if !ssr::is_admin(&state).await? {
+    if ssr::admin(&state).await?.is_none() {
         return Ok(None);
     }
     Ok(Some(state.db.procedures().await.map_err(crate::service::internal)?))
@@ -19,8 +19,7 @@ pub async fn load_procedures() -> Result<Option<Vec<(String, String)>>, ServerFn
 pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnError> {
     use crate::service::invitations::InviteError;
     let state = expect_context::<crate::service::AppState>();
-    let signed_in = crate::account::server::ssr::signed_in(&state).await?;
-    let Some(user) = signed_in.ok().filter(|u| u.role == crate::domain::account::Role::Admin) else {
+    let Some(user) = ssr::admin(&state).await? else {
         return crate::service::refuse(
             axum::http::StatusCode::FORBIDDEN,
             "Chỉ quản trị tỉnh được sửa danh mục thủ tục.",
@@ -37,23 +36,24 @@ pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnEr
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use leptos::prelude::*;
 
     use crate::domain::account::Role;
     use crate::service::AppState;
+    use crate::storage::User;
 
-    /// Whether the request comes from an admin; sets 401/403 on the page when not.
-    pub async fn is_admin(state: &AppState) -> Result<bool, ServerFnError> {
+    /// The signed-in admin, if the request comes from one; sets 403 on the page for other users.
+    pub async fn admin(state: &AppState) -> Result<Option<User>, ServerFnError> {
         match crate::account::server::ssr::signed_in(state).await? {
-            Ok(user) if user.role == Role::Admin => Ok(true),
+            Ok(user) if user.role == Role::Admin => Ok(Some(user)),
             Ok(_) => {
                 if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                     response.set_status(axum::http::StatusCode::FORBIDDEN);
                 }
-                Ok(false)
+                Ok(None)
             }
-            Err(_) => Ok(false),
+            Err(_) => Ok(None),
         }
     }
 }

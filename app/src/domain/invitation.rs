@@ -58,6 +58,12 @@ impl InvitationStatus {
     }
 }
 
+/// The last day an invitation can be answered, dd/mm/yyyy in Vietnam time (a link expiring at
+/// midnight belongs to the day before).
+pub fn last_day(expires_at: DateTime<Utc>) -> String {
+    (expires_at - chrono::Duration::seconds(1)).with_timezone(&super::period::vietnam()).format("%d/%m/%Y").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -83,6 +89,14 @@ mod tests {
         assert_eq!(parse_procedure("KHAI SINH", "Khai sinh"), Err(InvitationError::BadProcedureCode));
         assert_eq!(parse_procedure("KS", "  "), Err(InvitationError::BadProcedureName));
         assert_eq!(parse_procedure("KS", &"á".repeat(201)), Err(InvitationError::BadProcedureName));
+    }
+
+    #[test]
+    fn the_last_day_is_a_vietnamese_day() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(last_day(utc("2026-12-21T17:00:00Z")), "21/12/2026"); // midnight in Hà Nội
+        assert_eq!(last_day(utc("2026-12-21T17:00:01Z")), "22/12/2026");
+        assert_eq!(last_day(utc("2026-12-21T10:00:00Z")), "21/12/2026");
     }
 
     #[test]

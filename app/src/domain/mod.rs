@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod agency;
+pub mod delivery;
 pub mod index;
 pub mod invitation;
 pub mod period;

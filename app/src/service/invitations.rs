@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{coarse, secret, AppState, ServiceError};
+use crate::domain::delivery::Medium;
 use crate::domain::invitation::{parse_dossier_code, InvitationError, InvitationStatus};
 use crate::domain::submission::{self, Channel};
 use crate::domain::Submission;
@@ -17,6 +18,7 @@ use crate::storage::{Invitation, NewInvitation, NewResponse, Outcome};
 pub enum InviteError {
     #[error(transparent)]
     Invalid(#[from] InvitationError),
+
     #[error("Thủ tục hành chính này không có trong danh mục.")]
     UnknownProcedure,
     #[error("Không có cơ quan, đơn vị mã {0}.")]
@@ -44,10 +46,15 @@ impl AppState {
         hex::encode(&mac.finalize().into_bytes()[..20])
     }
 
+    /// The survey link of a dossier's invitation.
+    pub(crate) fn link_url(&self, dossier_code: &str) -> String {
+        format!("{}/s/{}", self.settings.public_url, self.link_token(dossier_code))
+    }
+
     fn link_of(&self, invitation: Invitation) -> InvitationLink {
         let token = self.link_token(&invitation.dossier_code);
         let status = InvitationStatus::of(invitation.expires_at, invitation.answered_at, Utc::now());
-        InvitationLink { url: format!("{}/s/{token}", self.settings.public_url), token, invitation, status }
+        InvitationLink { url: self.link_url(&invitation.dossier_code), token, invitation, status }
     }
 
     /// The invitation of a dossier, created on first request; asking again returns the same one.
@@ -79,6 +86,20 @@ impl AppState {
         let token_hash = secret::hash(&self.link_token(&dossier_code));
         let (invitation, created) = self.db.insert_invitation(&new, &token_hash).await.map_err(ServiceError::from)?;
         Ok((self.link_of(invitation), created))
+    }
+
+    /// Sends a pending invitation's link to the citizen's contacts (parsed beforehand with
+    /// `domain::delivery::parse_contacts`, so that a bad one refuses the whole request).
+    /// Returns how many messages were queued; none for an answered or expired invitation.
+    pub async fn send_invitation(
+        &self,
+        link: &InvitationLink,
+        contacts: &[(Medium, String)],
+    ) -> Result<usize, ServiceError> {
+        if link.status != InvitationStatus::Pending || contacts.is_empty() {
+            return Ok(0);
+        }
+        self.queue_deliveries(&link.invitation, contacts).await
     }
 
     /// Adds a procedure to the invitation list, or renames it (audit-logged).

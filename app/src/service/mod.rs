@@ -2,6 +2,7 @@
 //! They parse nothing from HTTP and render nothing; they join the domain to storage.
 
 pub mod accounts;
+pub mod delivery;
 pub mod invitations;
 pub mod secret;
 pub mod writer;
@@ -32,6 +33,8 @@ pub struct Settings {
     pub link_secret: String,
     /// Days a survey link stays open.
     pub invitation_days: u32,
+    /// Gateways for sending survey links, and the retry policy.
+    pub delivery: delivery::DeliverySettings,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:3000".into(),
             link_secret: String::new(),
             invitation_days: 30,
+            delivery: delivery::DeliverySettings::default(),
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct AppState {
     /// One login at a time: the failure count and the password check cannot interleave
     /// (throttling holds under parallel guesses), and argon2 never takes both cores.
     pub(crate) login_gate: Arc<tokio::sync::Mutex<()>>,
+    /// The SMS and e-mail gateways; the worker is started by `start_delivery_worker`.
+    pub(crate) deliveries: Arc<delivery::Deliveries>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +101,8 @@ pub enum ServiceError {
     Storage(#[from] StorageError),
     #[error("bộ ghi phiếu đã dừng")]
     WriterStopped,
+    #[error("cấu hình không hợp lệ: {0}")]
+    Config(String),
 }
 
 impl AppState {
@@ -106,6 +114,7 @@ impl AppState {
             tracing::warn!("no link secret configured: survey links last until the server restarts");
             settings.link_secret = secret::new_token();
         }
+        let deliveries = Arc::new(delivery::Deliveries::new(&settings.delivery)?);
         let db = Db::open(database_url).await?;
         db.migrate().await?;
         let questionnaire = match db.current_questionnaire().await? {
@@ -123,6 +132,7 @@ impl AppState {
             questionnaire: Arc::new(questionnaire),
             settings: Arc::new(settings),
             login_gate: Arc::default(),
+            deliveries,
         })
     }
 

@@ -62,6 +62,18 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
             </label>
             <label><span>"Thủ tục hành chính"</span><select name="procedure" required>{procedures}</select></label>
             <label><span>"Cơ quan giải quyết"</span><select name="agency" required>{agencies}</select></label>
+            <fieldset class="contacts">
+                <legend>"Gửi đường dẫn cho người dân (không bắt buộc)"</legend>
+                <label>
+                    <span>"Số điện thoại di động"</span>
+                    <input type="tel" name="phone" inputmode="tel" autocomplete="off" maxlength="20" placeholder="0912 345 678" />
+                </label>
+                <label>
+                    <span>"E-mail"</span>
+                    <input type="email" name="email" autocomplete="off" maxlength="254" placeholder="ten@example.vn" />
+                </label>
+                <p class="hint">"Số điện thoại và e-mail chỉ dùng để gửi đường dẫn này và bị xóa ngay khi đã gửi xong hoặc khi đường dẫn hết hạn."</p>
+            </fieldset>
             {move || failure_alert(create.value().get())}
             <button type="submit" class="primary">"Tạo đường dẫn khảo sát"</button>
         </ActionForm>
@@ -91,12 +103,33 @@ pub fn InvitationPage() -> impl IntoView {
 
 #[component]
 fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
-    let InvitationView { dossier_code, procedure_name, agency_name, url, qr_svg, expires_on, status } = invitation;
+    let InvitationView { dossier_code, procedure_name, agency_name, url, qr_svg, expires_on, status, deliveries } =
+        invitation;
+    let deliveries = (!deliveries.is_empty()).then(|| {
+        let rows = deliveries
+            .into_iter()
+            .map(|d| {
+                view! {
+                    <tr class=format!("delivery-{}", d.status) data-status=d.status.clone()>
+                        <td>{d.medium}</td><td>{d.recipient}</td><td>{d.detail}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="deliveries">
+                <caption>"Gửi đường dẫn"</caption>
+                <thead><tr><th>"Cách gửi"</th><th>"Người nhận"</th><th>"Tình trạng"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
     view! {
         <div class="no-print">
             <h1>"Đường dẫn khảo sát của hồ sơ " {dossier_code.clone()}</h1>
             <p>"Tình trạng: " <strong id="invitation-status">{status}</strong> " · Hạn trả lời: " {expires_on.clone()}</p>
             <p>"Đường dẫn: " <a id="survey-link" href=url.clone()>{url.clone()}</a></p>
+            {deliveries}
             <p>"Bấm Ctrl+P (hoặc nút In của trình duyệt) để in phiếu mời khổ A6 bên dưới. "
                <a href="/staff">"Gửi phiếu cho hồ sơ khác"</a></p>
         </div>

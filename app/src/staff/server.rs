@@ -22,6 +22,20 @@ pub struct InvitationView {
     /// Last day to answer, dd/mm/yyyy in Vietnam time.
     pub expires_on: String,
     pub status: String,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// A message sent (or to be sent) with the link, as the officer sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    /// "Tin nhắn SMS" or "E-mail".
+    pub medium: String,
+    /// The contact, masked: 091•••••78.
+    pub recipient: String,
+    /// queued, sent, failed, cancelled or outbox (queued, but no gateway will send it).
+    pub status: String,
+    /// The status in words, with the time or the cause.
+    pub detail: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,29 +58,48 @@ pub async fn load_invite_form() -> Result<StaffReply<InviteForm>, ServerFnError>
 }
 
 #[server]
-pub async fn create_invitation(dossier_code: String, procedure: String, agency: String) -> Result<(), ServerFnError> {
-    let state = expect_context::<crate::service::AppState>();
+pub async fn create_invitation(
+    dossier_code: String,
+    procedure: String,
+    agency: String,
+    #[server(default)] phone: String,
+    #[server(default)] email: String,
+) -> Result<(), ServerFnError> {
+    use crate::service::invitations::InviteError;
     use crate::service::refuse;
+    let state = expect_context::<crate::service::AppState>();
     let user = match ssr::officer::<()>(&state).await? {
         Ok(user) => user,
         Err(_) => {
             return refuse(axum::http::StatusCode::FORBIDDEN, "Vui lòng đăng nhập bằng tài khoản công chức một cửa.")
         }
     };
-    if !ssr::agencies_for(&state, &user).await?.iter().any(|(code, _)| *code == agency) {
+    let allowed = ssr::agencies_for(&state, &user).await?;
+    let in_scope = |code: &str| allowed.iter().any(|(allowed, _)| allowed == code);
+    if !in_scope(&agency) {
         return refuse(
             axum::http::StatusCode::FORBIDDEN,
             "Cơ quan này không tiếp nhận hồ sơ tại điểm phục vụ của bạn.",
         );
     }
-    match state.invite(Some(user.id), &dossier_code, &procedure, &agency).await {
-        Ok((link, _)) => {
-            leptos_axum::redirect(&format!("/staff/invitations/{}", link.invitation.dossier_code));
-            Ok(())
-        }
-        Err(crate::service::invitations::InviteError::Service(error)) => Err(ssr::internal(error)),
-        Err(error) => refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    let contacts = match crate::domain::delivery::parse_contacts(Some(&phone), Some(&email)) {
+        Ok(contacts) => contacts,
+        Err(error) => return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    };
+    let link = match state.invite(Some(user.id), &dossier_code, &procedure, &agency).await {
+        Ok((link, _)) => link,
+        Err(InviteError::Service(error)) => return Err(ssr::internal(error)),
+        Err(error) => return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    };
+    if !in_scope(&link.invitation.agency_code) {
+        return refuse(
+            axum::http::StatusCode::FORBIDDEN,
+            "Hồ sơ này đã có lời mời khảo sát của một cơ quan ngoài điểm phục vụ của bạn.",
+        );
     }
+    state.send_invitation(&link, &contacts).await.map_err(ssr::internal)?;
+    leptos_axum::redirect(&format!("/staff/invitations/{}", link.invitation.dossier_code));
+    Ok(())
 }
 
 #[server]
@@ -83,24 +116,25 @@ pub async fn load_invitation(dossier_code: String) -> Result<StaffReply<Invitati
         return Ok(ssr::forbidden("Không có lời mời khảo sát nào cho mã hồ sơ này tại điểm phục vụ của bạn."));
     };
     let invitation = link.invitation.clone();
+    let deliveries = state.deliveries_of(&invitation).await.map_err(ssr::internal)?;
+    let deliveries = deliveries.iter().map(|d| ssr::delivery_view(&state, d)).collect();
     let qr_svg = qrcode::QrCode::new(link.url.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
         .map_err(ssr::internal)?;
-    let last_day =
-        (invitation.expires_at - chrono::Duration::seconds(1)).with_timezone(&crate::domain::period::vietnam());
     Ok(StaffReply::Ready(InvitationView {
         dossier_code: invitation.dossier_code.clone(),
         procedure_name: invitation.procedure_name.clone(),
         agency_name: invitation.agency_name.clone(),
         url: link.url,
         qr_svg,
-        expires_on: last_day.format("%d/%m/%Y").to_string(),
+        expires_on: crate::domain::invitation::last_day(invitation.expires_at),
         status: match link.status {
             InvitationStatus::Pending => "Chưa trả lời",
             InvitationStatus::Answered => "Đã trả lời",
             InvitationStatus::Expired => "Đã hết hạn",
         }
         .into(),
+        deliveries,
     }))
 }
 
@@ -139,4 +173,44 @@ pub mod ssr {
     }
 
     pub use crate::service::internal;
+
+    /// How a delivery reads on the officer's page. Only what a gateway confirmed is "sent".
+    pub fn delivery_view(state: &AppState, delivery: &crate::storage::Delivery) -> super::DeliveryView {
+        use crate::domain::delivery::DeliveryStatus;
+        let when = |at: chrono::DateTime<chrono::Utc>| {
+            at.with_timezone(&crate::domain::period::vietnam()).format("%H:%M %d/%m/%Y").to_string()
+        };
+        let medium = delivery.medium;
+        let (status, detail) = match delivery.status {
+            DeliveryStatus::Queued if !state.delivery_configured(medium) => (
+                "outbox",
+                "Chưa gửi: chưa cấu hình cổng gửi; tin nằm trong hộp thư đi để quản trị gửi thủ công.".to_owned(),
+            ),
+            DeliveryStatus::Queued => (
+                "queued",
+                match &delivery.last_error {
+                    None => "Đang chờ gửi.".to_owned(),
+                    Some(cause) => format!("Đang chờ gửi lại (đã thử {} lần; lần trước: {cause})", delivery.attempts),
+                },
+            ),
+            DeliveryStatus::Sent => ("sent", format!("Đã gửi lúc {}.", delivery.sent_at.map(when).unwrap_or_default())),
+            DeliveryStatus::Failed => (
+                "failed",
+                format!(
+                    "Gửi không thành công sau {} lần thử: {}",
+                    delivery.attempts,
+                    delivery.last_error.as_deref().unwrap_or("không rõ nguyên nhân.")
+                ),
+            ),
+            DeliveryStatus::Cancelled => {
+                ("cancelled", "Không gửi: phiếu đã được trả lời hoặc đường dẫn đã hết hạn.".to_owned())
+            }
+        };
+        super::DeliveryView {
+            medium: medium.label().to_owned(),
+            recipient: delivery.recipient_hint.clone(),
+            status: status.to_owned(),
+            detail,
+        }
+    }
 }

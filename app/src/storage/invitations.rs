@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{timestamp, Db, Result, StorageError};
+use super::{parse_time, timestamp, Db, Result, StorageError};
 
 /// An invitation with the names a page shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,12 +23,6 @@ pub struct NewInvitation<'a> {
     pub agency_code: &'a str,
     pub created_by: Option<i64>,
     pub expires_at: DateTime<Utc>,
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|e| StorageError::Corrupt(format!("timestamp {text}: {e}")))
 }
 
 fn invitation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Invitation> {

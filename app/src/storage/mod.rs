@@ -6,6 +6,7 @@
 //! PostgreSQL backend can follow.
 
 mod accounts;
+mod deliveries;
 mod invitations;
 mod responses;
 
@@ -19,6 +20,7 @@ use sqlx::Row;
 use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Population, Questionnaire};
 
 pub use accounts::User;
+pub use deliveries::{Delivery, PendingDelivery};
 pub use invitations::{Invitation, NewInvitation};
 pub use responses::{NewResponse, Outcome};
 
@@ -54,6 +56,13 @@ pub struct Db {
 /// Fixed-width UTC text, so that string order is time order.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Reads back a [`timestamp`].
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| StorageError::Corrupt(format!("timestamp {text}: {e}")))
 }
 
 impl Db {

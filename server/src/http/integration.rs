@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use app::domain::delivery::{parse_contacts, ContactError};
 use app::domain::invitation::InvitationStatus;
 use app::service::invitations::{InvitationLink, InviteError};
 use app::service::AppState;
@@ -26,6 +27,14 @@ fn invitation_json(app: &AppState, link: &InvitationLink) -> Value {
         "qr_svg_url": format!("{}/api/v1/invitations/{}/qr.svg", app.settings.public_url, link.invitation.dossier_code),
         "expires_at": link.invitation.expires_at.to_rfc3339(),
     })
+}
+
+fn optional_text<'a>(body: &'a serde_json::Map<String, Value>, field: &str) -> Result<Option<&'a str>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, "Sai kiểu (cần một chuỗi ký tự).")),
+    }
 }
 
 fn text_field<'a>(body: &'a serde_json::Map<String, Value>, field: &str) -> Result<&'a str, ApiError> {
@@ -53,15 +62,15 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
             ));
         }
     }
-    for contact in ["phone", "email"] {
-        if body.get(contact).is_some_and(|v| !v.is_null()) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                contact,
-                "Chưa hỗ trợ gửi tin nhắn hoặc e-mail; hãy trao cho người dân đường dẫn hoặc mã QR trả về.",
-            ));
-        }
-    }
+    let phone = optional_text(&body, "phone")?;
+    let email = optional_text(&body, "email")?;
+    let contacts = parse_contacts(phone, email).map_err(|error| {
+        let field = match error {
+            ContactError::BadPhone => "phone",
+            ContactError::BadEmail => "email",
+        };
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, &error.to_string())
+    })?;
     if !scope.contains(agency) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -84,6 +93,7 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
             "Hồ sơ này thuộc cơ quan ngoài phạm vi của khóa API.",
         ));
     }
+    app.send_invitation(&link, &contacts).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(invitation_json(&app, &link))).into_response())
 }
@@ -108,7 +118,22 @@ pub async fn status(
         InvitationStatus::Answered => "answered",
         InvitationStatus::Expired => "expired",
     };
-    Ok(Json(json!({"status": status, "delivery": null, "expires_at": link.invitation.expires_at.to_rfc3339()})))
+    let delivery: Vec<Value> = app
+        .deliveries_of(&link.invitation)
+        .await?
+        .iter()
+        .map(|d| {
+            json!({
+                "channel": d.medium.as_str(),
+                "status": d.status.as_str(),
+                "gateway_configured": app.delivery_configured(d.medium),
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "sent_at": d.sent_at.map(|t| t.to_rfc3339()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"status": status, "delivery": delivery, "expires_at": link.invitation.expires_at.to_rfc3339()})))
 }
 
 /// `GET /api/v1/invitations/{dossier_code}/qr.svg`: the link as a QR code.

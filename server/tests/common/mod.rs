@@ -47,6 +47,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let kiosk_token = state.register_kiosk("P", "Kiosk thử nghiệm").await.unwrap();
     state.db.upsert_procedure("KS", "Đăng ký khai sinh").await.unwrap();
 
+    state.start_delivery_worker();
+
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = server::http::router(state.clone(), server::http::leptos_options(addr));

@@ -1,0 +1,219 @@
+//! The delivery queue: survey links waiting to go out by SMS or e-mail.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{parse_time, timestamp, Db, Result, StorageError};
+use crate::domain::delivery::{DeliveryStatus, Medium};
+
+/// A delivery as the officer, the API and the admin's outbox see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub invitation_id: i64,
+    pub medium: Medium,
+    pub recipient_hint: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A delivery the worker (or the admin's outbox) needs to send: with its contact and dossier.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingDelivery {
+    pub delivery: Delivery,
+    pub recipient: String,
+    pub dossier_code: String,
+    pub agency_name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.invitation_id, d.medium, d.recipient_hint, d.status, d.attempts, d.last_error,
+     d.created_at, d.sent_at";
+
+fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
+    let medium: String = row.get("medium");
+    let status: String = row.get("status");
+    let sent_at: Option<String> = row.get("sent_at");
+    Ok(Delivery {
+        id: row.get("id"),
+        invitation_id: row.get("invitation_id"),
+        medium: Medium::parse(&medium).ok_or_else(|| StorageError::Corrupt(format!("delivery medium {medium}")))?,
+        recipient_hint: row.get("recipient_hint"),
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("delivery status {status}")))?,
+        attempts: row.get::<i64, _>("attempts").try_into().unwrap_or(u32::MAX),
+        last_error: row.get("last_error"),
+        created_at: parse_time(row.get("created_at"))?,
+        sent_at: sent_at.as_deref().map(parse_time).transpose()?,
+    })
+}
+
+fn pending_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<PendingDelivery> {
+    Ok(PendingDelivery {
+        delivery: delivery_from_row(row)?,
+        recipient: row.get("recipient"),
+        dossier_code: row.get("dossier_code"),
+        agency_name: row.get("agency_name"),
+        expires_at: parse_time(row.get("expires_at"))?,
+    })
+}
+
+fn media_list(media: &[Medium]) -> String {
+    media.iter().map(|m| format!("'{}'", m.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+impl Db {
+    /// Queues a message to `recipient` unless the invitation already has one by this medium that
+    /// is queued or sent; a failed or cancelled one is queued again with the new contact.
+    /// Returns whether a message was queued.
+    pub async fn queue_delivery(
+        &self,
+        invitation_id: i64,
+        medium: Medium,
+        recipient: &str,
+        hint: &str,
+    ) -> Result<bool> {
+        let now = timestamp(Utc::now());
+        let queued = sqlx::query(
+            "INSERT INTO deliveries (invitation_id, medium, recipient, recipient_hint, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (invitation_id, medium) DO UPDATE SET
+                 recipient = excluded.recipient, recipient_hint = excluded.recipient_hint, status = 'queued',
+                 attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL, sent_at = NULL
+             WHERE deliveries.status IN ('failed', 'cancelled')",
+        )
+        .bind(invitation_id)
+        .bind(medium.as_str())
+        .bind(recipient)
+        .bind(hint)
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(queued == 1)
+    }
+
+    /// The deliveries of an invitation, SMS first.
+    pub async fn deliveries_of(&self, invitation_id: i64) -> Result<Vec<Delivery>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.invitation_id = ? ORDER BY d.medium DESC"
+        )))
+        .bind(invitation_id)
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    /// Queued deliveries by one of `media` whose time has come, oldest first.
+    pub async fn due_deliveries(
+        &self,
+        media: &[Medium],
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingDelivery>> {
+        if media.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, a.name AS agency_name, i.expires_at
+             FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
+             WHERE d.status = 'queued' AND d.medium IN ({}) AND d.next_attempt_at <= ?
+             ORDER BY d.next_attempt_at, d.id LIMIT ?",
+            media_list(media)
+        )))
+        .bind(timestamp(now))
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter().map(pending_from_row).collect()
+    }
+
+    /// When the next queued delivery by one of `media` falls due.
+    pub async fn next_delivery_at(&self, media: &[Medium]) -> Result<Option<DateTime<Utc>>> {
+        if media.is_empty() {
+            return Ok(None);
+        }
+        let next: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'queued' AND medium IN ({})",
+            media_list(media)
+        )))
+        .fetch_one(&self.write)
+        .await?;
+        next.as_deref().map(parse_time).transpose()
+    }
+
+    /// Queued deliveries by a medium no gateway sends: the admin's outbox, oldest first.
+    pub async fn outbox(&self, media: &[Medium]) -> Result<Vec<PendingDelivery>> {
+        if media.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, a.name AS agency_name, i.expires_at
+             FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
+             WHERE d.status = 'queued' AND d.medium IN ({}) ORDER BY d.created_at, d.id",
+            media_list(media)
+        )))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(pending_from_row).collect()
+    }
+
+    /// Records a delivered message and forgets its contact. `false` when it was no longer queued.
+    pub async fn mark_delivery_sent(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = 'sent', recipient = NULL, sent_at = ?, attempts = attempts + 1,
+                 last_error = NULL
+             WHERE id = ? AND status = 'queued'",
+        )
+        .bind(timestamp(at))
+        .bind(id)
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    /// Records a failed try: tried again at `retry_at`, or, with `None`, failed for good (the
+    /// contact is forgotten).
+    pub async fn mark_delivery_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let query = match retry_at {
+            Some(_) => {
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+                 WHERE id = ? AND status = 'queued'"
+            }
+            None => {
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, status = 'failed', recipient = NULL,
+                     next_attempt_at = COALESCE(?, next_attempt_at)
+                 WHERE id = ? AND status = 'queued'"
+            }
+        };
+        sqlx::query(query).bind(error).bind(retry_at.map(timestamp)).bind(id).execute(&self.write).await?;
+        Ok(())
+    }
+
+    /// Cancels what is still queued for answered or expired invitations and forgets every contact
+    /// they still hold. Returns how many deliveries were cancelled.
+    pub async fn cancel_closed_deliveries(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', recipient = NULL
+             WHERE status = 'queued' AND invitation_id IN
+                 (SELECT id FROM invitations WHERE answered_at IS NOT NULL OR expires_at <= ?)",
+        )
+        .bind(timestamp(now))
+        .execute(&self.write)
+        .await?
+        .rows_affected())
+    }
+
+    /// The contacts still held, for tests and the privacy check: (delivery id, recipient).
+    pub async fn stored_contacts(&self) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query("SELECT id, recipient FROM deliveries WHERE recipient IS NOT NULL ORDER BY id")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get("id"), r.get("recipient"))).collect())
+    }
+}
