@@ -120,3 +120,93 @@ async fn a_form_posted_from_another_site_is_refused() {
     assert_eq!(post(Some(own)).await.unwrap().status(), 401);
     assert_eq!(post(None).await.unwrap().status(), 401);
 }
+
+/// Every page, form endpoint and API route, for every role: who gets in and who gets which 4xx.
+#[tokio::test]
+async fn every_route_for_every_role() {
+    use leptos::server_fn::ServerFn;
+    let app = spawn_app().await;
+    let admin = session(&app, "tinh", Role::Admin, None).await;
+    let manager = session(&app, "lanhdao.d1", Role::Manager, Some("D1")).await;
+    let staff = session(&app, "motcua", Role::Staff, Some("P")).await;
+    let (link, _) = app.state.invite(None, "HS-MATRIX-1", "KS", "D1").await.unwrap();
+    let survey = format!("/s/{}", link.token);
+    let save_procedure = <app::admin::procedures::SaveProcedure as ServerFn>::PATH;
+    let mark_sent = <app::admin::outbox::MarkSentByHand as ServerFn>::PATH;
+    let invite = <app::staff::server::CreateInvitation as ServerFn>::PATH;
+    let dashboard = <app::admin::server::AdminDashboard as ServerFn>::PATH;
+
+    // (method, path, form body, [anonymous, staff, manager of D1, admin])
+    let routes: Vec<(&str, String, &str, [u16; 4])> = vec![
+        ("GET", "/".into(), "", [200, 200, 200, 200]),
+        ("GET", "/admin".into(), "", [401, 403, 200, 200]),
+        ("GET", "/admin?agency=D2".into(), "", [401, 403, 403, 200]),
+        ("GET", "/admin/procedures".into(), "", [401, 403, 403, 200]),
+        ("GET", "/admin/outbox".into(), "", [401, 403, 403, 200]),
+        ("GET", "/staff".into(), "", [401, 200, 403, 200]),
+        ("GET", "/staff/invitations/HS-MATRIX-1".into(), "", [401, 200, 403, 200]),
+        // A plain form; posting it without a session is refused (401) by the server function.
+        ("GET", "/account/password".into(), "", [200, 200, 200, 200]),
+        ("GET", survey.clone(), "", [200, 200, 200, 200]),
+        ("GET", "/kiosk".into(), "", [401, 401, 401, 401]),
+        ("POST", save_procedure.into(), "code=NEW&name=Thủ tục mới", [403, 403, 403, 302]),
+        ("POST", mark_sent.into(), "id=1", [403, 403, 403, 404]),
+        ("POST", invite.into(), "dossier_code=HS-MATRIX-2&procedure=KS&agency=D1", [403, 302, 403, 302]),
+        // A server function posted as a no-JS form redirects back (302) when it succeeds.
+        ("POST", dashboard.into(), "agency=D2", [401, 403, 403, 302]),
+        ("GET", "/api/v1/indices?agency=P".into(), "", [401, 401, 401, 401]),
+        ("GET", "/api/v1/invitations/HS-MATRIX-1".into(), "", [401, 401, 401, 401]),
+        ("POST", "/api/v1/invitations".into(), "", [401, 401, 401, 401]),
+    ];
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut wrong = Vec::new();
+    for (method, path, body, expected) in &routes {
+        for (who, cookie) in [None, Some(&staff), Some(&manager), Some(&admin)].into_iter().enumerate() {
+            let mut request =
+                client.request(method.parse().unwrap(), format!("{}{path}", app.base)).header("accept", "text/html");
+            if let Some(cookie) = cookie {
+                request = request.header("cookie", cookie.as_str());
+            }
+            if *method == "POST" {
+                request = request.header("content-type", "application/x-www-form-urlencoded").body(body.to_string());
+            }
+            let status = request.send().await.unwrap().status().as_u16();
+            if status != expected[who] {
+                wrong.push(format!(
+                    "{method} {path} as {}: {status}, expected {}",
+                    ["anonymous", "staff", "manager", "admin"][who],
+                    expected[who]
+                ));
+            }
+        }
+    }
+
+    // Bearer credentials of machines: each opens its own API and no other.
+    let key = app.state.register_api_key("test", "D1").await.unwrap();
+    let answer =
+        serde_json::json!({"id": uuid::Uuid::new_v4().to_string(), "agency": "D1", "answers": {"A1": 5}}).to_string();
+    let invitation = r#"{"dossier_code": "HS-MATRIX-3", "procedure": "KS", "agency": "G"}"#;
+    let apis: [(&str, &str, &str, [u16; 3]); 5] = [
+        // (method, path, JSON body, [admin token, API key of D1, kiosk token])
+        ("GET", "/api/v1/indices?agency=P", "", [200, 401, 401]),
+        ("GET", "/api/v1/invitations/HS-MATRIX-1", "", [401, 200, 401]),
+        ("POST", "/api/v1/invitations", invitation, [401, 201, 401]),
+        ("POST", "/api/v1/responses", &answer, [401, 401, 201]),
+        ("GET", "/admin", "", [401, 401, 401]),
+    ];
+    for (method, path, body, expected) in apis {
+        for (who, token) in [common::ADMIN_TOKEN, key.as_str(), app.kiosk_token.as_str()].into_iter().enumerate() {
+            let request = client
+                .request(method.parse().unwrap(), format!("{}{path}", app.base))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(body.to_string());
+            let status = request.send().await.unwrap().status().as_u16();
+            if status != expected[who] {
+                let name = ["admin token", "API key", "kiosk token"][who];
+                wrong.push(format!("{method} {path} with the {name}: {status}, expected {}", expected[who]));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -45,7 +45,13 @@ pub enum SubmitReply {
 #[server]
 pub async fn load_kiosk_setup() -> Result<Option<KioskSetup>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let Some(kiosk) = ssr::paired_kiosk(&state).await? else { return Ok(None) };
+    let Some(kiosk) = ssr::paired_kiosk(&state).await? else {
+        // As the no-JavaScript form post answers: this browser is not a registered kiosk.
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::UNAUTHORIZED);
+        }
+        return Ok(None);
+    };
     Ok(Some(ssr::setup_for(&state, &kiosk).await?))
 }
 
