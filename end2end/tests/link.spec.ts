@@ -60,3 +60,45 @@ for (const javaScriptEnabled of [true, false]) {
     await phone.close();
   });
 }
+
+test("an officer sends the link by SMS and e-mail; with no gateway it waits in the admin's outbox", async ({ browser }) => {
+  const dossier = `HS-E2E-SEND-${Date.now()}`;
+  const officer = await browser.newContext();
+  const staff = await officer.newPage();
+  await logIn(staff, "motcua.ttpvhcc", "hailong-demo-staff");
+  await staff.getByLabel("Mã hồ sơ").fill(dossier);
+  await staff.getByLabel("Số điện thoại di động").fill("12345");
+  await staff.getByRole("button", { name: "Tạo đường dẫn khảo sát" }).click();
+  await expect(staff.getByRole("alert")).toContainText("Số điện thoại di động không hợp lệ");
+  const none = await staff.request.get(`/staff/invitations/${dossier}`);
+  expect(none.status()).toBe(403); // a bad number created nothing
+
+  await staff.getByLabel("Số điện thoại di động").fill("0912 345 678");
+  await staff.getByLabel("E-mail").fill("dan@example.vn");
+  await staff.getByRole("button", { name: "Tạo đường dẫn khảo sát" }).click();
+  const deliveries = staff.locator("table.deliveries tbody tr");
+  await expect(deliveries).toHaveCount(2);
+  await expect(deliveries.nth(0)).toHaveAttribute("data-status", "outbox");
+  await expect(deliveries.nth(0)).toContainText("091•••••78");
+  await expect(deliveries.nth(0)).toContainText("Chưa gửi");
+  await expect(deliveries.nth(1)).toContainText("d•••@example.vn");
+  const url = await staff.locator("#survey-link").getAttribute("href");
+
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await logIn(admin, "admin", "hailong-demo-admin");
+  await admin.goto("/admin/outbox");
+  const sms = admin.locator("table.outbox tbody tr", { hasText: dossier }).filter({ hasText: "0912345678" });
+  await expect(sms).toHaveCount(1);
+  await expect(sms.locator("pre.message")).toContainText(url!);
+  await sms.getByRole("button", { name: "Đã gửi" }).click();
+  await expect(admin.locator("table.outbox tbody tr", { hasText: "0912345678" }).filter({ hasText: dossier })).toHaveCount(0);
+  await expect(admin.locator("table.outbox tbody tr", { hasText: dossier })).toHaveCount(1); // the e-mail still waits
+
+  await staff.reload();
+  await expect(deliveries.nth(0)).toHaveAttribute("data-status", "sent");
+  await expect(deliveries.nth(0)).toContainText("Đã gửi lúc");
+  await expect(deliveries.nth(1)).toHaveAttribute("data-status", "outbox");
+  await officer.close();
+  await adminContext.close();
+});

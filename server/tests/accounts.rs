@@ -70,6 +70,22 @@ async fn five_wrong_passwords_lock_the_username_even_for_the_right_one() {
     assert!(s.login("admin", &password, now + Duration::minutes(16)).await.is_ok());
 }
 
+#[tokio::test]
+async fn guessing_the_password_through_a_session_is_throttled_too() {
+    let app = spawn_app().await;
+    let s = &app.state;
+    let password = s.add_user("cli", "motcua", Role::Staff, Some("P")).await.unwrap();
+    let (_, token) = s.login("motcua", &password, Utc::now()).await.unwrap();
+    let new = "một mật khẩu mới đủ dài";
+    for _ in 0..5 {
+        let wrong = s.change_password(&token, "doan-mo", new).await;
+        assert!(matches!(wrong, Err(AccountServiceError::WrongPassword)), "{wrong:?}");
+    }
+    let locked = s.change_password(&token, &password, new).await;
+    assert!(matches!(locked, Err(AccountServiceError::Throttled { .. })), "{locked:?}");
+    assert!(matches!(s.login("motcua", &password, Utc::now()).await, Err(LoginError::Throttled { .. })));
+}
+
 #[test]
 fn the_cli_prints_a_one_time_password_and_refuses_bad_roles() {
     let dir = tempfile::tempdir().unwrap();

@@ -62,6 +62,9 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
             Ok(())
         }
         Err(AccountServiceError::Service(error)) => Err(ssr::internal(error)),
+        Err(error @ AccountServiceError::Throttled { .. }) => {
+            refuse(axum::http::StatusCode::TOO_MANY_REQUESTS, error.to_string())
+        }
         Err(error) => refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     }
 }

@@ -33,6 +33,8 @@ pub enum AccountServiceError {
     AgencyNotAllowed,
     #[error("Mật khẩu hiện tại không đúng.")]
     WrongPassword,
+    #[error("Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {minutes} phút.")]
+    Throttled { minutes: i64 },
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -178,18 +180,32 @@ impl AppState {
     }
 
     /// Changes the password of the session's user and ends their other sessions.
+    /// Wrong current passwords count as failed logins: a stolen session cannot be used to
+    /// guess the password faster than the login form allows.
     pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Result<(), AccountServiceError> {
         account::check_password(new)?;
         let user = self.session_user(token).await?.ok_or(AccountServiceError::WrongPassword)?;
+        let now = Utc::now();
+        let _one_at_a_time = self.login_gate.lock().await;
+        let failures = self
+            .db
+            .login_failures_since(&user.username, now - account::THROTTLE_WINDOW)
+            .await
+            .map_err(ServiceError::from)?;
+        if let Some(until) = account::locked_until(&failures, now) {
+            return Err(AccountServiceError::Throttled { minutes: (until - now).num_minutes() + 1 });
+        }
         let (_, hash) = self
             .db
             .user_for_login(&user.username)
             .await
             .map_err(ServiceError::from)?
             .ok_or(AccountServiceError::WrongPassword)?;
-        if !password_matches(current, &hash) {
+        if !check_in_background(current, hash).await {
+            self.db.record_login_failure(&user.username, now).await.map_err(ServiceError::from)?;
             return Err(AccountServiceError::WrongPassword);
         }
+        self.db.clear_login_failures(&user.username).await.map_err(ServiceError::from)?;
         self.db.set_password(user.id, &hash_password(new)?, false).await.map_err(ServiceError::from)?;
         self.db.delete_other_sessions(user.id, &secret::hash(token)).await.map_err(ServiceError::from)?;
         Ok(())
