@@ -210,3 +210,46 @@ async fn every_route_for_every_role() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[tokio::test]
+async fn the_invitation_form_checks_contacts_before_creating_anything() {
+    use leptos::server_fn::ServerFn;
+    let app = spawn_app().await;
+    let staff = session(&app, "motcua", Role::Staff, Some("P")).await;
+    let path = <app::staff::server::CreateInvitation as ServerFn>::PATH;
+    let post = |form: &'static str| {
+        app.client
+            .post(format!("{}{path}", app.base))
+            .header("cookie", &staff)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+    };
+    for (form, message) in [
+        ("dossier_code=HS-F-1&procedure=KS&agency=D1&phone=12345", "Số điện thoại di động không hợp lệ"),
+        ("dossier_code=HS-F-1&procedure=KS&agency=D1&email=dan%40", "Địa chỉ e-mail không hợp lệ"),
+        ("dossier_code=HS%2FF&procedure=KS&agency=D1&phone=0912345678", "Mã hồ sơ"),
+    ] {
+        let response = post(form).await.unwrap();
+        assert_eq!(response.status(), 422, "{form}");
+        assert!(response.text().await.unwrap().contains(message), "{form}");
+    }
+    assert!(app.state.invitation_of_dossier("HS-F-1").await.unwrap().is_none());
+    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
+
+    let response = post("dossier_code=HS-F-2&procedure=KS&agency=D1&phone=%2B84+912+345+678&email=").await.unwrap();
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    let link = app.state.invitation_of_dossier("HS-F-2").await.unwrap().unwrap();
+    let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
+    assert_eq!(deliveries.len(), 1, "a blank e-mail sends nothing: {deliveries:?}");
+    assert_eq!(deliveries[0].recipient_hint, "091•••••78");
+
+    // The officer's page lists it with how the link went out; another point's officer does not see it.
+    let (status, body) = page(&app, Some(&staff), "/staff").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Lời mời gần đây") && body.contains("HS-F-2"), "{body}");
+    assert!(body.contains("Tin nhắn SMS: chờ quản trị gửi"), "{body}");
+    let elsewhere = session(&app, "motcua.d2", Role::Staff, Some("D2")).await;
+    let (_, body) = page(&app, Some(&elsewhere), "/staff").await;
+    assert!(!body.contains("HS-F-2"));
+}

@@ -35,11 +35,7 @@ pub async fn load_outbox() -> Result<Option<Vec<OutboxRow>>, ServerFnError> {
                 let delivery = &item.pending.delivery;
                 OutboxRow {
                     id: delivery.id,
-                    queued_at: delivery
-                        .created_at
-                        .with_timezone(&crate::domain::period::vietnam())
-                        .format("%H:%M %d/%m/%Y")
-                        .to_string(),
+                    queued_at: crate::staff::server::ssr::vietnam_time(delivery.created_at),
                     medium: delivery.medium.label().to_owned(),
                     recipient: item.pending.recipient.clone(),
                     agency: item.pending.agency_name.clone(),

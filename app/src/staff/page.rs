@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::server::{load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, StaffReply};
+use super::server::{
+    load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, RecentInvitation, StaffReply,
+};
 use crate::account::page::failure_alert;
 
 fn not_ready<T>(reply: &StaffReply<T>) -> Option<AnyView> {
@@ -77,7 +79,51 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
             {move || failure_alert(create.value().get())}
             <button type="submit" class="primary">"Tạo đường dẫn khảo sát"</button>
         </ActionForm>
+        <RecentInvitations recent=form.recent />
     }
+}
+
+/// The officer's latest invitations, to follow whether each was sent and answered.
+#[component]
+fn RecentInvitations(recent: Vec<RecentInvitation>) -> impl IntoView {
+    if recent.is_empty() {
+        return ().into_any();
+    }
+    let short = |status: &str| match status {
+        "sent" => "đã gửi",
+        "failed" => "gửi lỗi",
+        "cancelled" => "không gửi",
+        "outbox" => "chờ quản trị gửi",
+        _ => "đang chờ gửi",
+    };
+    let rows = recent
+        .into_iter()
+        .map(|r| {
+            let sending = r
+                .deliveries
+                .iter()
+                .map(|d| format!("{}: {}", d.medium, short(&d.status)))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            view! {
+                <tr>
+                    <td><a href=format!("/staff/invitations/{}", r.dossier_code)>{r.dossier_code.clone()}</a></td>
+                    <td>{r.procedure_name}<br/><small>{r.agency_name}</small></td>
+                    <td>{r.created}</td>
+                    <td>{r.status}</td>
+                    <td>{sending}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>"Lời mời gần đây"</h2>
+        <table class="recent-invitations">
+            <thead><tr><th>"Mã hồ sơ"</th><th>"Thủ tục"</th><th>"Tạo lúc"</th><th>"Phiếu"</th><th>"Gửi đường dẫn"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]

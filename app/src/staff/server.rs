@@ -9,6 +9,20 @@ pub struct InviteForm {
     pub procedures: Vec<(String, String)>,
     pub agencies: Vec<(String, String)>,
     pub default_agency: Option<String>,
+    /// The latest invitations made at the officer's service point.
+    pub recent: Vec<RecentInvitation>,
+}
+
+/// A line of the officer's recent invitations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecentInvitation {
+    pub dossier_code: String,
+    pub procedure_name: String,
+    pub agency_name: String,
+    /// hh:mm dd/mm/yyyy, Vietnam time.
+    pub created: String,
+    pub status: String,
+    pub deliveries: Vec<DeliveryView>,
 }
 
 /// An invitation as the officer sees it: never the answer, only whether there is one.
@@ -54,7 +68,19 @@ pub async fn load_invite_form() -> Result<StaffReply<InviteForm>, ServerFnError>
     };
     let procedures = state.db.procedures().await.map_err(ssr::internal)?;
     let agencies = ssr::agencies_for(&state, &user).await?;
-    Ok(StaffReply::Ready(InviteForm { procedures, default_agency: user.agency_code, agencies }))
+    let mut recent = Vec::new();
+    for invitation in state.db.recent_invitations(user.agency_code.as_deref(), 20).await.map_err(ssr::internal)? {
+        let deliveries = state.deliveries_of(&invitation).await.map_err(ssr::internal)?;
+        recent.push(RecentInvitation {
+            created: ssr::vietnam_time(invitation.created_at),
+            status: ssr::status_text(&invitation).into(),
+            deliveries: deliveries.iter().map(|d| ssr::delivery_view(&state, d)).collect(),
+            dossier_code: invitation.dossier_code,
+            procedure_name: invitation.procedure_name,
+            agency_name: invitation.agency_name,
+        });
+    }
+    Ok(StaffReply::Ready(InviteForm { procedures, default_agency: user.agency_code, agencies, recent }))
 }
 
 #[server]
@@ -104,7 +130,6 @@ pub async fn create_invitation(
 
 #[server]
 pub async fn load_invitation(dossier_code: String) -> Result<StaffReply<InvitationView>, ServerFnError> {
-    use crate::domain::invitation::InvitationStatus;
     let state = expect_context::<crate::service::AppState>();
     let user = match ssr::officer(&state).await? {
         Ok(user) => user,
@@ -128,12 +153,7 @@ pub async fn load_invitation(dossier_code: String) -> Result<StaffReply<Invitati
         url: link.url,
         qr_svg,
         expires_on: crate::domain::invitation::last_day(invitation.expires_at),
-        status: match link.status {
-            InvitationStatus::Pending => "Chưa trả lời",
-            InvitationStatus::Answered => "Đã trả lời",
-            InvitationStatus::Expired => "Đã hết hạn",
-        }
-        .into(),
+        status: ssr::status_text(&invitation).into(),
         deliveries,
     }))
 }
@@ -174,12 +194,22 @@ pub mod ssr {
 
     pub use crate::service::internal;
 
+    pub fn vietnam_time(at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&crate::domain::period::vietnam()).format("%H:%M %d/%m/%Y").to_string()
+    }
+
+    pub fn status_text(invitation: &crate::storage::Invitation) -> &'static str {
+        use crate::domain::invitation::InvitationStatus;
+        match InvitationStatus::of(invitation.expires_at, invitation.answered_at, chrono::Utc::now()) {
+            InvitationStatus::Pending => "Chưa trả lời",
+            InvitationStatus::Answered => "Đã trả lời",
+            InvitationStatus::Expired => "Đã hết hạn",
+        }
+    }
+
     /// How a delivery reads on the officer's page. Only what a gateway confirmed is "sent".
     pub fn delivery_view(state: &AppState, delivery: &crate::storage::Delivery) -> super::DeliveryView {
         use crate::domain::delivery::DeliveryStatus;
-        let when = |at: chrono::DateTime<chrono::Utc>| {
-            at.with_timezone(&crate::domain::period::vietnam()).format("%H:%M %d/%m/%Y").to_string()
-        };
         let medium = delivery.medium;
         let (status, detail) = match delivery.status {
             DeliveryStatus::Queued if !state.delivery_configured(medium) => (
@@ -193,7 +223,9 @@ pub mod ssr {
                     Some(cause) => format!("Đang chờ gửi lại (đã thử {} lần; lần trước: {cause})", delivery.attempts),
                 },
             ),
-            DeliveryStatus::Sent => ("sent", format!("Đã gửi lúc {}.", delivery.sent_at.map(when).unwrap_or_default())),
+            DeliveryStatus::Sent => {
+                ("sent", format!("Đã gửi lúc {}.", delivery.sent_at.map(vietnam_time).unwrap_or_default()))
+            }
             DeliveryStatus::Failed => (
                 "failed",
                 format!(

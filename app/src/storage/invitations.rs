@@ -13,6 +13,7 @@ pub struct Invitation {
     pub procedure_name: String,
     pub agency_code: String,
     pub agency_name: String,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
 }
@@ -33,6 +34,7 @@ fn invitation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Invitation> {
         procedure_name: row.get("procedure_name"),
         agency_code: row.get("agency_code"),
         agency_name: row.get("agency_name"),
+        created_at: parse_time(row.get("created_at"))?,
         expires_at: parse_time(row.get("expires_at"))?,
         answered_at: answered.as_deref().map(parse_time).transpose()?,
     })
@@ -40,7 +42,7 @@ fn invitation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Invitation> {
 
 const INVITATION_COLUMNS: &str =
     "SELECT i.id, i.dossier_code, p.name AS procedure_name, i.agency_code, a.name AS agency_name,
-            i.expires_at, i.answered_at
+            i.created_at, i.expires_at, i.answered_at
      FROM invitations i JOIN procedures p ON p.code = i.procedure_code JOIN agencies a ON a.code = i.agency_code";
 
 impl Db {
@@ -94,6 +96,21 @@ impl Db {
             .fetch_optional(&self.write)
             .await?;
         row.as_ref().map(invitation_from_row).transpose()
+    }
+
+    /// The latest invitations created by the officers of a service point (all of them for
+    /// `None`), newest first.
+    pub async fn recent_invitations(&self, service_point: Option<&str>, limit: u32) -> Result<Vec<Invitation>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{INVITATION_COLUMNS}
+             WHERE ?1 IS NULL OR i.created_by IN (SELECT id FROM users WHERE agency_code = ?1)
+             ORDER BY i.id DESC LIMIT ?2"
+        )))
+        .bind(service_point)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(invitation_from_row).collect()
     }
 
     pub async fn invitation_by_token_hash(&self, token_hash: &str) -> Result<Option<Invitation>> {
