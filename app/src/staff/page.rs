@@ -44,6 +44,13 @@ pub fn InvitePage() -> impl IntoView {
 #[component]
 fn InviteFormView(form: InviteForm) -> impl IntoView {
     let create = ServerAction::<CreateInvitation>::new();
+    let no_procedures = form.procedures.is_empty().then(|| {
+        view! {
+            <p class="errors" role="alert">
+                "Danh mục thủ tục hành chính đang trống, nên chưa gửi được phiếu. Đề nghị quản trị tỉnh thêm thủ tục tại trang Danh mục thủ tục (/admin/procedures)."
+            </p>
+        }
+    });
     let procedures =
         form.procedures.into_iter().map(|(code, name)| view! { <option value=code>{name}</option> }).collect_view();
     let agencies = form
@@ -57,6 +64,7 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
     view! {
         <h1>"Gửi phiếu khảo sát"</h1>
         <p>"Khi trả kết quả hồ sơ, tạo đường dẫn khảo sát để người dân trả lời trên điện thoại. Mỗi hồ sơ chỉ có một đường dẫn, dùng được một lần; phiếu trả lời không gắn với hồ sơ hay người dân."</p>
+        {no_procedures}
         <ActionForm action=create attr:class="login invite">
             <label>
                 <span>"Mã hồ sơ"</span>
