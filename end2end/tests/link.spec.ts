@@ -6,6 +6,7 @@ async function logIn(page: Page, username: string, password: string) {
   await page.getByLabel("Tên đăng nhập").fill(username);
   await page.getByLabel("Mật khẩu").fill(password);
   await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
 }
 
 for (const javaScriptEnabled of [true, false]) {

@@ -7,7 +7,11 @@ use super::server::{ChangePassword, LogIn};
 
 /// The message of a failed server function, without its technical prefix.
 pub fn failure_message<T>(result: Option<Result<T, ServerFnError>>) -> Option<String> {
-    result.and_then(Result::err).map(|e| e.to_string().rsplit(": ").next().unwrap_or_default().to_owned())
+    result.and_then(Result::err).map(|error| match error {
+        // What the server function said, whole (messages may contain ": ").
+        ServerFnError::ServerError(message) => message,
+        _ => "Không gửi được yêu cầu tới máy chủ, vui lòng kiểm tra kết nối và thử lại.".to_owned(),
+    })
 }
 
 /// The message of a failed server function as an alert, or nothing.
