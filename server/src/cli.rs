@@ -91,7 +91,7 @@ enum Command {
 /// Gateways for sending survey links. Without them, messages wait in the admin's outbox.
 #[derive(Debug, clap::Args)]
 struct DeliveryArgs {
-    /// SMS gateway URL; may contain {phone}, {link} and {message}.
+    /// SMS gateway URL; may contain {phone} (0912345678), {phone84} (84912345678), {link} and {message}.
     #[arg(long, env = "HAILONG_SMS_URL")]
     sms_url: Option<String>,
     /// HTTP method of the SMS gateway.
@@ -100,7 +100,7 @@ struct DeliveryArgs {
     /// A header for the SMS gateway, "Name: value"; repeat the flag, or one per line in the variable.
     #[arg(long = "sms-header", env = "HAILONG_SMS_HEADERS", value_delimiter = '\n', hide_env_values = true)]
     sms_headers: Vec<String>,
-    /// Body sent to the SMS gateway; {phone}, {link} and {message} are escaped for its Content-Type.
+    /// Body sent to the SMS gateway; the same placeholders, escaped for its Content-Type.
     #[arg(long, env = "HAILONG_SMS_BODY", default_value = r#"{"to":"{phone}","message":"{message}"}"#)]
     sms_body: String,
     /// SMTP relay: smtps://user:password@host, smtp://user:password@host:587?tls=required, smtp://host:25.

@@ -145,8 +145,7 @@ async fn every_route_for_every_role() {
         ("GET", "/admin/outbox".into(), "", [401, 403, 403, 200]),
         ("GET", "/staff".into(), "", [401, 200, 403, 200]),
         ("GET", "/staff/invitations/HS-MATRIX-1".into(), "", [401, 200, 403, 200]),
-        // A plain form; posting it without a session is refused (401) by the server function.
-        ("GET", "/account/password".into(), "", [200, 200, 200, 200]),
+        ("GET", "/account/password".into(), "", [401, 200, 200, 200]),
         ("GET", survey.clone(), "", [200, 200, 200, 200]),
         ("GET", "/kiosk".into(), "", [401, 401, 401, 401]),
         ("POST", save_procedure.into(), "code=NEW&name=Thủ tục mới", [403, 403, 403, 302]),

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::server::{ChangePassword, LogIn};
+use super::server::{password_owner, ChangePassword, LogIn};
 
 /// The message of a failed server function, without its technical prefix.
 pub fn failure_message<T>(result: Option<Result<T, ServerFnError>>) -> Option<String> {
@@ -44,12 +44,31 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
+    let owner = Resource::new_blocking(|| (), |_| password_owner());
     view! {
         <Title text="Đổi mật khẩu — Hài lòng" />
         <main class="admin">
             <h1>"Đổi mật khẩu"</h1>
-            <p>"Mật khẩu mới cần ít nhất 10 ký tự. Các phiên đăng nhập khác của bạn sẽ kết thúc."</p>
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || Suspend::new(async move {
+                    match owner.await {
+                        Ok(Some(username)) => view! { <ChangePasswordForm username /> }.into_any(),
+                        Ok(None) => view! {
+                            <p class="errors" role="alert">"Cần đăng nhập trước khi đổi mật khẩu. "<a href="/login">"Đăng nhập"</a></p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn ChangePasswordForm(username: String) -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    view! {
+            <p>"Tài khoản " <strong>{username}</strong> ". Mật khẩu mới cần ít nhất 10 ký tự. Các phiên đăng nhập khác của bạn sẽ kết thúc."</p>
             <ActionForm action=change attr:class="login">
                 <label>
                     <span>"Mật khẩu hiện tại"</span>
@@ -66,6 +85,5 @@ pub fn ChangePasswordPage() -> impl IntoView {
                 {move || failure_alert(change.value().get())}
                 <button type="submit" class="primary">"Đổi mật khẩu"</button>
             </ActionForm>
-        </main>
     }
 }

@@ -69,6 +69,20 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     }
 }
 
+/// Who is changing their password: the signed-in username (one-time passwords included), or
+/// `None` with a 401.
+#[server]
+pub async fn password_owner() -> Result<Option<String>, ServerFnError> {
+    let state = expect_context::<crate::service::AppState>();
+    let user = ssr::user(&state).await?;
+    if user.is_none() {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::UNAUTHORIZED);
+        }
+    }
+    Ok(user.map(|u| u.username))
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use leptos::prelude::*;

@@ -236,11 +236,17 @@ impl Escape {
     }
 }
 
-/// Fills `{phone}`, `{link}` and `{message}` in a gateway template (URL or body), each value
-/// escaped for where it goes. Other braces are left alone, so JSON templates need no doubling.
+/// Fills `{phone}` (`0912345678`), `{phone84}` (`84912345678`), `{link}` and `{message}` in a
+/// gateway template (URL or body), each value escaped for where it goes. Other braces are left
+/// alone, so JSON templates need no doubling.
 pub fn fill_template(template: &str, escape: Escape, phone: &str, message: &Message) -> String {
+    let international = match phone.strip_prefix('0') {
+        Some(rest) => format!("84{rest}"),
+        None => phone.to_owned(),
+    };
     template
         .replace("{phone}", &escape.apply(phone))
+        .replace("{phone84}", &escape.apply(&international))
         .replace("{link}", &escape.apply(&message.link))
         .replace("{message}", &escape.apply(&message.sms_text()))
 }
@@ -335,8 +341,8 @@ mod tests {
         assert_eq!(parsed["to"], "0912345678");
         assert_eq!(parsed["url"], m.link);
         assert_eq!(parsed["text"], m.sms_text());
-        let form = fill_template("to={phone}&u={link}", Escape::Url, "0912345678", &m);
-        assert_eq!(form, "to=0912345678&u=https%3A%2F%2Fhailong.phutho.gov.vn%2Fs%2Fab12");
+        let form = fill_template("to={phone}&intl={phone84}&u={link}", Escape::Url, "0912345678", &m);
+        assert_eq!(form, "to=0912345678&intl=84912345678&u=https%3A%2F%2Fhailong.phutho.gov.vn%2Fs%2Fab12");
         assert_eq!(Escape::for_content_type(Some("application/json; charset=utf-8")), Escape::Json);
         assert_eq!(Escape::for_content_type(Some("application/x-www-form-urlencoded")), Escape::Url);
         assert_eq!(Escape::for_content_type(None), Escape::Raw);

@@ -21,11 +21,11 @@ use crate::storage::{Delivery, Invitation, PendingDelivery};
 /// An HTTP SMS gateway: where and how to post one message.
 #[derive(Clone)]
 pub struct SmsGateway {
-    /// May contain `{phone}`, `{link}` and `{message}`, URL-encoded when filled.
+    /// May contain `{phone}`, `{phone84}`, `{link}` and `{message}`, URL-encoded when filled.
     pub url: String,
     pub method: String,
     pub headers: Vec<(String, String)>,
-    /// May contain `{phone}`, `{link}` and `{message}`, escaped for the `Content-Type` header.
+    /// The same placeholders, escaped for the `Content-Type` header.
     pub body: String,
 }
 
