@@ -73,9 +73,9 @@ pub fn OutboxPage() -> impl IntoView {
             {move || failure_alert(mark.value().get())}
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
-                    match outbox.await {
-                        Ok(Some(rows)) if rows.is_empty() => view! { <p id="outbox-empty">"Không có tin nào chờ gửi."</p> }.into_any(),
-                        Ok(Some(rows)) => view! {
+                    match super::procedures::admin_content(outbox.await) {
+                        Ok(rows) if rows.is_empty() => view! { <p id="outbox-empty">"Không có tin nào chờ gửi."</p> }.into_any(),
+                        Ok(rows) => view! {
                             <table class="outbox">
                                 <thead><tr><th>"Lúc"</th><th>"Cách gửi"</th><th>"Người nhận"</th><th>"Hồ sơ"</th><th>"Nội dung"</th><th></th></tr></thead>
                                 <tbody>
@@ -97,10 +97,7 @@ pub fn OutboxPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Ok(None) => view! {
-                            <p class="errors" role="alert">"Trang này dành cho quản trị tỉnh. "<a href="/login">"Đăng nhập"</a></p>
-                        }.into_any(),
-                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(instead) => instead,
                     }
                 })}
             </Suspense>

@@ -58,6 +58,19 @@ pub(crate) mod ssr {
     }
 }
 
+/// What an admin-only page loaded, or what to show instead: the admin notice (`None`: not an
+/// admin) or the error.
+pub(crate) fn admin_content<T>(loaded: Result<Option<T>, ServerFnError>) -> Result<T, AnyView> {
+    match loaded {
+        Ok(Some(content)) => Ok(content),
+        Ok(None) => Err(view! {
+            <p class="errors" role="alert">"Trang này dành cho quản trị tỉnh. "<a href="/login">"Đăng nhập"</a></p>
+        }
+        .into_any()),
+        Err(error) => Err(view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any()),
+    }
+}
+
 #[component]
 pub fn ProceduresPage() -> impl IntoView {
     let save = ServerAction::<SaveProcedure>::new();
@@ -68,8 +81,8 @@ pub fn ProceduresPage() -> impl IntoView {
             <h1>"Danh mục thủ tục hành chính"</h1>
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(Some(procedures)) => view! {
+                    match admin_content(list.await) {
+                        Ok(procedures) => view! {
                             <p>"Công chức một cửa chọn thủ tục trong danh mục này khi gửi phiếu khảo sát. Lưu một mã đã có để đổi tên."</p>
                             <table class="procedures">
                                 <thead><tr><th>"Mã"</th><th>"Tên thủ tục"</th></tr></thead>
@@ -78,10 +91,7 @@ pub fn ProceduresPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Ok(None) => view! {
-                            <p class="errors" role="alert">"Trang này dành cho quản trị tỉnh. "<a href="/login">"Đăng nhập"</a></p>
-                        }.into_any(),
-                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(instead) => instead,
                     }
                 })}
             </Suspense>
