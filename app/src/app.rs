@@ -6,9 +6,25 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::account::{ChangePasswordPage, LoginPage};
-use crate::admin::{AdminPage, OutboxPage, ProceduresPage};
-use crate::kiosk::{KioskPage, LinkSurveyPage};
+use crate::admin::{
+    AdminPage, AgenciesPage, AuditPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage, UsersPage,
+};
+use crate::kiosk::{KioskPage, KioskPairPage, LinkSurveyPage};
 use crate::staff::{InvitationPage, InvitePage};
+
+/// The Content-Security-Policy of every response that is not a page (JSON, files, plain pages).
+pub const STRICT_CSP: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of a rendered page: its inline hydration scripts carry `nonce`; the wasm needs
+/// `wasm-unsafe-eval`; nothing else runs, and no site may frame it.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     page_shell(options, true)
@@ -40,6 +56,12 @@ fn page_shell(options: LeptosOptions, hydrate: bool) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     // Lets browser tests wait until the page is interactive.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -54,13 +76,20 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <p class="page-message">"Không tìm thấy trang này."</p> }>
                 <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("kiosk"), StaticSegment("pair")) view=KioskPairPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("s"), ParamSegment("token")) view=LinkSurveyPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view=ProceduresPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view=OutboxPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view=AgenciesPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("agencies"), StaticSegment("import"), ParamSegment("id")) view=ImportPreviewPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("kiosks")) view=KiosksPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("staff") view=InvitePage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("dossier")) view=InvitationPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("agency"), ParamSegment("dossier")) view=InvitationPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("account"), StaticSegment("password")) view=ChangePasswordPage ssr=SsrMode::Async />
             </Routes>
         </Router>

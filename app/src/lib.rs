@@ -3,6 +3,7 @@
 //! Layers, inner to outer: `domain` (pure) → `storage` (all SQL) → `service` (joins them) →
 //! server functions (`kiosk::server`, `admin::server`) → components (`app`, `kiosk`, `admin`).
 
+pub mod access;
 pub mod account;
 pub mod admin;
 pub mod app;

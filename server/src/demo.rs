@@ -3,8 +3,10 @@
 
 use anyhow::Context;
 use app::domain::account::Role;
-use app::domain::{Agency, AgencyKind};
-use app::service::{secret, AppState};
+use app::domain::audit::{Actor, AuditAction};
+use app::domain::AgencyKind;
+use app::service::AppState;
+use app::storage::Kiosk;
 use chrono::{Duration, Utc};
 use serde_json::{json, Map, Value};
 
@@ -64,10 +66,20 @@ const PROCEDURES: &[(&str, &str)] = &[
 /// How many sample responses the demo stores.
 const SAMPLE_RESPONSES: u64 = 400;
 
+/// The demo's agencies as the registry's import format: the same path a province takes.
+fn registry_csv() -> String {
+    let mut csv = String::from("code,name,kind,parent,valid_from,successor,serves\n");
+    for (code, name, kind, parent) in AGENCIES {
+        let serves = if SERVICE_POINTS[..3].contains(code) { CENTRE_SERVES.join(";") } else { String::new() };
+        csv.push_str(&format!("{code},{name},{},{},,,{serves}\n", kind.as_str(), parent.unwrap_or("")));
+    }
+    csv
+}
+
 pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
-    // The demo's kiosks have well-known tokens and its responses are made up: never mix them
+    // The demo's accounts have known passwords and its responses are made up: never mix them
     // into a province's real data.
-    let foreign = state.db.agencies().await?.into_iter().find(|a| AGENCIES.iter().all(|(code, ..)| *code != a.code));
+    let foreign = state.agencies().await?.into_iter().find(|a| AGENCIES.iter().all(|(code, ..)| *code != a.code));
     if let Some(agency) = foreign {
         anyhow::bail!(
             "cơ sở dữ liệu này đã có cơ quan {} ({}) không thuộc tỉnh demo; chỉ nạp demo vào một cơ sở dữ liệu thử",
@@ -75,42 +87,54 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
             agency.name
         );
     }
-    for (code, name, kind, parent) in AGENCIES {
-        let agency =
-            Agency { code: code.to_string(), name: name.to_string(), kind: *kind, parent: parent.map(str::to_owned) };
-        state.db.upsert_agency(&agency).await?;
-    }
-    for point in &SERVICE_POINTS[..3] {
-        for agency in CENTRE_SERVES {
-            state.db.add_served_agency(point, agency).await?;
-        }
-    }
+    let demo = Actor::new("demo", None);
+    let rows = AppState::read_registry_csv(&registry_csv()).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    state
+        .apply_registry(&demo, &rows, None, AuditAction::AgenciesImported)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let mut kiosks = Vec::new();
     let mut pairing = Vec::new();
+    let existing = state.kiosks().await?;
     for point in SERVICE_POINTS {
-        // Demo kiosks have well-known tokens so that the demo can print their links every time.
-        let token = format!("demo-kiosk-{}", point.to_lowercase());
-        if state.db.kiosk_by_token_hash(&secret::hash(&token)).await?.is_none() {
-            state.db.add_kiosk(point, &format!("Kiosk demo {point}"), &secret::hash(&token)).await?;
-        }
-        pairing.push((point, format!("{public_url}/kiosk/pair/{token}")));
+        // One kiosk per point; each run gives it a fresh pairing code to print.
+        let name = format!("Kiosk demo {point}");
+        let code = match existing.iter().find(|k| k.kiosk.name == name) {
+            Some(listed) => {
+                kiosks.push(listed.kiosk.clone());
+                state.repair_kiosk(&demo, listed.kiosk.id).await?
+            }
+            None => {
+                let pairing = state.register_kiosk(&demo, point, &name).await?;
+                kiosks.push(Kiosk { id: pairing.kiosk_id, agency_code: point.to_string(), name });
+                pairing
+            }
+        };
+        pairing.push((point, code));
     }
     for (username, role, agency, password) in DEMO_ACCOUNTS {
         state.add_demo_user(username, *role, *agency, password).await?;
     }
     for (code, name) in PROCEDURES {
-        state.db.upsert_procedure(code, name).await?;
+        state.save_procedure(&demo, code, name).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
     }
-    let stored = store_samples(state).await.context("không lưu được phiếu mẫu")?;
+    let stored = store_samples(state, &kiosks).await.context("không lưu được phiếu mẫu")?;
 
     println!(
         "Đã nạp tỉnh demo: {} cơ quan, {} điểm phục vụ, {stored} phiếu mẫu mới.",
         AGENCIES.len(),
         SERVICE_POINTS.len()
     );
-    println!("\nGhép nối máy tính bảng (mở một lần, trình duyệt sẽ nhớ thiết bị):");
-    for (point, url) in pairing {
-        println!("  {point:<16} {url}");
+    let until =
+        pairing.first().map(|(_, p)| p.expires_at.with_timezone(&app::domain::period::vietnam()).format("%H:%M %d/%m"));
+    println!(
+        "\nGhép nối máy tính bảng: mở {public_url}/kiosk/pair và nhập mã của điểm phục vụ (dùng một lần, đến {}):",
+        until.map(|u| u.to_string()).unwrap_or_default()
+    );
+    for (point, code) in &pairing {
+        println!("  {point:<16} {}", code.code);
     }
+    println!("  (Hết hạn thì cấp mã mới tại {public_url}/admin/kiosks, hoặc chạy lại hailong demo.)");
     println!("\nKiosk: {public_url}/kiosk · Chỉ số hài lòng: {public_url}/admin · Đăng nhập: {public_url}/login");
     println!("Tài khoản demo (tên đăng nhập / mật khẩu):");
     for (username, role, agency, password) in DEMO_ACCOUNTS {
@@ -119,17 +143,14 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Stores deterministic sample responses through the same validation and writer as the API.
-async fn store_samples(state: &AppState) -> anyhow::Result<u64> {
+/// Stores deterministic sample responses through the same validation and writer as the API
+/// (without the kiosk limits: they are back-dated over two months).
+async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64> {
     let mut random = SplitMix(0x5EED_2025);
     let mut stored = 0;
     for n in 0..SAMPLE_RESPONSES {
-        let point = SERVICE_POINTS[(random.next() % SERVICE_POINTS.len() as u64) as usize];
-        let kiosk = state
-            .kiosk_for_token(&format!("demo-kiosk-{}", point.to_lowercase()))
-            .await?
-            .context("demo kiosk missing")?;
-        let served = state.db.served_agencies(point).await?;
+        let kiosk = &kiosks[(random.next() % kiosks.len() as u64) as usize];
+        let served = state.served_agencies(&kiosk.agency_code).await?;
         let agency = &served[(random.next() % served.len() as u64) as usize];
         // Each agency leans to its own level of satisfaction, so the ranking has something to show.
         let lean = agency.code.bytes().map(u64::from).sum::<u64>() % 3;
@@ -150,7 +171,7 @@ async fn store_samples(state: &AppState) -> anyhow::Result<u64> {
         let body = json!({"id": id.to_string(), "agency": agency.code, "answers": answers,
                           "expectations": {"X7": 1 + random.next() % 4, "X9": 1 + random.next() % 4}});
         let submitted_at = Utc::now() - Duration::minutes((random.next() % (60 * 24 * 60)) as i64);
-        let outcome = state.submit_at(&kiosk, body.as_object().expect("an object"), submitted_at).await?;
+        let outcome = state.store_from_kiosk(kiosk, body.as_object().expect("an object"), submitted_at).await?;
         if outcome.1 == app::storage::Outcome::New {
             stored += 1;
         }

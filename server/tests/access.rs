@@ -1,95 +1,77 @@
-//! Who may see which page: every role against the admin view, over real HTTP.
+//! Who may see which page: every role against every page, form endpoint and API, over real HTTP.
 
 mod common;
 
 use app::domain::account::Role;
+use app::domain::audit::Actor;
 use chrono::Utc;
-use common::{spawn_app, TestApp};
-
-/// Creates an account, replaces its one-time password, and returns its session cookie.
-async fn session(app: &TestApp, username: &str, role: Role, agency: Option<&str>) -> String {
-    let password = app.state.add_user("test", username, role, agency).await.unwrap();
-    let (_, token) = app.state.login(username, &password, Utc::now()).await.unwrap();
-    app.state.change_password(&token, &password, "một mật khẩu mới đủ dài").await.unwrap();
-    format!("hailong_session={token}")
-}
-
-async fn page(app: &TestApp, cookie: Option<&str>, path: &str) -> (u16, String) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut request = client.get(format!("{}{path}", app.base));
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-async fn admin_page(app: &TestApp, cookie: Option<&str>, query: &str) -> (u16, String) {
-    page(app, cookie, &format!("/admin{query}")).await
-}
+use common::{spawn_app, LOCALHOST};
 
 #[tokio::test]
 async fn each_role_sees_what_it_may_and_nothing_else() {
     let app = spawn_app().await;
-    let admin = session(&app, "tinh", Role::Admin, None).await;
-    let manager = session(&app, "lanhdao.d1", Role::Manager, Some("D1")).await;
-    let staff = session(&app, "motcua", Role::Staff, Some("P")).await;
+    let admin = app.session("tinh", Role::Admin, None).await;
+    let manager = app.session("lanhdao.d1", Role::Manager, Some("D1")).await;
+    let staff = app.session("motcua", Role::Staff, Some("P")).await;
 
-    let (status, body) = admin_page(&app, None, "").await;
+    let (status, body) = app.page(None, "/admin").await;
     assert_eq!(status, 401);
     assert!(body.contains("Cần đăng nhập"));
 
-    let (status, body) = admin_page(&app, Some(&admin), "?agency=D2").await;
+    let (status, body) = app.page(Some(&admin), "/admin?agency=D2").await;
     assert_eq!(status, 200);
     assert!(body.contains("Cơ quan D2") && body.contains("overall-index"));
 
-    let (status, body) = admin_page(&app, Some(&manager), "?agency=G").await;
+    let (status, body) = app.page(Some(&manager), "/admin?agency=G").await;
     assert_eq!(status, 200, "a manager sees their sub-units");
     assert!(body.contains("overall-index"));
-    let (status, body) = admin_page(&app, Some(&manager), "?agency=D2").await;
+    let (status, body) = app.page(Some(&manager), "/admin?agency=D2").await;
     assert_eq!(status, 403, "a manager of D1 must not see its sibling D2");
     assert!(!body.contains("overall-index"));
-    let (status, _) = admin_page(&app, Some(&manager), "?agency=P").await;
+    let (status, _) = app.page(Some(&manager), "/admin?agency=P").await;
     assert_eq!(status, 403, "nor the province above");
-    let (_, body) = admin_page(&app, Some(&manager), "").await;
+    let (_, body) = app.page(Some(&manager), "/admin").await;
     assert!(!body.contains("value=\"D2\""), "the agency list holds only the manager's subtree");
 
-    let (status, body) = admin_page(&app, Some(&staff), "").await;
+    let (status, body) = app.page(Some(&staff), "/admin").await;
     assert_eq!(status, 403);
     assert!(body.contains("không xem được chỉ số"));
 
-    let (status, _) = admin_page(&app, Some("hailong_session=forged"), "").await;
+    let (status, _) = app.page(Some("hailong_session=forged"), "/admin").await;
     assert_eq!(status, 401);
 }
 
 #[tokio::test]
-async fn staff_pages_and_the_procedure_list_by_role() {
+async fn staff_see_their_points_invitations_and_another_agencys_dossier_does_not_exist() {
     let app = spawn_app().await;
-    let admin = session(&app, "tinh", Role::Admin, None).await;
-    let manager = session(&app, "lanhdao.d1", Role::Manager, Some("D1")).await;
-    let staff = session(&app, "motcua", Role::Staff, Some("P")).await;
+    let staff = app.session("motcua", Role::Staff, Some("P")).await;
+    let elsewhere = app.session("motcua.d2", Role::Staff, Some("D2")).await;
     app.state.invite(None, "HS-ACCESS-1", "KS", "D1").await.unwrap();
 
-    for path in ["/staff", "/staff/invitations/HS-ACCESS-1", "/admin/procedures"] {
-        assert_eq!(page(&app, None, path).await.0, 401, "{path} anonymous");
-        assert_eq!(page(&app, Some(&manager), path).await.0, 403, "{path} manager");
-        assert_eq!(page(&app, Some(&admin), path).await.0, 200, "{path} admin");
-    }
-    let (status, body) = page(&app, Some(&staff), "/staff/invitations/HS-ACCESS-1").await;
+    let (status, body) = app.page(Some(&staff), "/staff/invitations/D1/HS-ACCESS-1").await;
     assert_eq!(status, 200);
     assert!(body.contains("<svg") && body.contains("/s/"), "the officer sees the link and its QR code");
     assert!(!body.contains("Rất hài lòng"), "never an answer");
-    assert_eq!(page(&app, Some(&staff), "/admin/procedures").await.0, 403);
-    assert_eq!(page(&app, Some(&staff), "/staff/invitations/NO-SUCH").await.0, 403);
+    // Another point's officer, a wrong agency, an unknown dossier: all the same 404.
+    let not_there = [
+        (&elsewhere, "/staff/invitations/D1/HS-ACCESS-1"),
+        (&staff, "/staff/invitations/D2/HS-ACCESS-1"),
+        (&staff, "/staff/invitations/D1/NO-SUCH"),
+    ];
+    for (cookie, path) in not_there {
+        let (status, body) = app.page(Some(cookie), path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(body.contains("Không có lời mời khảo sát nào cho mã hồ sơ này"), "{path}");
+    }
 }
 
 #[tokio::test]
 async fn a_one_time_password_must_be_changed_before_any_page() {
     let app = spawn_app().await;
-    let password = app.state.add_user("test", "moi", Role::Admin, None).await.unwrap();
-    let (_, token) = app.state.login("moi", &password, Utc::now()).await.unwrap();
+    let password = app.state.add_user(&Actor::cli(), "moi", Role::Admin, None).await.unwrap();
+    let (_, token) = app.state.login("moi", &password, LOCALHOST, Utc::now()).await.unwrap();
     let cookie = format!("hailong_session={token}");
-    for path in ["/admin", "/staff", "/admin/procedures"] {
+    for path in ["/admin", "/staff", "/admin/procedures", "/admin/users"] {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let response = client
             .get(format!("{}{path}", app.base))
@@ -101,73 +83,138 @@ async fn a_one_time_password_must_be_changed_before_any_page() {
         assert!(response.status().is_redirection(), "{path}: {}", response.status());
         assert_eq!(response.headers()["location"], "/account/password", "{path}");
     }
-    assert_eq!(page(&app, Some(&cookie), "/account/password").await.0, 200);
+    assert_eq!(app.page(Some(&cookie), "/account/password").await.0, 200);
 }
 
 #[tokio::test]
-async fn a_form_posted_from_another_site_is_refused() {
+async fn browser_posts_must_come_from_the_public_url() {
     let app = spawn_app().await;
-    let post = |origin: Option<&'static str>| {
-        let mut request = app.client.post(format!("{}/kiosk", app.base)).form(&[("nav", "start")]);
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
+    let admin = app.session("tinh", Role::Admin, None).await;
+    let path = <app::admin::procedures::SaveProcedure as leptos::server_fn::ServerFn>::PATH;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let post = |origin: Option<&str>, cookie: Option<&str>, fetch_site: Option<&str>| {
+        let mut request = client
+            .post(format!("{}{path}", app.base))
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("code=X1&name=Thủ tục thử");
+        for (name, value) in [("origin", origin), ("cookie", cookie), ("sec-fetch-site", fetch_site)] {
+            if let Some(value) = value {
+                request = request.header(name, value);
+            }
         }
         request.send()
     };
-    assert_eq!(post(Some("https://evil.example")).await.unwrap().status(), 403);
-    // same origin, or no Origin at all (not a browser), reaches the handler: 401 here, unpaired
-    let own = Box::leak(app.base.clone().into_boxed_str());
-    assert_eq!(post(Some(own)).await.unwrap().status(), 401);
-    assert_eq!(post(None).await.unwrap().status(), 401);
+    let own = app.base.as_str();
+    // Another site; a Host header cannot make another origin ours.
+    assert_eq!(post(Some("https://evil.example"), Some(&admin), None).await.unwrap().status(), 403);
+    let spoofed = client
+        .post(format!("{}{path}", app.base))
+        .header("origin", "http://evil.example")
+        .header("host", "evil.example")
+        .header("cookie", &admin)
+        .form(&[("code", "X1"), ("name", "Thủ tục thử")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), 403);
+    // Our cookie without any sign of where the form came from.
+    assert_eq!(post(None, Some(&admin), None).await.unwrap().status(), 403);
+    assert_eq!(post(None, Some(&admin), Some("cross-site")).await.unwrap().status(), 403);
+    assert!(app.state.procedures().await.unwrap().iter().all(|(code, _)| code != "X1"), "nothing was saved");
+    // From our own page: saved.
+    let saved = post(Some(own), Some(&admin), None).await.unwrap();
+    assert!(saved.status().is_redirection(), "{}", saved.status());
+    assert!(post(None, Some(&admin), Some("same-origin")).await.unwrap().status().is_redirection());
+    // No cookie and no Origin (not a browser): reaches the handler, which wants a login.
+    assert_eq!(post(None, None, None).await.unwrap().status(), 401);
 }
 
 /// Every page, form endpoint and API route, for every role: who gets in and who gets which 4xx.
 #[tokio::test]
 async fn every_route_for_every_role() {
+    use app::admin::{agencies, keys, kiosks, outbox, procedures, server as dashboard, users};
     use leptos::server_fn::ServerFn;
     let app = spawn_app().await;
-    let admin = session(&app, "tinh", Role::Admin, None).await;
-    let manager = session(&app, "lanhdao.d1", Role::Manager, Some("D1")).await;
-    let staff = session(&app, "motcua", Role::Staff, Some("P")).await;
+    let admin = app.session("tinh", Role::Admin, None).await;
+    let manager = app.session("lanhdao.d1", Role::Manager, Some("D1")).await;
+    let staff = app.session("motcua", Role::Staff, Some("P")).await;
     let (link, _) = app.state.invite(None, "HS-MATRIX-1", "KS", "D1").await.unwrap();
     let survey = format!("/s/{}", link.token);
-    let save_procedure = <app::admin::procedures::SaveProcedure as ServerFn>::PATH;
-    let mark_sent = <app::admin::outbox::MarkSentByHand as ServerFn>::PATH;
-    let invite = <app::staff::server::CreateInvitation as ServerFn>::PATH;
-    let dashboard = <app::admin::server::AdminDashboard as ServerFn>::PATH;
+    let staged = app.state.stage_registry_import(&Actor::cli(), common::REGISTRY).await.unwrap();
+    let spare_kiosk = app.state.register_kiosk(&Actor::cli(), "P", "Kiosk dự phòng").await.unwrap().kiosk_id;
+    let (spare_key, _) = app.state.register_api_key(&Actor::cli(), "D2", "Phần mềm thử").await.unwrap();
+    app.state.add_user(&Actor::cli(), "canbo.thu", Role::Staff, Some("P")).await.unwrap();
 
+    let all = [200, 200, 200, 200];
+    let admin_only = [401, 403, 403, 200];
+    let change = |ok: u16| [401, 403, 403, ok];
     // (method, path, form body, [anonymous, staff, manager of D1, admin])
-    let routes: Vec<(&str, String, &str, [u16; 4])> = vec![
-        ("GET", "/".into(), "", [200, 200, 200, 200]),
-        ("GET", "/admin".into(), "", [401, 403, 200, 200]),
-        ("GET", "/admin?agency=D2".into(), "", [401, 403, 403, 200]),
-        ("GET", "/admin/procedures".into(), "", [401, 403, 403, 200]),
-        ("GET", "/admin/outbox".into(), "", [401, 403, 403, 200]),
-        ("GET", "/staff".into(), "", [401, 200, 403, 200]),
-        ("GET", "/staff/invitations/HS-MATRIX-1".into(), "", [401, 200, 403, 200]),
-        ("GET", "/account/password".into(), "", [401, 200, 200, 200]),
-        ("GET", survey.clone(), "", [200, 200, 200, 200]),
-        ("GET", "/kiosk".into(), "", [401, 401, 401, 401]),
-        ("POST", save_procedure.into(), "code=NEW&name=Thủ tục mới", [403, 403, 403, 302]),
-        ("POST", mark_sent.into(), "id=1", [403, 403, 403, 404]),
-        ("POST", invite.into(), "dossier_code=HS-MATRIX-2&procedure=KS&agency=D1", [403, 302, 403, 302]),
-        // A server function posted as a no-JS form redirects back (302) when it succeeds.
-        ("POST", dashboard.into(), "agency=D2", [401, 403, 403, 302]),
-        ("GET", "/api/v1/indices?agency=P".into(), "", [401, 401, 401, 401]),
-        ("GET", "/api/v1/invitations/HS-MATRIX-1".into(), "", [401, 401, 401, 401]),
-        ("POST", "/api/v1/invitations".into(), "", [401, 401, 401, 401]),
+    let routes: Vec<(&str, String, String, [u16; 4])> = vec![
+        ("GET", "/".into(), "".into(), all),
+        ("GET", "/kiosk/pair".into(), "".into(), all),
+        ("GET", "/admin".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/admin?agency=D2".into(), "".into(), [401, 403, 403, 200]),
+        ("GET", "/admin/procedures".into(), "".into(), admin_only),
+        ("GET", "/admin/outbox".into(), "".into(), admin_only),
+        ("GET", "/admin/agencies".into(), "".into(), admin_only),
+        ("GET", format!("/admin/agencies/import/{staged}"), "".into(), admin_only),
+        ("GET", "/admin/agencies.csv".into(), "".into(), admin_only),
+        ("GET", "/admin/kiosks".into(), "".into(), admin_only),
+        ("GET", "/admin/users".into(), "".into(), admin_only),
+        ("GET", "/admin/keys".into(), "".into(), admin_only),
+        ("GET", "/admin/audit".into(), "".into(), admin_only),
+        ("GET", "/staff".into(), "".into(), [401, 200, 403, 200]),
+        ("GET", "/staff/invitations/D1/HS-MATRIX-1".into(), "".into(), [401, 200, 403, 200]),
+        ("GET", "/staff/invitations/D2/HS-MATRIX-1".into(), "".into(), [401, 404, 403, 404]),
+        ("GET", "/account/password".into(), "".into(), [401, 200, 200, 200]),
+        ("GET", survey.clone(), "".into(), all),
+        ("GET", "/kiosk".into(), "".into(), [401, 401, 401, 401]),
+        ("POST", "/admin/agencies/import".into(), "file=x".into(), change(400)),
+        ("POST", "/admin/users/import".into(), "file=x".into(), change(400)),
+        ("POST", procedures::SaveProcedure::PATH.into(), "code=NEW&name=Thủ tục mới".into(), change(302)),
+        ("POST", outbox::MarkSentByHand::PATH.into(), "id=1".into(), change(404)),
+        (
+            "POST",
+            agencies::SaveAgency::PATH.into(),
+            "code=D3&name=Cơ quan D3&kind=department&parent=P".into(),
+            change(302),
+        ),
+        ("POST", agencies::CloseAgency::PATH.into(), "code=G&closes_on=2030-01-01&successors=NOPE".into(), change(422)),
+        ("POST", agencies::ApplyImport::PATH.into(), format!("id={staged}"), change(302)),
+        ("POST", kiosks::AddKiosk::PATH.into(), "name=Kiosk mới&point=P".into(), change(302)),
+        ("POST", kiosks::RepairKiosk::PATH.into(), format!("id={spare_kiosk}"), change(302)),
+        ("POST", kiosks::UpdateKiosk::PATH.into(), format!("id={spare_kiosk}&name=Kiosk đổi tên&point=P"), change(302)),
+        ("POST", kiosks::RevokeKiosk::PATH.into(), format!("id={spare_kiosk}"), change(302)),
+        ("POST", users::AddAccount::PATH.into(), "username=moi.tao&role=staff&agency=P".into(), change(302)),
+        ("POST", users::UpdateAccount::PATH.into(), "username=canbo.thu&role=manager&agency=D2".into(), change(302)),
+        ("POST", users::ResetAccountPassword::PATH.into(), "username=canbo.thu".into(), change(302)),
+        ("POST", users::SetAccountDisabled::PATH.into(), "username=canbo.thu&disabled=true".into(), change(302)),
+        ("POST", keys::AddKey::PATH.into(), "name=Phần mềm mới&agency=D1".into(), change(302)),
+        ("POST", keys::RevokeKey::PATH.into(), format!("id={spare_key}"), change(302)),
+        ("POST", app::kiosk::pair::PairThisKiosk::PATH.into(), "code=00000000".into(), [404, 404, 404, 404]),
+        (
+            "POST",
+            app::staff::server::CreateInvitation::PATH.into(),
+            "dossier_code=HS-MATRIX-2&procedure=KS&agency=D1".into(),
+            [401, 302, 403, 302],
+        ),
+        // A loader posted as a no-JS form redirects back (302) when it succeeds.
+        ("POST", dashboard::AdminDashboard::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
     ];
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut wrong = Vec::new();
     for (method, path, body, expected) in &routes {
         for (who, cookie) in [None, Some(&staff), Some(&manager), Some(&admin)].into_iter().enumerate() {
-            let mut request =
-                client.request(method.parse().unwrap(), format!("{}{path}", app.base)).header("accept", "text/html");
+            let mut request = client
+                .request(method.parse().unwrap(), format!("{}{path}", app.base))
+                .header("accept", "text/html")
+                .header("origin", &app.base);
             if let Some(cookie) = cookie {
                 request = request.header("cookie", cookie.as_str());
             }
             if *method == "POST" {
-                request = request.header("content-type", "application/x-www-form-urlencoded").body(body.to_string());
+                request = request.header("content-type", "application/x-www-form-urlencoded").body(body.clone());
             }
             let status = request.send().await.unwrap().status().as_u16();
             if status != expected[who] {
@@ -181,7 +228,7 @@ async fn every_route_for_every_role() {
     }
 
     // Bearer credentials of machines: each opens its own API and no other.
-    let key = app.state.register_api_key("test", "D1").await.unwrap();
+    let (_, key) = app.state.register_api_key(&Actor::cli(), "D1", "Phần mềm một cửa").await.unwrap();
     let answer =
         serde_json::json!({"id": uuid::Uuid::new_v4().to_string(), "agency": "D1", "answers": {"A1": 5}}).to_string();
     let invitation = r#"{"dossier_code": "HS-MATRIX-3", "procedure": "KS", "agency": "G"}"#;
@@ -214,41 +261,35 @@ async fn every_route_for_every_role() {
 async fn the_invitation_form_checks_contacts_before_creating_anything() {
     use leptos::server_fn::ServerFn;
     let app = spawn_app().await;
-    let staff = session(&app, "motcua", Role::Staff, Some("P")).await;
+    let staff = app.session("motcua", Role::Staff, Some("P")).await;
     let path = <app::staff::server::CreateInvitation as ServerFn>::PATH;
-    let post = |form: &'static str| {
-        app.client
-            .post(format!("{}{path}", app.base))
-            .header("cookie", &staff)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-    };
     for (form, message) in [
         ("dossier_code=HS-F-1&procedure=KS&agency=D1&phone=12345", "Số điện thoại di động không hợp lệ"),
         ("dossier_code=HS-F-1&procedure=KS&agency=D1&email=dan%40", "Địa chỉ e-mail không hợp lệ"),
         ("dossier_code=HS%2FF&procedure=KS&agency=D1&phone=0912345678", "Mã hồ sơ"),
     ] {
-        let response = post(form).await.unwrap();
+        let response = app.post_form(path, Some(&staff), form).await;
         assert_eq!(response.status(), 422, "{form}");
         assert!(response.text().await.unwrap().contains(message), "{form}");
     }
-    assert!(app.state.invitation_of_dossier("HS-F-1").await.unwrap().is_none());
+    assert!(app.state.invitation_of_dossier("D1", "HS-F-1").await.unwrap().is_none());
     assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
 
-    let response = post("dossier_code=HS-F-2&procedure=KS&agency=D1&phone=%2B84+912+345+678&email=").await.unwrap();
+    let response = app
+        .post_form(path, Some(&staff), "dossier_code=HS-F-2&procedure=KS&agency=D1&phone=%2B84+912+345+678&email=")
+        .await;
     assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
-    let link = app.state.invitation_of_dossier("HS-F-2").await.unwrap().unwrap();
+    let link = app.state.invitation_of_dossier("D1", "HS-F-2").await.unwrap().unwrap();
     let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
     assert_eq!(deliveries.len(), 1, "a blank e-mail sends nothing: {deliveries:?}");
     assert_eq!(deliveries[0].recipient_hint, "091•••••78");
 
     // The officer's page lists it with how the link went out; another point's officer does not see it.
-    let (status, body) = page(&app, Some(&staff), "/staff").await;
+    let (status, body) = app.page(Some(&staff), "/staff").await;
     assert_eq!(status, 200);
     assert!(body.contains("Lời mời gần đây") && body.contains("HS-F-2"), "{body}");
     assert!(body.contains("Tin nhắn SMS: chờ quản trị gửi"), "{body}");
-    let elsewhere = session(&app, "motcua.d2", Role::Staff, Some("D2")).await;
-    let (_, body) = page(&app, Some(&elsewhere), "/staff").await;
+    let elsewhere = app.session("motcua.d2", Role::Staff, Some("D2")).await;
+    let (_, body) = app.page(Some(&elsewhere), "/staff").await;
     assert!(!body.contains("HS-F-2"));
 }

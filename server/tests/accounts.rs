@@ -1,20 +1,27 @@
-//! Accounts over a real SQLite file: creation rules, login, throttling, sessions, passwords.
+//! Accounts over a real SQLite file: creation rules, login, throttling by address, sessions,
+//! passwords, disabling, CSV import, the audit trail.
 
 mod common;
 
+use std::net::IpAddr;
+
 use app::domain::account::Role;
-use app::service::accounts::{AccountServiceError, LoginError};
+use app::domain::audit::{Actor, AuditAction};
+use app::service::accounts::{AccountServiceError, LoginError, MAX_WAITING_LOGINS};
+use app::storage::AuditFilter;
 use chrono::{Duration, Utc};
-use common::spawn_app;
+use common::{spawn_app, LOCALHOST};
+
+const ELSEWHERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9));
 
 #[tokio::test]
 async fn a_new_account_logs_in_with_its_one_time_password_and_changes_it() {
     let app = spawn_app().await;
     let s = &app.state;
-    let password = s.add_user("cli", "Lan.Nguyen", Role::Manager, Some("D1")).await.unwrap();
+    let password = s.add_user(&Actor::cli(), "Lan.Nguyen", Role::Manager, Some("D1")).await.unwrap();
     assert_eq!(password.len(), 16);
 
-    let (user, token) = s.login("lan.nguyen", &password, Utc::now()).await.unwrap();
+    let (user, token) = s.login("lan.nguyen", &password, LOCALHOST, Utc::now()).await.unwrap();
     assert_eq!(
         (user.username.as_str(), user.role, user.agency_code.as_deref()),
         ("lan.nguyen", Role::Manager, Some("D1"))
@@ -22,17 +29,22 @@ async fn a_new_account_logs_in_with_its_one_time_password_and_changes_it() {
     assert!(user.must_change_password);
     assert_eq!(s.session_user(&token).await.unwrap().map(|u| u.id), Some(user.id));
 
-    let other_session = s.login("lan.nguyen", &password, Utc::now()).await.unwrap().1;
+    let other_session = s.login("lan.nguyen", &password, LOCALHOST, Utc::now()).await.unwrap().1;
+    let change = |current: &'static str, new: &'static str| s.change_password(&token, current, new, LOCALHOST);
+    assert!(matches!(change("wrong", "mật khẩu mới đủ dài").await, Err(AccountServiceError::WrongPassword)));
+    let same = s.change_password(&token, &password, &password, LOCALHOST).await;
+    assert!(matches!(same, Err(AccountServiceError::SamePassword)), "{same:?}");
     assert!(matches!(
-        s.change_password(&token, "wrong", "mật khẩu mới đủ dài").await,
-        Err(AccountServiceError::WrongPassword)
+        s.change_password(&token, &password, "ngắn", LOCALHOST).await,
+        Err(AccountServiceError::Invalid(_))
     ));
-    assert!(matches!(s.change_password(&token, &password, "ngắn").await, Err(AccountServiceError::Invalid(_))));
-    s.change_password(&token, &password, "mật khẩu mới đủ dài").await.unwrap();
+    s.change_password(&token, &password, "mật khẩu mới đủ dài", LOCALHOST).await.unwrap();
     assert!(s.session_user(&other_session).await.unwrap().is_none(), "other sessions end on a password change");
-    assert!(matches!(s.login("lan.nguyen", &password, Utc::now()).await, Err(LoginError::BadCredentials)));
-    let (user, _) = s.login("lan.nguyen", "mật khẩu mới đủ dài", Utc::now()).await.unwrap();
+    assert!(matches!(s.login("lan.nguyen", &password, LOCALHOST, Utc::now()).await, Err(LoginError::BadCredentials)));
+    let (user, _) = s.login("lan.nguyen", "mật khẩu mới đủ dài", LOCALHOST, Utc::now()).await.unwrap();
     assert!(!user.must_change_password);
+    let again = s.change_password(&token, "mật khẩu mới đủ dài", "mật khẩu mới đủ dài", LOCALHOST).await;
+    assert!(matches!(again, Err(AccountServiceError::SamePassword)), "the new password must differ: {again:?}");
 
     s.logout(&token).await.unwrap();
     assert!(s.session_user(&token).await.unwrap().is_none());
@@ -42,52 +54,173 @@ async fn a_new_account_logs_in_with_its_one_time_password_and_changes_it() {
 async fn account_rules_are_enforced() {
     let app = spawn_app().await;
     let s = &app.state;
-    assert!(matches!(s.add_user("cli", "staff1", Role::Staff, None).await, Err(AccountServiceError::AgencyRequired)));
+    let cli = Actor::cli();
+    assert!(matches!(s.add_user(&cli, "staff1", Role::Staff, None).await, Err(AccountServiceError::AgencyRequired)));
     assert!(matches!(
-        s.add_user("cli", "boss", Role::Admin, Some("P")).await,
+        s.add_user(&cli, "boss", Role::Admin, Some("P")).await,
         Err(AccountServiceError::AgencyNotAllowed)
     ));
-    assert!(matches!(s.add_user("cli", "x", Role::Admin, None).await, Err(AccountServiceError::Invalid(_))));
-    assert!(s.add_user("cli", "staff1", Role::Staff, Some("NOPE")).await.is_err());
-    s.add_user("cli", "staff1", Role::Staff, Some("P")).await.unwrap();
-    assert!(matches!(s.add_user("cli", "STAFF1", Role::Staff, Some("P")).await, Err(AccountServiceError::Taken(_))));
+    assert!(matches!(s.add_user(&cli, "x", Role::Admin, None).await, Err(AccountServiceError::Invalid(_))));
+    assert!(s.add_user(&cli, "staff1", Role::Staff, Some("NOPE")).await.is_err());
+    s.add_user(&cli, "staff1", Role::Staff, Some("P")).await.unwrap();
+    assert!(matches!(s.add_user(&cli, "STAFF1", Role::Staff, Some("P")).await, Err(AccountServiceError::Taken(_))));
 }
 
 #[tokio::test]
-async fn five_wrong_passwords_lock_the_username_even_for_the_right_one() {
+async fn wrong_passwords_slow_down_that_address_only_and_old_failures_are_pruned() {
     let app = spawn_app().await;
     let s = &app.state;
-    let password = s.add_user("cli", "admin", Role::Admin, None).await.unwrap();
+    let password = s.add_user(&Actor::cli(), "admin", Role::Admin, None).await.unwrap();
     let now = Utc::now();
     for _ in 0..5 {
-        assert!(matches!(s.login("admin", "sai-mat-khau", now).await, Err(LoginError::BadCredentials)));
+        assert!(matches!(s.login("admin", "sai-mat-khau", ELSEWHERE, now).await, Err(LoginError::BadCredentials)));
     }
-    match s.login("admin", &password, now).await {
-        Err(LoginError::Throttled { minutes }) => assert!((1..=16).contains(&minutes)),
-        other => panic!("expected a lock, got {other:?}"),
+    match s.login("admin", &password, ELSEWHERE, now).await {
+        Err(LoginError::Throttled { seconds }) => assert!((1..=31).contains(&seconds), "{seconds}"),
+        other => panic!("expected a wait, got {other:?}"),
     }
-    // after the window the right password works again
-    assert!(s.login("admin", &password, now + Duration::minutes(16)).await.is_ok());
+    // The admin at the office is not locked out by someone guessing from elsewhere.
+    assert!(s.login("admin", &password, LOCALHOST, now).await.is_ok());
+    // Each further failure doubles the wait for that address.
+    let later = now + Duration::seconds(31);
+    assert!(matches!(s.login("admin", "sai", ELSEWHERE, later).await, Err(LoginError::BadCredentials)));
+    match s.login("admin", &password, ELSEWHERE, later).await {
+        Err(LoginError::Throttled { seconds }) => assert!((31..=61).contains(&seconds), "{seconds}"),
+        other => panic!("expected a longer wait, got {other:?}"),
+    }
+    // Failures older than the window are deleted when the next one is recorded.
+    assert_eq!(s.db.count_login_failures().await.unwrap(), 6);
+    let much_later = now + Duration::hours(1);
+    let _ = s.login("admin", "sai", LOCALHOST, much_later).await;
+    assert_eq!(s.db.count_login_failures().await.unwrap(), 1, "only the newest failure is kept");
+    assert!(s.login("admin", &password, ELSEWHERE, much_later).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_address_trying_many_usernames_waits_too() {
+    let app = spawn_app().await;
+    let s = &app.state;
+    let password = s.add_user(&Actor::cli(), "tinh", Role::Admin, None).await.unwrap();
+    let now = Utc::now();
+    for n in 0..20 {
+        let _ = s.login(&format!("khong.co{n}"), "sai-mat-khau", ELSEWHERE, now).await;
+    }
+    assert!(matches!(s.login("tinh", &password, ELSEWHERE, now).await, Err(LoginError::Throttled { .. })));
+    assert!(s.login("tinh", &password, LOCALHOST, now).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_flood_of_logins_is_refused_at_once_beyond_the_queue() {
+    let app = spawn_app().await;
+    let attempts = MAX_WAITING_LOGINS + 8;
+    let tries = (0..attempts).map(|n| {
+        let s = app.state.clone();
+        tokio::spawn(async move { s.login(&format!("nguoi{n}"), "sai-mat-khau", LOCALHOST, Utc::now()).await })
+    });
+    let results = futures::future::join_all(tries).await;
+    let busy = results.iter().filter(|r| matches!(r, Ok(Err(LoginError::Busy)))).count();
+    assert!(busy >= 1, "some logins beyond the queue of {MAX_WAITING_LOGINS} are refused: {busy}");
+    assert!(busy <= attempts - MAX_WAITING_LOGINS, "the queue itself is served: {busy}");
 }
 
 #[tokio::test]
 async fn guessing_the_password_through_a_session_is_throttled_too() {
     let app = spawn_app().await;
     let s = &app.state;
-    let password = s.add_user("cli", "motcua", Role::Staff, Some("P")).await.unwrap();
-    let (_, token) = s.login("motcua", &password, Utc::now()).await.unwrap();
+    let password = s.add_user(&Actor::cli(), "motcua", Role::Staff, Some("P")).await.unwrap();
+    let (_, token) = s.login("motcua", &password, LOCALHOST, Utc::now()).await.unwrap();
     let new = "một mật khẩu mới đủ dài";
     for _ in 0..5 {
-        let wrong = s.change_password(&token, "doan-mo", new).await;
+        let wrong = s.change_password(&token, "doan-mo", new, LOCALHOST).await;
         assert!(matches!(wrong, Err(AccountServiceError::WrongPassword)), "{wrong:?}");
     }
-    let locked = s.change_password(&token, &password, new).await;
+    let locked = s.change_password(&token, &password, new, LOCALHOST).await;
     assert!(matches!(locked, Err(AccountServiceError::Throttled { .. })), "{locked:?}");
-    assert!(matches!(s.login("motcua", &password, Utc::now()).await, Err(LoginError::Throttled { .. })));
+    assert!(matches!(s.login("motcua", &password, LOCALHOST, Utc::now()).await, Err(LoginError::Throttled { .. })));
+}
+
+#[tokio::test]
+async fn disabling_ends_sessions_at_once_and_the_last_admin_stays() {
+    let app = spawn_app().await;
+    let s = &app.state;
+    let tinh = Actor::new("tinh", Some(LOCALHOST));
+    s.add_user(&Actor::cli(), "tinh", Role::Admin, None).await.unwrap();
+    let cookie = app.session("motcua", Role::Staff, Some("P")).await;
+    assert_eq!(app.page(Some(&cookie), "/staff").await.0, 200);
+
+    s.set_user_disabled(&tinh, "motcua", true).await.unwrap();
+    assert_eq!(app.page(Some(&cookie), "/staff").await.0, 401, "the session ended with the account");
+    assert!(matches!(
+        s.login("motcua", "một mật khẩu mới đủ dài", LOCALHOST, Utc::now()).await,
+        Err(LoginError::BadCredentials)
+    ));
+    s.set_user_disabled(&tinh, "motcua", false).await.unwrap();
+    assert!(s.login("motcua", "một mật khẩu mới đủ dài", LOCALHOST, Utc::now()).await.is_ok());
+
+    let reset = s.reset_password(&tinh, "motcua").await.unwrap();
+    let (user, _) = s.login("motcua", &reset, LOCALHOST, Utc::now()).await.unwrap();
+    assert!(user.must_change_password, "a reset password is a one-time password");
+
+    assert!(matches!(s.set_user_disabled(&tinh, "tinh", true).await, Err(AccountServiceError::OwnAccount)));
+    let other = Actor::new("someone", None);
+    assert!(matches!(s.set_user_disabled(&other, "tinh", true).await, Err(AccountServiceError::LastAdmin)));
+    assert!(matches!(
+        s.update_user(&other, "tinh", Role::Manager, Some("D1")).await,
+        Err(AccountServiceError::LastAdmin)
+    ));
+    s.update_user(&tinh, "motcua", Role::Manager, Some("D2")).await.unwrap();
+    let users = s.users().await.unwrap();
+    let moved = users.iter().find(|u| u.user.username == "motcua").unwrap();
+    assert_eq!((moved.user.role, moved.user.agency_code.as_deref()), (Role::Manager, Some("D2")));
+}
+
+#[tokio::test]
+async fn an_account_list_is_created_whole_or_not_at_all() {
+    let app = spawn_app().await;
+    let s = &app.state;
+    let before = s.users().await.unwrap().len();
+    let bad = "username,role,agency\nlan.nv,manager,D1\nhung.tt,staff,NOPE\nlan.nv,staff,P\n";
+    let error = s.import_users(&Actor::cli(), bad).await.unwrap_err().to_string();
+    assert_eq!(error, "Dòng 4 (lan.nv): tên đăng nhập trùng với dòng 2");
+    let unknown = s.import_users(&Actor::cli(), "username,role,agency\nlan.nv,manager,D1\nhung.tt,staff,NOPE\n").await;
+    assert_eq!(unknown.unwrap_err().to_string(), "Dòng 3 (hung.tt): không có cơ quan, đơn vị mã NOPE");
+    assert_eq!(s.users().await.unwrap().len(), before, "nothing was created");
+
+    let created = s
+        .import_users(&Actor::cli(), "\u{feff}username,role,agency\r\nlan.nv,manager,D1\r\nhung.tt,staff,P\r\n")
+        .await
+        .unwrap();
+    assert_eq!(created.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>(), ["lan.nv", "hung.tt"]);
+    let (user, _) = s.login("hung.tt", &created[1].1, LOCALHOST, Utc::now()).await.unwrap();
+    assert_eq!((user.role, user.must_change_password), (Role::Staff, true));
+}
+
+#[tokio::test]
+async fn logins_and_changes_are_in_the_audit_log_with_their_address() {
+    let app = spawn_app().await;
+    let s = &app.state;
+    let password = s.add_user(&Actor::cli(), "tinh", Role::Admin, None).await.unwrap();
+    let _ = s.login("tinh", "sai-mat-khau", ELSEWHERE, Utc::now()).await;
+    s.login("tinh", &password, LOCALHOST, Utc::now()).await.unwrap();
+    let log = s.audit_log(&AuditFilter { actor: Some("tinh".into()), ..AuditFilter::default() }, 10).await.unwrap();
+    let seen: Vec<(AuditAction, Option<&str>)> = log.iter().map(|e| (e.action, e.ip.as_deref())).collect();
+    assert_eq!(
+        seen,
+        [(AuditAction::LoginSucceeded, Some("127.0.0.1")), (AuditAction::LoginFailed, Some("203.0.113.9"))]
+    );
+    let added = s.audit_log(&AuditFilter { action: Some(AuditAction::UserAdded), ..AuditFilter::default() }, 10).await;
+    assert!(added.unwrap().iter().any(|e| e.actor == "cli" && e.subject.starts_with("tinh")));
+    // Append-only: the database itself refuses to change or delete a line.
+    let url = app.database_url.clone();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for sql in ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"] {
+        let refused = sqlx::query(sql).execute(&pool).await.unwrap_err().to_string();
+        assert!(refused.contains("append-only"), "{sql}: {refused}");
+    }
 }
 
 #[test]
-fn the_cli_prints_a_one_time_password_and_refuses_bad_roles() {
+fn the_cli_creates_disables_and_lists_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/cli.db", dir.path().display());
     let run = |args: &[&str]| common::hailong(&url, args);
@@ -98,6 +231,12 @@ fn the_cli_prints_a_one_time_password_and_refuses_bad_roles() {
     let bad = run(&["user", "add", "--username", "tinh2", "--role", "root"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("vai trò"));
+    run(&["user", "add", "--username", "tinh2", "--role", "admin"]);
+    assert!(run(&["user", "disable", "--username", "tinh2"]).status.success());
+    let list = run(&["user", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let tinh2 = list.as_array().unwrap().iter().find(|u| u["username"] == "tinh2").unwrap();
+    assert_eq!(tinh2["disabled"], true);
 }
 
 #[test]

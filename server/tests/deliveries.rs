@@ -6,6 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use app::domain::audit::Actor;
 use app::domain::delivery::{Backoff, DeliveryStatus, Medium};
 use app::service::delivery::{DeliverySettings, SmsGateway, SmtpRelay};
 use app::service::invitations::InvitationLink;
@@ -171,14 +172,14 @@ async fn an_email_reaches_the_smtp_server_once_and_the_address_is_forgotten() {
         ..Settings::default()
     };
     let app = spawn_app_with(settings).await;
-    let key = app.state.register_api_key("test", "P").await.unwrap();
+    let (_, key) = app.state.register_api_key(&Actor::cli(), "P", "Một cửa").await.unwrap();
     let body = json!({"dossier_code": "HS-MAIL-1", "procedure": "KS", "agency": "D1", "email": "Dan.Cu@Example.VN"});
     let post = || app.client.post(format!("{}/api/v1/invitations", app.base)).bearer_auth(&key).json(&body).send();
     let created = post().await.unwrap();
     assert_eq!(created.status(), 201);
     let url = created.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
 
-    let link = app.state.invitation_of_dossier("HS-MAIL-1").await.unwrap().unwrap();
+    let link = app.state.invitation_of_dossier("D1", "HS-MAIL-1").await.unwrap().unwrap();
     let deliveries = settled(&app, &link).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!((deliveries[0].status, deliveries[0].attempts), (DeliveryStatus::Sent, 1), "{deliveries:?}");
@@ -258,7 +259,7 @@ async fn a_gateway_that_keeps_failing_is_given_up_and_the_number_forgotten() {
     assert!(app.state.db.stored_contacts().await.unwrap().is_empty(), "a failed message keeps no number");
 
     // The officer may try again with another number: the failed message is queued afresh.
-    let again = app.state.invitation_of_dossier("HS-SMS-3").await.unwrap().unwrap();
+    let again = app.state.invitation_of_dossier("D1", "HS-SMS-3").await.unwrap().unwrap();
     assert_eq!(app.state.send_invitation(&again, &[(Medium::Sms, "0987654321".into())]).await.unwrap(), 1);
 
     // A refusal (4xx) is not retried.
@@ -285,8 +286,8 @@ async fn without_gateways_messages_wait_in_the_outbox_and_are_never_reported_sen
 
     // An admin sends the SMS by hand and says so: its number is deleted.
     let sms = outbox.iter().find(|item| item.pending.delivery.medium == Medium::Sms).unwrap();
-    assert!(app.state.mark_sent_by_hand("admin", sms.pending.delivery.id).await.unwrap());
-    assert!(!app.state.mark_sent_by_hand("admin", sms.pending.delivery.id).await.unwrap(), "only once");
+    assert!(app.state.mark_sent_by_hand(&Actor::cli(), sms.pending.delivery.id).await.unwrap());
+    assert!(!app.state.mark_sent_by_hand(&Actor::cli(), sms.pending.delivery.id).await.unwrap(), "only once");
     assert_eq!(app.state.db.stored_contacts().await.unwrap().len(), 1);
 
     // The link expires: what is still queued is cancelled and its address deleted.
@@ -312,7 +313,7 @@ async fn an_answer_cancels_what_is_still_queued() {
     assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
 
     // An answered invitation sends nothing new.
-    let answered = app.state.invitation_of_dossier("HS-OUT-2").await.unwrap().unwrap();
+    let answered = app.state.invitation_of_dossier("D1", "HS-OUT-2").await.unwrap().unwrap();
     assert_eq!(app.state.send_invitation(&answered, &[(Medium::Email, "a@b.vn".into())]).await.unwrap(), 0);
 }
 

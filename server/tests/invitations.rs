@@ -3,6 +3,7 @@
 
 mod common;
 
+use app::domain::audit::Actor;
 use app::domain::invitation::InvitationStatus;
 use app::service::invitations::InviteError;
 use app::service::{ServiceError, Settings};
@@ -22,9 +23,14 @@ async fn the_same_dossier_gets_the_same_link_and_a_token_finds_it() {
     assert_eq!(first.status, InvitationStatus::Pending);
     assert!(first.token.len() >= 32, "at least 128 bits");
     assert!(first.url.ends_with(&format!("/s/{}", first.token)));
-    let (again, created) = app.state.invite(None, "HS-2026-0001", "KS", "D2").await.unwrap();
+    let (again, created) = app.state.invite(None, "HS-2026-0001", "KS", "D1").await.unwrap();
     assert!(!created);
-    assert_eq!((again.token, again.invitation.agency_code), (first.token.clone(), "D1".to_string()));
+    assert_eq!((again.token, again.invitation.id), (first.token.clone(), first.invitation.id));
+    // Another agency's dossier with the same code is another invitation with another link.
+    let (other, created) = app.state.invite(None, "HS-2026-0001", "KS", "D2").await.unwrap();
+    assert!(created);
+    assert_ne!(other.token, first.token);
+    assert_eq!(other.invitation.agency_code, "D2");
 
     let found = app.state.invitation_for_token(&first.token).await.unwrap().unwrap();
     assert_eq!(found.invitation.procedure_name, "Đăng ký khai sinh");
@@ -107,9 +113,12 @@ async fn the_response_table_has_no_column_that_leads_back_to_a_person() {
 #[tokio::test]
 async fn an_admin_extends_the_procedure_list_and_bad_entries_change_nothing() {
     let app = spawn_app().await;
-    app.state.save_procedure("tinh", " gpxd ", "Cấp  giấy phép xây dựng").await.unwrap();
-    assert!(matches!(app.state.save_procedure("tinh", "GP XD", "Tên hợp lệ").await, Err(InviteError::Invalid(_))));
-    assert!(matches!(app.state.save_procedure("tinh", "X", "ab").await, Err(InviteError::Invalid(_))));
+    app.state.save_procedure(&Actor::cli(), " gpxd ", "Cấp  giấy phép xây dựng").await.unwrap();
+    assert!(matches!(
+        app.state.save_procedure(&Actor::cli(), "GP XD", "Tên hợp lệ").await,
+        Err(InviteError::Invalid(_))
+    ));
+    assert!(matches!(app.state.save_procedure(&Actor::cli(), "X", "ab").await, Err(InviteError::Invalid(_))));
     let procedures = app.state.db.procedures().await.unwrap();
     assert_eq!(procedures.len(), 2, "{procedures:?}");
     assert!(procedures.contains(&("GPXD".to_string(), "Cấp giấy phép xây dựng".to_string())));

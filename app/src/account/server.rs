@@ -10,9 +10,10 @@ pub async fn log_in(username: String, password: String) -> Result<(), ServerFnEr
 
     let state = expect_context::<crate::service::AppState>();
     let response = expect_context::<leptos_axum::ResponseOptions>();
-    match state.login(&username, &password, chrono::Utc::now()).await {
+    let ip = crate::access::ssr::client_ip().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    match state.login(&username, &password, ip, chrono::Utc::now()).await {
         Ok((user, token)) => {
-            ssr::set_cookie(&state, &token, SESSION_LIFETIME.num_seconds());
+            ssr::set_cookie(&state, ssr::session_cookie(&state), &token, SESSION_LIFETIME.num_seconds());
             let next = match (user.must_change_password, user.role) {
                 (true, _) => "/account/password",
                 (false, Role::Staff) => "/staff",
@@ -24,7 +25,7 @@ pub async fn log_in(username: String, password: String) -> Result<(), ServerFnEr
         Err(LoginError::Service(error)) => Err(ssr::internal(error)),
         Err(error) => {
             let status = match error {
-                LoginError::Throttled { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
+                LoginError::Throttled { .. } | LoginError::Busy => axum::http::StatusCode::TOO_MANY_REQUESTS,
                 _ => axum::http::StatusCode::UNAUTHORIZED,
             };
             response.set_status(status);
@@ -39,7 +40,7 @@ pub async fn log_out() -> Result<(), ServerFnError> {
     if let Some(token) = ssr::session_token() {
         state.logout(&token).await.map_err(ssr::internal)?;
     }
-    ssr::set_cookie(&state, "", 0);
+    ssr::set_cookie(&state, ssr::session_cookie(&state), "", 0);
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -56,13 +57,14 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     if new != confirm {
         return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "Hai lần nhập mật khẩu mới không khớp.");
     }
-    match state.change_password(&token, &current, &new).await {
+    let ip = crate::access::ssr::client_ip().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    match state.change_password(&token, &current, &new, ip).await {
         Ok(()) => {
             leptos_axum::redirect("/admin");
             Ok(())
         }
         Err(AccountServiceError::Service(error)) => Err(ssr::internal(error)),
-        Err(error @ AccountServiceError::Throttled { .. }) => {
+        Err(error @ (AccountServiceError::Throttled { .. } | AccountServiceError::Busy)) => {
             refuse(axum::http::StatusCode::TOO_MANY_REQUESTS, error.to_string())
         }
         Err(error) => refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
@@ -91,10 +93,19 @@ pub mod ssr {
     use crate::service::AppState;
     use crate::storage::User;
 
-    pub const SESSION_COOKIE: &str = "hailong_session";
+    /// The session cookie; `__Host-` prefixed when served over https, so that no other site
+    /// or path can set or shadow it.
+    pub fn session_cookie(state: &AppState) -> &'static str {
+        if state.settings.secure_cookies {
+            "__Host-hailong_session"
+        } else {
+            "hailong_session"
+        }
+    }
 
     pub fn session_token() -> Option<String> {
-        use_context::<axum::http::request::Parts>().and_then(|parts| cookie(&parts.headers, SESSION_COOKIE))
+        let state = use_context::<AppState>()?;
+        use_context::<axum::http::request::Parts>().and_then(|parts| cookie(&parts.headers, session_cookie(&state)))
     }
 
     /// The logged-in user of the current request.
@@ -128,14 +139,14 @@ pub mod ssr {
         })
     }
 
-    /// Sets (or, with `max_age` 0, clears) the session cookie on the response.
-    pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
+    /// Sets (or, with `max_age` 0, clears) an HttpOnly cookie for the whole site on the response.
+    pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) {
         let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
-        let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+        let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
         if let (Some(response), Ok(value)) =
             (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie))
         {
-            response.insert_header(axum::http::header::SET_COOKIE, value);
+            response.append_header(axum::http::header::SET_COOKIE, value);
         }
     }
 

@@ -1,11 +1,23 @@
-//! The admin read view at `/admin`: indices of an agency subtree, its criteria, a ranking of
-//! its siblings. Admins and managers sign in; a manager sees only their subtree.
+//! Admin pages: the indices view at `/admin` (admins and managers; a manager sees only their
+//! subtree) and the province's administration (admins only): agencies, kiosks, accounts, API
+//! keys, procedures, the outbox and the audit log.
 
+pub mod agencies;
+pub mod audit;
+pub mod keys;
+pub mod kiosks;
+mod nav;
 pub mod outbox;
 mod page;
 pub mod procedures;
 pub mod server;
+pub mod users;
 
+pub use agencies::{AgenciesPage, ImportPreviewPage};
+pub use audit::AuditPage;
+pub use keys::KeysPage;
+pub use kiosks::KiosksPage;
 pub use outbox::OutboxPage;
 pub use page::AdminPage;
 pub use procedures::ProceduresPage;
+pub use users::UsersPage;

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use super::nav::AdminNav;
+use crate::access::{page_reply, PageReply};
 use crate::account::page::failure_alert;
 
 /// A message waiting for an admin.
@@ -20,15 +22,14 @@ pub struct OutboxRow {
     pub text: String,
 }
 
-/// The outbox for an admin; `None` when the user is not one.
 #[server]
-pub async fn load_outbox() -> Result<Option<Vec<OutboxRow>>, ServerFnError> {
+pub async fn load_outbox() -> Result<PageReply<Vec<OutboxRow>>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    if super::procedures::ssr::admin(&state).await?.is_none() {
-        return Ok(None);
+    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+        return Ok(refusal);
     }
     let items = state.outbox().await.map_err(crate::service::internal)?;
-    Ok(Some(
+    Ok(PageReply::Ready(
         items
             .into_iter()
             .map(|item| {
@@ -51,10 +52,8 @@ pub async fn load_outbox() -> Result<Option<Vec<OutboxRow>>, ServerFnError> {
 pub async fn mark_sent_by_hand(id: i64) -> Result<(), ServerFnError> {
     use axum::http::StatusCode;
     let state = expect_context::<crate::service::AppState>();
-    let Some(user) = super::procedures::ssr::admin(&state).await? else {
-        return crate::service::refuse(StatusCode::FORBIDDEN, "Chỉ quản trị tỉnh được xử lý hộp thư đi.");
-    };
-    if !state.mark_sent_by_hand(&user.username, id).await.map_err(crate::service::internal)? {
+    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    if !state.mark_sent_by_hand(&access.actor(), id).await.map_err(crate::service::internal)? {
         return crate::service::refuse(StatusCode::NOT_FOUND, "Tin này không còn trong hộp thư đi.");
     }
     leptos_axum::redirect("/admin/outbox");
@@ -68,14 +67,15 @@ pub fn OutboxPage() -> impl IntoView {
     view! {
         <Title text="Hộp thư đi — Hài lòng" />
         <main class="admin">
+            <AdminNav />
             <h1>"Hộp thư đi"</h1>
             <p>"Tin gửi đường dẫn khảo sát chưa có cổng SMS hoặc máy chủ thư để gửi. Hãy gửi thủ công rồi bấm “Đã gửi”: số điện thoại, e-mail được xóa ngay sau đó. Tin chưa gửi bị hủy khi đường dẫn hết hạn hoặc người dân đã trả lời."</p>
             {move || failure_alert(mark.value().get())}
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
-                    match super::procedures::admin_content(outbox.await) {
-                        Ok(rows) if rows.is_empty() => view! { <p id="outbox-empty">"Không có tin nào chờ gửi."</p> }.into_any(),
-                        Ok(rows) => view! {
+                    page_reply(outbox.await, |rows| if rows.is_empty() {
+                        view! { <p id="outbox-empty">"Không có tin nào chờ gửi."</p> }.into_any()
+                    } else { view! {
                             <table class="outbox">
                                 <thead><tr><th>"Lúc"</th><th>"Cách gửi"</th><th>"Người nhận"</th><th>"Hồ sơ"</th><th>"Nội dung"</th><th></th></tr></thead>
                                 <tbody>
@@ -96,12 +96,10 @@ pub fn OutboxPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }.into_any(),
-                        Err(instead) => instead,
-                    }
+                        }.into_any()
+                    })
                 })}
             </Suspense>
-            <p><a href="/admin">"Về trang chỉ số"</a></p>
         </main>
     }
 }

@@ -4,8 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::server::{admin_dashboard, Dashboard, DashboardReply};
-use crate::account::server::LogOut;
+use super::nav::AdminNav;
+use super::server::{admin_dashboard, Dashboard};
+use crate::access::{page_reply, LogOutButton};
 use crate::domain::index::CriterionIndex;
 
 /// Two decimals, Vietnamese style (comma), "—" when there is no value.
@@ -29,23 +30,7 @@ pub fn AdminPage() -> impl IntoView {
         <main class="admin">
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
-                    match dashboard.await {
-                        Ok(DashboardReply::Ready(d)) => view! { <DashboardView dashboard=*d /> }.into_any(),
-                        Ok(DashboardReply::LoginRequired) => view! {
-                            <h1>"Cần đăng nhập"</h1>
-                            <p><a href="/login">"Đăng nhập"</a>" để xem chỉ số hài lòng."</p>
-                        }.into_any(),
-                        Ok(DashboardReply::Forbidden(message)) => view! {
-                            <h1>"Không có quyền truy cập"</h1>
-                            <p class="errors" role="alert">{message}</p>
-                            <LogOutButton />
-                        }.into_any(),
-                        Ok(DashboardReply::BadFilter(message)) => view! {
-                            <p class="errors" role="alert">{message}</p>
-                            <a href="/admin">"Xem lại từ đầu"</a>
-                        }.into_any(),
-                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
+                    page_reply(dashboard.await, |d| view! { <DashboardView dashboard=d /> }.into_any())
                 })}
             </Suspense>
         </main>
@@ -53,21 +38,9 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn LogOutButton() -> impl IntoView {
-    let log_out = ServerAction::<LogOut>::new();
-    view! {
-        <ActionForm action=log_out attr:class="logout">
-            <button type="submit" class="secondary">"Đăng xuất"</button>
-        </ActionForm>
-    }
-}
-
-#[component]
 fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     let Dashboard { agencies, agency, from, to, index, questionnaire, ranking, username, is_admin } = dashboard;
-    let procedures_link = is_admin.then(|| {
-        view! { " · "<a href="/admin/procedures">"Danh mục thủ tục"</a>" · "<a href="/admin/outbox">"Hộp thư đi"</a> }
-    });
+    let nav = is_admin.then(|| view! { <AdminNav /> });
     let options = agencies
         .iter()
         .map(|a| {
@@ -117,13 +90,12 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         })
         .collect_view();
     view! {
+        {nav}
         <header class="admin-header">
             <h1>"Chỉ số hài lòng"</h1>
             <div class="who">
                 <span>{username}</span>
-                " · "<a href="/account/password">"Đổi mật khẩu"</a>
-                {procedures_link}
-                <LogOutButton />
+                {(!is_admin).then(|| view! { " · "<a href="/account/password">"Đổi mật khẩu"</a><LogOutButton /> })}
             </div>
             <form method="get" action="/admin" class="filter">
                 <label><span>"Cơ quan, đơn vị"</span><select name="agency">{options}</select></label>

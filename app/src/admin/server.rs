@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::access::PageReply;
 use crate::domain::{Agency, Questionnaire, SatisfactionIndex};
 
 /// One row of the sibling ranking.
@@ -29,53 +30,36 @@ pub struct Dashboard {
     pub is_admin: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum DashboardReply {
-    /// Not logged in: point to the login page.
-    LoginRequired,
-    /// Logged in, but this is not theirs to see.
-    Forbidden(String),
-    /// The filter is wrong: say why (in Vietnamese).
-    BadFilter(String),
-    Ready(Box<Dashboard>),
-}
-
 #[server]
 pub async fn admin_dashboard(
     agency: Option<String>,
     from: Option<String>,
     to: Option<String>,
-) -> Result<DashboardReply, ServerFnError> {
+) -> Result<PageReply<Dashboard>, ServerFnError> {
+    use crate::access::ssr::{require, set_status};
+    use crate::domain::access::Action;
     use crate::domain::account::Role;
-    use crate::domain::agency::subtree_codes;
     use crate::domain::index::rank;
     use crate::domain::Period;
     use axum::http::StatusCode;
 
     let state = expect_context::<crate::service::AppState>();
-    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let access = match require(&state, Action::ViewIndices).await? {
+        Ok(access) => access,
+        Err(refusal) => return Ok(refusal),
+    };
     let forbidden = |message: &str| {
-        response.set_status(StatusCode::FORBIDDEN);
-        Ok(DashboardReply::Forbidden(message.to_owned()))
+        set_status(StatusCode::FORBIDDEN);
+        Ok(PageReply::Forbidden(message.to_owned()))
     };
-    let Ok(user) = crate::account::server::ssr::signed_in(&state).await? else {
-        return Ok(DashboardReply::LoginRequired);
-    };
-    let all = state.db.agencies().await.map_err(crate::service::internal)?;
-    // What this user may see: the province, or their agency's subtree; staff see no indices.
-    let agencies: Vec<Agency> = match (user.role, &user.agency_code) {
-        (Role::Admin, _) => all,
-        (Role::Manager, Some(root)) => {
-            let inside = subtree_codes(&all, root);
-            all.into_iter().filter(|a| inside.contains(&a.code)).collect()
-        }
-        _ => return forbidden("Tài khoản công chức một cửa không xem được chỉ số hài lòng."),
-    };
+    let all = state.agencies().await.map_err(crate::service::internal)?;
+    // What this user may see: the province, or their agency's subtree.
+    let agencies: Vec<Agency> = all.into_iter().filter(|a| access.reach.contains(&a.code)).collect();
     let period = match Period::parse(from.as_deref(), to.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            response.set_status(StatusCode::UNPROCESSABLE_ENTITY);
-            return Ok(DashboardReply::BadFilter(e.to_string()));
+            set_status(StatusCode::UNPROCESSABLE_ENTITY);
+            return Ok(PageReply::Invalid(e.to_string()));
         }
     };
     let chosen = match agency.filter(|a| !a.is_empty()) {
@@ -88,6 +72,7 @@ pub async fn admin_dashboard(
             None => return forbidden("Tài khoản của bạn chưa gắn với cơ quan, đơn vị nào."),
         },
     };
+    let user = access.user;
     let population = period.into();
     let index = state.indices(&chosen.code, &population).await.map_err(crate::service::internal)?;
     let siblings = state.sibling_indices(&chosen, &population).await.map_err(crate::service::internal)?;
@@ -103,7 +88,7 @@ pub async fn admin_dashboard(
             responses: s.responses,
         })
         .collect();
-    Ok(DashboardReply::Ready(Box::new(Dashboard {
+    Ok(PageReply::Ready(Dashboard {
         agencies,
         agency: chosen,
         from: from.unwrap_or_default(),
@@ -113,5 +98,5 @@ pub async fn admin_dashboard(
         ranking,
         is_admin: user.role == Role::Admin,
         username: user.username,
-    })))
+    }))
 }

@@ -75,18 +75,86 @@ pub fn check_password(password: &str) -> Result<(), AccountError> {
     }
 }
 
-/// Failed logins allowed within [`THROTTLE_WINDOW`] before the username is locked.
-pub const MAX_FAILURES: usize = 5;
-pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// An account to create, as a CSV line or a form gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAccount {
+    pub line: usize,
+    pub username: String,
+    pub role: Role,
+    pub agency: Option<String>,
+}
 
-/// Until when a username is locked, given the times of its recent failed logins: after
-/// [`MAX_FAILURES`] failures within the window, until the window has passed since the last one.
-pub fn locked_until(failures: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let recent: Vec<&DateTime<Utc>> = failures.iter().filter(|at| now - **at < THROTTLE_WINDOW).collect();
-    if recent.len() < MAX_FAILURES {
-        return None;
+/// The columns of an account list: `username,role,agency`.
+pub const ACCOUNT_COLUMNS: [&str; 3] = ["username", "role", "agency"];
+
+/// Reads the cells of an account list (username, role, agency), checking each line and that
+/// no username appears twice. Whether the agencies exist is the caller's to check.
+pub fn read_accounts(
+    rows: &[crate::domain::table::TableRow],
+) -> Result<Vec<NewAccount>, Vec<crate::domain::table::RowError>> {
+    use crate::domain::table::RowError;
+    let mut errors = Vec::new();
+    let mut accounts: Vec<NewAccount> = Vec::new();
+    for row in rows {
+        let cell = |n: usize| row.cells.get(n).map(|c| c.trim()).unwrap_or("");
+        let fail = |message: String| RowError { line: row.line, code: cell(0).to_owned(), message };
+        let username = match parse_username(cell(0)) {
+            Ok(name) => name,
+            Err(e) => {
+                errors.push(fail(e.to_string()));
+                continue;
+            }
+        };
+        let Some(role) = Role::parse(cell(1)) else {
+            errors.push(fail(format!("vai trò \"{}\" không có; dùng admin, manager hoặc staff", cell(1))));
+            continue;
+        };
+        let agency = Some(cell(2).to_owned()).filter(|a| !a.is_empty());
+        match (role.needs_agency(), &agency) {
+            (true, None) => errors.push(fail("vai trò này cần mã cơ quan, đơn vị (cột agency)".into())),
+            (false, Some(_)) => errors.push(fail("quản trị tỉnh không gắn với cơ quan, đơn vị nào".into())),
+            _ => {}
+        }
+        if let Some(first) = accounts.iter().find(|a| a.username == username) {
+            errors.push(fail(format!("tên đăng nhập trùng với dòng {}", first.line)));
+        }
+        accounts.push(NewAccount { line: row.line, username, role, agency });
     }
-    recent.into_iter().max().map(|last| *last + THROTTLE_WINDOW).filter(|until| *until > now)
+    if errors.is_empty() {
+        Ok(accounts)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Failed logins are counted over this window; older ones are pruned.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Failures from one address for one username before each further try must wait.
+pub const FREE_FAILURES_PER_ACCOUNT: usize = 5;
+/// Failures from one address over all usernames before it must wait (password spraying).
+pub const FREE_FAILURES_PER_ADDRESS: usize = 20;
+/// The first wait; each further failure doubles it, up to the window.
+pub const FIRST_DELAY: Duration = Duration::seconds(30);
+
+/// Until when a login from an address must wait, given the recent failures from that address
+/// for this username and for any username. Nobody can lock an account for everyone: the
+/// waits belong to the address the failures came from.
+pub fn retry_after(
+    account_failures: &[DateTime<Utc>],
+    address_failures: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let account = delay_after(account_failures, FREE_FAILURES_PER_ACCOUNT, now);
+    let address = delay_after(address_failures, FREE_FAILURES_PER_ADDRESS, now);
+    account.max(address)
+}
+
+fn delay_after(failures: &[DateTime<Utc>], free: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let recent: Vec<&DateTime<Utc>> = failures.iter().filter(|at| now - **at < THROTTLE_WINDOW).collect();
+    let beyond = recent.len().checked_sub(free)?;
+    let doublings = u32::try_from(beyond).unwrap_or(u32::MAX).min(16);
+    let delay = (FIRST_DELAY * 2_i32.pow(doublings)).min(THROTTLE_WINDOW);
+    recent.into_iter().max().map(|last| *last + delay).filter(|until| *until > now)
 }
 
 #[cfg(test)]
@@ -110,16 +178,65 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_in_fifteen_minutes_lock_until_fifteen_minutes_after_the_last() {
+    fn waits_grow_with_each_failure_from_one_address_for_one_account() {
         let now = Utc::now();
-        let ago = |m: i64| now - Duration::minutes(m);
-        assert_eq!(locked_until(&[ago(1), ago(2), ago(3), ago(4)], now), None);
-        let five = [ago(1), ago(2), ago(3), ago(4), ago(5)];
-        assert_eq!(locked_until(&five, now), Some(ago(1) + THROTTLE_WINDOW));
-        // old failures do not count
-        assert_eq!(locked_until(&[ago(1), ago(2), ago(3), ago(4), ago(20)], now), None);
-        // the lock lifts once the window has passed since the last failure
-        assert_eq!(locked_until(&five, now + Duration::minutes(14)), None);
+        let ago = |s: i64| now - Duration::seconds(s);
+        let four: Vec<_> = (1..=4).map(ago).collect();
+        assert_eq!(retry_after(&four, &four, now), None, "four mistakes cost nothing");
+        let five: Vec<_> = (1..=5).map(ago).collect();
+        assert_eq!(retry_after(&five, &five, now), Some(ago(1) + Duration::seconds(30)));
+        let seven: Vec<_> = (1..=7).map(ago).collect();
+        assert_eq!(retry_after(&seven, &seven, now), Some(ago(1) + Duration::seconds(120)));
+        // capped at the window, and over once the wait has passed
+        let many: Vec<_> = (1..=40).map(ago).collect();
+        assert_eq!(retry_after(&many, &[], now), Some(ago(1) + THROTTLE_WINDOW));
+        assert_eq!(retry_after(&five, &five, now + Duration::seconds(30)), None);
+        // failures older than the window are forgotten
+        let old: Vec<_> = (1..=5).map(|m| now - Duration::minutes(15 + m)).collect();
+        assert_eq!(retry_after(&old, &old, now), None);
+    }
+
+    #[test]
+    fn an_address_spraying_many_usernames_waits_too() {
+        let now = Utc::now();
+        let spray: Vec<_> = (1..=20).map(|s| now - Duration::seconds(s)).collect();
+        // one failure per username, twenty usernames
+        assert_eq!(retry_after(&spray[..1], &spray, now), Some(spray[0] + Duration::seconds(30)));
+        assert_eq!(retry_after(&spray[..1], &spray[..19], now), None);
+    }
+
+    #[test]
+    fn an_account_list_is_checked_line_by_line() {
+        use crate::domain::table::TableRow;
+        let row = |line: usize, cells: [&str; 3]| TableRow { line, cells: cells.map(String::from).to_vec() };
+        let ok = read_accounts(&[row(2, ["Lan.NV", "manager", "SNV"]), row(3, ["tinh2", "admin", ""])]).unwrap();
+        assert_eq!(
+            ok[0],
+            NewAccount { line: 2, username: "lan.nv".into(), role: Role::Manager, agency: Some("SNV".into()) }
+        );
+        assert_eq!(ok[1].agency, None);
+        let said: Vec<String> = read_accounts(&[
+            row(2, ["a", "staff", "TT"]),
+            row(3, ["motcua1", "root", "TT"]),
+            row(4, ["motcua2", "staff", ""]),
+            row(5, ["tinh3", "admin", "TT"]),
+            row(6, ["motcua4", "staff", "TT"]),
+            row(7, ["MOTCUA4", "staff", "TT"]),
+        ])
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "Dòng 2 (a): Tên đăng nhập phải dài 3–32 ký tự, chỉ gồm chữ thường không dấu, số, dấu chấm, gạch ngang, gạch dưới.",
+                "Dòng 3 (motcua1): vai trò \"root\" không có; dùng admin, manager hoặc staff",
+                "Dòng 4 (motcua2): vai trò này cần mã cơ quan, đơn vị (cột agency)",
+                "Dòng 5 (tinh3): quản trị tỉnh không gắn với cơ quan, đơn vị nào",
+                "Dòng 7 (MOTCUA4): tên đăng nhập trùng với dòng 6",
+            ]
+        );
     }
 
     #[test]

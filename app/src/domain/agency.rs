@@ -1,5 +1,6 @@
 //! Agencies (cơ quan, đơn vị) and their kinds; the tree itself lives in storage.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// What sort of unit an agency is, after the two-level local government of 1 July 2025.
@@ -51,12 +52,82 @@ impl AgencyKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An agency of the registry: open from `valid_from` (none: since ever) until `valid_to`
+/// (exclusive; none: still open). A closed agency has successors (see `domain::registry`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agency {
     pub code: String,
     pub name: String,
     pub kind: AgencyKind,
     pub parent: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl Agency {
+    /// Whether the agency exists on `day`.
+    pub fn is_open_on(&self, day: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| from <= day) && self.valid_to.is_none_or(|to| day < to)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.valid_to.is_some()
+    }
+}
+
+/// Longest agency code: national administrative-unit codes are 2–5 digits, a province's own
+/// codes for departments and centres are short too.
+pub const MAX_CODE_CHARS: usize = 40;
+pub const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AgencyError {
+    #[error("mã đơn vị \"{0}\" không hợp lệ: 1–40 ký tự gồm chữ không dấu, số và các dấu . - _")]
+    BadCode(String),
+    #[error("tên đơn vị phải dài 1–200 ký tự")]
+    BadName,
+    #[error("loại đơn vị \"{0}\" không có; dùng province, department, commune, service_centre, service_branch hoặc vertical")]
+    BadKind(String),
+}
+
+/// An agency code as written in the registry: trimmed; letters, digits and `. - _`.
+pub fn parse_code(input: &str) -> Result<String, AgencyError> {
+    let code = input.trim();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c);
+    if (1..=MAX_CODE_CHARS).contains(&code.len()) && code.chars().all(allowed) {
+        Ok(code.to_owned())
+    } else {
+        Err(AgencyError::BadCode(code.to_owned()))
+    }
+}
+
+/// An agency name: inner whitespace collapsed, 1–200 characters.
+pub fn parse_name(input: &str) -> Result<String, AgencyError> {
+    let name = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    if (1..=MAX_NAME_CHARS).contains(&name.chars().count()) {
+        Ok(name)
+    } else {
+        Err(AgencyError::BadName)
+    }
+}
+
+pub fn parse_kind(input: &str) -> Result<AgencyKind, AgencyError> {
+    AgencyKind::parse(input.trim()).ok_or_else(|| AgencyError::BadKind(input.trim().to_owned()))
+}
+
+/// How deep each agency sits in the tree (the root is 0).
+pub fn depths(agencies: &[Agency]) -> std::collections::HashMap<String, usize> {
+    let parent: std::collections::HashMap<&str, &str> =
+        agencies.iter().filter_map(|a| a.parent.as_deref().map(|p| (a.code.as_str(), p))).collect();
+    agencies
+        .iter()
+        .map(|a| {
+            // Bounded by the number of agencies, so a cycle in bad data cannot loop forever.
+            let depth =
+                std::iter::successors(parent.get(a.code.as_str()), |p| parent.get(*p)).take(agencies.len()).count();
+            (a.code.clone(), depth)
+        })
+        .collect()
 }
 
 /// The codes of `root` and every agency below it in `agencies`.
@@ -87,6 +158,8 @@ mod tests {
             name: code.into(),
             kind: AgencyKind::Department,
             parent: parent.map(Into::into),
+            valid_from: None,
+            valid_to: None,
         };
         // listed children-first on purpose
         let tree = [agency("G", Some("D1")), agency("D1", Some("P")), agency("D2", Some("P")), agency("P", None)];
@@ -95,6 +168,37 @@ mod tests {
         assert_eq!(codes, ["D1", "G"]);
         assert_eq!(subtree_codes(&tree, "P").len(), 4);
         assert_eq!(subtree_codes(&tree, "G").len(), 1);
+    }
+
+    #[test]
+    fn an_agency_is_open_from_its_first_day_until_the_day_before_it_closes() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let agency = Agency {
+            code: "X".into(),
+            name: "X".into(),
+            kind: AgencyKind::Commune,
+            parent: None,
+            valid_from: Some(day("2025-07-01")),
+            valid_to: Some(day("2026-01-01")),
+        };
+        assert!(!agency.is_open_on(day("2025-06-30")));
+        assert!(agency.is_open_on(day("2025-07-01")));
+        assert!(agency.is_open_on(day("2025-12-31")));
+        assert!(!agency.is_open_on(day("2026-01-01")));
+        assert!(agency.is_closed());
+    }
+
+    #[test]
+    fn codes_names_and_kinds_are_checked() {
+        assert_eq!(parse_code(" 25 "), Ok("25".into()));
+        assert_eq!(parse_code("PT-SNV.1_a"), Ok("PT-SNV.1_a".into()));
+        assert!(parse_code("").is_err());
+        assert!(parse_code("Sở Nội vụ").is_err());
+        assert!(parse_code(&"1".repeat(41)).is_err());
+        assert_eq!(parse_name("  UBND   xã  Tam Nông "), Ok("UBND xã Tam Nông".into()));
+        assert_eq!(parse_name("   "), Err(AgencyError::BadName));
+        assert_eq!(parse_kind("district"), Err(AgencyError::BadKind("district".into())));
+        assert_eq!(parse_kind(" commune"), Ok(AgencyKind::Commune));
     }
 
     #[test]

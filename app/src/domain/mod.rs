@@ -1,13 +1,19 @@
-//! The pure domain: questionnaire, validated responses, satisfaction index maths. No I/O here.
+//! The pure domain: questionnaire, validated responses, satisfaction index maths, the agency
+//! registry, who may do what. No I/O here.
 
+pub mod access;
 pub mod account;
 pub mod agency;
+pub mod anomaly;
+pub mod audit;
 pub mod delivery;
 pub mod index;
 pub mod invitation;
 pub mod period;
 pub mod questionnaire;
+pub mod registry;
 pub mod submission;
+pub mod table;
 
 pub use agency::{Agency, AgencyKind};
 pub use index::{CriterionCounts, CriterionIndex, ElementIndex, SatisfactionIndex};

@@ -36,21 +36,38 @@ pub enum PeriodError {
     Reversed,
 }
 
+/// A `YYYY-MM-DD` day; four-digit years only, since stored dates and timestamps compare as text.
+pub fn parse_day(input: &str) -> Result<NaiveDate, PeriodError> {
+    let s = input.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| s.len() == 10 && (1000..=9998).contains(&d.year()))
+        .ok_or_else(|| PeriodError::BadDate(s.to_owned()))
+}
+
+/// As [`parse_day`]; missing or blank means "none".
+pub fn parse_optional_day(input: Option<&str>) -> Result<Option<NaiveDate>, PeriodError> {
+    input.map(str::trim).filter(|s| !s.is_empty()).map(parse_day).transpose()
+}
+
+/// The calendar day it is in Vietnam at `now`.
+pub fn vietnam_day(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&vietnam()).date_naive()
+}
+
+/// The UTC instant a Vietnamese day starts at (midnight in Hà Nội).
+pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    vietnam()
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&Utc)
+}
+
 impl Period {
     /// Parses optional `YYYY-MM-DD` strings; empty strings mean "open".
     pub fn parse(from: Option<&str>, to: Option<&str>) -> Result<Self, PeriodError> {
-        let day = |s: Option<&str>| -> Result<Option<NaiveDate>, PeriodError> {
-            match s.map(str::trim).filter(|s| !s.is_empty()) {
-                None => Ok(None),
-                // Four-digit years only: the stored timestamps compare as text.
-                Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .ok()
-                    .filter(|d| s.len() == 10 && (1000..=9998).contains(&d.year()))
-                    .map(Some)
-                    .ok_or_else(|| PeriodError::BadDate(s.to_owned())),
-            }
-        };
-        let period = Self { from: day(from)?, to: day(to)? };
+        let period = Self { from: parse_optional_day(from)?, to: parse_optional_day(to)? };
         match (period.from, period.to) {
             (Some(f), Some(t)) if f > t => Err(PeriodError::Reversed),
             _ => Ok(period),
@@ -59,14 +76,7 @@ impl Period {
 
     /// The half-open UTC range `[start, end)` this period covers.
     pub fn utc_bounds(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-        let midnight = |d: NaiveDate| {
-            vietnam()
-                .from_local_datetime(&d.and_time(NaiveTime::MIN))
-                .single()
-                .expect("a fixed offset has no gaps")
-                .with_timezone(&Utc)
-        };
-        (self.from.map(midnight), self.to.map(|d| midnight(d) + Duration::days(1)))
+        (self.from.map(start_of_day), self.to.map(|d| start_of_day(d) + Duration::days(1)))
     }
 }
 
@@ -80,6 +90,14 @@ mod tests {
         let (start, end) = p.utc_bounds();
         assert_eq!(start.unwrap().to_rfc3339(), "2026-01-09T17:00:00+00:00");
         assert_eq!(end.unwrap().to_rfc3339(), "2026-01-10T17:00:00+00:00");
+    }
+
+    #[test]
+    fn the_vietnamese_day_changes_at_17_utc() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(vietnam_day(utc("2026-01-09T16:59:59Z")).to_string(), "2026-01-09");
+        assert_eq!(vietnam_day(utc("2026-01-09T17:00:00Z")).to_string(), "2026-01-10");
+        assert_eq!(start_of_day(vietnam_day(utc("2026-01-09T17:00:00Z"))), utc("2026-01-09T17:00:00Z"));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 
 pub mod flow;
 mod page;
+pub mod pair;
 pub mod server;
 
 pub use page::{KioskPage, LinkSurveyPage};
+pub use pair::KioskPairPage;
 
 /// The draft a no-JavaScript form post produced; the server renders the page from it.
 #[derive(Clone, Debug)]

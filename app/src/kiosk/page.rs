@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::flow::{Context, Draft, Nav, Step, SKIP};
-use super::server::{load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitReply};
+use super::server::{load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitReply, TOO_FAST};
 use super::PostedDraft;
 use crate::domain::questionnaire::ScaleLevel;
 
@@ -24,7 +24,8 @@ pub fn KioskPage() -> impl IntoView {
                     Ok(None) => view! {
                         <main class="kiosk-message">
                             <h1>"Thiết bị chưa được đăng ký"</h1>
-                            <p>"Máy tính bảng này chưa được ghép nối làm kiosk khảo sát. Vui lòng liên hệ quản trị viên để nhận đường dẫn ghép nối."</p>
+                            <p>"Máy tính bảng này chưa được ghép nối làm kiosk khảo sát, hoặc đã bị thu hồi. Xin quản trị viên một mã ghép nối rồi nhập ở trang ghép nối."</p>
+                            <p><a class="button primary" href="/kiosk/pair">"Ghép nối thiết bị"</a></p>
                         </main>
                     }.into_any(),
                     Err(error) => view! {
@@ -136,6 +137,12 @@ fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
                     Ok(SubmitReply::Stored) => Draft::submitted(),
                     Ok(SubmitReply::Invalid(errors)) => Draft { errors, ..posted },
                     Ok(SubmitReply::Unavailable(error)) => Draft { errors: vec![error], ..posted },
+                    Ok(SubmitReply::TooFast) => Draft { errors: vec![TOO_FAST.into()], ..posted },
+                    Ok(SubmitReply::NotPaired) => {
+                        // Revoked, or never paired: the tablet asks for a new pairing code.
+                        let _ = window().location().set_href("/kiosk/pair?lost=1");
+                        posted
+                    }
                     Err(_) => Draft {
                         errors: vec!["Không gửi được phiếu do mất kết nối. Vui lòng bấm \"Gửi phiếu\" lại.".into()],
                         ..posted

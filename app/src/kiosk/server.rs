@@ -39,7 +39,15 @@ pub enum SubmitReply {
     Invalid(Vec<String>),
     /// The server could not store it now; the draft is kept so the citizen can send it again.
     Unavailable(String),
+    /// The kiosk sent more than its per-minute limit: the draft is kept to send again later.
+    TooFast,
+    /// This browser is not (or no longer) a paired kiosk: it must be paired again.
+    NotPaired,
 }
+
+/// What the citizen reads when the kiosk is over its per-minute limit.
+pub const TOO_FAST: &str =
+    "Thiết bị này vừa gửi nhiều phiếu trong một phút. Vui lòng đợi một lát rồi bấm \"Gửi phiếu\" lại.";
 
 /// The setup of the kiosk this browser is paired as; `None` when it is not paired.
 #[server]
@@ -47,11 +55,10 @@ pub async fn load_kiosk_setup() -> Result<Option<KioskSetup>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let Some(kiosk) = ssr::paired_kiosk(&state).await? else {
         // As the no-JavaScript form post answers: this browser is not a registered kiosk.
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::UNAUTHORIZED);
-        }
+        crate::access::ssr::set_status(axum::http::StatusCode::UNAUTHORIZED);
         return Ok(None);
     };
+    state.kiosk_seen(&kiosk).await.map_err(ssr::internal)?;
     Ok(Some(ssr::setup_for(&state, &kiosk).await?))
 }
 
@@ -99,10 +106,15 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitR
         },
         None => match ssr::paired_kiosk(&state).await? {
             Some(kiosk) => ssr::Source::Kiosk(kiosk),
-            None => return Ok(SubmitReply::Invalid(vec![ssr::NOT_PAIRED.into()])),
+            None => {
+                crate::access::ssr::set_status(axum::http::StatusCode::UNAUTHORIZED);
+                return Ok(SubmitReply::NotPaired);
+            }
         },
     };
-    Ok(ssr::submit(&state, &source, &draft).await)
+    let reply = ssr::submit(&state, &source, &draft).await;
+    crate::access::ssr::set_status(ssr::status_of(&reply));
+    Ok(reply)
 }
 
 #[cfg(feature = "ssr")]
@@ -122,7 +134,14 @@ pub mod ssr {
         Link(Invitation),
     }
 
-    pub const KIOSK_COOKIE: &str = "hailong_kiosk";
+    /// The kiosk's device-token cookie; `__Host-` prefixed when served over https.
+    pub fn kiosk_cookie(state: &AppState) -> &'static str {
+        if state.settings.secure_cookies {
+            "__Host-hailong_kiosk"
+        } else {
+            "hailong_kiosk"
+        }
+    }
     pub const NOT_PAIRED: &str = "Thiết bị này chưa được đăng ký làm kiosk khảo sát. Vui lòng liên hệ quản trị viên.";
 
     /// The value of cookie `name` in the request headers.
@@ -147,13 +166,13 @@ pub mod ssr {
         state: &AppState,
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<Kiosk>, ServerFnError> {
-        let Some(token) = cookie(headers, KIOSK_COOKIE) else { return Ok(None) };
+        let Some(token) = cookie(headers, kiosk_cookie(state)) else { return Ok(None) };
         state.kiosk_for_token(&token).await.map_err(internal)
     }
 
     pub async fn setup_for(state: &AppState, kiosk: &Kiosk) -> Result<KioskSetup, ServerFnError> {
-        let point = state.db.agency(&kiosk.agency_code).await.map_err(internal)?;
-        let agencies = state.db.served_agencies(&kiosk.agency_code).await.map_err(internal)?;
+        let point = state.agency(&kiosk.agency_code).await.map_err(internal)?;
+        let agencies = state.served_agencies(&kiosk.agency_code).await.map_err(internal)?;
         Ok(KioskSetup {
             point_name: point.map_or_else(|| kiosk.agency_code.clone(), |p| p.name),
             agencies: agencies.into_iter().map(|a| (a.code, a.name)).collect(),
@@ -189,12 +208,23 @@ pub mod ssr {
             Ok((_, Outcome::New | Outcome::Repeat)) => SubmitReply::Stored,
             Ok((_, Outcome::InvitationClosed)) => SubmitReply::Invalid(vec![LINK_CLOSED.into()]),
             Err(ServiceError::Invalid(errors)) => SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors)),
+            Err(ServiceError::RateLimited) => SubmitReply::TooFast,
             Err(error) => {
                 tracing::error!(%error, "kiosk submission not stored");
-                SubmitReply::Invalid(vec![
-                    "Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into()
-                ])
+                SubmitReply::Unavailable("Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into())
             }
+        }
+    }
+
+    /// The HTTP status a submit reply goes out with.
+    pub fn status_of(reply: &SubmitReply) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match reply {
+            SubmitReply::Stored => StatusCode::OK,
+            SubmitReply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            SubmitReply::TooFast => StatusCode::TOO_MANY_REQUESTS,
+            SubmitReply::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SubmitReply::NotPaired => StatusCode::UNAUTHORIZED,
         }
     }
 

@@ -5,18 +5,24 @@ use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{secret, AppState, ServiceError};
-use crate::domain::account::{self, AccountError, Role};
-use crate::storage::User;
+use crate::domain::account::{self, AccountError, NewAccount, Role};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::table::RowError;
+use crate::storage::{User, UserListing};
 
 /// How long a session lasts without logging in again.
 pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+/// Logins that may wait for the one running; more are refused with 429 at once.
+pub const MAX_WAITING_LOGINS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("Tên đăng nhập hoặc mật khẩu không đúng.")]
     BadCredentials,
-    #[error("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.")]
-    Throttled { minutes: i64 },
+    #[error("Đăng nhập sai nhiều lần. Vui lòng thử lại sau {seconds} giây.")]
+    Throttled { seconds: i64 },
+    #[error("Máy chủ đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau ít giây.")]
+    Busy,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -33,8 +39,20 @@ pub enum AccountServiceError {
     AgencyNotAllowed,
     #[error("Mật khẩu hiện tại không đúng.")]
     WrongPassword,
-    #[error("Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {minutes} phút.")]
-    Throttled { minutes: i64 },
+    #[error("Mật khẩu mới phải khác mật khẩu hiện tại.")]
+    SamePassword,
+    #[error("Nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau {seconds} giây.")]
+    Throttled { seconds: i64 },
+    #[error("Máy chủ đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau ít giây.")]
+    Busy,
+    #[error("Không có tài khoản này.")]
+    NotFound,
+    #[error("Không tự khóa hoặc hạ quyền tài khoản của chính mình được.")]
+    OwnAccount,
+    #[error("Phải còn ít nhất một quản trị tỉnh đang hoạt động.")]
+    LastAdmin,
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rows(Vec<RowError>),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -47,6 +65,18 @@ fn hash_password(password: &str) -> Result<String, ServiceError> {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| corrupt(format!("argon2: {e}")))
+}
+
+impl From<crate::storage::StorageError> for AccountServiceError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        Self::Service(error.into())
+    }
+}
+
+impl From<crate::storage::StorageError> for LoginError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        Self::Service(error.into())
+    }
 }
 
 fn corrupt(what: String) -> ServiceError {
@@ -81,14 +111,68 @@ impl AppState {
     /// Creates an account and returns its one-time password (to be changed at first login).
     pub async fn add_user(
         &self,
-        actor: &str,
+        actor: &Actor,
         username: &str,
         role: Role,
         agency: Option<&str>,
     ) -> Result<String, AccountServiceError> {
-        let password = one_time_password();
-        self.create_user(actor, username, role, agency, &password, true).await?;
-        Ok(password)
+        let username = account::parse_username(username)?;
+        let account = NewAccount { line: 0, username, role, agency: agency.map(|a| a.trim().to_owned()) };
+        let mut created = self.add_accounts(actor, &[account]).await?;
+        Ok(created.pop().map(|(_, password)| password).unwrap_or_default())
+    }
+
+    /// Creates every account of a list in one transaction, or none; returns each username with
+    /// its one-time password.
+    pub async fn import_users(&self, actor: &Actor, csv: &str) -> Result<Vec<(String, String)>, AccountServiceError> {
+        let rows = crate::domain::table::read_csv(csv, &account::ACCOUNT_COLUMNS).map_err(AccountServiceError::Rows)?;
+        let accounts = account::read_accounts(&rows).map_err(AccountServiceError::Rows)?;
+        let created = self.add_accounts(actor, &accounts).await?;
+        self.db.audit(actor, AuditAction::UsersImported, &format!("{} tài khoản", created.len())).await?;
+        Ok(created)
+    }
+
+    async fn add_accounts(
+        &self,
+        actor: &Actor,
+        accounts: &[NewAccount],
+    ) -> Result<Vec<(String, String)>, AccountServiceError> {
+        let mut errors = Vec::new();
+        for account in accounts {
+            match (account.role.needs_agency(), &account.agency) {
+                (true, None) => return Err(AccountServiceError::AgencyRequired),
+                (false, Some(_)) => return Err(AccountServiceError::AgencyNotAllowed),
+                (true, Some(code)) if self.db.agency(code).await?.is_none() => errors.push(RowError {
+                    line: account.line,
+                    code: account.username.clone(),
+                    message: format!("không có cơ quan, đơn vị mã {code}"),
+                }),
+                _ => {}
+            }
+        }
+        if !errors.is_empty() {
+            if let [single] = accounts {
+                if single.line == 0 {
+                    return Err(ServiceError::UnknownAgency(single.agency.clone().unwrap_or_default()).into());
+                }
+            }
+            return Err(AccountServiceError::Rows(errors));
+        }
+        let passwords: Vec<String> = accounts.iter().map(|_| one_time_password()).collect();
+        let hashes = hash_in_background(passwords.clone()).await?;
+        let rows: Vec<(String, String, Role, Option<String>)> =
+            accounts.iter().zip(hashes).map(|(a, hash)| (a.username.clone(), hash, a.role, a.agency.clone())).collect();
+        match self.db.add_users(&rows, true, actor).await? {
+            Ok(_) => Ok(accounts.iter().map(|a| a.username.clone()).zip(passwords).collect()),
+            Err(taken) => Err(match accounts.iter().find(|a| a.username == taken) {
+                Some(a) if a.line > 0 => AccountServiceError::Rows(vec![RowError {
+                    line: a.line,
+                    code: taken.clone(),
+                    message: "tên đăng nhập đã có người dùng".into(),
+                }]),
+                _ => AccountServiceError::Taken(taken),
+            }),
+        }
     }
 
     /// Creates a demo account with a known password, unless the username exists already.
@@ -99,76 +183,141 @@ impl AppState {
         agency: Option<&str>,
         password: &str,
     ) -> Result<(), AccountServiceError> {
-        match self.create_user("demo", username, role, agency, password, false).await {
-            Ok(()) | Err(AccountServiceError::Taken(_)) => Ok(()),
-            Err(other) => Err(other),
-        }
-    }
-
-    async fn create_user(
-        &self,
-        actor: &str,
-        username: &str,
-        role: Role,
-        agency: Option<&str>,
-        password: &str,
-        must_change: bool,
-    ) -> Result<(), AccountServiceError> {
-        let username = account::parse_username(username)?;
-        match (role.needs_agency(), agency) {
-            (true, None) => return Err(AccountServiceError::AgencyRequired),
-            (false, Some(_)) => return Err(AccountServiceError::AgencyNotAllowed),
-            (true, Some(code)) if self.db.agency(code).await.map_err(ServiceError::from)?.is_none() => {
-                return Err(ServiceError::UnknownAgency(code.to_owned()).into());
-            }
-            _ => {}
-        }
         let hash = hash_password(password)?;
-        let created = self.db.add_user(&username, &hash, role, agency).await.map_err(ServiceError::from)?;
-        let Some(id) = created else { return Err(AccountServiceError::Taken(username)) };
-        if !must_change {
-            self.db.set_password(id, &hash, false).await.map_err(ServiceError::from)?;
-        }
-        self.db
-            .audit(actor, "user.add", &format!("{username} ({})", role.as_str()))
-            .await
-            .map_err(ServiceError::from)?;
+        let row = (username.to_owned(), hash, role, agency.map(str::to_owned));
+        self.db.add_users(&[row], false, &Actor::new("demo", None)).await?.ok();
         Ok(())
     }
 
-    /// Checks a login; on success opens a session and returns its cookie value.
+    /// Every account, for the admin.
+    pub async fn users(&self) -> Result<Vec<UserListing>, ServiceError> {
+        Ok(self.db.users().await?)
+    }
+
+    async fn user_named(&self, username: &str) -> Result<UserListing, AccountServiceError> {
+        let username = username.trim().to_lowercase();
+        self.db.users().await?.into_iter().find(|u| u.user.username == username).ok_or(AccountServiceError::NotFound)
+    }
+
+    /// Changes an account's role and agency. An admin cannot demote themselves, nor the last admin.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        role: Role,
+        agency: Option<&str>,
+    ) -> Result<(), AccountServiceError> {
+        let target = self.user_named(username).await?;
+        let agency = agency.map(str::trim).filter(|a| !a.is_empty());
+        match (role.needs_agency(), agency) {
+            (true, None) => return Err(AccountServiceError::AgencyRequired),
+            (false, Some(_)) => return Err(AccountServiceError::AgencyNotAllowed),
+            (true, Some(code)) if self.db.agency(code).await?.is_none() => {
+                return Err(ServiceError::UnknownAgency(code.to_owned()).into())
+            }
+            _ => {}
+        }
+        if target.user.role == Role::Admin && role != Role::Admin {
+            self.keep_an_admin(actor, &target).await?;
+        }
+        let subject = format!(
+            "{} → {}{}",
+            target.user.username,
+            role.as_str(),
+            agency.map(|a| format!(", {a}")).unwrap_or_default()
+        );
+        self.db.update_user(target.user.id, role, agency, actor, &subject).await?;
+        Ok(())
+    }
+
+    /// Disables an account (its sessions end at once) or enables it again.
+    pub async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        username: &str,
+        disabled: bool,
+    ) -> Result<(), AccountServiceError> {
+        let target = self.user_named(username).await?;
+        if disabled && target.user.role == Role::Admin {
+            self.keep_an_admin(actor, &target).await?;
+        }
+        self.db.set_user_disabled(target.user.id, disabled, actor, &target.user.username).await?;
+        Ok(())
+    }
+
+    /// A new one-time password for an account; its sessions end.
+    pub async fn reset_password(&self, actor: &Actor, username: &str) -> Result<String, AccountServiceError> {
+        let target = self.user_named(username).await?;
+        let password = one_time_password();
+        let hash = hash_in_background(vec![password.clone()]).await?.pop().unwrap_or_default();
+        self.db.reset_password(target.user.id, &hash, actor, &target.user.username).await?;
+        Ok(password)
+    }
+
+    /// Refuses to take away the actor's own admin rights or the last working admin account.
+    async fn keep_an_admin(&self, actor: &Actor, target: &UserListing) -> Result<(), AccountServiceError> {
+        if target.user.username == actor.name {
+            return Err(AccountServiceError::OwnAccount);
+        }
+        if !target.disabled && self.db.active_admins().await? <= 1 {
+            return Err(AccountServiceError::LastAdmin);
+        }
+        Ok(())
+    }
+
+    /// Checks a login from `ip`; on success opens a session and returns its cookie value.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
+        ip: std::net::IpAddr,
         now: DateTime<Utc>,
     ) -> Result<(User, String), LoginError> {
         // Invalid names cannot exist: refuse them without a row in login_failures.
         let Ok(username) = account::parse_username(username) else { return Err(LoginError::BadCredentials) };
+        let Ok(_waiting) = self.login_queue.clone().try_acquire_owned() else { return Err(LoginError::Busy) };
         let _one_at_a_time = self.login_gate.lock().await;
-        let failures = self
-            .db
-            .login_failures_since(&username, now - account::THROTTLE_WINDOW)
-            .await
-            .map_err(ServiceError::from)?;
-        if let Some(until) = account::locked_until(&failures, now) {
-            return Err(LoginError::Throttled { minutes: (until - now).num_minutes() + 1 });
+        let actor = Actor::new(username.clone(), Some(ip));
+        if let Some(seconds) = self.login_wait(&username, ip, now).await? {
+            return Err(LoginError::Throttled { seconds });
         }
-        let found = self.db.user_for_login(&username).await.map_err(ServiceError::from)?;
+        let found = self.db.user_for_login(&username).await?;
         // An unknown name is checked against a dummy hash, so it takes as long as a known one.
         let hash = found.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, hash)| hash.clone());
         let matches = check_in_background(password, hash).await;
         let Some((user, _)) = found.filter(|_| matches) else {
-            self.db.record_login_failure(&username, now).await.map_err(ServiceError::from)?;
+            self.record_failure(&actor, ip, now, AuditAction::LoginFailed).await?;
             return Err(LoginError::BadCredentials);
         };
-        self.db.clear_login_failures(&username).await.map_err(ServiceError::from)?;
+        self.db.clear_login_failures(&username, &ip.to_string()).await?;
         let token = secret::new_token();
-        self.db
-            .add_session(&secret::hash(&token), user.id, now + SESSION_LIFETIME)
-            .await
-            .map_err(ServiceError::from)?;
+        self.db.add_session(&secret::hash(&token), user.id, now + SESSION_LIFETIME, &actor).await?;
         Ok((user, token))
+    }
+
+    /// Seconds a login of `username` from `ip` must still wait, if any.
+    pub(crate) async fn login_wait(
+        &self,
+        username: &str,
+        ip: std::net::IpAddr,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, ServiceError> {
+        let (account, address) =
+            self.db.login_failures_since(username, &ip.to_string(), now - account::THROTTLE_WINDOW).await?;
+        Ok(account::retry_after(&account, &address, now).map(|until| (until - now).num_seconds() + 1))
+    }
+
+    /// Counts a failed try (a login, a pairing code) from `ip` and writes it to the audit log.
+    pub(crate) async fn record_failure(
+        &self,
+        actor: &Actor,
+        ip: std::net::IpAddr,
+        now: DateTime<Utc>,
+        action: AuditAction,
+    ) -> Result<(), ServiceError> {
+        self.db.record_login_failure(&actor.name, &ip.to_string(), now, now - account::THROTTLE_WINDOW).await?;
+        self.db.audit(actor, action, &actor.name).await?;
+        Ok(())
     }
 
     pub async fn session_user(&self, token: &str) -> Result<Option<User>, ServiceError> {
@@ -179,35 +328,43 @@ impl AppState {
         Ok(self.db.delete_session(&secret::hash(token)).await?)
     }
 
-    /// Changes the password of the session's user and ends their other sessions.
-    /// Wrong current passwords count as failed logins: a stolen session cannot be used to
-    /// guess the password faster than the login form allows.
-    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Result<(), AccountServiceError> {
+    /// Changes the password of the session's user and ends their other sessions. Wrong current
+    /// passwords count as failed logins from `ip`: a stolen session cannot guess the password
+    /// faster than the login form allows.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<(), AccountServiceError> {
         account::check_password(new)?;
         let user = self.session_user(token).await?.ok_or(AccountServiceError::WrongPassword)?;
         let now = Utc::now();
+        let Ok(_waiting) = self.login_queue.clone().try_acquire_owned() else { return Err(AccountServiceError::Busy) };
         let _one_at_a_time = self.login_gate.lock().await;
-        let failures = self
-            .db
-            .login_failures_since(&user.username, now - account::THROTTLE_WINDOW)
-            .await
-            .map_err(ServiceError::from)?;
-        if let Some(until) = account::locked_until(&failures, now) {
-            return Err(AccountServiceError::Throttled { minutes: (until - now).num_minutes() + 1 });
+        let actor = Actor::new(user.username.clone(), Some(ip));
+        if let Some(seconds) = self.login_wait(&user.username, ip, now).await? {
+            return Err(AccountServiceError::Throttled { seconds });
         }
-        let (_, hash) = self
-            .db
-            .user_for_login(&user.username)
-            .await
-            .map_err(ServiceError::from)?
-            .ok_or(AccountServiceError::WrongPassword)?;
-        if !check_in_background(current, hash).await {
-            self.db.record_login_failure(&user.username, now).await.map_err(ServiceError::from)?;
+        let (_, hash) = self.db.user_for_login(&user.username).await?.ok_or(AccountServiceError::WrongPassword)?;
+        if !check_in_background(current, hash.clone()).await {
+            self.record_failure(&actor, ip, now, AuditAction::LoginFailed).await?;
             return Err(AccountServiceError::WrongPassword);
         }
-        self.db.clear_login_failures(&user.username).await.map_err(ServiceError::from)?;
-        self.db.set_password(user.id, &hash_password(new)?, false).await.map_err(ServiceError::from)?;
-        self.db.delete_other_sessions(user.id, &secret::hash(token)).await.map_err(ServiceError::from)?;
+        if check_in_background(new, hash).await {
+            return Err(AccountServiceError::SamePassword);
+        }
+        self.db.clear_login_failures(&user.username, &ip.to_string()).await?;
+        let new_hash = hash_in_background(vec![new.to_owned()]).await?.pop().unwrap_or_default();
+        self.db.change_password(user.id, &new_hash, &secret::hash(token), &actor).await?;
         Ok(())
     }
+}
+
+/// argon2 hashes off the async workers.
+async fn hash_in_background(passwords: Vec<String>) -> Result<Vec<String>, ServiceError> {
+    tokio::task::spawn_blocking(move || passwords.iter().map(|p| hash_password(p)).collect())
+        .await
+        .map_err(|e| corrupt(format!("hashing: {e}")))?
 }

@@ -15,6 +15,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use tokio::sync::Notify;
 
 use super::{AppState, ServiceError};
+use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::delivery::{fill_template, mask, Backoff, Escape, Medium, Message};
 use crate::storage::{Delivery, Invitation, PendingDelivery};
 
@@ -255,7 +256,7 @@ impl AppState {
     fn message_for(&self, pending: &PendingDelivery) -> Message {
         Message {
             agency: pending.agency_name.clone(),
-            link: self.link_url(&pending.dossier_code),
+            link: self.link_url(&pending.agency_code, &pending.dossier_code),
             last_day: crate::domain::invitation::last_day(pending.expires_at),
         }
     }
@@ -277,14 +278,14 @@ impl AppState {
     }
 
     /// An admin has sent an outbox message by hand: record it as sent and forget the contact.
-    pub async fn mark_sent_by_hand(&self, actor: &str, delivery_id: i64) -> Result<bool, ServiceError> {
+    pub async fn mark_sent_by_hand(&self, actor: &Actor, delivery_id: i64) -> Result<bool, ServiceError> {
         let outbox = self.db.outbox(&self.deliveries.unconfigured()).await?;
         if !outbox.iter().any(|p| p.delivery.id == delivery_id) {
             return Ok(false);
         }
         let marked = self.db.mark_delivery_sent(delivery_id, Utc::now()).await?;
         if marked {
-            self.db.audit(actor, "delivery.sent_by_hand", &delivery_id.to_string()).await?;
+            self.db.audit(actor, AuditAction::DeliverySentByHand, &delivery_id.to_string()).await?;
         }
         Ok(marked)
     }

@@ -8,6 +8,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::{coarse, secret, AppState, ServiceError};
+use crate::domain::access::Reach;
+use crate::domain::audit::Actor;
 use crate::domain::delivery::Medium;
 use crate::domain::invitation::{parse_dossier_code, InvitationError, InvitationStatus};
 use crate::domain::submission::{self, Channel};
@@ -37,24 +39,33 @@ pub struct InvitationLink {
 }
 
 impl AppState {
-    fn link_token(&self, dossier_code: &str) -> String {
+    /// HMAC(link secret, agency, dossier): two agencies' dossiers with the same code get
+    /// different links.
+    fn link_token(&self, agency_code: &str, dossier_code: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.settings.link_secret.as_bytes())
             .expect("HMAC takes keys of any length");
-        mac.update(b"hailong invitation\0");
+        mac.update(b"hailong invitation v2\0");
+        mac.update(agency_code.as_bytes());
+        mac.update(b"\0");
         mac.update(dossier_code.as_bytes());
         // 160 bits of the MAC: more than the 128 the link needs, short enough for a QR code.
         hex::encode(&mac.finalize().into_bytes()[..20])
     }
 
-    /// The survey link of a dossier's invitation.
-    pub(crate) fn link_url(&self, dossier_code: &str) -> String {
-        format!("{}/s/{}", self.settings.public_url, self.link_token(dossier_code))
+    /// The survey link of an invitation.
+    pub(crate) fn link_url(&self, agency_code: &str, dossier_code: &str) -> String {
+        format!("{}/s/{}", self.settings.public_url, self.link_token(agency_code, dossier_code))
     }
 
     fn link_of(&self, invitation: Invitation) -> InvitationLink {
-        let token = self.link_token(&invitation.dossier_code);
+        let token = self.link_token(&invitation.agency_code, &invitation.dossier_code);
         let status = InvitationStatus::of(invitation.expires_at, invitation.answered_at, Utc::now());
-        InvitationLink { url: self.link_url(&invitation.dossier_code), token, invitation, status }
+        InvitationLink {
+            url: self.link_url(&invitation.agency_code, &invitation.dossier_code),
+            token,
+            invitation,
+            status,
+        }
     }
 
     /// The invitation of a dossier, created on first request; asking again returns the same one.
@@ -66,7 +77,10 @@ impl AppState {
         agency_code: &str,
     ) -> Result<(InvitationLink, bool), InviteError> {
         let dossier_code = parse_dossier_code(dossier_code)?;
-        if let Some(existing) = self.db.invitation_by_dossier(&dossier_code).await.map_err(ServiceError::from)? {
+        let agency_code = agency_code.trim();
+        if let Some(existing) =
+            self.db.invitation_by_dossier(agency_code, &dossier_code).await.map_err(ServiceError::from)?
+        {
             return Ok((self.link_of(existing), false));
         }
         let procedures = self.db.procedures().await.map_err(ServiceError::from)?;
@@ -83,7 +97,7 @@ impl AppState {
             created_by,
             expires_at: Utc::now() + Duration::days(i64::from(self.settings.invitation_days)),
         };
-        let token_hash = secret::hash(&self.link_token(&dossier_code));
+        let token_hash = secret::hash(&self.link_token(agency_code, &dossier_code));
         let (invitation, created) = self.db.insert_invitation(&new, &token_hash).await.map_err(ServiceError::from)?;
         Ok((self.link_of(invitation), created))
     }
@@ -103,35 +117,46 @@ impl AppState {
     }
 
     /// Adds a procedure to the invitation list, or renames it (audit-logged).
-    pub async fn save_procedure(&self, actor: &str, code: &str, name: &str) -> Result<(), InviteError> {
+    pub async fn save_procedure(&self, actor: &Actor, code: &str, name: &str) -> Result<(), InviteError> {
         let (code, name) = crate::domain::invitation::parse_procedure(code, name)?;
-        self.db.upsert_procedure(&code, &name).await.map_err(ServiceError::from)?;
-        self.db.audit(actor, "procedure.save", &format!("{code}: {name}")).await.map_err(ServiceError::from)?;
+        self.db.save_procedure(&code, &name, actor).await.map_err(ServiceError::from)?;
         Ok(())
     }
 
-    /// Creates an API key for one-stop software, scoped to `agency`'s subtree; shown once.
-    pub async fn register_api_key(&self, actor: &str, agency: &str) -> Result<String, ServiceError> {
-        if self.db.agency(agency).await?.is_none() {
-            return Err(ServiceError::UnknownAgency(agency.to_owned()));
-        }
-        let key = secret::new_token();
-        self.db.add_api_key(agency, &secret::hash(&key)).await?;
-        self.db.audit(actor, "apikey.add", agency).await?;
-        Ok(key)
+    /// The latest invitations created by the officers of a service point (all of them for
+    /// `None`), newest first.
+    pub async fn recent_invitations(
+        &self,
+        service_point: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Invitation>, ServiceError> {
+        Ok(self.db.recent_invitations(service_point, limit).await?)
     }
 
-    /// The codes of the agencies an API key may act for, if the key is live.
-    pub async fn api_key_scope(&self, key: &str) -> Result<Option<std::collections::HashSet<String>>, ServiceError> {
-        let Some(root) = self.db.api_key_agency(&secret::hash(key)).await? else { return Ok(None) };
-        let agencies = self.db.agencies().await?;
-        Ok(Some(crate::domain::agency::subtree_codes(&agencies, &root)))
+    /// The active procedures: (code, name), by name.
+    pub async fn procedures(&self) -> Result<Vec<(String, String)>, ServiceError> {
+        Ok(self.db.procedures().await?)
     }
 
-    /// The invitation of a dossier, with its link, if there is one.
-    pub async fn invitation_of_dossier(&self, dossier_code: &str) -> Result<Option<InvitationLink>, ServiceError> {
-        let found = self.db.invitation_by_dossier(dossier_code.trim()).await?;
+    /// The invitation of a competent agency's dossier, with its link, if there is one.
+    pub async fn invitation_of_dossier(
+        &self,
+        agency_code: &str,
+        dossier_code: &str,
+    ) -> Result<Option<InvitationLink>, ServiceError> {
+        let found = self.db.invitation_by_dossier(agency_code.trim(), dossier_code.trim()).await?;
         Ok(found.map(|i| self.link_of(i)))
+    }
+
+    /// The invitations with this dossier code among the agencies `reach` covers. Those of other
+    /// agencies are never returned: to anyone outside, they do not exist.
+    pub async fn invitations_within(
+        &self,
+        dossier_code: &str,
+        reach: &Reach,
+    ) -> Result<Vec<InvitationLink>, ServiceError> {
+        let found = self.db.invitations_with_dossier_code(dossier_code.trim()).await?;
+        Ok(found.into_iter().filter(|i| reach.contains(&i.agency_code)).map(|i| self.link_of(i)).collect())
     }
 
     /// The invitation behind a link token, if there is one.

@@ -4,6 +4,9 @@
 pub mod accounts;
 pub mod delivery;
 pub mod invitations;
+pub mod keys;
+pub mod kiosks;
+pub mod registry;
 pub mod secret;
 pub mod writer;
 
@@ -11,9 +14,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::domain::submission::{self, Channel};
-use crate::domain::{Agency, FieldErrors, Population, Questionnaire, SatisfactionIndex, Submission};
-use crate::storage::{Db, Kiosk, NewResponse, Outcome, StorageError};
+use crate::domain::anomaly::{KioskActivity, KioskLimits};
+use crate::domain::audit::{AuditAction, AuditEntry};
+use crate::domain::{Agency, FieldErrors, Population, Questionnaire, SatisfactionIndex};
+use crate::storage::{AuditFilter, Db, StorageError};
 use writer::ResponseWriter;
 
 /// Settings the pages and handlers need at run time.
@@ -35,6 +39,10 @@ pub struct Settings {
     pub invitation_days: u32,
     /// Gateways for sending survey links, and the retry policy.
     pub delivery: delivery::DeliverySettings,
+    /// How fast a kiosk may send, and what gets it flagged.
+    pub kiosk_limits: KioskLimits,
+    /// Minutes a kiosk pairing code stays valid.
+    pub pairing_minutes: u32,
 }
 
 impl Default for Settings {
@@ -48,6 +56,8 @@ impl Default for Settings {
             link_secret: String::new(),
             invitation_days: 30,
             delivery: delivery::DeliverySettings::default(),
+            kiosk_limits: KioskLimits::default(),
+            pairing_minutes: kiosks::PAIRING_MINUTES,
         }
     }
 }
@@ -87,8 +97,14 @@ pub struct AppState {
     /// One login at a time: the failure count and the password check cannot interleave
     /// (throttling holds under parallel guesses), and argon2 never takes both cores.
     pub(crate) login_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Logins waiting for the gate; when none is left, a login is refused at once (429).
+    pub(crate) login_queue: Arc<tokio::sync::Semaphore>,
     /// The SMS and e-mail gateways; the worker is started by `start_delivery_worker`.
     pub(crate) deliveries: Arc<delivery::Deliveries>,
+    /// Recent submissions per kiosk, for the rate limit and the anomaly flags (memory only).
+    pub(crate) kiosk_activity: Arc<std::sync::Mutex<std::collections::HashMap<i64, KioskActivity>>>,
+    /// When each kiosk and API key was last noted as seen, so that it is written once a minute.
+    pub(crate) last_noted: Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<Utc>>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +119,8 @@ pub enum ServiceError {
     WriterStopped,
     #[error("cấu hình không hợp lệ: {0}")]
     Config(String),
+    #[error("thiết bị gửi quá nhiều phiếu trong một phút")]
+    RateLimited,
 }
 
 impl AppState {
@@ -132,45 +150,11 @@ impl AppState {
             questionnaire: Arc::new(questionnaire),
             settings: Arc::new(settings),
             login_gate: Arc::default(),
+            login_queue: Arc::new(tokio::sync::Semaphore::new(accounts::MAX_WAITING_LOGINS)),
             deliveries,
+            kiosk_activity: Arc::default(),
+            last_noted: Arc::default(),
         })
-    }
-
-    /// The kiosk a bearer token or pairing cookie belongs to.
-    pub async fn kiosk_for_token(&self, token: &str) -> Result<Option<Kiosk>, ServiceError> {
-        Ok(self.db.kiosk_by_token_hash(&secret::hash(token)).await?)
-    }
-
-    /// Validates and durably stores a response collected by `kiosk`. Returns only after the
-    /// transaction holding it has committed.
-    pub async fn submit_from_kiosk(
-        &self,
-        kiosk: &Kiosk,
-        body: &Submission,
-    ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
-        self.submit_at(kiosk, body, Utc::now()).await
-    }
-
-    /// As [`Self::submit_from_kiosk`], with the submission time given (the demo's back-dated samples).
-    pub async fn submit_at(
-        &self,
-        kiosk: &Kiosk,
-        body: &Submission,
-        submitted_at: chrono::DateTime<Utc>,
-    ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
-        let served: Vec<String> =
-            self.db.served_agencies(&kiosk.agency_code).await?.into_iter().map(|a| a.code).collect();
-        let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
-        let id = response.id;
-        let new = NewResponse {
-            response,
-            service_point: kiosk.agency_code.clone(),
-            kiosk_id: Some(kiosk.id),
-            channel: Channel::Kiosk,
-            submitted_at: coarse(submitted_at),
-            invitation_id: None,
-        };
-        Ok((id, self.writer.store(new).await?))
     }
 
     /// The satisfaction indices of `agency` and its subtree over `period`.
@@ -200,18 +184,44 @@ impl AppState {
             .collect())
     }
 
-    /// Registers a kiosk at `agency`; returns the bearer token, which is stored only hashed.
-    pub async fn register_kiosk(&self, agency: &str, name: &str) -> Result<String, ServiceError> {
-        if self.db.agency(agency).await?.is_none() {
-            return Err(ServiceError::UnknownAgency(agency.to_owned()));
-        }
-        let token = secret::new_token();
-        self.db.add_kiosk(agency, name, &secret::hash(&token)).await?;
-        Ok(token)
+    /// Closes the database (at the end of `serve`).
+    pub async fn close(&self) {
+        self.db.close().await;
     }
 
     /// Whether `token` is the configured admin token.
     pub fn is_admin_token(&self, token: &str) -> bool {
         self.settings.admin_token.as_deref().is_some_and(|expected| secret::same(expected, token))
+    }
+
+    /// Audit lines matching `filter`, newest first.
+    pub async fn audit_log(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEntry>, ServiceError> {
+        Ok(self.db.audit_log(filter, limit).await?)
+    }
+
+    /// Records an action in the audit log.
+    pub async fn audit(
+        &self,
+        actor: &crate::domain::audit::Actor,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<(), ServiceError> {
+        Ok(self.db.audit(actor, action, subject).await?)
+    }
+
+    /// Whether `key` (a kiosk id, an API key id) was noted less than a minute ago; if not,
+    /// notes it now and returns the minute to store.
+    pub(crate) fn note_once_a_minute(&self, key: String) -> Option<chrono::DateTime<Utc>> {
+        use chrono::{DurationRound, TimeDelta};
+        let now = Utc::now();
+        let minute = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
+        let mut noted = self.last_noted.lock().unwrap_or_else(|e| e.into_inner());
+        match noted.get(&key) {
+            Some(last) if *last == minute => None,
+            _ => {
+                noted.insert(key, minute);
+                Some(minute)
+            }
+        }
     }
 }

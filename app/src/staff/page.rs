@@ -5,22 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::server::{
-    load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, RecentInvitation, StaffReply,
+    load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, RecentInvitation,
 };
+use crate::access::page_reply;
 use crate::account::page::failure_alert;
-
-fn not_ready<T>(reply: &StaffReply<T>) -> Option<AnyView> {
-    match reply {
-        StaffReply::Ready(_) => None,
-        StaffReply::LoginRequired => Some(
-            view! { <h1>"Cần đăng nhập"</h1><p><a href="/login">"Đăng nhập"</a>" bằng tài khoản công chức một cửa."</p> }
-                .into_any(),
-        ),
-        StaffReply::Forbidden(message) => Some(
-            view! { <h1>"Không có quyền truy cập"</h1><p class="errors" role="alert">{message.clone()}</p> }.into_any(),
-        ),
-    }
-}
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -30,11 +18,7 @@ pub fn InvitePage() -> impl IntoView {
         <main class="admin staff">
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
-                    match form.await {
-                        Ok(StaffReply::Ready(form)) => view! { <InviteFormView form /> }.into_any(),
-                        Ok(other) => not_ready(&other).unwrap_or_else(|| ().into_any()),
-                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
+                    page_reply(form.await, |form| view! { <InviteFormView form /> }.into_any())
                 })}
             </Suspense>
         </main>
@@ -115,7 +99,7 @@ fn RecentInvitations(recent: Vec<RecentInvitation>) -> impl IntoView {
                 .join(" · ");
             view! {
                 <tr>
-                    <td><a href=format!("/staff/invitations/{}", r.dossier_code)>{r.dossier_code.clone()}</a></td>
+                    <td><a href=format!("/staff/invitations/{}/{}", r.agency_code, r.dossier_code)>{r.dossier_code.clone()}</a></td>
                     <td>{r.procedure_name}<br/><small>{r.agency_name}</small></td>
                     <td>{r.created}</td>
                     <td>{r.status}</td>
@@ -137,18 +121,16 @@ fn RecentInvitations(recent: Vec<RecentInvitation>) -> impl IntoView {
 #[component]
 pub fn InvitationPage() -> impl IntoView {
     let params = use_params_map();
-    let invitation =
-        Resource::new_blocking(move || params.with(|p| p.get("dossier").unwrap_or_default()), load_invitation);
+    let invitation = Resource::new_blocking(
+        move || params.with(|p| (p.get("agency").unwrap_or_default(), p.get("dossier").unwrap_or_default())),
+        |(agency, dossier)| load_invitation(agency, dossier),
+    );
     view! {
         <Title text="Đường dẫn khảo sát — Hài lòng" />
         <main class="admin staff">
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
-                    match invitation.await {
-                        Ok(StaffReply::Ready(view)) => view! { <InvitationSlip invitation=view /> }.into_any(),
-                        Ok(other) => not_ready(&other).unwrap_or_else(|| ().into_any()),
-                        Err(error) => view! { <p class="errors" role="alert">{error.to_string()}</p> }.into_any(),
-                    }
+                    page_reply(invitation.await, |view| view! { <InvitationSlip invitation=view /> }.into_any())
                 })}
             </Suspense>
         </main>

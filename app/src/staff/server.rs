@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::access::PageReply;
+
 /// What the invitation form offers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InviteForm {
@@ -18,6 +20,7 @@ pub struct InviteForm {
 pub struct RecentInvitation {
     pub dossier_code: String,
     pub procedure_name: String,
+    pub agency_code: String,
     pub agency_name: String,
     /// hh:mm dd/mm/yyyy, Vietnam time.
     pub created: String,
@@ -52,24 +55,17 @@ pub struct DeliveryView {
     pub detail: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum StaffReply<T> {
-    Ready(T),
-    LoginRequired,
-    Forbidden(String),
-}
-
 #[server]
-pub async fn load_invite_form() -> Result<StaffReply<InviteForm>, ServerFnError> {
+pub async fn load_invite_form() -> Result<PageReply<InviteForm>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let user = match ssr::officer(&state).await? {
-        Ok(user) => user,
-        Err(reply) => return Ok(reply),
+    let access = match crate::access::ssr::require(&state, crate::domain::access::Action::Invite).await? {
+        Ok(access) => access,
+        Err(refusal) => return Ok(refusal),
     };
-    let procedures = state.db.procedures().await.map_err(ssr::internal)?;
-    let agencies = ssr::agencies_for(&state, &user).await?;
+    let procedures = state.procedures().await.map_err(ssr::internal)?;
+    let agencies = ssr::agencies_for(&state, &access).await?;
     let mut recent = Vec::new();
-    for invitation in state.db.recent_invitations(user.agency_code.as_deref(), 20).await.map_err(ssr::internal)? {
+    for invitation in state.recent_invitations(access.user.agency_code.as_deref(), 20).await.map_err(ssr::internal)? {
         let deliveries = state.deliveries_of(&invitation).await.map_err(ssr::internal)?;
         recent.push(RecentInvitation {
             created: ssr::vietnam_time(invitation.created_at),
@@ -77,10 +73,11 @@ pub async fn load_invite_form() -> Result<StaffReply<InviteForm>, ServerFnError>
             deliveries: deliveries.iter().map(|d| ssr::delivery_view(&state, d)).collect(),
             dossier_code: invitation.dossier_code,
             procedure_name: invitation.procedure_name,
+            agency_code: invitation.agency_code,
             agency_name: invitation.agency_name,
         });
     }
-    Ok(StaffReply::Ready(InviteForm { procedures, default_agency: user.agency_code, agencies, recent }))
+    Ok(PageReply::Ready(InviteForm { procedures, default_agency: access.user.agency_code, agencies, recent }))
 }
 
 #[server]
@@ -93,52 +90,45 @@ pub async fn create_invitation(
 ) -> Result<(), ServerFnError> {
     use crate::service::invitations::InviteError;
     use crate::service::refuse;
+    use axum::http::StatusCode;
     let state = expect_context::<crate::service::AppState>();
-    let user = match ssr::officer::<()>(&state).await? {
-        Ok(user) => user,
-        Err(_) => {
-            return refuse(axum::http::StatusCode::FORBIDDEN, "Vui lòng đăng nhập bằng tài khoản công chức một cửa.")
-        }
-    };
-    let allowed = ssr::agencies_for(&state, &user).await?;
-    let in_scope = |code: &str| allowed.iter().any(|(allowed, _)| allowed == code);
-    if !in_scope(&agency) {
-        return refuse(
-            axum::http::StatusCode::FORBIDDEN,
-            "Cơ quan này không tiếp nhận hồ sơ tại điểm phục vụ của bạn.",
-        );
+    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Invite).await?;
+    // An agency this point does not receive dossiers for does not exist for this officer.
+    if !access.reach.contains(agency.trim()) {
+        return refuse(StatusCode::NOT_FOUND, "Không có cơ quan này trong danh sách tiếp nhận của điểm phục vụ.");
     }
     let contacts = match crate::domain::delivery::parse_contacts(Some(&phone), Some(&email)) {
         Ok(contacts) => contacts,
-        Err(error) => return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     };
-    let link = match state.invite(Some(user.id), &dossier_code, &procedure, &agency).await {
+    let link = match state.invite(Some(access.user.id), &dossier_code, &procedure, &agency).await {
         Ok((link, _)) => link,
         Err(InviteError::Service(error)) => return Err(ssr::internal(error)),
-        Err(error) => return refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     };
-    if !in_scope(&link.invitation.agency_code) {
-        return refuse(
-            axum::http::StatusCode::FORBIDDEN,
-            "Hồ sơ này đã có lời mời khảo sát của một cơ quan ngoài điểm phục vụ của bạn.",
-        );
-    }
     state.send_invitation(&link, &contacts).await.map_err(ssr::internal)?;
-    leptos_axum::redirect(&format!("/staff/invitations/{}", link.invitation.dossier_code));
+    leptos_axum::redirect(&ssr::invitation_path(&link.invitation));
     Ok(())
 }
 
 #[server]
-pub async fn load_invitation(dossier_code: String) -> Result<StaffReply<InvitationView>, ServerFnError> {
+pub async fn load_invitation(agency: String, dossier_code: String) -> Result<PageReply<InvitationView>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let user = match ssr::officer(&state).await? {
-        Ok(user) => user,
-        Err(reply) => return Ok(reply),
+    let access = match crate::access::ssr::require(&state, crate::domain::access::Action::Invite).await? {
+        Ok(access) => access,
+        Err(refusal) => return Ok(refusal),
     };
-    let found = state.invitation_of_dossier(&dossier_code).await.map_err(ssr::internal)?;
-    let allowed = ssr::agencies_for(&state, &user).await?;
-    let Some(link) = found.filter(|l| allowed.iter().any(|(code, _)| *code == l.invitation.agency_code)) else {
-        return Ok(ssr::forbidden("Không có lời mời khảo sát nào cho mã hồ sơ này tại điểm phục vụ của bạn."));
+    let found = if access.reach.contains(agency.trim()) {
+        state.invitation_of_dossier(&agency, &dossier_code).await.map_err(ssr::internal)?
+    } else {
+        None
+    };
+    // Another agency's dossier answers exactly like one nobody invited.
+    let Some(link) = found else {
+        crate::access::ssr::set_status(axum::http::StatusCode::NOT_FOUND);
+        return Ok(PageReply::Invalid(
+            "Không có lời mời khảo sát nào cho mã hồ sơ này tại điểm phục vụ của bạn.".into(),
+        ));
     };
     let invitation = link.invitation.clone();
     let deliveries = state.deliveries_of(&invitation).await.map_err(ssr::internal)?;
@@ -146,7 +136,7 @@ pub async fn load_invitation(dossier_code: String) -> Result<StaffReply<Invitati
     let qr_svg = qrcode::QrCode::new(link.url.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
         .map_err(ssr::internal)?;
-    Ok(StaffReply::Ready(InvitationView {
+    Ok(PageReply::Ready(InvitationView {
         dossier_code: invitation.dossier_code.clone(),
         procedure_name: invitation.procedure_name.clone(),
         agency_name: invitation.agency_name.clone(),
@@ -162,34 +152,24 @@ pub async fn load_invitation(dossier_code: String) -> Result<StaffReply<Invitati
 pub mod ssr {
     use leptos::prelude::*;
 
-    use super::StaffReply;
-    use crate::domain::account::Role;
+    use crate::access::ssr::Access;
     use crate::service::AppState;
-    use crate::storage::User;
 
-    pub fn forbidden<T>(message: &str) -> StaffReply<T> {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::FORBIDDEN);
-        }
-        StaffReply::Forbidden(message.to_owned())
+    /// The agencies an officer may invite for: those their service point receives (every open
+    /// agency for an admin), as (code, name).
+    pub async fn agencies_for(state: &AppState, access: &Access) -> Result<Vec<(String, String)>, ServerFnError> {
+        let today = crate::service::registry::today();
+        let agencies = state.agencies().await.map_err(internal)?;
+        Ok(agencies
+            .into_iter()
+            .filter(|a| a.is_open_on(today) && access.reach.contains(&a.code))
+            .map(|a| (a.code, a.name))
+            .collect())
     }
 
-    /// The logged-in one-stop officer (or admin), or the reply to give instead.
-    pub async fn officer<T>(state: &AppState) -> Result<Result<User, StaffReply<T>>, ServerFnError> {
-        Ok(match crate::account::server::ssr::signed_in(state).await? {
-            Err(_) => Err(StaffReply::LoginRequired),
-            Ok(user) if user.role == Role::Manager => Err(forbidden("Trang này dành cho công chức một cửa.")),
-            Ok(user) => Ok(user),
-        })
-    }
-
-    /// The agencies an officer may invite for: those their service point receives (all for an admin).
-    pub async fn agencies_for(state: &AppState, user: &User) -> Result<Vec<(String, String)>, ServerFnError> {
-        let agencies = match &user.agency_code {
-            Some(point) => state.db.served_agencies(point).await,
-            None => state.db.agencies().await,
-        };
-        Ok(agencies.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect())
+    /// Where an invitation's page is.
+    pub fn invitation_path(invitation: &crate::storage::Invitation) -> String {
+        format!("/staff/invitations/{}/{}", invitation.agency_code, invitation.dossier_code)
     }
 
     pub use crate::service::internal;

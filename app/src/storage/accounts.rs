@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{timestamp, Db, Result, StorageError};
+use super::{insert_audit, parse_time, timestamp, Db, Result, StorageError};
 use crate::domain::account::Role;
+use crate::domain::audit::{Actor, AuditAction, AuditEntry};
 
 /// A stored account, without its password hash.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,6 +15,27 @@ pub struct User {
     pub role: Role,
     pub agency_code: Option<String>,
     pub must_change_password: bool,
+}
+
+/// An account as the admin's list shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserListing {
+    pub user: User,
+    pub agency_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub disabled: bool,
+}
+
+/// Which audit lines to show; every filter is optional.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Only lines older than this id (the next page).
+    pub before: Option<i64>,
 }
 
 fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
@@ -28,26 +50,137 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
 }
 
 impl Db {
-    /// Creates an account; `None` when the username is taken.
-    pub async fn add_user(
+    /// Creates accounts in one transaction, with one audit line each; `Err(username)` (and
+    /// nothing created) when a username is taken.
+    pub async fn add_users(
         &self,
-        username: &str,
-        password_hash: &str,
+        users: &[(String, String, Role, Option<String>)],
+        must_change_password: bool,
+        actor: &Actor,
+    ) -> Result<Result<Vec<i64>, String>> {
+        let mut tx = self.write.begin().await?;
+        let mut ids = Vec::with_capacity(users.len());
+        for (username, password_hash, role, agency) in users {
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO users (username, password_hash, role, agency_code, must_change_password, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING id",
+            )
+            .bind(username)
+            .bind(password_hash)
+            .bind(role.as_str())
+            .bind(agency)
+            .bind(i64::from(must_change_password))
+            .bind(timestamp(Utc::now()))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = id else { return Ok(Err(username.clone())) };
+            let subject = format!(
+                "{username} ({}{})",
+                role.as_str(),
+                agency.as_ref().map(|a| format!(", {a}")).unwrap_or_default()
+            );
+            insert_audit(&mut *tx, actor, AuditAction::UserAdded, &subject).await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(Ok(ids))
+    }
+
+    /// Every account, by username.
+    pub async fn users(&self) -> Result<Vec<UserListing>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.agency_code, u.must_change_password, a.name AS agency_name,
+                    u.created_at, u.last_login_at, u.disabled_at
+             FROM users u LEFT JOIN agencies a ON a.code = u.agency_code ORDER BY u.username",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserListing {
+                    user: user_from_row(r)?,
+                    agency_name: r.get("agency_name"),
+                    created_at: parse_time(r.get("created_at"))?,
+                    last_login_at: r
+                        .get::<Option<String>, _>("last_login_at")
+                        .as_deref()
+                        .map(parse_time)
+                        .transpose()?,
+                    disabled: r.get::<Option<String>, _>("disabled_at").is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Changes an account's role and agency (audit-logged).
+    pub async fn update_user(
+        &self,
+        id: i64,
         role: Role,
         agency: Option<&str>,
-    ) -> Result<Option<i64>> {
-        let id = sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, role, agency_code, created_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (username) DO NOTHING RETURNING id",
-        )
-        .bind(username)
-        .bind(password_hash)
-        .bind(role.as_str())
-        .bind(agency)
-        .bind(timestamp(Utc::now()))
-        .fetch_optional(&self.write)
+        actor: &Actor,
+        subject: &str,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE users SET role = ?, agency_code = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(agency)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, actor, AuditAction::UserUpdated, subject).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Disables an account (its sessions end at once) or enables it again.
+    pub async fn set_user_disabled(&self, id: i64, disabled: bool, actor: &Actor, subject: &str) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = if disabled {
+            sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL")
+                .bind(timestamp(Utc::now()))
+        } else {
+            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL")
+        }
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
-        Ok(id)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
+        insert_audit(&mut *tx, actor, action, subject).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Gives an account a new one-time password and ends its sessions.
+    pub async fn reset_password(&self, id: i64, password_hash: &str, actor: &Actor, subject: &str) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        insert_audit(&mut *tx, actor, AuditAction::PasswordReset, subject).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// How many admin accounts can still log in.
+    pub async fn active_admins(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n as u64)
     }
 
     /// The account and its password hash, if it exists and is not disabled.
@@ -62,55 +195,117 @@ impl Db {
         row.map(|r| Ok((user_from_row(&r)?, r.get("password_hash")))).transpose()
     }
 
-    pub async fn set_password(&self, user_id: i64, password_hash: &str, must_change: bool) -> Result<()> {
-        sqlx::query("UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?")
+    /// Sets a user's own new password and ends their other sessions.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?")
             .bind(password_hash)
-            .bind(i64::from(must_change))
             .bind(user_id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
+            .bind(user_id)
+            .bind(keep_session)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut *tx, actor, AuditAction::PasswordChanged, &actor.name).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    pub async fn record_login_failure(&self, username: &str, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES (?, ?)")
+    /// Records a failed login from `ip`, and forgets failures older than `keep_since`.
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        ip: &str,
+        at: DateTime<Utc>,
+        keep_since: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < ?")
+            .bind(timestamp(keep_since))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (username, ip, failed_at) VALUES (?, ?, ?)")
             .bind(username)
+            .bind(ip)
             .bind(timestamp(at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Failed logins from `ip` since `since`: for `username`, and for any username.
+    pub async fn login_failures_since(
+        &self,
+        username: &str,
+        ip: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
+        let rows = sqlx::query("SELECT username, failed_at FROM login_failures WHERE ip = ? AND failed_at >= ?")
+            .bind(ip)
+            .bind(timestamp(since))
+            .fetch_all(&self.read)
+            .await?;
+        let (mut account, mut address) = (Vec::new(), Vec::new());
+        for row in rows {
+            let at = parse_time(row.get("failed_at"))?;
+            if row.get::<String, _>("username") == username {
+                account.push(at);
+            }
+            address.push(at);
+        }
+        Ok((account, address))
+    }
+
+    /// Forgets the failures of `username` from `ip` after it logged in there.
+    pub async fn clear_login_failures(&self, username: &str, ip: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE username = ? AND ip = ?")
+            .bind(username)
+            .bind(ip)
             .execute(&self.write)
             .await?;
         Ok(())
     }
 
-    /// Failed logins of `username` since `since`.
-    pub async fn login_failures_since(&self, username: &str, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT failed_at FROM login_failures WHERE username = ? AND failed_at >= ?")
-                .bind(username)
-                .bind(timestamp(since))
-                .fetch_all(&self.read)
-                .await?;
-        rows.iter()
-            .map(|t| {
-                DateTime::parse_from_rfc3339(t)
-                    .map(|d| d.with_timezone(&Utc))
-                    .map_err(|e| StorageError::Corrupt(format!("failed_at {t}: {e}")))
-            })
-            .collect()
+    /// How many failed logins are remembered (for the pruning test).
+    pub async fn count_login_failures(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures").fetch_one(&self.read).await?;
+        Ok(n as u64)
     }
 
-    pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = ?").bind(username).execute(&self.write).await?;
-        Ok(())
-    }
-
-    pub async fn add_session(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<()> {
+    /// Opens a session after a successful login (audit-logged with the address).
+    pub async fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let now = timestamp(Utc::now());
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
             .bind(token_hash)
             .bind(user_id)
-            .bind(timestamp(Utc::now()))
+            .bind(&now)
             .bind(timestamp(expires_at))
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+            .bind(&now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(&now).execute(&mut *tx).await?;
+        insert_audit(&mut *tx, actor, AuditAction::LoginSucceeded, &actor.name).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -133,24 +328,39 @@ impl Db {
         Ok(())
     }
 
-    /// Ends every session of a user but `keep` (after a password change).
-    pub async fn delete_other_sessions(&self, user_id: i64, keep: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
-            .bind(user_id)
-            .bind(keep)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+    pub async fn audit(&self, actor: &Actor, action: AuditAction, subject: &str) -> Result<()> {
+        insert_audit(&self.write, actor, action, subject).await
     }
 
-    pub async fn audit(&self, actor: &str, action: &str, subject: &str) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (at, actor, action, subject) VALUES (?, ?, ?, ?)")
-            .bind(timestamp(Utc::now()))
-            .bind(actor)
-            .bind(action)
-            .bind(subject)
-            .execute(&self.write)
-            .await?;
-        Ok(())
+    /// Audit lines matching `filter`, newest first.
+    pub async fn audit_log(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, ip, action, subject FROM audit_log
+             WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)
+               AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) AND (?5 IS NULL OR id < ?5)
+             ORDER BY id DESC LIMIT ?6",
+        )
+        .bind(&filter.actor)
+        .bind(filter.action.map(AuditAction::as_str))
+        .bind(filter.from.map(timestamp))
+        .bind(filter.until.map(timestamp))
+        .bind(filter.before)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let action: String = r.get("action");
+                Ok(AuditEntry {
+                    id: r.get("id"),
+                    at: r.get("at"),
+                    actor: r.get("actor"),
+                    ip: r.get("ip"),
+                    action: AuditAction::parse(&action)
+                        .ok_or_else(|| StorageError::Corrupt(format!("audit action {action}")))?,
+                    subject: r.get("subject"),
+                })
+            })
+            .collect()
     }
 }

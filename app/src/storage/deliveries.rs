@@ -26,6 +26,7 @@ pub struct PendingDelivery {
     pub delivery: Delivery,
     pub recipient: String,
     pub dossier_code: String,
+    pub agency_code: String,
     pub agency_name: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -56,6 +57,7 @@ fn pending_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<PendingDelivery> {
         delivery: delivery_from_row(row)?,
         recipient: row.get("recipient"),
         dossier_code: row.get("dossier_code"),
+        agency_code: row.get("agency_code"),
         agency_name: row.get("agency_name"),
         expires_at: parse_time(row.get("expires_at"))?,
     })
@@ -119,7 +121,7 @@ impl Db {
             return Ok(Vec::new());
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, a.name AS agency_name, i.expires_at
+            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.status = 'queued' AND d.medium IN ({}) AND d.next_attempt_at <= ?
              ORDER BY d.next_attempt_at, d.id LIMIT ?",
@@ -152,7 +154,7 @@ impl Db {
             return Ok(Vec::new());
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, a.name AS agency_name, i.expires_at
+            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.status = 'queued' AND d.medium IN ({}) ORDER BY d.created_at, d.id",
             media_list(media)

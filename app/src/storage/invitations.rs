@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{parse_time, timestamp, Db, Result, StorageError};
+use super::{insert_audit, parse_time, timestamp, Db, Result, StorageError};
+use crate::domain::audit::{Actor, AuditAction};
 
 /// An invitation with the names a page shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,14 +47,18 @@ const INVITATION_COLUMNS: &str =
      FROM invitations i JOIN procedures p ON p.code = i.procedure_code JOIN agencies a ON a.code = i.agency_code";
 
 impl Db {
-    pub async fn upsert_procedure(&self, code: &str, name: &str) -> Result<()> {
+    /// Adds or renames a procedure (audit-logged).
+    pub async fn save_procedure(&self, code: &str, name: &str, actor: &Actor) -> Result<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO procedures (code, name) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
         )
         .bind(code)
         .bind(name)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        insert_audit(&mut *tx, actor, AuditAction::ProcedureSaved, &format!("{code}: {name}")).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -70,7 +75,7 @@ impl Db {
     pub async fn insert_invitation(&self, new: &NewInvitation<'_>, token_hash: &str) -> Result<(Invitation, bool)> {
         let inserted = sqlx::query(
             "INSERT INTO invitations (dossier_code, procedure_code, agency_code, token_hash, created_by, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dossier_code) DO NOTHING",
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agency_code, dossier_code) DO NOTHING",
         )
         .bind(new.dossier_code)
         .bind(new.procedure_code)
@@ -84,18 +89,32 @@ impl Db {
         .rows_affected()
             == 1;
         let invitation = self
-            .invitation_by_dossier(new.dossier_code)
+            .invitation_by_dossier(new.agency_code, new.dossier_code)
             .await?
             .ok_or_else(|| StorageError::Corrupt(format!("invitation of {} vanished", new.dossier_code)))?;
         Ok((invitation, inserted))
     }
 
-    pub async fn invitation_by_dossier(&self, dossier_code: &str) -> Result<Option<Invitation>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.dossier_code = ?")))
-            .bind(dossier_code)
-            .fetch_optional(&self.write)
-            .await?;
+    /// The invitation of a competent agency's dossier.
+    pub async fn invitation_by_dossier(&self, agency_code: &str, dossier_code: &str) -> Result<Option<Invitation>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{INVITATION_COLUMNS} WHERE i.agency_code = ? AND i.dossier_code = ?"
+        )))
+        .bind(agency_code)
+        .bind(dossier_code)
+        .fetch_optional(&self.write)
+        .await?;
         row.as_ref().map(invitation_from_row).transpose()
+    }
+
+    /// The invitations of every agency that used this dossier code.
+    pub async fn invitations_with_dossier_code(&self, dossier_code: &str) -> Result<Vec<Invitation>> {
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.dossier_code = ? ORDER BY i.id")))
+                .bind(dossier_code)
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter().map(invitation_from_row).collect()
     }
 
     /// The latest invitations created by the officers of a service point (all of them for
@@ -122,22 +141,96 @@ impl Db {
     }
 }
 
+/// An API key as the admin's list shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiKeyListing {
+    pub id: i64,
+    pub name: String,
+    pub agency_code: String,
+    pub agency_name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 impl Db {
-    pub async fn add_api_key(&self, agency: &str, key_hash: &str) -> Result<()> {
-        sqlx::query("INSERT INTO api_keys (agency_code, key_hash, created_at) VALUES (?, ?, ?)")
-            .bind(agency)
+    pub async fn add_api_key(&self, agency: &str, name: &str, key_hash: &str, actor: &Actor) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_keys (agency_code, name, key_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(agency)
+        .bind(name)
+        .bind(key_hash)
+        .bind(timestamp(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_audit(&mut *tx, actor, AuditAction::ApiKeyAdded, &format!("#{id} {name} ({agency})")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The id of a live API key and the agency whose subtree it covers.
+    pub async fn api_key(&self, key_hash: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT id, agency_code FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
             .bind(key_hash)
-            .bind(timestamp(Utc::now()))
-            .execute(&self.write)
+            .fetch_optional(&self.read)
             .await?;
+        Ok(row.map(|r| (r.get("id"), r.get("agency_code"))))
+    }
+
+    /// Notes that a key was used at `minute` (already truncated), once per minute at most.
+    pub async fn touch_api_key(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)",
+        )
+        .bind(timestamp(minute))
+        .bind(id)
+        .execute(&self.write)
+        .await?;
         Ok(())
     }
 
-    /// The agency whose subtree a live API key covers.
-    pub async fn api_key_agency(&self, key_hash: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT agency_code FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-            .bind(key_hash)
-            .fetch_optional(&self.read)
-            .await?)
+    /// Every key, live ones first, newest first.
+    pub async fn api_keys(&self) -> Result<Vec<ApiKeyListing>> {
+        let rows = sqlx::query(
+            "SELECT k.id, k.name, k.agency_code, a.name AS agency_name, k.created_at, k.last_used_at, k.revoked_at
+             FROM api_keys k JOIN agencies a ON a.code = k.agency_code
+             ORDER BY k.revoked_at IS NOT NULL, k.id DESC",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let time = |r: &sqlx::sqlite::SqliteRow, c: &str| -> Result<Option<DateTime<Utc>>> {
+            r.get::<Option<String>, _>(c).as_deref().map(parse_time).transpose()
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(ApiKeyListing {
+                    id: r.get("id"),
+                    name: r.get("name"),
+                    agency_code: r.get("agency_code"),
+                    agency_name: r.get("agency_name"),
+                    created_at: parse_time(r.get("created_at"))?,
+                    last_used_at: time(r, "last_used_at")?,
+                    revoked_at: time(r, "revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a key: it answers 401 from now on.
+    pub async fn revoke_api_key(&self, id: i64, actor: &Actor) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(timestamp(Utc::now()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

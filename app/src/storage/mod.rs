@@ -8,6 +8,8 @@
 mod accounts;
 mod deliveries;
 mod invitations;
+mod kiosks;
+mod registry;
 mod responses;
 
 use std::str::FromStr;
@@ -17,11 +19,14 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
 
-use crate::domain::{Agency, AgencyKind, CriterionCounts, Period, Population, Questionnaire};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::{CriterionCounts, Period, Population, Questionnaire};
 
-pub use accounts::User;
+pub use accounts::{AuditFilter, User, UserListing};
 pub use deliveries::{Delivery, PendingDelivery};
-pub use invitations::{Invitation, NewInvitation};
+pub use invitations::{ApiKeyListing, Invitation, NewInvitation};
+pub use kiosks::{Anomaly, Kiosk, KioskListing};
+pub use registry::StagedImport;
 pub use responses::{NewResponse, Outcome};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,19 +37,11 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    #[error("database URL is not usable: {0}")]
+    #[error("{0}")]
     Url(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
-
-/// A registered kiosk (a tablet at a service point).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Kiosk {
-    pub id: i64,
-    pub agency_code: String,
-    pub name: String,
-}
 
 /// Handle on the database: a read pool and a single-connection write pool.
 #[derive(Clone, Debug)]
@@ -68,6 +65,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>> {
 impl Db {
     /// Opens (creating if missing) the SQLite database at `url`, e.g. `sqlite://data/hailong.db`.
     pub async fn open(url: &str) -> Result<Self> {
+        check_url(url)?;
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StorageError::Url(e.to_string()))?
             .create_if_missing(true)
@@ -89,6 +87,12 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<()> {
         sqlx::migrate!("../migrations").run(&self.write).await?;
+        // Migrations that rebuild tables run with foreign keys off: check what they left.
+        let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&self.write).await?;
+        if let Some(row) = broken.first() {
+            let table: String = row.get(0);
+            return Err(StorageError::Corrupt(format!("{} rows break a foreign key, e.g. in {table}", broken.len())));
+        }
         Ok(())
     }
 
@@ -129,120 +133,38 @@ impl Db {
             .await?;
         body.map(|b| Questionnaire::parse(&b).map_err(|e| StorageError::Corrupt(e.to_string()))).transpose()
     }
+}
 
-    // ----- agencies -----
-
-    /// Inserts or renames an agency.
-    pub async fn upsert_agency(&self, agency: &Agency) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO agencies (code, name, kind, parent_code) VALUES (?, ?, ?, ?)
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, parent_code = excluded.parent_code",
-        )
-        .bind(&agency.code)
-        .bind(&agency.name)
-        .bind(agency.kind.as_str())
-        .bind(&agency.parent)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// Records that the service point `point` receives dossiers of `agency`.
-    pub async fn add_served_agency(&self, point: &str, agency: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(point)
-        .bind(agency)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// All agencies in tree order (parents before children, siblings by name).
-    pub async fn agencies(&self) -> Result<Vec<Agency>> {
-        let rows = sqlx::query(
-            "WITH RECURSIVE tree (code, path) AS (
-                 SELECT code, name FROM agencies WHERE parent_code IS NULL
-                 UNION ALL
-                 SELECT a.code, t.path || ' / ' || a.name FROM agencies a JOIN tree t ON a.parent_code = t.code)
-             SELECT a.code, a.name, a.kind, a.parent_code FROM agencies a JOIN tree t ON t.code = a.code
-             ORDER BY t.path",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(agency_from_row).collect()
-    }
-
-    pub async fn agency(&self, code: &str) -> Result<Option<Agency>> {
-        let row = sqlx::query("SELECT code, name, kind, parent_code FROM agencies WHERE code = ?")
-            .bind(code)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(agency_from_row).transpose()
-    }
-
-    /// The agencies whose dossiers `point` receives; a point that lists none serves itself.
-    pub async fn served_agencies(&self, point: &str) -> Result<Vec<Agency>> {
-        let rows = sqlx::query(
-            "SELECT a.code, a.name, a.kind, a.parent_code FROM agencies a
-             WHERE a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = ?)
-                OR (a.code = ? AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = ?))
-             ORDER BY a.name",
-        )
-        .bind(point)
-        .bind(point)
-        .bind(point)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(agency_from_row).collect()
-    }
-
-    // ----- kiosks -----
-
-    pub async fn add_kiosk(&self, agency: &str, name: &str, token_hash: &str) -> Result<i64> {
-        let id = sqlx::query_scalar(
-            "INSERT INTO kiosks (agency_code, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(agency)
-        .bind(name)
-        .bind(token_hash)
-        .bind(timestamp(Utc::now()))
-        .fetch_one(&self.write)
-        .await?;
-        Ok(id)
-    }
-
-    pub async fn kiosk_by_token_hash(&self, token_hash: &str) -> Result<Option<Kiosk>> {
-        let row = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE token_hash = ? AND revoked_at IS NULL")
-            .bind(token_hash)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") }))
-    }
-
-    pub async fn kiosks_at(&self, agency: &str) -> Result<Vec<Kiosk>> {
-        let rows = sqlx::query(
-            "SELECT id, agency_code, name FROM kiosks WHERE agency_code = ? AND revoked_at IS NULL ORDER BY id",
-        )
-        .bind(agency)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") })
-            .collect())
+/// Only SQLite databases for now: anything else stops the start with a clear message, instead
+/// of becoming a file name.
+pub fn check_url(url: &str) -> Result<()> {
+    let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("sqlite") => Ok(()),
+        Some("postgres" | "postgresql") => Err(StorageError::Url(
+            "PostgreSQL chưa được hỗ trợ trong phiên bản này; hãy dùng HAILONG_DATABASE_URL=sqlite://đường/dẫn/tệp.db"
+                .into(),
+        )),
+        _ => Err(StorageError::Url(format!(
+            "HAILONG_DATABASE_URL \"{url}\" không hợp lệ; hãy dùng dạng sqlite://đường/dẫn/tệp.db"
+        ))),
     }
 }
 
-fn agency_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Agency> {
-    let kind: String = row.get("kind");
-    Ok(Agency {
-        code: row.get("code"),
-        name: row.get("name"),
-        kind: AgencyKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("agency kind {kind}")))?,
-        parent: row.get("parent_code"),
-    })
+/// Appends one line to the audit log, inside whatever transaction `executor` is.
+pub(crate) async fn insert_audit<'e, E>(executor: E, actor: &Actor, action: AuditAction, subject: &str) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query("INSERT INTO audit_log (at, actor, ip, action, subject) VALUES (?, ?, ?, ?, ?)")
+        .bind(timestamp(Utc::now()))
+        .bind(&actor.name)
+        .bind(&actor.ip)
+        .bind(action.as_str())
+        .bind(subject)
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// `[start, end)` of a period as stored text; open ends become bounds no timestamp passes.

@@ -33,7 +33,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "errors": self.errors }))).into_response()
+        let retry = matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+        let mut response = (self.status, Json(json!({ "errors": self.errors }))).into_response();
+        if retry {
+            response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+        }
+        response
     }
 }
 
@@ -44,6 +49,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnknownAgency(_) => {
                 Self::new(StatusCode::NOT_FOUND, "agency", "Không có cơ quan, đơn vị mã này.")
             }
+            ServiceError::RateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "kiosk",
+                "Thiết bị gửi quá nhiều phiếu trong một phút; hãy gửi lại sau (Retry-After).",
+            ),
             other => {
                 tracing::error!(error = %other, "API request failed");
                 Self::new(
@@ -90,6 +100,37 @@ pub async fn submit_response(
         Outcome::InvitationClosed => StatusCode::CONFLICT,
     };
     Ok((status, Json(json!({ "id": id.to_string() }))).into_response())
+}
+
+/// `POST /api/v1/kiosks/pair {"code"}`: exchanges a one-time pairing code for the kiosk's
+/// device token (201), for kiosk software that does not use the browser page.
+pub async fn pair_kiosk(
+    State(app): State<AppState>,
+    axum::Extension(ip): axum::Extension<app::access::ssr::ClientIp>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    use app::service::kiosks::PairError;
+    let code = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => map.get("code").and_then(Value::as_str).map(str::to_owned),
+        _ => {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "body", "Nội dung phải là JSON dạng {\"code\": \"…\"}."))
+        }
+    };
+    let Some(code) = code else {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "code", "Thiếu mã ghép nối (code)."));
+    };
+    match app.pair_kiosk(&code, ip.0).await {
+        Ok((kiosk, token)) => Ok((
+            StatusCode::CREATED,
+            Json(json!({"token": token, "kiosk": {"id": kiosk.id, "name": kiosk.name, "service_point": kiosk.agency_code}})),
+        )
+            .into_response()),
+        Err(PairError::Service(error)) => Err(error.into()),
+        Err(error @ (PairError::Throttled { .. } | PairError::Busy)) => {
+            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "code", &error.to_string()))
+        }
+        Err(error @ PairError::Wrong) => Err(ApiError::new(StatusCode::NOT_FOUND, "code", &error.to_string())),
+    }
 }
 
 #[derive(Debug, Deserialize)]

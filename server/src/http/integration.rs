@@ -1,14 +1,13 @@
 //! The integration API for one-stop software (docs/api.md): invitations per returned dossier.
 //! Authenticated by API keys scoped to an agency subtree.
 
-use std::collections::HashSet;
-
+use app::domain::access::{Principal, Reach};
 use app::domain::delivery::{parse_contacts, ContactError};
 use app::domain::invitation::InvitationStatus;
 use app::service::invitations::{InvitationLink, InviteError};
 use app::service::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,15 +15,28 @@ use serde_json::{json, Value};
 
 use super::api::{bearer, ApiError};
 
-async fn scope(app: &AppState, headers: &HeaderMap) -> Result<HashSet<String>, ApiError> {
+/// The agencies the request's API key may invite for.
+async fn scope(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> {
     let key = bearer(headers).ok_or_else(|| ApiError::unauthorized("Thiếu khóa API (Authorization: Bearer …)."))?;
-    app.api_key_scope(key).await?.ok_or_else(|| ApiError::unauthorized("Khóa API không hợp lệ hoặc đã bị thu hồi."))
+    let agency = app
+        .api_key_agency(key)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("Khóa API không hợp lệ hoặc đã bị thu hồi."))?;
+    Ok(app::access::ssr::reach(app, &Principal::ApiKey { agency }).await?)
+}
+
+/// An agency outside the key's subtree does not exist for it (404, never 403).
+fn unknown_agency() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "agency", "Không có cơ quan, đơn vị mã này trong phạm vi của khóa API.")
 }
 
 fn invitation_json(app: &AppState, link: &InvitationLink) -> Value {
     json!({
         "url": link.url,
-        "qr_svg_url": format!("{}/api/v1/invitations/{}/qr.svg", app.settings.public_url, link.invitation.dossier_code),
+        "qr_svg_url": format!(
+            "{}/api/v1/invitations/{}/qr.svg?agency={}",
+            app.settings.public_url, link.invitation.dossier_code, link.invitation.agency_code
+        ),
         "expires_at": link.invitation.expires_at.to_rfc3339(),
     })
 }
@@ -43,7 +55,8 @@ fn text_field<'a>(body: &'a serde_json::Map<String, Value>, field: &str) -> Resu
     })
 }
 
-/// `POST /api/v1/invitations`: 201 new, 200 the dossier's existing invitation, 403 out of scope.
+/// `POST /api/v1/invitations`: 201 new, 200 the dossier's existing invitation, 404 for an
+/// agency outside the key's subtree.
 pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let scope = scope(&app, &headers).await?;
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
@@ -71,12 +84,8 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, &error.to_string())
     })?;
-    if !scope.contains(agency) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "agency",
-            "Khóa API này không được gửi lời mời cho cơ quan này.",
-        ));
+    if !scope.contains(agency.trim()) {
+        return Err(unknown_agency());
     }
     let (link, created) = app.invite(None, dossier, procedure, agency).await.map_err(|error| match error {
         InviteError::Service(e) => ApiError::from(e),
@@ -84,26 +93,36 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         InviteError::UnknownProcedure => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "procedure", &error.to_string())
         }
-        InviteError::UnknownAgency(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", &error.to_string()),
+        InviteError::UnknownAgency(_) => unknown_agency(),
     })?;
-    if !scope.contains(&link.invitation.agency_code) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "dossier_code",
-            "Hồ sơ này thuộc cơ quan ngoài phạm vi của khóa API.",
-        ));
-    }
     app.send_invitation(&link, &contacts).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(invitation_json(&app, &link))).into_response())
 }
 
-async fn find(app: &AppState, headers: &HeaderMap, dossier: &str) -> Result<InvitationLink, ApiError> {
+#[derive(Debug, serde::Deserialize)]
+pub struct Which {
+    /// The competent agency, when two agencies of the key's subtree used the same dossier code.
+    agency: Option<String>,
+}
+
+/// The invitation of a dossier among the key's agencies; those of other agencies answer 404
+/// exactly like a dossier nobody invited, so a key cannot probe them.
+async fn find(app: &AppState, headers: &HeaderMap, dossier: &str, which: &Which) -> Result<InvitationLink, ApiError> {
     let scope = scope(app, headers).await?;
-    app.invitation_of_dossier(dossier)
-        .await?
-        .filter(|link| scope.contains(&link.invitation.agency_code))
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "dossier_code", "Không có lời mời khảo sát cho hồ sơ này."))
+    let mut found = app.invitations_within(dossier, &scope).await?;
+    if let Some(agency) = which.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        found.retain(|link| link.invitation.agency_code == agency);
+    }
+    match found.len() {
+        0 => Err(ApiError::new(StatusCode::NOT_FOUND, "dossier_code", "Không có lời mời khảo sát cho hồ sơ này.")),
+        1 => Ok(found.remove(0)),
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "agency",
+            "Nhiều cơ quan có hồ sơ mang mã này; hãy thêm ?agency=MÃ_CƠ_QUAN.",
+        )),
+    }
 }
 
 /// `GET /api/v1/invitations/{dossier_code}`: where the invitation stands — never the answer.
@@ -111,8 +130,9 @@ pub async fn status(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(dossier): Path<String>,
+    Query(which): Query<Which>,
 ) -> Result<Json<Value>, ApiError> {
-    let link = find(&app, &headers, &dossier).await?;
+    let link = find(&app, &headers, &dossier, &which).await?;
     let status = match link.status {
         InvitationStatus::Pending => "pending",
         InvitationStatus::Answered => "answered",
@@ -141,8 +161,9 @@ pub async fn qr(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(dossier): Path<String>,
+    Query(which): Query<Which>,
 ) -> Result<Response, ApiError> {
-    let link = find(&app, &headers, &dossier).await?;
+    let link = find(&app, &headers, &dossier, &which).await?;
     let svg = qrcode::QrCode::new(link.url.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr", "Không tạo được mã QR."))?;

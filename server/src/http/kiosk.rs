@@ -4,53 +4,40 @@
 use app::app::static_shell;
 use app::domain::invitation::InvitationStatus;
 use app::kiosk::flow::{Context, Draft, Nav};
-use app::kiosk::server::ssr::{
-    kiosk_from_headers, link_setup, setup_for, submit, Source, KIOSK_COOKIE, LINK_CLOSED, NOT_PAIRED,
-};
-use app::kiosk::server::{KioskSetup, SubmitReply};
+use app::kiosk::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, LINK_CLOSED, NOT_PAIRED};
+use app::kiosk::server::{KioskSetup, SubmitReply, TOO_FAST};
 use app::kiosk::PostedDraft;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use leptos::prelude::*;
 
 use super::HttpState;
 
-/// A plain page with one message, for answers that are not a kiosk screen.
-fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
+/// A plain page with one message, for answers that are not a survey screen.
+fn message_page(status: StatusCode, title: &str, text: &str, next: (&str, &str)) -> Response {
+    let (href, label) = next;
     let html = format!(
         "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <link rel=\"stylesheet\" href=\"/pkg/hailong.css\"></head>\
-         <body><main class=\"kiosk-message\"><h1>{title}</h1><p>{text}</p><p><a href=\"/kiosk\">Về màn hình khảo sát</a></p></main></body></html>"
+         <body><main class=\"kiosk-message\"><h1>{title}</h1><p>{text}</p><p><a href=\"{href}\">{label}</a></p></main></body></html>"
     );
     (status, Html(html)).into_response()
 }
 
-fn unavailable() -> Response {
-    message_page(StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố", "Vui lòng thử lại sau ít phút.")
+const BACK: (&str, &str) = ("/kiosk", "Về màn hình khảo sát");
+const PAIR: (&str, &str) = ("/kiosk/pair?lost=1", "Ghép nối lại thiết bị");
+
+fn not_paired() -> Response {
+    message_page(StatusCode::UNAUTHORIZED, "Thiết bị chưa được đăng ký", NOT_PAIRED, PAIR)
 }
 
-/// `GET /kiosk/pair/{token}`: remembers this browser as the kiosk of `token` (ten years).
-pub async fn pair(State(state): State<HttpState>, Path(token): Path<String>) -> Response {
-    match state.app.kiosk_for_token(&token).await {
-        Ok(Some(_)) => {
-            let secure = if state.app.settings.secure_cookies { "; Secure" } else { "" };
-            let cookie = format!("{KIOSK_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=315360000{secure}");
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/kiosk")).into_response()
-        }
-        Ok(None) => message_page(
-            StatusCode::NOT_FOUND,
-            "Đường dẫn ghép nối không hợp lệ",
-            "Đường dẫn này không đúng hoặc thiết bị đã bị thu hồi. Vui lòng xin quản trị viên đường dẫn mới.",
-        ),
-        Err(error) => {
-            tracing::error!(%error, "pairing failed");
-            unavailable()
-        }
-    }
+fn unavailable() -> Response {
+    message_page(StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố", "Vui lòng thử lại sau ít phút.", BACK)
 }
 
 /// `POST /kiosk`: the next kiosk screen for a browser without JavaScript.
@@ -62,7 +49,7 @@ pub async fn step(
     let app = state.app.clone();
     let kiosk = match kiosk_from_headers(&app, &headers).await {
         Ok(Some(kiosk)) => kiosk,
-        Ok(None) => return message_page(StatusCode::UNAUTHORIZED, "Thiết bị chưa được đăng ký", NOT_PAIRED),
+        Ok(None) => return not_paired(),
         Err(_) => return unavailable(),
     };
     let Ok(setup) = setup_for(&app, &kiosk).await else { return unavailable() };
@@ -84,12 +71,13 @@ pub async fn link_step(
                 StatusCode::NOT_FOUND,
                 "Không tìm thấy phiếu khảo sát",
                 "Vui lòng kiểm tra lại đường dẫn.",
+                ("/", "Trang chủ"),
             )
         }
         Err(_) => return unavailable(),
     };
     if link.status != InvitationStatus::Pending {
-        return message_page(StatusCode::GONE, "Phiếu khảo sát đã đóng", LINK_CLOSED);
+        return message_page(StatusCode::GONE, "Phiếu khảo sát đã đóng", LINK_CLOSED, ("/", "Trang chủ"));
     }
     let setup = link_setup(&app, &link);
     advance(state, headers, form, Source::Link(link.invitation), setup, format!("/s/{token}")).await
@@ -105,7 +93,12 @@ async fn advance(
     path: String,
 ) -> Response {
     let Ok(Form(fields)) = form else {
-        return message_page(StatusCode::BAD_REQUEST, "Không đọc được phiếu", "Vui lòng quay lại màn hình khảo sát.");
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Không đọc được phiếu",
+            "Vui lòng quay lại màn hình khảo sát.",
+            BACK,
+        );
     };
     let (posted, nav) = Draft::from_form(&fields, &setup.questionnaire);
     let (next, status) = if nav == Nav::Submit {
@@ -115,6 +108,8 @@ async fn advance(
             SubmitReply::Unavailable(error) => {
                 (Draft { errors: vec![error], ..posted }, StatusCode::SERVICE_UNAVAILABLE)
             }
+            SubmitReply::TooFast => (Draft { errors: vec![TOO_FAST.into()], ..posted }, StatusCode::TOO_MANY_REQUESTS),
+            SubmitReply::NotPaired => return not_paired(),
         }
     } else {
         let codes = setup.agency_codes();

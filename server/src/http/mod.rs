@@ -1,8 +1,13 @@
-//! HTTP: the axum router that joins the JSON API, the kiosk form posts and the Leptos pages.
+//! HTTP: the axum router that joins the JSON API, the kiosk form posts, the admin uploads and
+//! the Leptos pages, behind the layers every request passes (client address, same-origin
+//! check for browser POSTs, security headers, logs without tokens).
 
+mod admin;
 mod api;
+mod assets;
 mod integration;
 mod kiosk;
+mod layers;
 
 use std::net::SocketAddr;
 
@@ -13,6 +18,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+
+pub use layers::TrustedProxies;
 
 /// What every handler can extract: the application and the Leptos site settings.
 #[derive(Clone, FromRef)]
@@ -33,7 +40,7 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
 }
 
 /// The whole application as a router, for `serve` and for tests.
-pub fn router(app: AppState, leptos: LeptosOptions) -> Router {
+pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let app = app.clone();
@@ -42,58 +49,47 @@ pub fn router(app: AppState, leptos: LeptosOptions) -> Router {
     let state = HttpState { app, leptos };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/pkg/{*file}", get(assets::serve))
         .route("/api/v1/questionnaire", get(api::questionnaire))
         .route("/api/v1/responses", post(api::submit_response))
         .route("/api/v1/indices", get(api::indices))
+        .route("/api/v1/kiosks/pair", post(api::pair_kiosk))
         .route("/api/v1/invitations", post(integration::create))
         .route("/api/v1/invitations/{dossier}", get(integration::status))
         .route("/api/v1/invitations/{dossier}/qr.svg", get(integration::qr))
-        .route("/kiosk/pair/{token}", get(kiosk::pair))
         .route("/kiosk", post(kiosk::step))
         .route("/s/{token}", post(kiosk::link_step))
+        .route("/admin/agencies.csv", get(admin::export_agencies))
+        .route("/admin/agencies/import", post(admin::upload_agencies))
+        .route("/admin/users/import", post(admin::import_users))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = state.leptos.clone();
             move || shell(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<HttpState, _>(context, shell))
-        .layer(axum::middleware::from_fn_with_state(state.app.clone(), same_origin_posts))
+        .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::same_origin_posts))
+        .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(layers::trace())
+        .layer(axum::middleware::from_fn_with_state(proxies, layers::client_ip))
         .with_state(state)
 }
 
-/// Refuses a browser POST sent from another site (cross-site request forgery): when the browser
-/// says where the form came from (`Origin`), it must be this server. Clients that send no
-/// `Origin` (kiosk apps, one-stop software, curl) authenticate with bearer tokens instead.
-async fn same_origin_posts(
-    axum::extract::State(app): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::http::{header, Method, StatusCode};
-    use axum::response::IntoResponse;
-    if request.method() == Method::POST {
-        if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok());
-            let same_host = origin.split_once("://").map(|(_, rest)| rest) == host && host.is_some();
-            if !same_host && origin != app.settings.public_url {
-                return (StatusCode::FORBIDDEN, "Yêu cầu gửi từ trang web khác nên bị từ chối.").into_response();
-            }
-        }
-    }
-    next.run(request).await
-}
-
-pub async fn serve(app: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(app: AppState, addr: SocketAddr, proxies: TrustedProxies) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    if !assets::site_available(&leptos_options(addr)) {
+        tracing::warn!(
+            "không tìm thấy tệp giao diện (pkg/hailong.css): trang sẽ không có kiểu dáng; hãy build bằng cargo leptos build --release"
+        );
+    }
     tracing::info!("hailong đang phục vụ tại http://{addr}");
-    let router = router(app.clone(), leptos_options(addr));
-    axum::serve(listener, router)
+    let router = router(app.clone(), leptos_options(addr), proxies);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
-    app.db.close().await;
+    app.close().await;
     Ok(())
 }

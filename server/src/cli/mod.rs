@@ -1,15 +1,20 @@
 //! Command line: every flag is also an environment variable (`HAILONG_…`).
 
-use std::net::SocketAddr;
+mod accounts;
+mod registry;
+
+use std::net::{IpAddr, SocketAddr};
 
 use anyhow::{bail, Context};
-use app::domain::account::Role;
+use app::domain::anomaly::KioskLimits;
 use app::domain::delivery::Backoff;
 use app::domain::Period;
 use app::service::delivery::{DeliverySettings, SmsGateway, SmtpRelay};
 use app::service::{AppState, Settings};
 use clap::{Parser, Subcommand};
-use serde_json::json;
+
+pub use accounts::{ApikeyCommand, KioskCommand, UserCommand};
+pub use registry::AgencyCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "hailong", version, about = "Khảo sát sự hài lòng của người dân, tổ chức (SIPAS)")]
@@ -30,6 +35,9 @@ pub struct Cli {
     /// Days a survey link stays open.
     #[arg(long, env = "HAILONG_INVITATION_DAYS", default_value_t = 30, global = true)]
     invitation_days: u32,
+    /// Minutes a kiosk pairing code stays valid.
+    #[arg(long, env = "HAILONG_PAIRING_MINUTES", default_value_t = app::service::kiosks::PAIRING_MINUTES, global = true)]
+    pairing_minutes: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,6 +46,18 @@ pub struct Cli {
 enum Command {
     /// Applies the migrations and loads the bundled questionnaire.
     Migrate,
+    /// Starts a province on an empty database: its root agency and the first admin account.
+    Init {
+        /// The province's code (the national administrative-unit code, e.g. 25).
+        #[arg(long)]
+        province: String,
+        /// Its name, e.g. "UBND tỉnh Phú Thọ".
+        #[arg(long)]
+        name: String,
+        /// Username of the first admin account.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
     /// Loads a demo province (idempotent) and prints what to open.
     Demo,
     /// Agencies (cơ quan, đơn vị).
@@ -84,8 +104,27 @@ enum Command {
         #[arg(long, env = "HAILONG_KIOSK_THANKS_SECONDS", default_value_t = 10)]
         kiosk_thanks_seconds: u32,
         #[command(flatten)]
+        limits: LimitArgs,
+        /// Reverse proxies whose X-Forwarded-For names the client, comma-separated (e.g. 127.0.0.1).
+        #[arg(long, env = "HAILONG_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<IpAddr>,
+        #[command(flatten)]
         delivery: DeliveryArgs,
     },
+}
+
+/// How fast a kiosk may send, and what gets it flagged for the admin.
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
+    /// Responses one kiosk may send within a minute; more are refused with 429 (0: no limit).
+    #[arg(long, env = "HAILONG_KIOSK_MAX_PER_MINUTE", default_value_t = KioskLimits::default().max_per_minute)]
+    kiosk_max_per_minute: u32,
+    /// Responses from one kiosk within ten minutes from which it is flagged.
+    #[arg(long, env = "HAILONG_KIOSK_BURST", default_value_t = KioskLimits::default().burst)]
+    kiosk_burst: u32,
+    /// Identical sets of answers from one kiosk within half an hour from which it is flagged.
+    #[arg(long, env = "HAILONG_KIOSK_IDENTICAL", default_value_t = KioskLimits::default().identical)]
+    kiosk_identical: u32,
 }
 
 /// Gateways for sending survey links. Without them, messages wait in the admin's outbox.
@@ -150,54 +189,6 @@ impl DeliveryArgs {
     }
 }
 
-#[derive(Debug, Subcommand)]
-enum AgencyCommand {
-    /// Lists agencies in tree order.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum KioskCommand {
-    /// Registers a kiosk at a service point and prints its token and pairing link (shown once).
-    Add {
-        #[arg(long)]
-        agency: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ApikeyCommand {
-    /// Creates a key scoped to an agency's subtree and prints it (shown once, stored hashed).
-    Add {
-        #[arg(long)]
-        agency: String,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Creates an account and prints its one-time password (changed at first login).
-    Add {
-        #[arg(long)]
-        username: String,
-        /// admin (whole province), manager (an agency subtree) or staff (a service point).
-        #[arg(long)]
-        role: String,
-        /// The agency of a manager or staff account.
-        #[arg(long)]
-        agency: Option<String>,
-    },
-}
-
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         if let Some(token) = &self.admin_token {
@@ -208,25 +199,35 @@ impl Cli {
         if !(1..=3650).contains(&self.invitation_days) {
             bail!("HAILONG_INVITATION_DAYS phải từ 1 đến 3650 ngày");
         }
+        app::storage::check_url(&self.database_url)?;
         let public_url = self.public_url.trim_end_matches('/').to_owned();
         let link_secret = match &self.link_secret {
             Some(secret) if secret.chars().count() >= 32 => secret.clone(),
             Some(_) => bail!("HAILONG_LINK_SECRET phải có ít nhất 32 ký tự"),
             None => link_secret_file(&self.database_url)?,
         };
+        if !(1..=10_080).contains(&self.pairing_minutes) {
+            bail!("HAILONG_PAIRING_MINUTES phải từ 1 đến 10080 phút (một tuần)");
+        }
         let base = Settings {
             admin_token: self.admin_token.clone(),
             public_url: public_url.clone(),
             link_secret,
             invitation_days: self.invitation_days,
             secure_cookies: public_url.starts_with("https://"),
+            pairing_minutes: self.pairing_minutes,
             ..Settings::default()
         };
         let settings = match &self.command {
-            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, delivery, .. } => Settings {
+            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, delivery, limits, .. } => Settings {
                 kiosk_idle_seconds: *kiosk_idle_seconds,
                 kiosk_thanks_seconds: *kiosk_thanks_seconds,
                 delivery: delivery.settings()?,
+                kiosk_limits: KioskLimits {
+                    max_per_minute: limits.kiosk_max_per_minute,
+                    burst: limits.kiosk_burst,
+                    identical: limits.kiosk_identical,
+                },
                 ..base
             },
             _ => base,
@@ -238,52 +239,12 @@ impl Cli {
             Command::Migrate => {
                 println!("Đã cập nhật cơ sở dữ liệu; phiếu khảo sát hiện hành: {}", state.questionnaire.version);
             }
+            Command::Init { province, name, admin } => registry::init(&state, &province, &name, &admin).await?,
             Command::Demo => crate::demo::load(&state, &public_url).await?,
-            Command::Agency { command: AgencyCommand::List { json } } => {
-                let agencies = state.db.agencies().await?;
-                if json {
-                    let list: Vec<_> = agencies
-                        .iter()
-                        .map(|a| json!({"code": a.code, "name": a.name, "kind": a.kind, "parent": a.parent}))
-                        .collect();
-                    println!("{}", serde_json::to_string_pretty(&list)?);
-                } else {
-                    for a in agencies {
-                        println!("{:<20} {:<16} {}", a.code, a.kind.as_str(), a.name);
-                    }
-                }
-            }
-            Command::Kiosk { command: KioskCommand::Add { agency, name, json } } => {
-                let name = name.trim();
-                if name.is_empty() || name.chars().count() > 100 {
-                    bail!("tên thiết bị phải có từ 1 đến 100 ký tự");
-                }
-                let token = state.register_kiosk(&agency, name).await?;
-                let pairing_url = format!("{public_url}/kiosk/pair/{token}");
-                if json {
-                    println!("{}", json!({"token": token, "pairing_url": pairing_url}));
-                } else {
-                    println!(
-                        "Đã đăng ký thiết bị \"{name}\". Mở đường dẫn này một lần trên máy tính bảng:\n{pairing_url}"
-                    );
-                }
-            }
-            Command::Apikey { command: ApikeyCommand::Add { agency, json } } => {
-                let key = state.register_api_key("cli", &agency).await?;
-                if json {
-                    println!("{}", json!({"key": key, "agency": agency}));
-                } else {
-                    println!("Khóa API cho {agency} (chỉ hiện một lần): {key}");
-                }
-            }
-            Command::User { command: UserCommand::Add { username, role, agency } } => {
-                let role = Role::parse(&role)
-                    .with_context(|| format!("vai trò \"{role}\" không có; dùng admin, manager hoặc staff"))?;
-                let password = state.add_user("cli", &username, role, agency.as_deref()).await?;
-                println!("Đã tạo tài khoản {} ({}).", username.trim().to_lowercase(), role.label());
-                println!("Mật khẩu dùng một lần: {password}");
-                println!("Người dùng phải đổi mật khẩu khi đăng nhập lần đầu.");
-            }
+            Command::Agency { command } => registry::run(&state, command).await?,
+            Command::Kiosk { command } => accounts::kiosk(&state, command).await?,
+            Command::Apikey { command } => accounts::apikey(&state, command).await?,
+            Command::User { command } => accounts::user(&state, command).await?,
             Command::Index { agency, from, to, json } => {
                 let period = Period::parse(from.as_deref(), to.as_deref())?;
                 let index = state.indices(&agency, &period.into()).await?;
@@ -293,13 +254,14 @@ impl Cli {
                     print_index(&index);
                 }
             }
-            Command::Serve { addr, .. } => {
+            Command::Serve { addr, trusted_proxies, .. } => {
                 let media = state.delivery_media();
                 if media.is_empty() {
                     println!("Chưa cấu hình cổng SMS hay máy chủ thư: tin gửi đường dẫn nằm trong /admin/outbox.");
                 }
                 state.start_delivery_worker();
-                crate::http::serve(state, addr).await?
+                let proxies = crate::http::TrustedProxies(std::sync::Arc::new(trusted_proxies));
+                crate::http::serve(state, addr, proxies).await?
             }
         }
         Ok(())

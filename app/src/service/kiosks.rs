@@ -1,0 +1,261 @@
+//! Kiosks: registration with a one-time pairing code, the exchange for a device token,
+//! revocation, and the submit path with its per-kiosk limits.
+
+use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
+
+use super::{coarse, secret, AppState, ServiceError};
+use crate::domain::anomaly::{fingerprint, AnomalyKind};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::period::{start_of_day, vietnam_day};
+use crate::domain::submission::{self, Channel};
+use crate::domain::Submission;
+use crate::storage::{Anomaly, Kiosk, KioskListing, NewResponse, Outcome};
+
+/// Minutes a pairing code is valid by default.
+pub const PAIRING_MINUTES: u32 = 30;
+/// Digits of a pairing code: typed on a tablet, guessed one try at a time (throttled).
+pub const PAIRING_CODE_DIGITS: usize = 8;
+/// Longest kiosk name.
+pub const MAX_KIOSK_NAME_CHARS: usize = 100;
+
+/// A kiosk waiting for its tablet: the code to type there, and until when it works.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pairing {
+    pub kiosk_id: i64,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How pairing attempts appear in the failure count and the audit log (not a valid username).
+const PAIRING_ACTOR: &str = "#ghép-nối-kiosk";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PairError {
+    #[error("Mã ghép nối không đúng, đã được dùng hoặc đã hết hạn. Vui lòng xin quản trị viên mã mới.")]
+    Wrong,
+    #[error("Nhập sai mã nhiều lần. Vui lòng thử lại sau {seconds} giây.")]
+    Throttled { seconds: i64 },
+    #[error("Máy chủ đang bận. Vui lòng thử lại sau ít giây.")]
+    Busy,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<crate::storage::StorageError> for PairError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        Self::Service(error.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    #[error("Tên thiết bị phải có từ 1 đến 100 ký tự.")]
+    BadName,
+    #[error("Không có điểm phục vụ mã {0} đang hoạt động.")]
+    UnknownPoint(String),
+    #[error("Không có thiết bị này.")]
+    NotFound,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<crate::storage::StorageError> for KioskError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        Self::Service(error.into())
+    }
+}
+
+fn parse_name(name: &str) -> Result<String, KioskError> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if (1..=MAX_KIOSK_NAME_CHARS).contains(&name.chars().count()) {
+        Ok(name)
+    } else {
+        Err(KioskError::BadName)
+    }
+}
+
+/// A random code of [`PAIRING_CODE_DIGITS`] digits.
+fn pairing_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..PAIRING_CODE_DIGITS).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+}
+
+/// A typed code as stored: digits only (spaces and dashes people add are dropped).
+pub fn normalize_code(typed: &str) -> String {
+    typed.chars().filter(char::is_ascii_digit).collect()
+}
+
+impl AppState {
+    /// A service point open today, or the error naming it.
+    async fn open_point(&self, code: &str) -> Result<(), KioskError> {
+        let today = vietnam_day(Utc::now());
+        match self.db.agency(code.trim()).await? {
+            Some(agency) if agency.is_open_on(today) => Ok(()),
+            _ => Err(KioskError::UnknownPoint(code.trim().to_owned())),
+        }
+    }
+
+    fn pairing_expiry(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::minutes(i64::from(self.settings.pairing_minutes))
+    }
+
+    /// Registers a kiosk at a service point; its tablet pairs with the returned code.
+    pub async fn register_kiosk(&self, actor: &Actor, point: &str, name: &str) -> Result<Pairing, KioskError> {
+        let name = parse_name(name)?;
+        self.open_point(point).await?;
+        let code = pairing_code();
+        let expires_at = self.pairing_expiry();
+        let kiosk_id = self.db.add_kiosk(point.trim(), &name, &secret::hash(&code), expires_at, actor).await?;
+        Ok(Pairing { kiosk_id, code, expires_at })
+    }
+
+    /// A new pairing code for a kiosk (a new or replaced tablet; a revoked kiosk comes back
+    /// once its tablet uses it).
+    pub async fn repair_kiosk(&self, actor: &Actor, id: i64) -> Result<Pairing, KioskError> {
+        let code = pairing_code();
+        let expires_at = self.pairing_expiry();
+        if !self.db.repair_kiosk(id, &secret::hash(&code), expires_at, actor).await? {
+            return Err(KioskError::NotFound);
+        }
+        Ok(Pairing { kiosk_id: id, code, expires_at })
+    }
+
+    /// Exchanges a pairing code typed at `ip` for a device token (shown once, stored hashed).
+    /// Wrong codes count like failed logins from that address, so codes cannot be guessed.
+    pub async fn pair_kiosk(&self, typed: &str, ip: std::net::IpAddr) -> Result<(Kiosk, String), PairError> {
+        let Ok(_waiting) = self.login_queue.clone().try_acquire_owned() else { return Err(PairError::Busy) };
+        let _one_at_a_time = self.login_gate.lock().await;
+        let now = Utc::now();
+        let actor = Actor::new(PAIRING_ACTOR, Some(ip));
+        if let Some(seconds) = self.login_wait(PAIRING_ACTOR, ip, now).await? {
+            return Err(PairError::Throttled { seconds });
+        }
+        let code = normalize_code(typed);
+        let token = secret::new_token();
+        let paired = match code.len() {
+            PAIRING_CODE_DIGITS => self.db.pair_kiosk(&secret::hash(&code), &secret::hash(&token), now, &actor).await?,
+            _ => None,
+        };
+        match paired {
+            Some(kiosk) => Ok((kiosk, token)),
+            None => {
+                self.record_failure(&actor, ip, now, AuditAction::KioskPairingFailed).await?;
+                Err(PairError::Wrong)
+            }
+        }
+    }
+
+    pub async fn rename_or_move_kiosk(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name: &str,
+        point: &str,
+    ) -> Result<(), KioskError> {
+        let name = parse_name(name)?;
+        self.open_point(point).await?;
+        if !self.db.update_kiosk(id, &name, point.trim(), actor).await? {
+            return Err(KioskError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Revokes a kiosk: its token answers 401 from the next request on.
+    pub async fn revoke_kiosk(&self, actor: &Actor, id: i64) -> Result<(), KioskError> {
+        if !self.db.revoke_kiosk(id, actor).await? {
+            return Err(KioskError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Every kiosk with its responses of today (Vietnam time).
+    pub async fn kiosks(&self) -> Result<Vec<KioskListing>, ServiceError> {
+        Ok(self.db.kiosks(start_of_day(vietnam_day(Utc::now()))).await?)
+    }
+
+    pub async fn kiosk_anomalies(&self, limit: u32) -> Result<Vec<Anomaly>, ServiceError> {
+        Ok(self.db.anomalies(limit).await?)
+    }
+
+    /// The kiosk a device token belongs to, if it is live.
+    pub async fn kiosk_for_token(&self, token: &str) -> Result<Option<Kiosk>, ServiceError> {
+        Ok(self.db.kiosk_by_token_hash(&secret::hash(token)).await?)
+    }
+
+    /// Notes that a kiosk showed its welcome screen (never called on a submit, so that the last
+    /// time seen does not date an answer).
+    pub async fn kiosk_seen(&self, kiosk: &Kiosk) -> Result<(), ServiceError> {
+        if let Some(minute) = self.note_once_a_minute(format!("kiosk:{}", kiosk.id)) {
+            self.db.touch_kiosk(kiosk.id, minute).await?;
+        }
+        Ok(())
+    }
+
+    /// Validates and durably stores a response collected by `kiosk`, within its limits.
+    /// Returns only after the transaction holding it has committed.
+    pub async fn submit_from_kiosk(
+        &self,
+        kiosk: &Kiosk,
+        body: &Submission,
+    ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
+        let now = Utc::now();
+        let hour = now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now);
+        let limits = self.settings.kiosk_limits;
+        let admitted = self.activity(kiosk.id, |activity| activity.admits(now, &limits));
+        if !admitted {
+            self.db.record_anomaly(kiosk.id, AnomalyKind::RateLimited, hour).await?;
+            return Err(ServiceError::RateLimited);
+        }
+        let (id, outcome, print) = self.store_from_kiosk(kiosk, body, now).await?;
+        if outcome == Outcome::New {
+            for kind in self.activity(kiosk.id, |activity| activity.record(now, print, &limits)) {
+                self.db.record_anomaly(kiosk.id, kind, hour).await?;
+            }
+        }
+        Ok((id, outcome))
+    }
+
+    fn activity<T>(&self, kiosk: i64, f: impl FnOnce(&mut crate::domain::anomaly::KioskActivity) -> T) -> T {
+        let mut all = self.kiosk_activity.lock().unwrap_or_else(|e| e.into_inner());
+        f(all.entry(kiosk).or_default())
+    }
+
+    /// Validates and stores a response of `kiosk` answered at `at`, without the kiosk limits
+    /// (the demo's back-dated samples); returns the answers' fingerprint too.
+    pub async fn store_from_kiosk(
+        &self,
+        kiosk: &Kiosk,
+        body: &Submission,
+        at: DateTime<Utc>,
+    ) -> Result<(uuid::Uuid, Outcome, u64), ServiceError> {
+        let served: Vec<String> =
+            self.db.served_agencies(&kiosk.agency_code, vietnam_day(at)).await?.into_iter().map(|a| a.code).collect();
+        let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
+        let (id, print) = (response.id, fingerprint(&response));
+        let new = NewResponse {
+            response,
+            service_point: kiosk.agency_code.clone(),
+            kiosk_id: Some(kiosk.id),
+            channel: Channel::Kiosk,
+            submitted_at: coarse(at),
+            invitation_id: None,
+        };
+        Ok((id, self.writer.store(new).await?, print))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairing_codes_are_eight_digits_and_typed_codes_are_cleaned() {
+        let code = pairing_code();
+        assert_eq!(code.len(), 8);
+        assert!(code.chars().all(|c| c.is_ascii_digit()));
+        assert_eq!(normalize_code(" 1234-5678 "), "12345678");
+        assert_eq!(parse_name("  Kiosk   quầy 1 ").unwrap(), "Kiosk quầy 1");
+        assert!(matches!(parse_name(" "), Err(KioskError::BadName)));
+    }
+}

@@ -1,0 +1,274 @@
+//! Kiosks: registration, pairing by one-time code, device tokens, revocation, what the limits
+//! flagged. Codes and tokens are stored only as hashes.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{insert_audit, parse_time, timestamp, Db, Result};
+use crate::domain::anomaly::AnomalyKind;
+use crate::domain::audit::{Actor, AuditAction};
+
+/// A paired kiosk, as a request authenticated by its token sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kiosk {
+    pub id: i64,
+    /// The service point it stands in.
+    pub agency_code: String,
+    pub name: String,
+}
+
+/// A kiosk as the admin's list shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KioskListing {
+    pub kiosk: Kiosk,
+    pub agency_name: String,
+    pub paired: bool,
+    pub pairing_expires_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub responses_today: u64,
+}
+
+/// A flag raised by the kiosk limits, per kiosk, kind and hour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anomaly {
+    pub kiosk_id: i64,
+    pub kiosk_name: String,
+    pub agency_name: String,
+    pub kind: AnomalyKind,
+    pub hour: DateTime<Utc>,
+    pub occurrences: u64,
+}
+
+fn optional_time(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    row.get::<Option<String>, _>(column).as_deref().map(parse_time).transpose()
+}
+
+impl Db {
+    /// Registers a kiosk waiting to be paired with the code whose hash is given.
+    pub async fn add_kiosk(
+        &self,
+        agency: &str,
+        name: &str,
+        pairing_hash: &str,
+        expires_at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        forget_expired_codes(&mut *tx).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO kiosks (agency_code, name, pairing_code_hash, pairing_expires_at, created_at)
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(agency)
+        .bind(name)
+        .bind(pairing_hash)
+        .bind(timestamp(expires_at))
+        .bind(timestamp(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_audit(&mut *tx, actor, AuditAction::KioskAdded, &format!("#{id} {name} tại {agency}")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Gives a kiosk a new pairing code; its current token keeps working until the code is used.
+    pub async fn repair_kiosk(
+        &self,
+        id: i64,
+        pairing_hash: &str,
+        expires_at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        forget_expired_codes(&mut *tx).await?;
+        let done = sqlx::query("UPDATE kiosks SET pairing_code_hash = ?, pairing_expires_at = ? WHERE id = ?")
+            .bind(pairing_hash)
+            .bind(timestamp(expires_at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, actor, AuditAction::KioskRepairing, &format!("#{id}")).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Exchanges a live pairing code for a device token: the code is used up, an earlier token
+    /// of the same kiosk stops working, a revoked kiosk comes back.
+    pub async fn pair_kiosk(
+        &self,
+        pairing_hash: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Option<Kiosk>> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "UPDATE kiosks SET token_hash = ?1, paired_at = ?2, last_seen_at = ?2, revoked_at = NULL,
+                 pairing_code_hash = NULL, pairing_expires_at = NULL
+             WHERE pairing_code_hash = ?3 AND pairing_expires_at > ?2
+             RETURNING id, agency_code, name",
+        )
+        .bind(token_hash)
+        .bind(timestamp(now))
+        .bind(pairing_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let kiosk = Kiosk { id: row.get("id"), agency_code: row.get("agency_code"), name: row.get("name") };
+        insert_audit(&mut *tx, actor, AuditAction::KioskPaired, &format!("#{} {}", kiosk.id, kiosk.name)).await?;
+        tx.commit().await?;
+        Ok(Some(kiosk))
+    }
+
+    pub async fn kiosk_by_token_hash(&self, token_hash: &str) -> Result<Option<Kiosk>> {
+        let row = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE token_hash = ? AND revoked_at IS NULL")
+            .bind(token_hash)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") }))
+    }
+
+    /// Notes that a kiosk was seen at `minute` (already truncated), once per minute at most.
+    pub async fn touch_kiosk(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE kiosks SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1)",
+        )
+        .bind(timestamp(minute))
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Every kiosk, newest first, with how many responses it sent since `today` began.
+    pub async fn kiosks(&self, today: DateTime<Utc>) -> Result<Vec<KioskListing>> {
+        let rows = sqlx::query(
+            "SELECT k.id, k.agency_code, k.name, a.name AS agency_name, k.token_hash IS NOT NULL AS paired,
+                    k.pairing_expires_at, k.last_seen_at, k.revoked_at, COALESCE(t.n, 0) AS responses_today
+             FROM kiosks k JOIN agencies a ON a.code = k.agency_code
+             LEFT JOIN (SELECT kiosk_id, COUNT(*) AS n FROM responses WHERE kiosk_id IS NOT NULL AND submitted_at >= ?
+                        GROUP BY kiosk_id) t ON t.kiosk_id = k.id
+             ORDER BY k.revoked_at IS NOT NULL, a.name, k.name, k.id",
+        )
+        .bind(timestamp(today))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KioskListing {
+                    kiosk: Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") },
+                    agency_name: r.get("agency_name"),
+                    paired: r.get::<i64, _>("paired") == 1,
+                    pairing_expires_at: optional_time(r, "pairing_expires_at")?,
+                    last_seen_at: optional_time(r, "last_seen_at")?,
+                    revoked_at: optional_time(r, "revoked_at")?,
+                    responses_today: r.get::<i64, _>("responses_today") as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// Renames a kiosk or moves it to another service point.
+    pub async fn update_kiosk(&self, id: i64, name: &str, agency: &str, actor: &Actor) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE kiosks SET name = ?, agency_code = ? WHERE id = ?")
+            .bind(name)
+            .bind(agency)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, actor, AuditAction::KioskUpdated, &format!("#{id} {name} tại {agency}")).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Revokes a kiosk: its token and any pending code stop working at once.
+    pub async fn revoke_kiosk(&self, id: i64, actor: &Actor) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE kiosks SET token_hash = NULL, pairing_code_hash = NULL, pairing_expires_at = NULL, revoked_at = ?
+             WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(timestamp(Utc::now()))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, actor, AuditAction::KioskRevoked, &format!("#{id}")).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Kiosks still working (paired or waiting to pair) at each of `agencies`: (agency, count).
+    pub async fn live_kiosks_at(&self, agencies: &[String]) -> Result<Vec<(String, u64)>> {
+        let mut counts = Vec::new();
+        for agency in agencies {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kiosks WHERE agency_code = ? AND revoked_at IS NULL")
+                .bind(agency)
+                .fetch_one(&self.read)
+                .await?;
+            if n > 0 {
+                counts.push((agency.clone(), n as u64));
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Counts one more occurrence of `kind` for a kiosk in the hour starting at `hour`.
+    pub async fn record_anomaly(&self, kiosk_id: i64, kind: AnomalyKind, hour: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO kiosk_anomalies (kiosk_id, kind, hour) VALUES (?, ?, ?)
+             ON CONFLICT (kiosk_id, kind, hour) DO UPDATE SET occurrences = occurrences + 1",
+        )
+        .bind(kiosk_id)
+        .bind(kind.as_str())
+        .bind(timestamp(hour))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The latest flags, newest first.
+    pub async fn anomalies(&self, limit: u32) -> Result<Vec<Anomaly>> {
+        let rows = sqlx::query(
+            "SELECT n.kiosk_id, k.name AS kiosk_name, a.name AS agency_name, n.kind, n.hour, n.occurrences
+             FROM kiosk_anomalies n JOIN kiosks k ON k.id = n.kiosk_id JOIN agencies a ON a.code = k.agency_code
+             ORDER BY n.hour DESC, n.id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.get("kind");
+                Ok(Anomaly {
+                    kiosk_id: r.get("kiosk_id"),
+                    kiosk_name: r.get("kiosk_name"),
+                    agency_name: r.get("agency_name"),
+                    kind: AnomalyKind::parse(&kind)
+                        .ok_or_else(|| super::StorageError::Corrupt(format!("anomaly kind {kind}")))?,
+                    hour: parse_time(r.get("hour"))?,
+                    occurrences: r.get::<i64, _>("occurrences") as u64,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Pending codes past their time are dropped, so they can neither be used nor collide.
+async fn forget_expired_codes(tx: &mut sqlx::SqliteConnection) -> Result<()> {
+    sqlx::query("UPDATE kiosks SET pairing_code_hash = NULL, pairing_expires_at = NULL WHERE pairing_expires_at <= ?")
+        .bind(timestamp(Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}

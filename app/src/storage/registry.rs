@@ -1,0 +1,198 @@
+//! The agency registry: agencies, their successors and the agencies each service point serves,
+//! and CSV uploads waiting for an admin to apply them.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use sqlx::Row;
+
+use super::{insert_audit, timestamp, Db, Result, StorageError};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::registry::RegistryEntry;
+use crate::domain::{Agency, AgencyKind};
+
+/// Agencies in tree order: parents before children, siblings by name.
+const TREE_ORDER: &str = "WITH RECURSIVE tree (code, path) AS (
+         SELECT code, name FROM agencies WHERE parent_code IS NULL
+         UNION ALL
+         SELECT a.code, t.path || ' / ' || a.name FROM agencies a JOIN tree t ON a.parent_code = t.code)
+     SELECT a.code, a.name, a.kind, a.parent_code, a.valid_from, a.valid_to
+     FROM agencies a JOIN tree t ON t.code = a.code
+     ORDER BY t.path, a.code";
+
+/// An upload of `/admin/agencies` waiting for its preview to be applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StagedImport {
+    pub id: i64,
+    pub csv: String,
+    pub uploaded_by: String,
+    pub applied: bool,
+}
+
+fn day(text: Option<String>) -> Result<Option<NaiveDate>> {
+    text.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|e| StorageError::Corrupt(format!("date {t}: {e}"))))
+        .transpose()
+}
+
+pub(super) fn agency_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Agency> {
+    let kind: String = row.get("kind");
+    Ok(Agency {
+        code: row.get("code"),
+        name: row.get("name"),
+        kind: AgencyKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("agency kind {kind}")))?,
+        parent: row.get("parent_code"),
+        valid_from: day(row.get("valid_from"))?,
+        valid_to: day(row.get("valid_to"))?,
+    })
+}
+
+impl Db {
+    /// All agencies, open and closed, in tree order.
+    pub async fn agencies(&self) -> Result<Vec<Agency>> {
+        let rows = sqlx::query(TREE_ORDER).fetch_all(&self.read).await?;
+        rows.iter().map(agency_from_row).collect()
+    }
+
+    pub async fn agency(&self, code: &str) -> Result<Option<Agency>> {
+        let row =
+            sqlx::query("SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = ?")
+                .bind(code)
+                .fetch_optional(&self.read)
+                .await?;
+        row.as_ref().map(agency_from_row).transpose()
+    }
+
+    /// The agencies open on `day` whose dossiers `point` receives; a point that lists none
+    /// serves itself.
+    pub async fn served_agencies(&self, point: &str, day: NaiveDate) -> Result<Vec<Agency>> {
+        let rows = sqlx::query(
+            "SELECT a.code, a.name, a.kind, a.parent_code, a.valid_from, a.valid_to FROM agencies a
+             WHERE (a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = ?1)
+                    OR (a.code = ?1 AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = ?1)))
+               AND (a.valid_from IS NULL OR a.valid_from <= ?2) AND (a.valid_to IS NULL OR a.valid_to > ?2)
+             ORDER BY a.name",
+        )
+        .bind(point)
+        .bind(day.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(agency_from_row).collect()
+    }
+
+    /// The whole registry in tree order, each agency with its successors and served agencies.
+    pub async fn registry(&self) -> Result<Vec<RegistryEntry>> {
+        let agencies = self.agencies().await?;
+        let mut successors: HashMap<String, Vec<String>> = HashMap::new();
+        for row in sqlx::query("SELECT agency_code, successor_code FROM agency_successors ORDER BY successor_code")
+            .fetch_all(&self.read)
+            .await?
+        {
+            successors.entry(row.get("agency_code")).or_default().push(row.get("successor_code"));
+        }
+        let mut serves: HashMap<String, Vec<String>> = HashMap::new();
+        for row in
+            sqlx::query("SELECT service_point_code, agency_code FROM service_point_agencies ORDER BY agency_code")
+                .fetch_all(&self.read)
+                .await?
+        {
+            serves.entry(row.get("service_point_code")).or_default().push(row.get("agency_code"));
+        }
+        Ok(agencies
+            .into_iter()
+            .map(|agency| RegistryEntry {
+                successors: successors.remove(&agency.code).unwrap_or_default(),
+                serves: serves.remove(&agency.code).unwrap_or_default(),
+                agency,
+            })
+            .collect())
+    }
+
+    /// Stores `entries` whole (agency, successors, served agencies) in one transaction with
+    /// one audit line, and marks the upload `staged` applied. Foreign keys are checked at the
+    /// commit, so entries may come in any order. False (and nothing stored) when `staged` was
+    /// applied already.
+    pub async fn save_registry(
+        &self,
+        entries: &[&RegistryEntry],
+        staged: Option<i64>,
+        actor: &Actor,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?;
+        if let Some(id) = staged {
+            let marked = sqlx::query("UPDATE agency_imports SET applied_at = ? WHERE id = ? AND applied_at IS NULL")
+                .bind(timestamp(Utc::now()))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if marked.rows_affected() == 0 {
+                return Ok(false);
+            }
+        }
+        for entry in entries {
+            let a = &entry.agency;
+            sqlx::query(
+                "INSERT INTO agencies (code, name, kind, parent_code, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                     parent_code = excluded.parent_code, valid_from = excluded.valid_from, valid_to = excluded.valid_to",
+            )
+            .bind(&a.code)
+            .bind(&a.name)
+            .bind(a.kind.as_str())
+            .bind(&a.parent)
+            .bind(a.valid_from.map(|d| d.to_string()))
+            .bind(a.valid_to.map(|d| d.to_string()))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM agency_successors WHERE agency_code = ?").bind(&a.code).execute(&mut *tx).await?;
+            for successor in &entry.successors {
+                sqlx::query("INSERT INTO agency_successors (agency_code, successor_code) VALUES (?, ?)")
+                    .bind(&a.code)
+                    .bind(successor)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM service_point_agencies WHERE service_point_code = ?")
+                .bind(&a.code)
+                .execute(&mut *tx)
+                .await?;
+            for served in &entry.serves {
+                sqlx::query("INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES (?, ?)")
+                    .bind(&a.code)
+                    .bind(served)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        insert_audit(&mut *tx, actor, action, subject).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Keeps an uploaded CSV for its preview; returns its id.
+    pub async fn stage_import(&self, csv: &str, uploaded_by: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO agency_imports (csv, uploaded_by, uploaded_at) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(csv)
+        .bind(uploaded_by)
+        .bind(timestamp(Utc::now()))
+        .fetch_one(&self.write)
+        .await?)
+    }
+
+    pub async fn staged_import(&self, id: i64) -> Result<Option<StagedImport>> {
+        let row = sqlx::query("SELECT id, csv, uploaded_by, applied_at FROM agency_imports WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| StagedImport {
+            id: r.get("id"),
+            csv: r.get("csv"),
+            uploaded_by: r.get("uploaded_by"),
+            applied: r.get::<Option<String>, _>("applied_at").is_some(),
+        }))
+    }
+}

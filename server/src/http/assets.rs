@@ -1,0 +1,73 @@
+//! The site's styles, scripts and wasm. A release build made by `cargo leptos build --release`
+//! carries them inside the binary (the site is built first, see `precompress` in Cargo.toml),
+//! so `hailong serve` works from any folder; otherwise they are read from the site root.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::LeptosOptions;
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../target/site/pkg"]
+#[prefix = "pkg/"]
+#[allow_missing = true]
+struct Site;
+
+/// Whether the stylesheet can be served (embedded, or found in the site root).
+pub fn site_available(leptos: &LeptosOptions) -> bool {
+    Site::get("pkg/hailong.css").is_some()
+        || std::path::Path::new(leptos.site_root.as_ref()).join("pkg/hailong.css").exists()
+}
+
+/// `GET /pkg/{file}`: the embedded file, brotli or gzip when the browser takes it.
+pub async fn serve(State(leptos): State<LeptosOptions>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    if file.contains("..") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let path = format!("pkg/{file}");
+    let accepts = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = mime_guess::from_path(&path).first_or_octet_stream();
+    let Some(plain) = Site::get(&path) else { return from_disk(&leptos, &path, mime.as_ref()).await };
+    let etag = format!("\"{}\"", hex(&plain.metadata.sha256_hash()));
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let encoded = [("br", ".br"), ("gzip", ".gz")]
+        .into_iter()
+        .filter(|(name, _)| accepts.split(',').any(|a| a.trim().split(';').next() == Some(*name)))
+        .find_map(|(name, suffix)| Site::get(&format!("{path}{suffix}")).map(|file| (name, file)));
+    let mut response = match encoded {
+        Some((encoding, file)) => {
+            let mut response = Body::from(file.data.into_owned()).into_response();
+            response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            response
+        }
+        None => Body::from(plain.data.into_owned()).into_response(),
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(mime.as_ref()) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // The names do not change between builds: check with the ETag before using a cached copy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn from_disk(leptos: &LeptosOptions, path: &str, mime: &str) -> Response {
+    let full = std::path::Path::new(leptos.site_root.as_ref()).join(path);
+    match tokio::fs::read(&full).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, mime.to_owned()), (header::CACHE_CONTROL, "no-cache".to_owned())], bytes)
+            .into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
