@@ -14,10 +14,11 @@ BIN := target/release/hailong
 ## make run: build, create the database, load the demo province, serve on $(ADDR)
 run: build
 	@$(BIN) migrate
-	@$(BIN) demo
+	@HAILONG_PAIRING_MINUTES=1440 $(BIN) demo
 	@echo
 	@echo "Mở trình duyệt / Open:"
-	@echo "  Kiosk:  mở một đường dẫn ghép nối ở trên, rồi http://$(ADDR)/kiosk"
+	@echo "  Kiosk:  http://$(ADDR)/kiosk/pair, nhập một mã ghép nối ở trên, rồi khảo sát tại http://$(ADDR)/kiosk"
+	@echo "  Quản trị tỉnh / Administration: http://$(ADDR)/admin/agencies  (tài khoản admin)"
 	@echo "  Chỉ số / Indices: http://$(ADDR)/admin  (đăng nhập bằng một tài khoản demo ở trên)"
 	@echo "  Gửi phiếu / Survey links: http://$(ADDR)/staff  (tài khoản motcua.ttpvhcc)"
 	@echo "  API:    curl -H 'Authorization: Bearer $(HAILONG_ADMIN_TOKEN)' 'http://$(ADDR)/api/v1/indices?agency=PT'"
@@ -33,8 +34,10 @@ tools:
 test-deps:
 	@scripts/install-test-deps.sh
 
+# --precompress builds the site before the server (and adds .gz and .br files), so that the
+# release binary embeds its styles, scripts and wasm (server/src/http/assets.rs).
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 unit-test:
 	cargo test -p app --features ssr

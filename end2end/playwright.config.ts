@@ -1,10 +1,12 @@
 import { defineConfig } from "@playwright/test";
+import os from "node:os";
+import { BIN, DATABASE_URL, E2E_DIR } from "./paths";
 
 // The browser tests run against the release build, served from a fresh database with the demo
-// province loaded. Short kiosk timers let the idle and thank-you resets be seen in seconds.
+// province loaded, started from a folder outside the checkout with no LEPTOS_SITE_ROOT: every
+// page's styles and wasm come from the binary. Short kiosk timers let the idle and thank-you
+// resets be seen in seconds.
 const port = 3123;
-const bin = process.env.HAILONG_BIN ?? "../target/release/hailong";
-const db = "../target/e2e/hailong.db";
 
 export default defineConfig({
   testDir: "./tests",
@@ -24,17 +26,18 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf ../target/e2e && ${bin} demo > /dev/null && exec ${bin} serve --addr 127.0.0.1:${port}`,
+    command: `rm -rf ${E2E_DIR} && ${BIN} demo > /dev/null && exec ${BIN} serve --addr 127.0.0.1:${port}`,
+    cwd: os.tmpdir(),
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
     env: {
-      HAILONG_DATABASE_URL: `sqlite://${db}`,
+      HAILONG_DATABASE_URL: DATABASE_URL,
       HAILONG_ADMIN_TOKEN: "e2e-admin-token-0001",
       HAILONG_PUBLIC_URL: `http://127.0.0.1:${port}`,
       HAILONG_KIOSK_IDLE_SECONDS: "4",
       HAILONG_KIOSK_THANKS_SECONDS: "3",
-      LEPTOS_SITE_ROOT: "../target/site",
+      LEPTOS_SITE_ROOT: "/nonexistent",
       RUST_LOG: "warn",
     },
   },

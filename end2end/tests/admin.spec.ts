@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { CENTRE_KIOSK, waitHydrated } from "./helpers";
+import { kioskToken, waitHydrated } from "./helpers";
 
 async function logIn(page: Page, username: string, password: string) {
   await page.goto("/login");
@@ -24,7 +24,7 @@ test("admin view: login, indices of an agency, a new response shows up, logout",
   await expect(page.locator("table.ranking tr.current")).toContainText("Sở Xây dựng");
 
   const res = await request.post("/api/v1/responses", {
-    headers: { Authorization: `Bearer ${CENTRE_KIOSK}` },
+    headers: { Authorization: `Bearer ${await kioskToken(request)}` },
     data: { id: crypto.randomUUID(), agency: "PT-SXD", answers: { B4: 1 } },
   });
   expect(res.status()).toBe(201);

@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { BIN, DATABASE_URL } from "../paths";
 
 export const ADMIN_TOKEN = "e2e-admin-token-0001";
 /** The demo's provincial service centre: it serves several departments. */
-export const CENTRE_KIOSK = "demo-kiosk-pt-ttpvhcc";
+export const CENTRE = "PT-TTPVHCC";
 
 /** The indices of an agency through the API, as the admin. */
 export async function indices(request: APIRequestContext, agency: string) {
@@ -20,8 +22,26 @@ export function criterion(index: any, code: string) {
   throw new Error(`no criterion ${code}`);
 }
 
-export async function pairAsKiosk(page: Page, token = CENTRE_KIOSK) {
-  await page.goto(`/kiosk/pair/${token}`);
+/** Registers a kiosk at `point` with the CLI, as an admin would, and returns its pairing code. */
+export function pairingCode(point = CENTRE): string {
+  const out = execFileSync(BIN, ["kiosk", "add", "--agency", point, "--name", `Kiosk e2e ${Date.now()}`, "--json"], {
+    env: { ...process.env, HAILONG_DATABASE_URL: DATABASE_URL },
+  });
+  return JSON.parse(out.toString()).pairing_code;
+}
+
+/** A device token of a new kiosk at `point`, as kiosk software gets it. */
+export async function kioskToken(request: APIRequestContext, point = CENTRE): Promise<string> {
+  const res = await request.post("/api/v1/kiosks/pair", { data: { code: pairingCode(point) } });
+  expect(res.status()).toBe(201);
+  return (await res.json()).token;
+}
+
+/** Pairs this browser as a kiosk at `point` through the pairing page. */
+export async function pairAsKiosk(page: Page, point = CENTRE) {
+  await page.goto("/kiosk/pair");
+  await page.getByLabel("Mã ghép nối").fill(pairingCode(point));
+  await page.getByRole("button", { name: "Ghép nối" }).click();
   await expect(page).toHaveURL(/\/kiosk$/);
 }
 
@@ -38,7 +58,7 @@ async function rate(page: Page, code: string, label: string) {
  * Answers the whole survey at the centre's kiosk for Sở Tư pháp: A1 "Rất hài lòng", A2 skipped,
  * A3 "Không hài lòng", the rest untouched (skipped), one expectation, a profile item, a comment.
  */
-export async function answerSurvey(page: Page, { agencyStep = true } = {}) {
+export async function answerSurvey(page: Page, { agencyStep = true, expectThanks = true } = {}) {
   await page.getByRole("button", { name: "Bắt đầu" }).click();
   if (agencyStep) {
     await expect(page.getByRole("heading", { name: "Hồ sơ của Ông/Bà thuộc cơ quan nào?" })).toBeVisible();
@@ -69,5 +89,5 @@ export async function answerSurvey(page: Page, { agencyStep = true } = {}) {
   await expect(page.getByText("Bước 8/8")).toBeVisible();
   await page.getByRole("textbox").fill("Cán bộ hướng dẫn tận tình, nhưng phải chờ lâu.");
   await page.getByRole("button", { name: "Gửi phiếu" }).click();
-  await expect(page.getByRole("heading", { name: "Xin cảm ơn Ông/Bà!" })).toBeVisible();
+  if (expectThanks) await expect(page.getByRole("heading", { name: "Xin cảm ơn Ông/Bà!" })).toBeVisible();
 }

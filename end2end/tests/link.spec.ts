@@ -27,9 +27,10 @@ for (const javaScriptEnabled of [true, false]) {
     const url = await staff.locator("#survey-link").getAttribute("href");
     expect(url).toMatch(/\/s\/[0-9a-f]{40}$/);
 
-    // The same dossier again gives the same link.
+    // The same dossier of the same agency again gives the same link.
     await staff.goto("/staff");
     await staff.getByLabel("Mã hồ sơ").fill(dossier);
+    await staff.getByLabel("Cơ quan giải quyết").selectOption({ label: "Sở Tư pháp" });
     await staff.getByRole("button", { name: "Tạo đường dẫn khảo sát" }).click();
     await expect(staff.locator("#survey-link")).toHaveAttribute("href", url!);
 
@@ -48,7 +49,7 @@ for (const javaScriptEnabled of [true, false]) {
     const unknown = await citizen.goto("/s/0000000000000000000000000000000000000000");
     expect(unknown?.status()).toBe(404);
 
-    await staff.goto(`/staff/invitations/${dossier}`);
+    await staff.goto(`/staff/invitations/PT-STP/${dossier}`);
     await expect(staff.locator("#invitation-status")).toHaveText("Đã trả lời");
 
     const after = await indices(request, "PT-STP");
@@ -71,8 +72,8 @@ test("an officer sends the link by SMS and e-mail; with no gateway it waits in t
   await staff.getByLabel("Số điện thoại di động").fill("12345");
   await staff.getByRole("button", { name: "Tạo đường dẫn khảo sát" }).click();
   await expect(staff.getByRole("alert")).toContainText("Số điện thoại di động không hợp lệ");
-  const none = await staff.request.get(`/staff/invitations/${dossier}`);
-  expect(none.status()).toBe(403); // a bad number created nothing
+  const none = await staff.request.get(`/staff/invitations/PT-CA/${dossier}`);
+  expect(none.status()).toBe(404); // a bad number created nothing
 
   await staff.getByLabel("Số điện thoại di động").fill("0912 345 678");
   await staff.getByLabel("E-mail").fill("dan@example.vn");

@@ -118,14 +118,18 @@ async fn browser_posts_must_come_from_the_public_url() {
         .await
         .unwrap();
     assert_eq!(spoofed.status(), 403);
-    // Our cookie without any sign of where the form came from.
+    // Our cookie without any sign of where the form came from, or from another site.
     assert_eq!(post(None, Some(&admin), None).await.unwrap().status(), 403);
     assert_eq!(post(None, Some(&admin), Some("cross-site")).await.unwrap().status(), 403);
+    assert_eq!(post(Some("null"), Some(&admin), None).await.unwrap().status(), 403);
+    assert_eq!(post(Some("null"), None, Some("cross-site")).await.unwrap().status(), 403, "no login from another site");
     assert!(app.state.procedures().await.unwrap().iter().all(|(code, _)| code != "X1"), "nothing was saved");
     // From our own page: saved.
     let saved = post(Some(own), Some(&admin), None).await.unwrap();
     assert!(saved.status().is_redirection(), "{}", saved.status());
     assert!(post(None, Some(&admin), Some("same-origin")).await.unwrap().status().is_redirection());
+    // A form posted without JavaScript: `Origin: null` (our Referrer-Policy) and same-origin.
+    assert!(post(Some("null"), Some(&admin), Some("same-origin")).await.unwrap().status().is_redirection());
     // No cookie and no Origin (not a browser): reaches the handler, which wants a login.
     assert_eq!(post(None, None, None).await.unwrap().status(), 401);
 }

@@ -130,7 +130,7 @@ fn the_cli_prints_an_api_key_once() {
     let id = printed["id"].as_i64().unwrap().to_string();
     assert!(run(&["apikey", "revoke", "--id", &id]).status.success());
     let listed: Value = serde_json::from_slice(&run(&["apikey", "list", "--json"]).stdout).unwrap();
-    let key = listed.as_array().unwrap().iter().find(|k| k["id"].to_string() == id).unwrap();
+    let key = listed.as_array().unwrap().iter().find(|k| k["id"] == printed["id"]).unwrap();
     assert!(key["revoked_at"].is_string(), "{key}");
     assert!(!run(&["apikey", "revoke", "--id", &id]).status.success(), "a key is revoked once");
 }

@@ -106,15 +106,11 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitR
         },
         None => match ssr::paired_kiosk(&state).await? {
             Some(kiosk) => ssr::Source::Kiosk(kiosk),
-            None => {
-                crate::access::ssr::set_status(axum::http::StatusCode::UNAUTHORIZED);
-                return Ok(SubmitReply::NotPaired);
-            }
+            // A reply, not an HTTP error: the page tells the citizen and asks for a new pairing.
+            None => return Ok(SubmitReply::NotPaired),
         },
     };
-    let reply = ssr::submit(&state, &source, &draft).await;
-    crate::access::ssr::set_status(ssr::status_of(&reply));
-    Ok(reply)
+    Ok(ssr::submit(&state, &source, &draft).await)
 }
 
 #[cfg(feature = "ssr")]
@@ -213,18 +209,6 @@ pub mod ssr {
                 tracing::error!(%error, "kiosk submission not stored");
                 SubmitReply::Unavailable("Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into())
             }
-        }
-    }
-
-    /// The HTTP status a submit reply goes out with.
-    pub fn status_of(reply: &SubmitReply) -> axum::http::StatusCode {
-        use axum::http::StatusCode;
-        match reply {
-            SubmitReply::Stored => StatusCode::OK,
-            SubmitReply::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            SubmitReply::TooFast => StatusCode::TOO_MANY_REQUESTS,
-            SubmitReply::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            SubmitReply::NotPaired => StatusCode::UNAUTHORIZED,
         }
     }
 

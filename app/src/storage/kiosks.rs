@@ -55,7 +55,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<i64> {
         let mut tx = self.write.begin().await?;
-        forget_expired_codes(&mut *tx).await?;
+        forget_expired_codes(&mut tx).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO kiosks (agency_code, name, pairing_code_hash, pairing_expires_at, created_at)
              VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -81,7 +81,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
-        forget_expired_codes(&mut *tx).await?;
+        forget_expired_codes(&mut tx).await?;
         let done = sqlx::query("UPDATE kiosks SET pairing_code_hash = ?, pairing_expires_at = ? WHERE id = ?")
             .bind(pairing_hash)
             .bind(timestamp(expires_at))

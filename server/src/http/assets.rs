@@ -1,6 +1,7 @@
-//! The site's styles, scripts and wasm. A release build made by `cargo leptos build --release`
-//! carries them inside the binary (the site is built first, see `precompress` in Cargo.toml),
-//! so `hailong serve` works from any folder; otherwise they are read from the site root.
+//! The site's styles, scripts and wasm. A release build made by `cargo leptos build --release
+//! --precompress` (`make build`) carries them inside the binary — that flag builds the site
+//! before the server — so `hailong serve` works from any folder; otherwise they are read from
+//! the site root.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -10,7 +11,7 @@ use leptos::prelude::LeptosOptions;
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../target/site/pkg"]
+#[folder = "../target/site/pkg"]
 #[prefix = "pkg/"]
 #[allow_missing = true]
 struct Site;

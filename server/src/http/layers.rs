@@ -47,22 +47,24 @@ fn origin_of(url: &str) -> &str {
 }
 
 /// Refuses a browser POST that did not come from our own pages (cross-site request forgery).
-/// `Origin` must be the configured public URL; a POST that carries our cookies must say where
-/// it came from (`Origin`, or `Sec-Fetch-Site: same-origin`). Machines that send no cookie (kiosk
-/// software, one-stop software, curl) authenticate with bearer tokens instead.
+/// An `Origin` must be the configured public URL (never compared with `Host`, which the client
+/// chooses). Without one — or with `Origin: null`, which browsers send for form posts under our
+/// `Referrer-Policy: no-referrer` — a browser's `Sec-Fetch-Site` must say `same-origin`, and a
+/// request carrying our cookies must have one of the two. Machines that send neither header and
+/// no cookie (kiosk software, one-stop software, curl) authenticate with bearer tokens instead.
 pub async fn same_origin_posts(State(app): State<AppState>, request: Request, next: Next) -> Response {
     if request.method() == Method::GET || request.method() == Method::HEAD || request.method() == Method::OPTIONS {
         return next.run(request).await;
     }
     let headers = request.headers();
     let ours = origin_of(&app.settings.public_url);
-    let refused = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        Some(origin) => origin != ours,
-        None => {
-            let cookies =
-                headers.get_all(header::COOKIE).iter().filter_map(|c| c.to_str().ok()).any(|c| c.contains("hailong_"));
-            let same_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin");
-            cookies && !same_site
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).filter(|o| *o != "null");
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let refused = match (origin, fetch_site) {
+        (Some(origin), _) => origin != ours,
+        (None, Some(site)) => site != "same-origin",
+        (None, None) => {
+            headers.get_all(header::COOKIE).iter().filter_map(|c| c.to_str().ok()).any(|c| c.contains("hailong_"))
         }
     };
     if refused {
