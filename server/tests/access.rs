@@ -277,7 +277,7 @@ async fn the_invitation_form_checks_contacts_before_creating_anything() {
         assert!(response.text().await.unwrap().contains(message), "{form}");
     }
     assert!(app.state.invitation_of_dossier("D1", "HS-F-1").await.unwrap().is_none());
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
+    assert!(app.state.stored_contacts().await.unwrap().is_empty());
 
     let response = app
         .post_form(path, Some(&staff), "dossier_code=HS-F-2&procedure=KS&agency=D1&phone=%2B84+912+345+678&email=")

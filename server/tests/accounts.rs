@@ -89,10 +89,10 @@ async fn wrong_passwords_slow_down_that_address_only_and_old_failures_are_pruned
         other => panic!("expected a longer wait, got {other:?}"),
     }
     // Failures older than the window are deleted when the next one is recorded.
-    assert_eq!(s.db.count_login_failures().await.unwrap(), 6);
+    assert_eq!(s.count_login_failures().await.unwrap(), 6);
     let much_later = now + Duration::hours(1);
     let _ = s.login("admin", "sai", LOCALHOST, much_later).await;
-    assert_eq!(s.db.count_login_failures().await.unwrap(), 1, "only the newest failure is kept");
+    assert_eq!(s.count_login_failures().await.unwrap(), 1, "only the newest failure is kept");
     assert!(s.login("admin", &password, ELSEWHERE, much_later).await.is_ok());
 }
 

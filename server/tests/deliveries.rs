@@ -190,7 +190,7 @@ async fn an_email_reaches_the_smtp_server_once_and_the_address_is_forgotten() {
     let text = unquote(&mail.data);
     assert!(text.contains(&url), "the link, on one line: {text}");
     assert!(text.contains("Kính gửi Ông/Bà") && text.contains("Cơ quan D1"), "{text}");
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty(), "the address is deleted once sent");
+    assert!(app.state.stored_contacts().await.unwrap().is_empty(), "the address is deleted once sent");
 
     let status: Value = app
         .client
@@ -228,7 +228,7 @@ async fn an_sms_goes_to_the_http_gateway_as_configured() {
     assert_eq!(body["link"], link.url.as_str());
     let text = body["text"].as_str().unwrap();
     assert!(text.starts_with("Co quan D1: moi Ong/Ba") && text.ends_with(&link.url), "{text}");
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty(), "the number is deleted once sent");
+    assert!(app.state.stored_contacts().await.unwrap().is_empty(), "the number is deleted once sent");
 }
 
 #[tokio::test]
@@ -244,7 +244,7 @@ async fn a_failing_gateway_is_retried_with_growing_waits_until_it_answers() {
     assert_eq!(times.len(), 3);
     assert!(times[1] - times[0] >= Duration::from_millis(300), "first wait {:?}", times[1] - times[0]);
     assert!(times[2] - times[1] >= Duration::from_millis(600), "second wait doubles {:?}", times[2] - times[1]);
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
+    assert!(app.state.stored_contacts().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -256,7 +256,7 @@ async fn a_gateway_that_keeps_failing_is_given_up_and_the_number_forgotten() {
     assert_eq!((deliveries[0].status, deliveries[0].attempts), (DeliveryStatus::Failed, 3), "{deliveries:?}");
     assert_eq!(deliveries[0].last_error.as_deref(), Some("Cổng SMS trả lời HTTP 500."));
     assert_eq!(requests.lock().unwrap().len(), 3);
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty(), "a failed message keeps no number");
+    assert!(app.state.stored_contacts().await.unwrap().is_empty(), "a failed message keeps no number");
 
     // The officer may try again with another number: the failed message is queued afresh.
     let again = app.state.invitation_of_dossier("D1", "HS-SMS-3").await.unwrap().unwrap();
@@ -288,7 +288,7 @@ async fn without_gateways_messages_wait_in_the_outbox_and_are_never_reported_sen
     let sms = outbox.iter().find(|item| item.pending.delivery.medium == Medium::Sms).unwrap();
     assert!(app.state.mark_sent_by_hand(&Actor::cli(), sms.pending.delivery.id).await.unwrap());
     assert!(!app.state.mark_sent_by_hand(&Actor::cli(), sms.pending.delivery.id).await.unwrap(), "only once");
-    assert_eq!(app.state.db.stored_contacts().await.unwrap().len(), 1);
+    assert_eq!(app.state.stored_contacts().await.unwrap().len(), 1);
 
     // The link expires: what is still queued is cancelled and its address deleted.
     let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
@@ -297,7 +297,7 @@ async fn without_gateways_messages_wait_in_the_outbox_and_are_never_reported_sen
     let statuses: Vec<DeliveryStatus> =
         app.state.deliveries_of(&link.invitation).await.unwrap().iter().map(|d| d.status).collect();
     assert_eq!(statuses, [DeliveryStatus::Sent, DeliveryStatus::Cancelled]);
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
+    assert!(app.state.stored_contacts().await.unwrap().is_empty());
     assert!(app.state.outbox().await.unwrap().is_empty());
 }
 
@@ -310,7 +310,7 @@ async fn an_answer_cancels_what_is_still_queued() {
     app.state.deliver_due().await.unwrap();
     let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
     assert_eq!(deliveries[0].status, DeliveryStatus::Cancelled);
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
+    assert!(app.state.stored_contacts().await.unwrap().is_empty());
 
     // An answered invitation sends nothing new.
     let answered = app.state.invitation_of_dossier("D1", "HS-OUT-2").await.unwrap().unwrap();

@@ -113,7 +113,7 @@ async fn bad_keys_and_bad_bodies_are_refused_and_create_nothing() {
         assert!(errors["errors"][field].is_string(), "{field}: {errors}");
     }
     assert!(app.state.invitation_of_dossier("D1", "HS-1").await.unwrap().is_none());
-    assert!(app.state.db.stored_contacts().await.unwrap().is_empty());
+    assert!(app.state.stored_contacts().await.unwrap().is_empty());
 }
 
 #[test]

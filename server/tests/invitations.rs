@@ -119,7 +119,7 @@ async fn an_admin_extends_the_procedure_list_and_bad_entries_change_nothing() {
         Err(InviteError::Invalid(_))
     ));
     assert!(matches!(app.state.save_procedure(&Actor::cli(), "X", "ab").await, Err(InviteError::Invalid(_))));
-    let procedures = app.state.db.procedures().await.unwrap();
+    let procedures = app.state.procedures().await.unwrap();
     assert_eq!(procedures.len(), 2, "{procedures:?}");
     assert!(procedures.contains(&("GPXD".to_string(), "Cấp giấy phép xây dựng".to_string())));
     // the new procedure can be used at once

@@ -21,7 +21,7 @@ async fn a_response_is_created_once_and_a_retry_gets_200_with_the_same_body() {
     assert_eq!(again.status(), 200);
     assert_eq!(again.json::<Value>().await.unwrap(), first_body);
     assert_eq!(app.stored().await, 1);
-    assert_eq!(app.state.db.count_answers().await.unwrap(), 16, "every criterion has a row, skipped ones NULL");
+    assert_eq!(app.state.count_answers().await.unwrap(), 16, "every criterion has a row, skipped ones NULL");
 }
 
 #[tokio::test]
@@ -85,7 +85,7 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
         );
     }
     assert_eq!(app.stored().await, 0);
-    assert_eq!(app.state.db.count_answers().await.unwrap(), 0);
+    assert_eq!(app.state.count_answers().await.unwrap(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -126,7 +126,7 @@ async fn eight_clients_sending_500_each_with_a_fifth_resent_store_exactly_4000()
     }
     assert_eq!(totals, (4000, 800));
     assert_eq!(app.stored().await, 4000);
-    assert_eq!(app.state.db.count_answers().await.unwrap(), 4000 * 16);
+    assert_eq!(app.state.count_answers().await.unwrap(), 4000 * 16);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -47,15 +47,7 @@ pub async fn load_keys() -> Result<PageReply<KeysView>, ServerFnError> {
             revoked: k.revoked_at.map(vietnam_time),
         })
         .collect();
-    let today = crate::service::registry::today();
-    let agencies = state
-        .agencies()
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .filter(|a| a.is_open_on(today))
-        .map(|a| (a.code, a.name))
-        .collect();
+    let agencies = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
     Ok(PageReply::Ready(KeysView { keys, agencies, notice: crate::access::ssr::take_flash(&state) }))
 }
 

@@ -86,15 +86,7 @@ pub async fn load_kiosks() -> Result<PageReply<KiosksView>, ServerFnError> {
             occurrences: a.occurrences,
         })
         .collect();
-    let today = crate::service::registry::today();
-    let points = state
-        .agencies()
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .filter(|a| a.is_open_on(today))
-        .map(|a| (a.code, a.name))
-        .collect();
+    let points = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
     Ok(PageReply::Ready(KiosksView { kiosks, anomalies, points, notice: crate::access::ssr::take_flash(&state) }))
 }
 
@@ -255,13 +247,13 @@ pub fn KiosksPage() -> impl IntoView {
                             </section>
                             <section>
                                 <h2>"Dấu hiệu bất thường"</h2>
-                                <p class="hint">"Phiếu vẫn được lưu (trừ phiếu gửi quá nhanh, kiosk tự gửi lại sau); đây là những giờ cần xem lại tại điểm phục vụ."</p>
+                                <p class="hint">"Phiếu vẫn được lưu (trừ phiếu gửi quá nhanh, kiosk tự gửi lại sau); đây là những giờ cần xem lại tại điểm phục vụ. Mỗi dấu hiệu được ghi nhận tối đa một lần mỗi phút."</p>
                                 {if anomalies.is_empty() {
                                     view! { <p id="no-anomalies">"Chưa có dấu hiệu bất thường."</p> }.into_any()
                                 } else {
                                     view! {
                                         <table class="anomalies">
-                                            <thead><tr><th>"Giờ"</th><th>"Thiết bị"</th><th>"Điểm phục vụ"</th><th>"Dấu hiệu"</th><th>"Số lần"</th></tr></thead>
+                                            <thead><tr><th>"Giờ"</th><th>"Thiết bị"</th><th>"Điểm phục vụ"</th><th>"Dấu hiệu"</th><th>"Số phút ghi nhận"</th></tr></thead>
                                             <tbody>{anomalies.into_iter().map(|a| view! {
                                                 <tr><td>{a.hour}</td><td>{a.kiosk}</td><td>{a.point_name}</td><td>{a.kind}</td><td class="num">{a.occurrences}</td></tr>
                                             }).collect_view()}</tbody>

@@ -57,15 +57,7 @@ pub async fn load_users() -> Result<PageReply<UsersView>, ServerFnError> {
             must_change_password: u.user.must_change_password,
         })
         .collect();
-    let today = crate::service::registry::today();
-    let agencies = state
-        .agencies()
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .filter(|a| a.is_open_on(today))
-        .map(|a| (a.code, a.name))
-        .collect();
+    let agencies = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
     let notice = crate::access::ssr::take_flash(&state);
     Ok(PageReply::Ready(UsersView { users, agencies, notice, me: access.user.username }))
 }

@@ -3,7 +3,7 @@
 //! can send it again later); a burst or a run of identical answers is only flagged for the
 //! admin — those answers are kept, never silently dropped.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,19 +69,31 @@ impl AnomalyKind {
 }
 
 /// A kiosk's recent submissions, kept in memory only: times and answer fingerprints, never the
-/// answers themselves.
+/// answers themselves. Every check costs the same however busy the kiosk is.
 #[derive(Clone, Debug, Default)]
 pub struct KioskActivity {
     accepted: VecDeque<DateTime<Utc>>,
     patterns: VecDeque<(DateTime<Utc>, u64)>,
+    /// How many of `patterns` have each fingerprint.
+    pattern_counts: HashMap<u64, usize>,
 }
 
 impl KioskActivity {
     /// Whether one more response may be taken at `now`.
     pub fn admits(&mut self, now: DateTime<Utc>, limits: &KioskLimits) -> bool {
+        if limits.max_per_minute == 0 {
+            return true;
+        }
         self.forget_before(now);
-        let last_minute = self.accepted.iter().filter(|at| now - **at < Duration::minutes(1)).count();
-        limits.max_per_minute == 0 || last_minute < limits.max_per_minute as usize
+        // Newest last: count back until a minute ago, no further than the limit.
+        let last_minute = self
+            .accepted
+            .iter()
+            .rev()
+            .take(limits.max_per_minute as usize)
+            .take_while(|at| now - **at < Duration::minutes(1))
+            .count();
+        last_minute < limits.max_per_minute as usize
     }
 
     /// Records a response taken at `now`; says what looks wrong about the kiosk now.
@@ -89,12 +101,13 @@ impl KioskActivity {
         self.forget_before(now);
         self.accepted.push_back(now);
         self.patterns.push_back((now, fingerprint));
+        let same = self.pattern_counts.entry(fingerprint).or_default();
+        *same += 1;
         let mut seen = Vec::new();
         if self.accepted.len() >= limits.burst.max(1) as usize {
             seen.push(AnomalyKind::Burst);
         }
-        let same = self.patterns.iter().filter(|(_, f)| *f == fingerprint).count();
-        if same >= limits.identical.max(2) as usize {
+        if *same >= limits.identical.max(2) as usize {
             seen.push(AnomalyKind::Identical);
         }
         seen
@@ -104,8 +117,14 @@ impl KioskActivity {
         while self.accepted.front().is_some_and(|at| now - *at >= BURST_WINDOW) {
             self.accepted.pop_front();
         }
-        while self.patterns.front().is_some_and(|(at, _)| now - *at >= IDENTICAL_WINDOW) {
+        while let Some((_, print)) = self.patterns.front().copied().filter(|(at, _)| now - *at >= IDENTICAL_WINDOW) {
             self.patterns.pop_front();
+            if let Some(count) = self.pattern_counts.get_mut(&print) {
+                *count -= 1;
+                if *count == 0 {
+                    self.pattern_counts.remove(&print);
+                }
+            }
         }
     }
 }

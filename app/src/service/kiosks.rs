@@ -204,16 +204,25 @@ impl AppState {
         let limits = self.settings.kiosk_limits;
         let admitted = self.activity(kiosk.id, |activity| activity.admits(now, &limits));
         if !admitted {
-            self.db.record_anomaly(kiosk.id, AnomalyKind::RateLimited, hour).await?;
+            self.flag(kiosk, AnomalyKind::RateLimited, hour).await?;
             return Err(ServiceError::RateLimited);
         }
         let (id, outcome, print) = self.store_from_kiosk(kiosk, body, now).await?;
         if outcome == Outcome::New {
             for kind in self.activity(kiosk.id, |activity| activity.record(now, print, &limits)) {
-                self.db.record_anomaly(kiosk.id, kind, hour).await?;
+                self.flag(kiosk, kind, hour).await?;
             }
         }
         Ok((id, outcome))
+    }
+
+    /// Counts a flag for the admin, at most once a minute per kiosk and kind, so that a kiosk in
+    /// a burst does not add a write to every response.
+    async fn flag(&self, kiosk: &Kiosk, kind: AnomalyKind, hour: DateTime<Utc>) -> Result<(), ServiceError> {
+        if self.note_once_a_minute(format!("anomaly:{}:{}", kiosk.id, kind.as_str())).is_some() {
+            self.db.record_anomaly(kiosk.id, kind, hour).await?;
+        }
+        Ok(())
     }
 
     fn activity<T>(&self, kiosk: i64, f: impl FnOnce(&mut crate::domain::anomaly::KioskActivity) -> T) -> T {

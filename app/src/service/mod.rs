@@ -90,7 +90,8 @@ pub fn coarse(at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
 /// Everything a request needs; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub db: Db,
+    /// Private to the services: the one seam a second database engine plugs into.
+    pub(crate) db: Db,
     pub writer: ResponseWriter,
     pub questionnaire: Arc<Questionnaire>,
     pub settings: Arc<Settings>,
@@ -192,6 +193,27 @@ impl AppState {
     /// Whether `token` is the configured admin token.
     pub fn is_admin_token(&self, token: &str) -> bool {
         self.settings.admin_token.as_deref().is_some_and(|expected| secret::same(expected, token))
+    }
+
+    /// How many responses are stored (for checks and tests).
+    pub async fn count_responses(&self) -> Result<u64, ServiceError> {
+        Ok(self.db.count_responses().await?)
+    }
+
+    /// How many answer rows are stored (for checks and tests).
+    pub async fn count_answers(&self) -> Result<u64, ServiceError> {
+        Ok(self.db.count_answers().await?)
+    }
+
+    /// Every phone number and e-mail address still held, with its delivery id: what privacy
+    /// checks expect to be empty once messages are sent or closed.
+    pub async fn stored_contacts(&self) -> Result<Vec<(i64, String)>, ServiceError> {
+        Ok(self.db.stored_contacts().await?)
+    }
+
+    /// How many failed logins and pairing tries are remembered (older ones are pruned).
+    pub async fn count_login_failures(&self) -> Result<u64, ServiceError> {
+        Ok(self.db.count_login_failures().await?)
     }
 
     /// Audit lines matching `filter`, newest first.

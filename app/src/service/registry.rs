@@ -80,6 +80,12 @@ impl AppState {
         Ok(self.db.agency(code.trim()).await?)
     }
 
+    /// The agencies open today, in tree order: what a form may offer to choose.
+    pub async fn open_agencies(&self) -> Result<Vec<crate::domain::Agency>, ServiceError> {
+        let today = today();
+        Ok(self.db.agencies().await?.into_iter().filter(|a| a.is_open_on(today)).collect())
+    }
+
     /// The agencies open today whose dossiers a service point receives.
     pub async fn served_agencies(&self, point: &str) -> Result<Vec<crate::domain::Agency>, ServiceError> {
         Ok(self.db.served_agencies(point, today()).await?)

@@ -158,13 +158,8 @@ pub mod ssr {
     /// The agencies an officer may invite for: those their service point receives (every open
     /// agency for an admin), as (code, name).
     pub async fn agencies_for(state: &AppState, access: &Access) -> Result<Vec<(String, String)>, ServerFnError> {
-        let today = crate::service::registry::today();
-        let agencies = state.agencies().await.map_err(internal)?;
-        Ok(agencies
-            .into_iter()
-            .filter(|a| a.is_open_on(today) && access.reach.contains(&a.code))
-            .map(|a| (a.code, a.name))
-            .collect())
+        let agencies = state.open_agencies().await.map_err(internal)?;
+        Ok(agencies.into_iter().filter(|a| access.reach.contains(&a.code)).map(|a| (a.code, a.name)).collect())
     }
 
     /// Where an invitation's page is.

@@ -121,19 +121,11 @@ impl Db {
         actor: &Actor,
         subject: &str,
     ) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE users SET role = ?, agency_code = ? WHERE id = ?")
+        let update = sqlx::query("UPDATE users SET role = ?, agency_code = ? WHERE id = ?")
             .bind(role.as_str())
             .bind(agency)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_audit(&mut *tx, actor, AuditAction::UserUpdated, subject).await?;
-        tx.commit().await?;
-        Ok(true)
+            .bind(id);
+        self.change_audited(update, actor, AuditAction::UserUpdated, subject).await
     }
 
     /// Disables an account (its sessions end at once) or enables it again.

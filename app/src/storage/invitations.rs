@@ -220,17 +220,9 @@ impl Db {
 
     /// Revokes a key: it answers 401 from now on.
     pub async fn revoke_api_key(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        let revoke = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
             .bind(timestamp(Utc::now()))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_audit(&mut *tx, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await?;
-        tx.commit().await?;
-        Ok(true)
+            .bind(id);
+        self.change_audited(revoke, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await
     }
 }

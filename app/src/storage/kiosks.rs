@@ -174,38 +174,20 @@ impl Db {
 
     /// Renames a kiosk or moves it to another service point.
     pub async fn update_kiosk(&self, id: i64, name: &str, agency: &str, actor: &Actor) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE kiosks SET name = ?, agency_code = ? WHERE id = ?")
-            .bind(name)
-            .bind(agency)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_audit(&mut *tx, actor, AuditAction::KioskUpdated, &format!("#{id} {name} tại {agency}")).await?;
-        tx.commit().await?;
-        Ok(true)
+        let update =
+            sqlx::query("UPDATE kiosks SET name = ?, agency_code = ? WHERE id = ?").bind(name).bind(agency).bind(id);
+        self.change_audited(update, actor, AuditAction::KioskUpdated, &format!("#{id} {name} tại {agency}")).await
     }
 
     /// Revokes a kiosk: its token and any pending code stop working at once.
     pub async fn revoke_kiosk(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query(
+        let revoke = sqlx::query(
             "UPDATE kiosks SET token_hash = NULL, pairing_code_hash = NULL, pairing_expires_at = NULL, revoked_at = ?
              WHERE id = ? AND revoked_at IS NULL",
         )
         .bind(timestamp(Utc::now()))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_audit(&mut *tx, actor, AuditAction::KioskRevoked, &format!("#{id}")).await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(id);
+        self.change_audited(revoke, actor, AuditAction::KioskRevoked, &format!("#{id}")).await
     }
 
     /// Kiosks still working (paired or waiting to pair) at each of `agencies`: (agency, count).

@@ -151,6 +151,29 @@ pub fn check_url(url: &str) -> Result<()> {
     }
 }
 
+/// One statement that changes rows, as `Db::change_audited` takes it.
+pub(crate) type Change<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+impl Db {
+    /// Runs `change` and, when it changed a row, appends its audit line, in one transaction.
+    /// False (and nothing written) when no row matched.
+    pub(crate) async fn change_audited(
+        &self,
+        change: Change<'_>,
+        actor: &Actor,
+        action: AuditAction,
+        subject: &str,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        if change.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, actor, action, subject).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
 /// Appends one line to the audit log, inside whatever transaction `executor` is.
 pub(crate) async fn insert_audit<'e, E>(executor: E, actor: &Actor, action: AuditAction, subject: &str) -> Result<()>
 where

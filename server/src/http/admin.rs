@@ -71,6 +71,25 @@ async fn uploaded_csv(mut form: Multipart) -> Result<String, Response> {
     Err(bad("Chưa chọn tệp."))
 }
 
+/// The admin and the uploaded CSV of an upload form, or the page to answer instead.
+async fn admin_upload(
+    app: &AppState,
+    headers: &HeaderMap,
+    ip: ClientIp,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(Actor, String), Response> {
+    let actor = admin(app, headers, ip).await?;
+    let Ok(form) = form else {
+        return Err(page(StatusCode::BAD_REQUEST, "Không đọc được tệp", &["Biểu mẫu tải lên không hợp lệ."]));
+    };
+    Ok((actor, uploaded_csv(form).await?))
+}
+
+/// A page listing what is wrong with an uploaded file.
+fn refused_file(title: &str, lines: &[String]) -> Response {
+    page(StatusCode::UNPROCESSABLE_ENTITY, title, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// `GET /admin/agencies.csv`: the registry as a file that imports back unchanged.
 pub async fn export_agencies(
     State(app): State<AppState>,
@@ -104,15 +123,8 @@ pub async fn upload_agencies(
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let actor = match admin(&app, &headers, ip).await {
-        Ok(actor) => actor,
-        Err(refusal) => return refusal,
-    };
-    let Ok(form) = form else {
-        return page(StatusCode::BAD_REQUEST, "Không đọc được tệp", &["Biểu mẫu tải lên không hợp lệ."]);
-    };
-    let csv = match uploaded_csv(form).await {
-        Ok(csv) => csv,
+    let (actor, csv) = match admin_upload(&app, &headers, ip, form).await {
+        Ok(upload) => upload,
         Err(refusal) => return refusal,
     };
     match app.stage_registry_import(&actor, &csv).await {
@@ -121,14 +133,7 @@ pub async fn upload_agencies(
             tracing::error!(%error, "registry upload failed");
             unavailable()
         }
-        Err(error) => {
-            let lines = error.messages();
-            page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Tệp có lỗi, chưa thay đổi gì",
-                &lines.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        }
+        Err(error) => refused_file("Tệp có lỗi, chưa thay đổi gì", &error.messages()),
     }
 }
 
@@ -140,15 +145,8 @@ pub async fn import_users(
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let actor = match admin(&app, &headers, ip).await {
-        Ok(actor) => actor,
-        Err(refusal) => return refusal,
-    };
-    let Ok(form) = form else {
-        return page(StatusCode::BAD_REQUEST, "Không đọc được tệp", &["Biểu mẫu tải lên không hợp lệ."]);
-    };
-    let csv = match uploaded_csv(form).await {
-        Ok(csv) => csv,
+    let (actor, csv) = match admin_upload(&app, &headers, ip, form).await {
+        Ok(upload) => upload,
         Err(refusal) => return refusal,
     };
     match app.import_users(&actor, &csv).await {
@@ -159,11 +157,7 @@ pub async fn import_users(
         }
         Err(error) => {
             let lines: Vec<String> = error.to_string().lines().map(str::to_owned).collect();
-            page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Tệp có lỗi, chưa tạo tài khoản nào",
-                &lines.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
+            refused_file("Tệp có lỗi, chưa tạo tài khoản nào", &lines)
         }
     }
 }

@@ -107,7 +107,7 @@ impl TestApp {
     }
 
     pub async fn stored(&self) -> u64 {
-        self.state.db.count_responses().await.unwrap()
+        self.state.count_responses().await.unwrap()
     }
 
     /// Creates an account, replaces its one-time password, and returns its session cookie.
