@@ -179,6 +179,101 @@ async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64
     Ok(stored)
 }
 
+/// Responses per transaction of the bulk path.
+const BULK_BATCH: usize = 5_000;
+/// Days the bulk responses spread over: the last 24 months.
+const BULK_DAYS: u64 = 730;
+
+/// `hailong demo --responses N`: N made-up responses spread evenly over the last 24 months,
+/// written day after day in large transactions (the aggregates merge per batch, not per
+/// response). Each agency has its own level of satisfaction that improves over the two years, so
+/// the rankings, trends and breakdowns have something to show. The same N gives the same
+/// responses, so running it again adds nothing.
+pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
+    use app::domain::submission::Channel;
+    use app::domain::ValidResponse;
+    use app::storage::NewResponse;
+
+    let started = std::time::Instant::now();
+    let points: Vec<(String, Vec<String>)> = {
+        let mut points = Vec::new();
+        for point in SERVICE_POINTS {
+            let served = state.served_agencies(point).await?.into_iter().map(|a| a.code).collect();
+            points.push((point.to_string(), served));
+        }
+        points
+    };
+    let q = state.questionnaire.clone();
+    let criteria: Vec<String> = q.criteria().map(|(_, c)| c.code.clone()).collect();
+    let areas: Vec<String> = q.expectations.areas.iter().map(|a| a.code.clone()).collect();
+    let mut random = SplitMix(0xB01D_2026 ^ count);
+    let first_day = app::domain::period::vietnam_day(Utc::now()) - Duration::days(BULK_DAYS as i64);
+    let mut stored = 0;
+    let mut batch = Vec::with_capacity(BULK_BATCH);
+    for n in 0..count {
+        let day = first_day + Duration::days((n * BULK_DAYS / count.max(1)) as i64);
+        let (point, served) = &points[(random.next() % points.len() as u64) as usize];
+        let agency = &served[(random.next() % served.len() as u64) as usize];
+        // 0..=40 points of lean per agency, and up to 8 more by the end of the two years.
+        let lean = agency.bytes().map(u64::from).sum::<u64>() % 41 + n * 8 / count.max(1);
+        let answers = criteria
+            .iter()
+            .map(|code| {
+                let roll = random.next() % 100;
+                let value = match roll {
+                    0..=3 => None,
+                    r if r < 8 => Some(1),
+                    r if r < 14 => Some(2),
+                    r if r < 50 - lean => Some(3),
+                    r if r < 80 => Some(4),
+                    _ => Some(5),
+                };
+                (code.clone(), value)
+            })
+            .collect();
+        let expectations = areas
+            .iter()
+            .filter_map(|a| {
+                let roll = random.next();
+                (roll % 3 > 0).then(|| (a.clone(), 1 + (roll / 3 % 4) as u8))
+            })
+            .collect();
+        let profile = q
+            .profile
+            .iter()
+            .filter_map(|question| {
+                let roll = random.next();
+                let option = &question.options[(roll / 5 % question.options.len() as u64) as usize];
+                (roll % 5 > 0).then(|| (question.code.clone(), option.code.clone()))
+            })
+            .collect();
+        let kiosk = random.next() % 5 > 0;
+        let hour = 1 + random.next() % 10; // 08:00–17:00 in Vietnam
+        batch.push(NewResponse {
+            response: ValidResponse {
+                id: uuid::Builder::from_random_bytes(random.bytes16(n)).into_uuid(),
+                agency: agency.clone(),
+                questionnaire_version: q.version.clone(),
+                answers,
+                expectations,
+                profile,
+                comment: None,
+            },
+            service_point: if kiosk { point.clone() } else { agency.clone() },
+            kiosk_id: None,
+            channel: if kiosk { Channel::Kiosk } else { Channel::Link },
+            submitted_at: app::domain::period::start_of_day(day) + Duration::hours(hour as i64),
+            invitation_id: None,
+        });
+        if batch.len() == BULK_BATCH || n + 1 == count {
+            stored += state.store_bulk(&batch).await?;
+            batch.clear();
+        }
+    }
+    println!("Đã nạp {stored} phiếu tổng hợp mới (trên {count}) trong {:.1} giây.", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// A tiny deterministic generator: the demo must be the same every time it is loaded.
 struct SplitMix(u64);
 

@@ -21,6 +21,12 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
     submit(&app, "D1", json!({"A1": 5, "A2": 4, "A3": 2, "B1": 3})).await;
     submit(&app, "G", json!({"A1": 4, "A2": null, "A3": 1, "B1": 5})).await; // G is under D1
     submit(&app, "D2", json!({"A1": 1, "A2": 1})).await; // a sibling: not D1's
+                                                         // Reports cover closed days: today's responses show only as a count.
+    let today: Value = app.indices("agency=D1").await.json().await.unwrap();
+    assert_eq!(today["responses"], 0);
+    assert_eq!(app.state.responses_today("D1").await.unwrap(), 2);
+    assert_eq!(app.state.responses_today("P").await.unwrap(), 3);
+    app.age_responses(1).await;
 
     let response = app.indices("agency=D1").await;
     assert_eq!(response.status(), 200);
@@ -64,14 +70,19 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
 async fn periods_are_vietnamese_calendar_days_and_bad_queries_are_refused() {
     let app = spawn_app().await;
     submit(&app, "D2", json!({"D1": 4})).await;
+    app.age_responses(1).await;
     let today = chrono::Utc::now().with_timezone(&app::domain::period::vietnam()).date_naive();
+    let yesterday = today.pred_opt().unwrap();
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let count = |v: Value| v["responses"].as_u64().unwrap();
 
-    let same_day: Value = app.indices(&format!("agency=D2&from={0}&to={0}", day(today))).await.json().await.unwrap();
+    let same_day: Value =
+        app.indices(&format!("agency=D2&from={0}&to={0}", day(yesterday))).await.json().await.unwrap();
     assert_eq!(count(same_day), 1);
-    let tomorrow = today.succ_opt().unwrap();
-    let later: Value = app.indices(&format!("agency=D2&from={}", day(tomorrow))).await.json().await.unwrap();
+    let before: Value =
+        app.indices(&format!("agency=D2&to={}", day(yesterday.pred_opt().unwrap()))).await.json().await.unwrap();
+    assert_eq!(count(before), 0);
+    let later: Value = app.indices(&format!("agency=D2&from={}", day(today))).await.json().await.unwrap();
     assert_eq!(count(later.clone()), 0);
     assert_eq!(later["overall"], Value::Null);
 

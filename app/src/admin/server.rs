@@ -39,7 +39,6 @@ pub async fn admin_dashboard(
     use crate::access::ssr::{require, set_status};
     use crate::domain::access::Action;
     use crate::domain::account::Role;
-    use crate::domain::index::rank;
     use crate::domain::Period;
     use axum::http::StatusCode;
 
@@ -75,19 +74,7 @@ pub async fn admin_dashboard(
     let user = access.user;
     let population = period.into();
     let index = state.indices(&chosen.code, &population).await.map_err(crate::service::internal)?;
-    let siblings = state.sibling_indices(&chosen, &population).await.map_err(crate::service::internal)?;
-    // A manager's ranking shows only units inside their own subtree.
-    let visible = siblings.into_iter().filter(|s| agencies.iter().any(|a| a.code == s.agency));
-    let ranking = rank(visible.map(|s| (s.clone(), s.overall)).collect())
-        .into_iter()
-        .map(|(s, rank)| RankedAgency {
-            name: agencies.iter().find(|a| a.code == s.agency).map_or_else(|| s.agency.clone(), |a| a.name.clone()),
-            code: s.agency,
-            rank,
-            overall: s.overall,
-            responses: s.responses,
-        })
-        .collect();
+    let ranking = Vec::new();
     Ok(PageReply::Ready(Dashboard {
         agencies,
         agency: chosen,

@@ -12,8 +12,10 @@ pub mod invitation;
 pub mod period;
 pub mod questionnaire;
 pub mod registry;
+pub mod report;
 pub mod submission;
 pub mod table;
+pub mod tally;
 
 pub use agency::{Agency, AgencyKind};
 pub use index::{CriterionCounts, CriterionIndex, ElementIndex, SatisfactionIndex};

@@ -80,6 +80,85 @@ impl Period {
     }
 }
 
+/// Where an open-started report period begins: before any response hailong can hold.
+pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(day) => day,
+    None => panic!("2000-01-01 is a day"),
+};
+
+/// The days a report covers, both inclusive; only days that have ended in Vietnam.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClosedDays {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// The closed days of this period on `today`: per-level counts of a day that is still
+    /// running would let someone who looks twice an hour apart read one citizen's answers.
+    /// `None` when no day of the period has ended yet.
+    pub fn closed_days(&self, today: NaiveDate) -> Option<ClosedDays> {
+        let yesterday = today.pred_opt()?;
+        let to = self.to.map_or(yesterday, |to| to.min(yesterday));
+        let from = self.from.unwrap_or(EARLIEST_DAY);
+        (from <= to).then_some(ClosedDays { from, to })
+    }
+}
+
+/// Inclusive ranges of stored spans (`2026-03` months, `2026-03-15` days) that together cover
+/// some days exactly once: whole months as months, the days around them as days.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spans {
+    pub months: Option<(String, String)>,
+    pub days: Vec<(String, String)>,
+}
+
+impl ClosedDays {
+    pub fn spans(&self) -> Spans {
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+        let first_whole = if self.from.day() == 1 { Some(self.from) } else { first_of_next_month(self.from) };
+        let last_whole_end = first_of_next_month(self.to).filter(|next| next.pred_opt() == Some(self.to));
+        let end_of_wholes = last_whole_end.unwrap_or_else(|| first_of_month(self.to));
+        match first_whole.filter(|start| *start < end_of_wholes) {
+            None => Spans { months: None, days: vec![(day(self.from), day(self.to))] },
+            Some(start) => {
+                let last_month = end_of_wholes.pred_opt().expect("after the first whole month");
+                let mut days = Vec::new();
+                if self.from < start {
+                    days.push((day(self.from), day(start.pred_opt().expect("after from"))));
+                }
+                if end_of_wholes <= self.to {
+                    days.push((day(end_of_wholes), day(self.to)));
+                }
+                Spans { months: Some((month(start), month(last_month))), days }
+            }
+        }
+    }
+
+    /// The period of the same length just before this one, for rank movement: as many whole
+    /// months when this one is whole months (a quarter, a year), else as many days.
+    pub fn previous(&self) -> Option<ClosedDays> {
+        let to = self.from.pred_opt()?;
+        let whole_months = self.from.day() == 1 && self.to.succ_opt().is_some_and(|next| next.day() == 1);
+        if whole_months {
+            let months =
+                (self.to.year() - self.from.year()) * 12 + self.to.month() as i32 - self.from.month() as i32 + 1;
+            let from = self.from.checked_sub_months(chrono::Months::new(months as u32))?;
+            return Some(ClosedDays { from, to });
+        }
+        Some(ClosedDays { from: to - (self.to - self.from), to })
+    }
+}
+
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).expect("every month has a first day")
+}
+
+fn first_of_next_month(day: NaiveDate) -> Option<NaiveDate> {
+    first_of_month(day).checked_add_months(chrono::Months::new(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +189,73 @@ mod tests {
         assert!(Period::parse(Some("-262143-01-01"), None).is_err());
         assert!(Period::parse(Some("+10000-01-01"), None).is_err());
         assert!(Period::parse(None, Some("99999-01-01")).is_err());
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        parse_day(s).unwrap()
+    }
+
+    fn spans(from: &str, to: &str) -> Spans {
+        ClosedDays { from: day(from), to: day(to) }.spans()
+    }
+
+    fn range(a: &str, b: &str) -> (String, String) {
+        (a.to_owned(), b.to_owned())
+    }
+
+    #[test]
+    fn whole_months_are_read_as_months_and_the_rest_as_days() {
+        assert_eq!(
+            spans("2026-01-15", "2026-04-10"),
+            Spans {
+                months: Some(range("2026-02", "2026-03")),
+                days: vec![range("2026-01-15", "2026-01-31"), range("2026-04-01", "2026-04-10")]
+            }
+        );
+        assert_eq!(
+            spans("2026-01-01", "2026-12-31"),
+            Spans { months: Some(range("2026-01", "2026-12")), days: vec![] }
+        );
+        assert_eq!(
+            spans("2026-02-01", "2026-02-28"),
+            Spans { months: Some(range("2026-02", "2026-02")), days: vec![] }
+        );
+        // inside one month, or across two partial months: days only
+        assert_eq!(
+            spans("2026-02-01", "2026-02-27"),
+            Spans { months: None, days: vec![range("2026-02-01", "2026-02-27")] }
+        );
+        assert_eq!(
+            spans("2026-01-20", "2026-02-10"),
+            Spans { months: None, days: vec![range("2026-01-20", "2026-02-10")] }
+        );
+        assert_eq!(
+            spans("2025-12-31", "2026-02-01"),
+            Spans {
+                months: Some(range("2026-01", "2026-01")),
+                days: vec![range("2025-12-31", "2025-12-31"), range("2026-02-01", "2026-02-01")]
+            }
+        );
+    }
+
+    #[test]
+    fn reports_cover_closed_days_only() {
+        let today = day("2026-11-25");
+        let this_month = Period::parse(Some("2026-11-01"), Some("2026-11-30")).unwrap();
+        assert_eq!(this_month.closed_days(today), Some(ClosedDays { from: day("2026-11-01"), to: day("2026-11-24") }));
+        let only_today = Period::parse(Some("2026-11-25"), None).unwrap();
+        assert_eq!(only_today.closed_days(today), None);
+        let open = Period::default().closed_days(today).unwrap();
+        assert_eq!((open.from, open.to), (EARLIEST_DAY, day("2026-11-24")));
+    }
+
+    #[test]
+    fn the_previous_period_has_the_same_length() {
+        let q3 = ClosedDays { from: day("2026-07-01"), to: day("2026-09-30") };
+        assert_eq!(q3.previous(), Some(ClosedDays { from: day("2026-04-01"), to: day("2026-06-30") }));
+        let year = ClosedDays { from: day("2025-01-01"), to: day("2025-12-31") };
+        assert_eq!(year.previous(), Some(ClosedDays { from: day("2024-01-01"), to: day("2024-12-31") }));
+        let ten_days = ClosedDays { from: day("2026-03-11"), to: day("2026-03-20") };
+        assert_eq!(ten_days.previous(), Some(ClosedDays { from: day("2026-03-01"), to: day("2026-03-10") }));
     }
 }

@@ -30,7 +30,7 @@ pub struct ValidResponse {
 }
 
 /// How a response reached us (kênh khảo sát).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Kiosk,
@@ -42,6 +42,14 @@ impl Channel {
         match self {
             Self::Kiosk => "kiosk",
             Self::Link => "link",
+        }
+    }
+
+    /// How reports name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Kiosk => "Tại kiosk",
+            Self::Link => "Qua đường liên kết",
         }
     }
 

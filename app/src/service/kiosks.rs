@@ -230,6 +230,14 @@ impl AppState {
         f(all.entry(kiosk).or_default())
     }
 
+    /// Stores responses made up by the demo in one large transaction, without the writer queue
+    /// or the kiosk limits (the bulk path of `hailong demo --responses`); returns how many were new.
+    pub async fn store_bulk(&self, batch: &[NewResponse]) -> Result<u64, ServiceError> {
+        let layout = crate::domain::tally::Layout::of(&self.questionnaire);
+        let outcomes = self.db.insert_responses(batch, &layout).await?;
+        Ok(outcomes.iter().filter(|o| **o == Outcome::New).count() as u64)
+    }
+
     /// Validates and stores a response of `kiosk` answered at `at`, without the kiosk limits
     /// (the demo's back-dated samples); returns the answers' fingerprint too.
     pub async fn store_from_kiosk(

@@ -7,6 +7,7 @@ pub mod invitations;
 pub mod keys;
 pub mod kiosks;
 pub mod registry;
+pub mod reports;
 pub mod secret;
 pub mod writer;
 
@@ -16,7 +17,8 @@ use chrono::Utc;
 
 use crate::domain::anomaly::{KioskActivity, KioskLimits};
 use crate::domain::audit::{AuditAction, AuditEntry};
-use crate::domain::{Agency, FieldErrors, Population, Questionnaire, SatisfactionIndex};
+use crate::domain::tally::Layout;
+use crate::domain::{FieldErrors, Questionnaire};
 use crate::storage::{AuditFilter, Db, StorageError};
 use writer::ResponseWriter;
 
@@ -43,6 +45,8 @@ pub struct Settings {
     pub kiosk_limits: KioskLimits,
     /// Minutes a kiosk pairing code stays valid.
     pub pairing_minutes: u32,
+    /// The province's satisfaction targets (≥ 90 % by 2025, ≥ 95 % by 2030 by default).
+    pub targets: Vec<crate::domain::report::Target>,
 }
 
 impl Default for Settings {
@@ -58,6 +62,7 @@ impl Default for Settings {
             delivery: delivery::DeliverySettings::default(),
             kiosk_limits: KioskLimits::default(),
             pairing_minutes: kiosks::PAIRING_MINUTES,
+            targets: crate::domain::report::DEFAULT_TARGETS.to_vec(),
         }
     }
 }
@@ -94,6 +99,8 @@ pub struct AppState {
     pub(crate) db: Db,
     pub writer: ResponseWriter,
     pub questionnaire: Arc<Questionnaire>,
+    /// The tally layout of every questionnaire version stored, for reading the aggregates.
+    pub(crate) layouts: Arc<std::collections::HashMap<String, Layout>>,
     pub settings: Arc<Settings>,
     /// One login at a time: the failure count and the password check cannot interleave
     /// (throttling holds under parallel guesses), and argon2 never takes both cores.
@@ -122,6 +129,10 @@ pub enum ServiceError {
     Config(String),
     #[error("thiết bị gửi quá nhiều phiếu trong một phút")]
     RateLimited,
+    #[error(
+        "không phân tổ được theo \"{0}\"; hãy dùng channel, service_point hoặc mã một câu hỏi thông tin người trả lời"
+    )]
+    UnknownBreakdown(String),
 }
 
 impl AppState {
@@ -144,11 +155,19 @@ impl AppState {
                 bundled
             }
         };
-        let writer = ResponseWriter::start(db.clone());
+        let layouts: std::collections::HashMap<String, Layout> =
+            db.questionnaires().await?.iter().map(|q| (q.version.clone(), Layout::of(q))).collect();
+        if db.aggregates_missing().await? {
+            tracing::info!("computing the report aggregates of the stored responses");
+            let counted = db.rebuild_aggregates(&layouts).await?;
+            tracing::info!(counted, "report aggregates computed");
+        }
+        let writer = ResponseWriter::start(db.clone(), Layout::of(&questionnaire));
         Ok(Self {
             db,
             writer,
             questionnaire: Arc::new(questionnaire),
+            layouts: Arc::new(layouts),
             settings: Arc::new(settings),
             login_gate: Arc::default(),
             login_queue: Arc::new(tokio::sync::Semaphore::new(accounts::MAX_WAITING_LOGINS)),
@@ -158,31 +177,9 @@ impl AppState {
         })
     }
 
-    /// The satisfaction indices of `agency` and its subtree over `period`.
-    pub async fn indices(&self, agency: &str, population: &Population) -> Result<SatisfactionIndex, ServiceError> {
-        if self.db.agency(agency).await?.is_none() {
-            return Err(ServiceError::UnknownAgency(agency.to_owned()));
-        }
-        let counts = self.db.criterion_counts(agency, population).await?;
-        Ok(SatisfactionIndex::compute(&self.questionnaire, agency, counts.responses, &counts.criteria))
-    }
-
-    /// Indices of each sibling of `agency` (children of its parent), for a ranking.
-    pub async fn sibling_indices(
-        &self,
-        agency: &Agency,
-        population: &Population,
-    ) -> Result<Vec<SatisfactionIndex>, ServiceError> {
-        let Some(parent) = &agency.parent else {
-            return Ok(vec![self.indices(&agency.code, population).await?]);
-        };
-        let children = self.db.criterion_counts_of_children(parent, population).await?;
-        Ok(children
-            .into_iter()
-            .map(|(code, counts)| {
-                SatisfactionIndex::compute(&self.questionnaire, &code, counts.responses, &counts.criteria)
-            })
-            .collect())
+    /// Recomputes the report aggregates from the stored responses; returns how many were counted.
+    pub async fn rebuild_aggregates(&self) -> Result<u64, ServiceError> {
+        Ok(self.db.rebuild_aggregates(&self.layouts).await?)
     }
 
     /// Closes the database (at the end of `serve`).

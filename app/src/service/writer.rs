@@ -5,6 +5,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::ServiceError;
+use crate::domain::tally::Layout;
 use crate::storage::{Db, NewResponse, Outcome};
 
 /// Largest batch committed in one transaction.
@@ -18,10 +19,11 @@ pub struct ResponseWriter {
 }
 
 impl ResponseWriter {
-    /// Starts the writer task on the current Tokio runtime.
-    pub fn start(db: Db) -> Self {
+    /// Starts the writer task on the current Tokio runtime; it writes answers of the
+    /// questionnaire laid out as `layout`.
+    pub fn start(db: Db, layout: Layout) -> Self {
         let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(db, receiver));
+        tokio::spawn(run(db, layout, receiver));
         Self { queue }
     }
 
@@ -38,13 +40,13 @@ impl ResponseWriter {
     }
 }
 
-async fn run(db: Db, mut receiver: mpsc::Receiver<(NewResponse, Reply)>) {
+async fn run(db: Db, layout: Layout, mut receiver: mpsc::Receiver<(NewResponse, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     // Waits for one response, then takes whatever else is already queued: no artificial delay,
     // so a lone kiosk is answered at once and a crowd shares transactions.
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (responses, replies): (Vec<NewResponse>, Vec<Reply>) = std::mem::take(&mut batch).into_iter().unzip();
-        match db.insert_responses(&responses).await {
+        match db.insert_responses(&responses, &layout).await {
             Ok(fresh) => {
                 for (reply, new) in replies.into_iter().zip(fresh) {
                     let _ = reply.send(Ok(new));

@@ -6,6 +6,7 @@
 //! PostgreSQL backend can follow.
 
 mod accounts;
+mod aggregates;
 mod deliveries;
 mod invitations;
 mod kiosks;
@@ -20,9 +21,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::Row;
 
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::{CriterionCounts, Period, Population, Questionnaire};
+use crate::domain::Questionnaire;
 
 pub use accounts::{AuditFilter, User, UserListing};
+pub use aggregates::{TallyQuery, TallyRow};
 pub use deliveries::{Delivery, PendingDelivery};
 pub use invitations::{ApiKeyListing, Invitation, NewInvitation};
 pub use kiosks::{Anomaly, Kiosk, KioskListing};
@@ -127,6 +129,12 @@ impl Db {
         Ok(())
     }
 
+    /// Every questionnaire version ever installed.
+    pub async fn questionnaires(&self) -> Result<Vec<Questionnaire>> {
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM questionnaires").fetch_all(&self.read).await?;
+        bodies.iter().map(|b| Questionnaire::parse(b).map_err(|e| StorageError::Corrupt(e.to_string()))).collect()
+    }
+
     pub async fn current_questionnaire(&self) -> Result<Option<Questionnaire>> {
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = 1")
             .fetch_optional(&self.read)
@@ -189,117 +197,3 @@ where
         .await?;
     Ok(())
 }
-
-/// `[start, end)` of a period as stored text; open ends become bounds no timestamp passes.
-fn period_bounds(period: &Period) -> (String, String) {
-    let (start, end) = period.utc_bounds();
-    (start.map_or_else(|| "0000".into(), timestamp), end.map_or_else(|| "9999".into(), timestamp))
-}
-
-/// Counts per level for every criterion, and the number of responses, of one population.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PopulationCounts {
-    pub responses: u64,
-    pub criteria: Vec<CriterionCounts>,
-}
-
-impl Db {
-    /// Counts for the responses of `agency` and its whole subtree within `period`.
-    pub async fn criterion_counts(&self, agency: &str, population: &Population) -> Result<PopulationCounts> {
-        let mut by_root = self.counts_per_subtree(SUBTREE_OF_ONE, agency, population).await?;
-        Ok(by_root.pop().map(|(_, counts)| counts).unwrap_or_default())
-    }
-
-    /// Counts for each child of `parent`, each covering the child's whole subtree.
-    pub async fn criterion_counts_of_children(
-        &self,
-        parent: &str,
-        population: &Population,
-    ) -> Result<Vec<(String, PopulationCounts)>> {
-        self.counts_per_subtree(SUBTREES_OF_CHILDREN, parent, population).await
-    }
-
-    async fn counts_per_subtree(
-        &self,
-        queries: &SubtreeQueries,
-        seed: &str,
-        population: &Population,
-    ) -> Result<Vec<(String, PopulationCounts)>> {
-        let (start, end) = period_bounds(&population.period);
-        let channel = population.channel.map(|c| c.as_str());
-        let run = |sql: &'static str| {
-            sqlx::query(sql)
-                .bind(seed)
-                .bind(start.clone())
-                .bind(end.clone())
-                .bind(channel)
-                .bind(channel)
-                .fetch_all(&self.read)
-        };
-        let totals = run(queries.responses).await?;
-        let levels = run(queries.levels).await?;
-        let mut result: Vec<(String, PopulationCounts)> = Vec::new();
-        for row in &totals {
-            let responses: i64 = row.get("responses");
-            result.push((row.get("root"), PopulationCounts { responses: responses as u64, criteria: Vec::new() }));
-        }
-        for row in &levels {
-            let root: String = row.get("root");
-            let Some((_, population)) = result.iter_mut().find(|(r, _)| *r == root) else { continue };
-            let count = |column: &str| row.get::<i64, _>(column) as u64;
-            population.criteria.push(CriterionCounts {
-                code: row.get("criterion_code"),
-                counts: [count("n1"), count("n2"), count("n3"), count("n4"), count("n5")],
-            });
-        }
-        Ok(result)
-    }
-}
-
-/// Two statements over the same recursive "subtree with its root" CTE.
-struct SubtreeQueries {
-    responses: &'static str,
-    levels: &'static str,
-}
-
-macro_rules! subtree_queries {
-    ($seed:literal) => {
-        SubtreeQueries {
-            responses: concat!(
-                "WITH RECURSIVE tree (root, code) AS (
-                     SELECT code, code FROM agencies WHERE ",
-                $seed,
-                " = ?
-                     UNION ALL
-                     SELECT t.root, a.code FROM agencies a JOIN tree t ON a.parent_code = t.code)
-                 SELECT t.root AS root, COUNT(r.id) AS responses
-                 FROM tree t LEFT JOIN responses r
-                   ON r.agency_code = t.code AND r.submitted_at >= ? AND r.submitted_at < ?
-                  AND (? IS NULL OR r.channel = ?)
-                 GROUP BY t.root ORDER BY t.root"
-            ),
-            levels: concat!(
-                "WITH RECURSIVE tree (root, code) AS (
-                     SELECT code, code FROM agencies WHERE ",
-                $seed,
-                " = ?
-                     UNION ALL
-                     SELECT t.root, a.code FROM agencies a JOIN tree t ON a.parent_code = t.code)
-                 SELECT t.root AS root, a.criterion_code AS criterion_code,
-                        SUM(CASE WHEN a.value = 1 THEN 1 ELSE 0 END) AS n1,
-                        SUM(CASE WHEN a.value = 2 THEN 1 ELSE 0 END) AS n2,
-                        SUM(CASE WHEN a.value = 3 THEN 1 ELSE 0 END) AS n3,
-                        SUM(CASE WHEN a.value = 4 THEN 1 ELSE 0 END) AS n4,
-                        SUM(CASE WHEN a.value = 5 THEN 1 ELSE 0 END) AS n5
-                 FROM tree t
-                 JOIN responses r ON r.agency_code = t.code
-                 JOIN answers a ON a.response_id = r.id
-                 WHERE r.submitted_at >= ? AND r.submitted_at < ? AND (? IS NULL OR r.channel = ?)
-                 GROUP BY t.root, a.criterion_code"
-            ),
-        }
-    };
-}
-
-const SUBTREE_OF_ONE: &SubtreeQueries = &subtree_queries!("code");
-const SUBTREES_OF_CHILDREN: &SubtreeQueries = &subtree_queries!("parent_code");

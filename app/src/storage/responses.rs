@@ -3,8 +3,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::{timestamp, Db, Result};
+use super::aggregates::merge_tallies;
+use super::{timestamp, Db, Result, StorageError};
+use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
+use crate::domain::tally::{tally_responses, Counted, Layout};
 use crate::domain::ValidResponse;
 
 /// A validated response with where, how and when it was collected.
@@ -35,8 +38,16 @@ pub enum Outcome {
 const ROWS_PER_INSERT: usize = 500;
 
 impl Db {
-    /// Stores `batch` in one transaction and says what became of each entry.
-    pub async fn insert_responses(&self, batch: &[NewResponse]) -> Result<Vec<Outcome>> {
+    /// Stores `batch`, answers of the questionnaire laid out as `layout`, in one transaction
+    /// with the report aggregates it adds to, and says what became of each entry.
+    pub async fn insert_responses(&self, batch: &[NewResponse], layout: &Layout) -> Result<Vec<Outcome>> {
+        if let Some(other) = batch.iter().find(|r| r.response.questionnaire_version != layout.version) {
+            let version = &other.response.questionnaire_version;
+            return Err(StorageError::Corrupt(format!(
+                "a response of questionnaire {version} written as {}",
+                layout.version
+            )));
+        }
         let mut first_of_id = std::collections::HashSet::new();
         let unique: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
 
@@ -118,6 +129,16 @@ impl Db {
             profile.collect(),
         )
         .await?;
+        let tallies = tally_responses(
+            layout,
+            fresh.iter().map(|r| Counted {
+                response: &r.response,
+                service_point: &r.service_point,
+                channel: r.channel,
+                day: vietnam_day(r.submitted_at),
+            }),
+        );
+        merge_tallies(&mut tx, &tallies).await?;
         tx.commit().await?;
 
         let mut reported = std::collections::HashSet::new();

@@ -38,6 +38,9 @@ pub struct Cli {
     /// Minutes a kiosk pairing code stays valid.
     #[arg(long, env = "HAILONG_PAIRING_MINUTES", default_value_t = app::service::kiosks::PAIRING_MINUTES, global = true)]
     pairing_minutes: u32,
+    /// The province's satisfaction targets, year:percent, e.g. 2025:90,2030:95.
+    #[arg(long, env = "HAILONG_TARGETS", default_value = "2025:90,2030:95", global = true)]
+    targets: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,7 +62,17 @@ enum Command {
         admin: String,
     },
     /// Loads a demo province (idempotent) and prints what to open.
-    Demo,
+    Demo {
+        /// Also load this many synthetic responses spread over the last 24 months, through the
+        /// bulk path (for benchmarks and trying the reports).
+        #[arg(long)]
+        responses: Option<u64>,
+    },
+    /// The report aggregates (bảng tổng hợp).
+    Aggregates {
+        #[command(subcommand)]
+        command: AggregatesCommand,
+    },
     /// Agencies (cơ quan, đơn vị).
     Agency {
         #[command(subcommand)]
@@ -111,6 +124,12 @@ enum Command {
         #[command(flatten)]
         delivery: DeliveryArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AggregatesCommand {
+    /// Recomputes every aggregate from the stored responses (the server may keep running).
+    Rebuild,
 }
 
 /// How fast a kiosk may send, and what gets it flagged for the admin.
@@ -216,6 +235,7 @@ impl Cli {
             invitation_days: self.invitation_days,
             secure_cookies: public_url.starts_with("https://"),
             pairing_minutes: self.pairing_minutes,
+            targets: app::domain::report::parse_targets(&self.targets).map_err(anyhow::Error::msg)?,
             ..Settings::default()
         };
         let settings = match &self.command {
@@ -240,7 +260,20 @@ impl Cli {
                 println!("Đã cập nhật cơ sở dữ liệu; phiếu khảo sát hiện hành: {}", state.questionnaire.version);
             }
             Command::Init { province, name, admin } => registry::init(&state, &province, &name, &admin).await?,
-            Command::Demo => crate::demo::load(&state, &public_url).await?,
+            Command::Demo { responses } => {
+                crate::demo::load(&state, &public_url).await?;
+                if let Some(count) = responses {
+                    crate::demo::load_bulk(&state, count).await?;
+                }
+            }
+            Command::Aggregates { command: AggregatesCommand::Rebuild } => {
+                let started = std::time::Instant::now();
+                let counted = state.rebuild_aggregates().await?;
+                println!(
+                    "Đã tính lại bảng tổng hợp từ {counted} phiếu trong {:.1} giây.",
+                    started.elapsed().as_secs_f64()
+                );
+            }
             Command::Agency { command } => registry::run(&state, command).await?,
             Command::Kiosk { command } => accounts::kiosk(&state, command).await?,
             Command::Apikey { command } => accounts::apikey(&state, command).await?,

@@ -106,6 +106,19 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Moves every stored response `days` back in time and recomputes the aggregates: reports
+    /// cover closed days only, so what a test submits today shows once it is "yesterday".
+    pub async fn age_responses(&self, days: u32) {
+        let db = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+        sqlx::query("UPDATE responses SET submitted_at = strftime('%Y-%m-%dT%H:%M:%fZ', submitted_at, ?)")
+            .bind(format!("-{days} days"))
+            .execute(&db)
+            .await
+            .unwrap();
+        db.close().await;
+        self.state.rebuild_aggregates().await.unwrap();
+    }
+
     pub async fn stored(&self) -> u64 {
         self.state.count_responses().await.unwrap()
     }

@@ -1,0 +1,344 @@
+//! What the reporting console computes from totals: subtree roll-ups (as the units were, or
+//! restated to today's units through the successor links), rank movement, progress toward the
+//! province's targets, the expectations ranking, and small-cell suppression.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::index::rank;
+use super::registry::RegistryEntry;
+use super::tally::Totals;
+
+/// How a report places the responses of agencies that have since closed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// Each response counts for the unit it was collected for (đơn vị tại thời điểm khảo sát).
+    #[default]
+    AsTheyWere,
+    /// A closed unit's responses count for its successor (quy đổi theo đơn vị hiện nay).
+    Restated,
+}
+
+impl Basis {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "" | "as_they_were" => Some(Self::AsTheyWere),
+            "restated" => Some(Self::Restated),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AsTheyWere => "as_they_were",
+            Self::Restated => "restated",
+        }
+    }
+}
+
+/// Adds each agency's totals into its own subtree total and its ancestors'.
+pub struct Rollup {
+    parents: HashMap<String, Option<String>>,
+    /// Where a closed agency's responses go when restated: its first successor, followed on
+    /// until an open one.
+    heirs: HashMap<String, String>,
+    basis: Basis,
+}
+
+impl Rollup {
+    pub fn new(registry: &[RegistryEntry], basis: Basis) -> Self {
+        let parents = registry.iter().map(|e| (e.agency.code.clone(), e.agency.parent.clone())).collect();
+        let successor =
+            |code: &str| registry.iter().find(|e| e.agency.code == code).and_then(|e| e.successors.first().cloned());
+        let mut heirs = HashMap::new();
+        for entry in registry.iter().filter(|e| !e.successors.is_empty()) {
+            let mut heir = entry.agency.code.clone();
+            // The registry refuses cycles; the bound only keeps a corrupt one from hanging.
+            for _ in 0..registry.len() {
+                match successor(&heir) {
+                    Some(next) => heir = next,
+                    None => break,
+                }
+            }
+            heirs.insert(entry.agency.code.clone(), heir);
+        }
+        Self { parents, heirs, basis }
+    }
+
+    /// The unit `code`'s responses count for under this basis.
+    pub fn placed(&self, code: &str) -> String {
+        match self.basis {
+            Basis::Restated => self.heirs.get(code).cloned().unwrap_or_else(|| code.to_owned()),
+            Basis::AsTheyWere => code.to_owned(),
+        }
+    }
+
+    /// The totals of every agency's whole subtree, from the totals collected for each agency.
+    pub fn subtrees(&self, per_agency: &HashMap<String, Totals>) -> HashMap<String, Totals> {
+        let mut sums: HashMap<String, Totals> = HashMap::new();
+        for (code, totals) in per_agency {
+            let mut at = Some(self.placed(code));
+            let mut steps = 0;
+            while let Some(code) = at {
+                sums.entry(code.clone()).or_default().add(totals);
+                at = self.parents.get(&code).cloned().flatten();
+                steps += 1;
+                if steps > self.parents.len() {
+                    break;
+                }
+            }
+        }
+        sums
+    }
+}
+
+/// The province's satisfaction targets, e.g. ≥ 90 % by 2025 and ≥ 95 % by 2030.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub year: i32,
+    pub percent: f64,
+}
+
+pub const DEFAULT_TARGETS: [Target; 2] = [Target { year: 2025, percent: 90.0 }, Target { year: 2030, percent: 95.0 }];
+
+/// Parses `2025:90,2030:95`.
+pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
+    let mut targets = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let parsed = part.split_once(':').and_then(|(year, percent)| {
+            let percent: f64 = percent.trim().parse().ok()?;
+            let year: i32 = year.trim().parse().ok()?;
+            ((2000..=2100).contains(&year) && (0.0..=100.0).contains(&percent)).then_some(Target { year, percent })
+        });
+        targets.push(parsed.ok_or_else(|| format!("mục tiêu \"{part}\" không hợp lệ; hãy viết dạng 2025:90,2030:95"))?);
+    }
+    targets.sort_by_key(|t| t.year);
+    Ok(targets)
+}
+
+/// The target a period ending in `year` is measured against: the first one not yet past.
+pub fn target_for(targets: &[Target], year: i32) -> Option<Target> {
+    targets.iter().find(|t| t.year >= year).or(targets.last()).copied()
+}
+
+/// One unit's place in a ranking and how it moved since the previous period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Placing {
+    pub code: String,
+    pub index: Option<f64>,
+    pub rank: Option<usize>,
+    pub previous_index: Option<f64>,
+    pub previous_rank: Option<usize>,
+}
+
+impl Placing {
+    /// Places climbed (positive) or lost since the previous period.
+    pub fn rank_change(&self) -> Option<i64> {
+        Some(self.previous_rank? as i64 - self.rank? as i64)
+    }
+
+    pub fn index_change(&self) -> Option<f64> {
+        Some(self.index? - self.previous_index?)
+    }
+}
+
+/// The Ministry's summary of a ranking's movement: "57 rose, 6 fell in score; 36 climbed,
+/// 24 fell, 3 kept their rank".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Movement {
+    pub score_rose: usize,
+    pub score_fell: usize,
+    pub rank_climbed: usize,
+    pub rank_fell: usize,
+    pub rank_kept: usize,
+}
+
+/// Ranks `current` (ties share a place) and sets each unit beside its place in `previous`.
+pub fn placings(current: Vec<(String, Option<f64>)>, previous: Vec<(String, Option<f64>)>) -> (Vec<Placing>, Movement) {
+    let before: HashMap<String, (Option<f64>, Option<usize>)> = rank(previous.clone())
+        .into_iter()
+        .map(|(code, place)| {
+            let index = previous.iter().find(|(c, _)| *c == code).and_then(|(_, i)| *i);
+            (code, (index, place))
+        })
+        .collect();
+    let now: HashMap<String, Option<f64>> = current.iter().cloned().collect();
+    let placings: Vec<Placing> = rank(current)
+        .into_iter()
+        .map(|(code, rank)| {
+            let (previous_index, previous_rank) = before.get(&code).copied().unwrap_or_default();
+            Placing { index: now[&code], rank, previous_index, previous_rank, code }
+        })
+        .collect();
+    let mut movement = Movement::default();
+    for p in &placings {
+        match p.index_change() {
+            Some(d) if d > 0.0 => movement.score_rose += 1,
+            Some(d) if d < 0.0 => movement.score_fell += 1,
+            _ => {}
+        }
+        match p.rank_change() {
+            Some(d) if d > 0 => movement.rank_climbed += 1,
+            Some(d) if d < 0 => movement.rank_fell += 1,
+            Some(_) => movement.rank_kept += 1,
+            None => {}
+        }
+    }
+    (placings, movement)
+}
+
+/// One improvement area's share of respondents wanting it (Mong muốn + Rất mong muốn).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExpectationShare {
+    pub code: String,
+    /// Respondents who rated the area.
+    pub respondents: u64,
+    pub share: Option<f64>,
+    pub rank: Option<usize>,
+}
+
+/// The expectations ranking of `totals`: areas by share wanting them, highest first.
+pub fn expectation_ranking(totals: &Totals, areas: &[String]) -> Vec<ExpectationShare> {
+    let shares = areas.iter().map(|code| {
+        let levels = totals.expectations.get(code).copied().unwrap_or_default();
+        let respondents: u64 = levels.iter().sum();
+        let share = (respondents > 0).then(|| (levels[2] + levels[3]) as f64 / respondents as f64 * 100.0);
+        ((code.clone(), respondents, share), share)
+    });
+    rank(shares.collect())
+        .into_iter()
+        .map(|((code, respondents, share), rank)| ExpectationShare { code, respondents, share, rank })
+        .collect()
+}
+
+/// Which cells of one breakdown to hide: every cell of 1 to k − 1 responses, and then the
+/// smallest others until at least two are hidden and the hidden ones add up to k or more, so
+/// that no hidden cell can be worked out from the total. Empty cells reveal no answer and show.
+pub fn suppressed(cells: &[u64], k: u64) -> Vec<bool> {
+    let mut hidden: Vec<bool> = cells.iter().map(|n| (1..k).contains(n)).collect();
+    let hidden_sum = |hidden: &[bool]| cells.iter().zip(hidden).filter(|(_, h)| **h).map(|(n, _)| *n).sum::<u64>();
+    let count = |hidden: &[bool]| hidden.iter().filter(|h| **h).count();
+    while count(&hidden) > 0 && (count(&hidden) < 2 || hidden_sum(&hidden) < k) {
+        let next = cells.iter().enumerate().filter(|(i, n)| !hidden[*i] && **n > 0).min_by_key(|(_, n)| **n);
+        match next {
+            Some((i, _)) => hidden[i] = true,
+            None => break,
+        }
+    }
+    hidden
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Agency, AgencyKind};
+
+    fn entry(code: &str, parent: Option<&str>, successors: &[&str]) -> RegistryEntry {
+        RegistryEntry {
+            agency: Agency {
+                code: code.into(),
+                name: code.into(),
+                kind: AgencyKind::Commune,
+                parent: parent.map(Into::into),
+                valid_from: None,
+                valid_to: None,
+            },
+            successors: successors.iter().map(|s| s.to_string()).collect(),
+            serves: vec![],
+        }
+    }
+
+    fn totals(responses: u64, satisfied: u64) -> Totals {
+        let mut t = Totals { responses, ..Totals::default() };
+        t.criteria.insert("A1".into(), [responses - satisfied, 0, 0, satisfied, 0]);
+        t
+    }
+
+    #[test]
+    fn subtrees_add_up_and_restating_moves_closed_units_to_their_heirs() {
+        // P ─ X1 (closed → X3), X2 (closed → X1 → X3), X3
+        let registry = [
+            entry("P", None, &[]),
+            entry("X1", Some("P"), &["X3"]),
+            entry("X2", Some("P"), &["X1"]),
+            entry("X3", Some("P"), &[]),
+        ];
+        let per_agency: HashMap<String, Totals> =
+            [("X1".to_string(), totals(4, 2)), ("X2".into(), totals(2, 2)), ("X3".into(), totals(10, 9))].into();
+        let as_were = Rollup::new(&registry, Basis::AsTheyWere).subtrees(&per_agency);
+        assert_eq!(as_were["P"].responses, 16);
+        assert_eq!(as_were["X1"].responses, 4);
+        assert_eq!(as_were["X3"].responses, 10);
+        let restated = Rollup::new(&registry, Basis::Restated).subtrees(&per_agency);
+        assert_eq!(restated["P"].responses, 16, "the province total does not change");
+        assert_eq!(restated["X3"].responses, 16);
+        assert_eq!(restated["X3"].criteria["A1"], [3, 0, 0, 13, 0]);
+        assert!(!restated.contains_key("X1") && !restated.contains_key("X2"));
+    }
+
+    #[test]
+    fn targets_parse_and_the_next_one_applies() {
+        let targets = parse_targets("2030:95, 2025:90").unwrap();
+        assert_eq!(targets, DEFAULT_TARGETS);
+        assert_eq!(target_for(&targets, 2024).map(|t| t.percent), Some(90.0));
+        assert_eq!(target_for(&targets, 2025).map(|t| t.percent), Some(90.0));
+        assert_eq!(target_for(&targets, 2026).map(|t| t.percent), Some(95.0));
+        assert_eq!(target_for(&targets, 2031).map(|t| t.percent), Some(95.0));
+        assert!(parse_targets("2025:900").is_err());
+        assert!(parse_targets("năm 2025").is_err());
+        assert_eq!(parse_targets(""), Ok(vec![]));
+    }
+
+    #[test]
+    fn movement_counts_units_that_rose_fell_and_kept_their_place() {
+        let current = vec![
+            ("a".into(), Some(90.0)),
+            ("b".into(), Some(85.0)),
+            ("c".into(), Some(85.0)),
+            ("d".into(), Some(70.0)),
+        ];
+        let previous =
+            vec![("a".into(), Some(80.0)), ("b".into(), Some(88.0)), ("c".into(), Some(85.0)), ("d".into(), None)];
+        let (placings, movement) = placings(current, previous);
+        // before: b 1, c 2, a 3; now: a 1, b 2, c 2, d 4
+        let of = |code: &str| placings.iter().find(|p| p.code == code).unwrap().clone();
+        assert_eq!((of("a").rank, of("a").previous_rank, of("a").rank_change()), (Some(1), Some(3), Some(2)));
+        assert_eq!(of("b").rank_change(), Some(-1));
+        assert_eq!(of("c").rank_change(), Some(0));
+        assert_eq!(of("d").rank_change(), None, "no index before: no movement");
+        assert_eq!(movement, Movement { score_rose: 1, score_fell: 1, rank_climbed: 1, rank_fell: 1, rank_kept: 1 });
+    }
+
+    #[test]
+    fn expectations_rank_by_the_share_wanting_each_area() {
+        let mut t = Totals::default();
+        // X1: 3 of 4 want it (75 %); X2: 1 of 2 (50 %); X3: 3 of 4 (75 %); X4: nobody rated it.
+        t.expectations.insert("X1".into(), [1, 0, 2, 1]);
+        t.expectations.insert("X2".into(), [0, 1, 0, 1]);
+        t.expectations.insert("X3".into(), [0, 1, 1, 2]);
+        let areas: Vec<String> = ["X1", "X2", "X3", "X4"].map(String::from).to_vec();
+        let ranking = expectation_ranking(&t, &areas);
+        let rows: Vec<(&str, Option<usize>, Option<f64>)> =
+            ranking.iter().map(|r| (r.code.as_str(), r.rank, r.share)).collect();
+        assert_eq!(
+            rows,
+            [("X1", Some(1), Some(75.0)), ("X3", Some(1), Some(75.0)), ("X2", Some(3), Some(50.0)), ("X4", None, None)]
+        );
+    }
+
+    #[test]
+    fn a_small_cell_and_its_complement_are_hidden() {
+        // 4 is under k = 5: hidden, and the next smallest (12) too, so 4 cannot be taken from the total.
+        assert_eq!(suppressed(&[30, 4, 12, 20], 5), [false, true, true, false]);
+        // nothing small: nothing hidden
+        assert_eq!(suppressed(&[5, 6, 0], 5), [false, false, false]);
+        // two small cells adding to under k: a third one goes too
+        assert_eq!(suppressed(&[1, 2, 40, 9], 5), [true, true, false, true]);
+        // two small cells that add up to k: enough
+        assert_eq!(suppressed(&[3, 2, 40], 5), [true, true, false]);
+        // a lone non-empty small cell hides with nothing else to hide: the whole breakdown is that cell
+        assert_eq!(suppressed(&[0, 3, 0], 5), [false, true, false]);
+    }
+}

@@ -1,0 +1,358 @@
+//! Reports: indices, rankings, expectations, trends and breakdowns, all added up from the
+//! report aggregates (never from the responses), over closed Vietnam days only.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, ServiceError};
+use crate::domain::index::wilson_interval;
+use crate::domain::period::{ClosedDays, Spans};
+use crate::domain::report::{self, Basis, ExpectationShare, Movement, Rollup, Target};
+use crate::domain::submission::Channel;
+use crate::domain::tally::{Grain, Totals, EVERYONE};
+use crate::domain::{AgencyKind, Population, SatisfactionIndex};
+use crate::storage::{TallyQuery, TallyRow};
+
+/// Which responses a report counts besides its days.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub channel: Option<Channel>,
+    pub basis: Basis,
+}
+
+/// One row of a ranking of units of one kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankingRow {
+    pub code: String,
+    pub name: String,
+    pub responses: u64,
+    pub index: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub rank: Option<usize>,
+    pub previous_rank: Option<usize>,
+    pub previous_index: Option<f64>,
+    /// Index minus the target, in percentage points.
+    pub gap_to_target: Option<f64>,
+    /// Dossiers completed in the period (survey links issued), and the minimum sample they need.
+    pub dossiers: u64,
+    pub minimum_sample: u64,
+    pub below_minimum: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    pub kind: AgencyKind,
+    pub from: String,
+    pub to: String,
+    pub previous_from: Option<String>,
+    pub previous_to: Option<String>,
+    pub target: Option<Target>,
+    pub rows: Vec<RankingRow>,
+    pub movement: Movement,
+}
+
+/// One cell of a breakdown; suppressed cells carry no numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownRow {
+    pub value: String,
+    pub label: String,
+    pub responses: Option<u64>,
+    pub index: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// What a breakdown splits by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreakdownBy {
+    Channel,
+    ServicePoint,
+    /// A profile question of the questionnaire (`gender`, `age_band`, …).
+    Profile(String),
+}
+
+/// Smallest number of responses a breakdown cell may show (k).
+pub const MIN_CELL: u64 = 5;
+
+/// An interval for an index that is a mean of proportions: Wilson's, with the mean number of
+/// valid answers behind it as n — an approximation that shows how much the index can move.
+pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
+    let valid: Vec<u64> =
+        index.elements.iter().flat_map(|e| &e.criteria).filter(|c| c.index.is_some()).map(|c| c.valid).collect();
+    let overall = index.overall?;
+    let n = valid.iter().sum::<u64>() as f64 / valid.len() as f64;
+    let (lo, hi) = wilson_interval(overall / 100.0 * n, n);
+    Some([lo * 100.0, hi * 100.0])
+}
+
+impl AppState {
+    /// Adds up the stored tallies of `facet` over `days`, grouped by `group` (rows it maps to
+    /// `None` are left out).
+    async fn fold<K: std::hash::Hash + Eq>(
+        &self,
+        days: &ClosedDays,
+        facet: &str,
+        group: impl Fn(&TallyRow) -> Option<K>,
+    ) -> Result<HashMap<K, Totals>, ServiceError> {
+        let Spans { months, days } = days.spans();
+        let ranges = months.iter().map(|m| (Grain::Month, m)).chain(days.iter().map(|d| (Grain::Day, d)));
+        let mut sums: HashMap<K, Totals> = HashMap::new();
+        for (grain, (first, last)) in ranges {
+            let query = TallyQuery { grain, facet, first, last };
+            for row in self.db.tally_rows(&query, &self.layouts).await? {
+                if let Some(key) = group(&row) {
+                    sums.entry(key).or_default().add_tally(&self.layouts[&row.version], &row.counts);
+                }
+            }
+        }
+        Ok(sums)
+    }
+
+    /// The totals of every agency's subtree over `days`.
+    pub async fn subtree_totals(
+        &self,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<HashMap<String, Totals>, ServiceError> {
+        let per_agency = self.fold(days, EVERYONE, |row| in_scope(row, scope).then(|| row.agency.clone())).await?;
+        Ok(self.rollup(scope.basis).await?.subtrees(&per_agency))
+    }
+
+    async fn rollup(&self, basis: Basis) -> Result<Rollup, ServiceError> {
+        Ok(Rollup::new(&self.db.registry().await?, basis))
+    }
+
+    /// The indices of `agency`'s subtree from its totals.
+    pub fn index_of(&self, agency: &str, totals: Option<&Totals>) -> SatisfactionIndex {
+        let empty = Totals::default();
+        let totals = totals.unwrap_or(&empty);
+        SatisfactionIndex::compute(&self.questionnaire, agency, totals.responses, &totals.criterion_counts())
+    }
+
+    /// The indices of `agency`'s subtree over the closed days of `population`'s period.
+    pub async fn indices(&self, agency: &str, population: &Population) -> Result<SatisfactionIndex, ServiceError> {
+        let days = population.period.closed_days(super::registry::today());
+        let scope = Scope { channel: population.channel, basis: Basis::AsTheyWere };
+        self.report_index(agency, days.as_ref(), &scope).await
+    }
+
+    /// The satisfaction indices of `agency` and its subtree over `days` (none: no day closed yet).
+    pub async fn report_index(
+        &self,
+        agency: &str,
+        days: Option<&ClosedDays>,
+        scope: &Scope,
+    ) -> Result<SatisfactionIndex, ServiceError> {
+        if self.db.agency(agency).await?.is_none() {
+            return Err(ServiceError::UnknownAgency(agency.to_owned()));
+        }
+        let Some(days) = days else { return Ok(self.index_of(agency, None)) };
+        let totals = self.subtree_totals(days, scope).await?;
+        Ok(self.index_of(agency, totals.get(agency)))
+    }
+
+    /// How many responses `agency`'s subtree got today so far: the only figure of a day that has
+    /// not ended (per-level counts would let two looks an hour apart reveal one answer).
+    pub async fn responses_today(&self, agency: &str) -> Result<u64, ServiceError> {
+        let today = super::registry::today();
+        let days = ClosedDays { from: today, to: today };
+        let scope = Scope::default();
+        let per_agency = self.fold(&days, EVERYONE, |row| Some(row.agency.clone())).await?;
+        let sums = self.rollup(scope.basis).await?.subtrees(&per_agency);
+        Ok(sums.get(agency).map_or(0, |t| t.responses))
+    }
+
+    /// Units of `kind` inside `reach` ranked by overall index over `days`, with their movement
+    /// since the previous period of the same length, the gap to the target and the sample check.
+    pub async fn ranking(
+        &self,
+        kind: AgencyKind,
+        days: &ClosedDays,
+        scope: &Scope,
+        reach: impl Fn(&str) -> bool,
+    ) -> Result<Ranking, ServiceError> {
+        let registry = self.db.registry().await?;
+        let units: Vec<_> = registry
+            .iter()
+            .map(|e| &e.agency)
+            .filter(|a| a.kind == kind && reach(&a.code))
+            .filter(|a| match scope.basis {
+                // restated: today's units only; as they were: units open at some time in the period
+                Basis::Restated => !a.is_closed(),
+                Basis::AsTheyWere => {
+                    a.valid_from.is_none_or(|f| f <= days.to) && a.valid_to.is_none_or(|t| t > days.from)
+                }
+            })
+            .collect();
+        let now = self.subtree_totals(days, scope).await?;
+        let previous_days = days.previous();
+        let before = match &previous_days {
+            Some(previous) => self.subtree_totals(previous, scope).await?,
+            None => HashMap::new(),
+        };
+        let index = |sums: &HashMap<String, Totals>, code: &str| self.index_of(code, sums.get(code));
+        let current: Vec<(String, Option<f64>)> =
+            units.iter().map(|a| (a.code.clone(), index(&now, &a.code).overall)).collect();
+        let previous = units.iter().map(|a| (a.code.clone(), index(&before, &a.code).overall)).collect();
+        let (placings, movement) = report::placings(current, previous);
+        let target = report::target_for(&self.settings.targets, chrono::Datelike::year(&days.to));
+        let dossiers = self.db.invitations_per_agency(days).await?;
+        let rollup = self.rollup(scope.basis).await?;
+        let dossiers = rollup.subtrees(
+            &dossiers.into_iter().map(|(code, n)| (code, Totals { responses: n, ..Totals::default() })).collect(),
+        );
+        let rows = placings
+            .into_iter()
+            .map(|p| {
+                let agency = units.iter().find(|a| a.code == p.code).expect("ranked from these units");
+                let this = index(&now, &p.code);
+                let completed = dossiers.get(&p.code).map_or(0, |t| t.responses);
+                let minimum = crate::domain::index::minimum_sample(completed);
+                RankingRow {
+                    name: agency.name.clone(),
+                    responses: this.responses,
+                    ci95: index_interval(&this),
+                    index: p.index,
+                    rank: p.rank,
+                    previous_rank: p.previous_rank,
+                    previous_index: p.previous_index,
+                    gap_to_target: p.index.zip(target).map(|(i, t)| i - t.percent),
+                    dossiers: completed,
+                    minimum_sample: minimum,
+                    below_minimum: this.responses < minimum,
+                    code: p.code,
+                }
+            })
+            .collect();
+        Ok(Ranking {
+            kind,
+            from: days.from.to_string(),
+            to: days.to.to_string(),
+            previous_from: previous_days.map(|p| p.from.to_string()),
+            previous_to: previous_days.map(|p| p.to.to_string()),
+            target,
+            rows,
+            movement,
+        })
+    }
+
+    /// The expectations ranking of `agency`'s subtree over `days`.
+    pub async fn expectations(
+        &self,
+        agency: &str,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<Vec<ExpectationShare>, ServiceError> {
+        let totals = self.subtree_totals(days, scope).await?;
+        let areas: Vec<String> = self.questionnaire.expectations.areas.iter().map(|a| a.code.clone()).collect();
+        Ok(report::expectation_ranking(totals.get(agency).unwrap_or(&Totals::default()), &areas))
+    }
+
+    /// Overall index and responses of `agency`'s subtree per month of `days`.
+    pub async fn monthly_trend(
+        &self,
+        agency: &str,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<Vec<(String, SatisfactionIndex)>, ServiceError> {
+        let rollup = self.rollup(scope.basis).await?;
+        let subtree = self.subtree_of(agency, &rollup).await?;
+        let per_month = self
+            .fold(days, EVERYONE, |row| {
+                (in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency)))
+                    .then(|| row.span[..7].to_owned())
+            })
+            .await?;
+        let mut months: Vec<_> = per_month.into_iter().map(|(m, t)| (m, self.index_of(agency, Some(&t)))).collect();
+        months.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(months)
+    }
+
+    /// The codes whose responses count for `agency`'s subtree.
+    async fn subtree_of(
+        &self,
+        agency: &str,
+        rollup: &Rollup,
+    ) -> Result<std::collections::HashSet<String>, ServiceError> {
+        let agencies = self.db.agencies().await?;
+        let mut codes = crate::domain::agency::subtree_codes(&agencies, agency);
+        // as restated, closed units whose heir is inside count inside too
+        let heirs_inside: Vec<String> =
+            agencies.iter().filter(|a| codes.contains(&rollup.placed(&a.code))).map(|a| a.code.clone()).collect();
+        codes.extend(heirs_inside);
+        Ok(codes)
+    }
+
+    /// `agency`'s subtree over `days` split by `by`, small cells suppressed.
+    pub async fn breakdown(
+        &self,
+        agency: &str,
+        by: &BreakdownBy,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<Vec<BreakdownRow>, ServiceError> {
+        let rollup = self.rollup(scope.basis).await?;
+        let subtree = self.subtree_of(agency, &rollup).await?;
+        let inside = |row: &TallyRow| in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency));
+        let mut cells: Vec<(String, String, Totals)> = match by {
+            BreakdownBy::Channel => {
+                let sums = self.fold(days, EVERYONE, |row| inside(row).then_some(row.channel)).await?;
+                [Channel::Kiosk, Channel::Link]
+                    .into_iter()
+                    .map(|c| (c.as_str().to_owned(), c.label().to_owned(), sums.get(&c).cloned().unwrap_or_default()))
+                    .collect()
+            }
+            BreakdownBy::ServicePoint => {
+                let sums = self.fold(days, EVERYONE, |row| inside(row).then(|| row.service_point.clone())).await?;
+                let agencies = self.db.agencies().await?;
+                let mut cells: Vec<_> = sums
+                    .into_iter()
+                    .map(|(code, t)| {
+                        let name =
+                            agencies.iter().find(|a| a.code == code).map_or_else(|| code.clone(), |a| a.name.clone());
+                        (code, name, t)
+                    })
+                    .collect();
+                cells.sort_by(|a, b| a.1.cmp(&b.1));
+                cells
+            }
+            BreakdownBy::Profile(question) => {
+                let Some(q) = self.questionnaire.profile.iter().find(|q| &q.code == question) else {
+                    return Err(ServiceError::UnknownBreakdown(question.clone()));
+                };
+                let sums = self.fold(days, question, |row| inside(row).then(|| row.facet_value.clone())).await?;
+                let everyone =
+                    self.fold(days, EVERYONE, |row| inside(row).then_some(())).await?.remove(&()).unwrap_or_default();
+                let mut cells: Vec<_> = q
+                    .options
+                    .iter()
+                    .map(|o| (o.code.clone(), o.label.clone(), sums.get(&o.code).cloned().unwrap_or_default()))
+                    .collect();
+                // Those who left the question unanswered: everyone less those who answered.
+                let answered = cells.iter().fold(Totals::default(), |mut sum, (_, _, t)| {
+                    sum.add(t);
+                    sum
+                });
+                cells.push((String::new(), "Không trả lời".into(), everyone.minus(&answered)));
+                cells
+            }
+        };
+        let counts: Vec<u64> = cells.iter().map(|(_, _, t)| t.responses).collect();
+        let hidden = report::suppressed(&counts, MIN_CELL);
+        Ok(cells
+            .drain(..)
+            .zip(hidden)
+            .map(|((value, label, totals), suppressed)| BreakdownRow {
+                value,
+                label,
+                responses: (!suppressed).then_some(totals.responses),
+                index: if suppressed { None } else { self.index_of(agency, Some(&totals)).overall },
+                suppressed,
+            })
+            .collect())
+    }
+}
+
+fn in_scope(row: &TallyRow, scope: &Scope) -> bool {
+    scope.channel.is_none_or(|c| c == row.channel)
+}

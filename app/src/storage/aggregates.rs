@@ -1,0 +1,262 @@
+//! The report aggregates (`report_counts`): merged by the response writer in its transaction,
+//! read by every report, rebuilt from the responses on demand.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use uuid::Uuid;
+
+use super::{parse_time, Db, Result, StorageError};
+use crate::domain::period::vietnam_day;
+use crate::domain::submission::Channel;
+use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey};
+use crate::domain::ValidResponse;
+
+/// Keys per statement: 8 parameters each, well under SQLite's limit.
+const KEYS_PER_STATEMENT: usize = 400;
+/// Responses read per step of a rebuild.
+const REBUILD_STEP: i64 = 500;
+
+/// One stored tally as a report reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TallyRow {
+    pub span: String,
+    pub agency: String,
+    pub service_point: String,
+    pub channel: Channel,
+    pub version: String,
+    pub facet_value: String,
+    pub counts: Tally,
+}
+
+/// Which stored tallies a report reads: one grain and facet, spans `first..=last`.
+#[derive(Clone, Debug)]
+pub struct TallyQuery<'a> {
+    pub grain: Grain,
+    pub facet: &'a str,
+    pub first: &'a str,
+    pub last: &'a str,
+}
+
+/// Adds `tallies` to the stored ones, inside the caller's transaction.
+pub(super) async fn merge_tallies(tx: &mut SqliteConnection, tallies: &BTreeMap<TallyKey, Tally>) -> Result<()> {
+    let keys: Vec<&TallyKey> = tallies.keys().collect();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts
+             FROM report_counts
+             WHERE (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value) IN ",
+        );
+        select.push_tuples(chunk, |mut row, key| {
+            push_key(&mut row, key);
+        });
+        let mut merged: Vec<(&TallyKey, Tally)> = chunk.iter().map(|key| (*key, tallies[*key].clone())).collect();
+        for row in select.build().fetch_all(&mut *tx).await? {
+            let key = key_of(&row)?;
+            let Some((_, sum)) = merged.iter_mut().find(|(k, _)| **k == key) else { continue };
+            let stored = Tally::from_json(row.get("counts"), sum.width())
+                .map_err(|e| StorageError::Corrupt(format!("{e} ({key:?})")))?;
+            sum.add(&stored);
+        }
+        let mut upsert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO report_counts (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts) ",
+        );
+        upsert.push_values(&merged, |mut row, (key, tally)| {
+            push_key(&mut row, key);
+            row.push_bind(tally.to_json());
+        });
+        upsert.push(
+            " ON CONFLICT (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value)
+              DO UPDATE SET counts = excluded.counts",
+        );
+        upsert.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+fn push_key(row: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, key: &TallyKey) {
+    row.push_bind(key.grain.as_str())
+        .push_bind(key.facet.clone())
+        .push_bind(key.span.clone())
+        .push_bind(key.agency.clone())
+        .push_bind(key.service_point.clone())
+        .push_bind(key.channel.as_str())
+        .push_bind(key.version.clone())
+        .push_bind(key.facet_value.clone());
+}
+
+fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<TallyKey> {
+    let grain = match row.get::<&str, _>("grain") {
+        "day" => Grain::Day,
+        "month" => Grain::Month,
+        other => return Err(StorageError::Corrupt(format!("tally grain {other}"))),
+    };
+    Ok(TallyKey {
+        grain,
+        facet: row.get("facet"),
+        span: row.get("span"),
+        agency: row.get("agency_code"),
+        service_point: row.get("service_point_code"),
+        channel: channel_of(row)?,
+        version: row.get("questionnaire_version"),
+        facet_value: row.get("facet_value"),
+    })
+}
+
+fn channel_of(row: &sqlx::sqlite::SqliteRow) -> Result<Channel> {
+    let text: &str = row.get("channel");
+    Channel::parse(text).ok_or_else(|| StorageError::Corrupt(format!("channel {text}")))
+}
+
+impl Db {
+    /// The stored tallies `query` selects, each read in the layout of its version. Rows of a
+    /// version missing from `layouts` are corrupt: every stored version has its questionnaire.
+    pub async fn tally_rows(&self, query: &TallyQuery<'_>, layouts: &HashMap<String, Layout>) -> Result<Vec<TallyRow>> {
+        let rows = sqlx::query(
+            "SELECT span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts
+             FROM report_counts WHERE grain = ? AND facet = ? AND span >= ? AND span <= ?",
+        )
+        .bind(query.grain.as_str())
+        .bind(query.facet)
+        .bind(query.first)
+        .bind(query.last)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let version: String = row.get("questionnaire_version");
+                let layout =
+                    layouts.get(&version).ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
+                Ok(TallyRow {
+                    span: row.get("span"),
+                    agency: row.get("agency_code"),
+                    service_point: row.get("service_point_code"),
+                    channel: channel_of(row)?,
+                    facet_value: row.get("facet_value"),
+                    counts: Tally::from_json(row.get("counts"), layout.width())
+                        .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                    version,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether responses are stored but no aggregate is (a database from before aggregates).
+    pub async fn aggregates_missing(&self) -> Result<bool> {
+        let missing: i64 =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM report_counts)")
+                .fetch_one(&self.read)
+                .await?;
+        Ok(missing == 1)
+    }
+
+    /// Recomputes every aggregate from the stored responses, in one transaction (the writer
+    /// waits meanwhile, so no response is counted twice or missed). Returns how many
+    /// responses were counted.
+    pub async fn rebuild_aggregates(&self, layouts: &HashMap<String, Layout>) -> Result<u64> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM report_counts").execute(&mut *tx).await?;
+        let mut after = (String::new(), String::new(), String::new());
+        let mut counted = 0;
+        loop {
+            let step = responses_after(&mut tx, &after).await?;
+            let Some(last) = step.last() else { break };
+            after = (last.response.agency.clone(), last.submitted_at.clone(), last.response.id.to_string());
+            counted += step.len() as u64;
+            let mut tallies: BTreeMap<TallyKey, Tally> = BTreeMap::new();
+            for version in
+                step.iter().map(|r| &r.response.questionnaire_version).collect::<std::collections::BTreeSet<_>>()
+            {
+                let layout =
+                    layouts.get(version).ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
+                let of_version = step.iter().filter(|r| &r.response.questionnaire_version == version);
+                let days: Vec<_> =
+                    of_version.map(|r| Ok((r, vietnam_day(parse_time(&r.submitted_at)?)))).collect::<Result<_>>()?;
+                tallies.extend(tally_responses(
+                    layout,
+                    days.iter().map(|(r, day)| Counted {
+                        response: &r.response,
+                        service_point: &r.service_point,
+                        channel: r.channel,
+                        day: *day,
+                    }),
+                ));
+            }
+            merge_tallies(&mut tx, &tallies).await?;
+        }
+        tx.commit().await?;
+        Ok(counted)
+    }
+}
+
+/// A response as stored, read back for a rebuild.
+struct StoredResponse {
+    response: ValidResponse,
+    service_point: String,
+    channel: Channel,
+    submitted_at: String,
+}
+
+/// The next responses in (agency, time, id) order after `after`, with their answers: responses
+/// of one agency and day come together, so their tallies merge before they are written.
+async fn responses_after(
+    tx: &mut SqliteConnection,
+    (agency, at, id): &(String, String, String),
+) -> Result<Vec<StoredResponse>> {
+    let rows = sqlx::query(
+        "SELECT id, questionnaire_version, agency_code, service_point_code, channel, submitted_at, comment IS NOT NULL AS commented
+         FROM responses WHERE (agency_code, submitted_at, id) > (?, ?, ?)
+         ORDER BY agency_code, submitted_at, id LIMIT ?",
+    )
+    .bind(agency)
+    .bind(at)
+    .bind(id)
+    .bind(REBUILD_STEP)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut responses = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: &str = row.get("id");
+        responses.push(StoredResponse {
+            response: ValidResponse {
+                id: Uuid::parse_str(id).map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
+                agency: row.get("agency_code"),
+                questionnaire_version: row.get("questionnaire_version"),
+                answers: Vec::new(),
+                expectations: Vec::new(),
+                profile: Vec::new(),
+                comment: row.get::<bool, _>("commented").then(String::new),
+            },
+            service_point: row.get("service_point_code"),
+            channel: channel_of(row)?,
+            submitted_at: row.get("submitted_at"),
+        });
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.get::<String, _>("id")).collect();
+    let place: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    for (table, columns) in [
+        ("answers", "criterion_code, value"),
+        ("expectation_answers", "area_code, value"),
+        ("profile_answers", "question_code, option_code"),
+    ] {
+        if ids.is_empty() {
+            break;
+        }
+        let mut select =
+            QueryBuilder::<Sqlite>::new(format!("SELECT response_id, {columns} FROM {table} WHERE response_id IN "));
+        select.push_tuples(&ids, |mut row, id| {
+            row.push_bind(id.clone());
+        });
+        for row in select.build().fetch_all(&mut *tx).await? {
+            let Some(&i) = place.get(row.get::<&str, _>(0)) else { continue };
+            let response = &mut responses[i].response;
+            let code: String = row.get(1);
+            match table {
+                "answers" => response.answers.push((code, row.get::<Option<u8>, _>(2))),
+                "expectation_answers" => response.expectations.push((code, row.get::<u8, _>(2))),
+                _ => response.profile.push((code, row.get::<String, _>(2))),
+            }
+        }
+    }
+    Ok(responses)
+}

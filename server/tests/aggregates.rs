@@ -1,0 +1,152 @@
+//! The report aggregates against an independent count of the raw answers: kept by concurrent
+//! writers, unchanged by retries, identical after `aggregates rebuild`.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use app::domain::period::{vietnam_day, Period};
+use app::domain::Population;
+use app::service::reports::{BreakdownBy, Scope};
+use app::storage::Outcome;
+use chrono::{Duration, NaiveDate, Utc};
+use common::{hailong, spawn_app, TestApp};
+use serde_json::{json, Value};
+
+/// One submitted response as the test remembers it.
+#[derive(Clone)]
+struct Sent {
+    agency: &'static str,
+    day: NaiveDate,
+    answers: BTreeMap<String, Option<u8>>,
+    gender: Option<&'static str>,
+}
+
+/// SIPAS's elements and their criteria, written out here rather than read from the questionnaire.
+const ELEMENTS: [&[&str]; 5] =
+    [&["A1", "A2", "A3"], &["B1", "B2", "B3", "B4"], &["C1", "C2", "C3"], &["D1", "D2", "D3"], &["E1", "E2", "E3"]];
+
+/// A deterministic stream of responses over the last 70 days.
+fn responses(count: u64) -> Vec<(Value, Sent)> {
+    let mut seed = 0x1234_5678_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let today = vietnam_day(Utc::now());
+    (0..count)
+        .map(|_| {
+            let agency = ["D1", "G", "D2"][next(3) as usize];
+            let day = today - Duration::days(1 + next(70) as i64);
+            let answers: BTreeMap<String, Option<u8>> = ELEMENTS
+                .iter()
+                .flat_map(|e| e.iter())
+                .map(|c| (c.to_string(), [None, Some(1), Some(2), Some(3), Some(4), Some(5)][next(6) as usize]))
+                .collect();
+            let gender = [None, Some("nam"), Some("nu")][next(3) as usize];
+            let mut body = json!({"id": uuid::Uuid::new_v4().to_string(), "agency": agency, "answers": answers,
+                                  "expectations": {"X1": 1 + next(4)}});
+            if let Some(g) = gender {
+                body["profile"] = json!({"gender": g});
+            }
+            (body, Sent { agency, day, answers, gender })
+        })
+        .collect()
+}
+
+/// The overall index of `sent` computed by hand from the raw answers: criterion = share of 4s
+/// and 5s among valid answers; element = mean of criteria; overall = mean of elements.
+fn overall_by_hand<'a>(sent: impl Iterator<Item = &'a Sent> + Clone) -> Option<f64> {
+    let criterion = |code: &str| {
+        let values: Vec<u8> = sent.clone().filter_map(|s| s.answers[code]).collect();
+        (!values.is_empty()).then(|| values.iter().filter(|v| **v >= 4).count() as f64 / values.len() as f64 * 100.0)
+    };
+    let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+    let elements: Vec<f64> =
+        ELEMENTS.iter().filter_map(|codes| mean(codes.iter().filter_map(|c| criterion(c)).collect())).collect();
+    mean(elements)
+}
+
+fn close(actual: Option<f64>, expected: Option<f64>) {
+    match (actual, expected) {
+        (Some(a), Some(e)) => assert!((a - e).abs() < 1e-9, "{a} is not {e}"),
+        _ => assert_eq!(actual, expected),
+    }
+}
+
+async fn store_all(app: &TestApp, batch: Vec<(Value, Sent)>) {
+    let kiosk = app.state.kiosks().await.unwrap().remove(0).kiosk;
+    // Four writers at once, each sending every response twice (a retry): stored once.
+    let tasks = batch.chunks(batch.len().div_ceil(4)).map(|part| {
+        let (state, kiosk, part) = (app.state.clone(), kiosk.clone(), part.to_vec());
+        tokio::spawn(async move {
+            for (body, sent) in part {
+                let at = app::domain::period::start_of_day(sent.day) + Duration::hours(10);
+                let first = state.store_from_kiosk(&kiosk, body.as_object().unwrap(), at).await.unwrap().1;
+                let again = state.store_from_kiosk(&kiosk, body.as_object().unwrap(), at).await.unwrap().1;
+                assert_eq!((first, again), (Outcome::New, Outcome::Repeat));
+            }
+        })
+    });
+    for task in futures::future::join_all(tasks).await {
+        task.unwrap();
+    }
+}
+
+async fn stored_aggregates(app: &TestApp) -> Vec<(String, String, String, String, String)> {
+    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    let rows = sqlx::query_as(
+        "SELECT grain || ' ' || span, agency_code, channel, facet || '=' || facet_value, counts FROM report_counts
+         ORDER BY grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn indices_from_the_aggregates_equal_a_count_of_the_raw_answers() {
+    let app = spawn_app().await;
+    let batch = responses(300);
+    let sent: Vec<Sent> = batch.iter().map(|(_, s)| s.clone()).collect();
+    store_all(&app, batch).await;
+    assert_eq!(app.stored().await, 300);
+
+    let today = vietnam_day(Utc::now());
+    // A period with partial months at both ends (days) and, depending on today, whole months.
+    let (from, to) = (today - Duration::days(65), today - Duration::days(3));
+    let period = Period { from: Some(from), to: Some(to) };
+    let in_period = |s: &&Sent| s.day >= from && s.day <= to;
+    for (agency, members) in [("D1", &["D1", "G"][..]), ("G", &["G"][..]), ("P", &["D1", "G", "D2"][..])] {
+        let index = app.state.indices(agency, &Population { period, channel: None }).await.unwrap();
+        let mine = sent.iter().filter(in_period).filter(|s| members.contains(&s.agency));
+        assert_eq!(index.responses, mine.clone().count() as u64, "{agency}");
+        close(index.overall, overall_by_hand(mine));
+    }
+
+    // The gender breakdown of the province: counts and index per cell equal the raw ones.
+    let days = period.closed_days(today).unwrap();
+    let rows =
+        app.state.breakdown("P", &BreakdownBy::Profile("gender".into()), &days, &Scope::default()).await.unwrap();
+    for (value, gender) in [("nam", Some("nam")), ("nu", Some("nu")), ("", None)] {
+        let row = rows.iter().find(|r| r.value == value).unwrap();
+        let mine = sent.iter().filter(in_period).filter(|s| s.gender == gender);
+        assert!(!row.suppressed, "{value}: {} responses", mine.clone().count());
+        assert_eq!(row.responses, Some(mine.clone().count() as u64));
+        close(row.index, overall_by_hand(mine));
+    }
+
+    // Rebuilt from the responses, the aggregates are the same rows, by the service and by the CLI.
+    let kept = stored_aggregates(&app).await;
+    assert!(kept.len() > 100, "{} aggregate rows", kept.len());
+    assert_eq!(app.state.rebuild_aggregates().await.unwrap(), 300);
+    assert_eq!(stored_aggregates(&app).await, kept);
+    let cli = hailong(&app.database_url, &["aggregates", "rebuild"]);
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(String::from_utf8_lossy(&cli.stdout).contains("300"));
+    assert_eq!(stored_aggregates(&app).await, kept);
+}
