@@ -235,7 +235,7 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
             .iter()
             .filter_map(|a| {
                 let roll = random.next();
-                (roll % 3 > 0).then(|| (a.clone(), 1 + (roll / 3 % 4) as u8))
+                (!roll.is_multiple_of(3)).then(|| (a.clone(), 1 + (roll / 3 % 4) as u8))
             })
             .collect();
         let profile = q
@@ -244,10 +244,10 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
             .filter_map(|question| {
                 let roll = random.next();
                 let option = &question.options[(roll / 5 % question.options.len() as u64) as usize];
-                (roll % 5 > 0).then(|| (question.code.clone(), option.code.clone()))
+                (!roll.is_multiple_of(5)).then(|| (question.code.clone(), option.code.clone()))
             })
             .collect();
-        let kiosk = random.next() % 5 > 0;
+        let kiosk = !random.next().is_multiple_of(5);
         let hour = 1 + random.next() % 10; // 08:00–17:00 in Vietnam
         batch.push(NewResponse {
             response: ValidResponse {
