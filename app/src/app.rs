@@ -7,9 +7,10 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::{
-    AdminPage, AgenciesPage, AuditPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage, UsersPage,
+    AgenciesPage, AuditPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage, UsersPage,
 };
 use crate::kiosk::{KioskPage, KioskPairPage, LinkSurveyPage};
+use crate::report::{BreakdownPage, DashboardPage, RankingPage};
 use crate::staff::{InvitationPage, InvitePage};
 
 /// The Content-Security-Policy of every response that is not a page (JSON, files, plain pages).
@@ -78,7 +79,9 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("kiosk"), StaticSegment("pair")) view=KioskPairPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("s"), ParamSegment("token")) view=LinkSurveyPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("admin") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("rankings")) view=RankingPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("breakdowns")) view=BreakdownPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view=ProceduresPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view=OutboxPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view=AgenciesPage ssr=SsrMode::Async />

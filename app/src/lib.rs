@@ -1,7 +1,7 @@
 //! hailong's shared crate: the pure domain, the pages, and (with `ssr`) storage and services.
 //!
 //! Layers, inner to outer: `domain` (pure) → `storage` (all SQL) → `service` (joins them) →
-//! server functions (`kiosk::server`, `admin::server`) → components (`app`, `kiosk`, `admin`).
+//! server functions (`kiosk::server`, `report::server`, …) → components (`app`, `kiosk`, `report`, `admin`).
 
 pub mod access;
 pub mod account;
@@ -9,6 +9,7 @@ pub mod admin;
 pub mod app;
 pub mod domain;
 pub mod kiosk;
+pub mod report;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod staff;

@@ -137,7 +137,8 @@ async fn browser_posts_must_come_from_the_public_url() {
 /// Every page, form endpoint and API route, for every role: who gets in and who gets which 4xx.
 #[tokio::test]
 async fn every_route_for_every_role() {
-    use app::admin::{agencies, keys, kiosks, outbox, procedures, server as dashboard, users};
+    use app::admin::{agencies, keys, kiosks, outbox, procedures, users};
+    use app::report::server as report;
     use leptos::server_fn::ServerFn;
     let app = spawn_app().await;
     let admin = app.session("tinh", Role::Admin, None).await;
@@ -159,6 +160,23 @@ async fn every_route_for_every_role() {
         ("GET", "/kiosk/pair".into(), "".into(), all),
         ("GET", "/admin".into(), "".into(), [401, 403, 200, 200]),
         ("GET", "/admin?agency=D2".into(), "".into(), [401, 403, 403, 200]),
+        ("GET", "/admin?agency=G&from=2026-13-01".into(), "".into(), [401, 403, 422, 422]),
+        ("GET", "/admin?agency=G&basis=other".into(), "".into(), [401, 403, 422, 422]),
+        ("GET", "/admin/rankings?kind=commune".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/admin/rankings?kind=province".into(), "".into(), [401, 403, 422, 422]),
+        ("GET", "/admin/rankings?agency=D2".into(), "".into(), [401, 403, 403, 200]),
+        ("GET", "/admin/breakdowns?agency=G&by=gender".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/admin/breakdowns?agency=G&by=shoe_size".into(), "".into(), [401, 403, 422, 422]),
+        ("GET", "/admin/breakdowns?agency=D2&by=gender".into(), "".into(), [401, 403, 403, 200]),
+        ("GET", "/api/v1/breakdowns?agency=G&by=gender".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/breakdowns?agency=D2&by=gender".into(), "".into(), [401, 403, 404, 200]),
+        ("GET", "/api/v1/breakdowns?agency=G&by=shoe_size".into(), "".into(), [401, 403, 422, 422]),
+        ("GET", "/api/v1/rankings?kind=department".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/rankings?kind=planet".into(), "".into(), [401, 403, 422, 422]),
+        ("GET", "/api/v1/expectations?agency=G".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/expectations?agency=P".into(), "".into(), [401, 403, 404, 200]),
+        ("GET", "/api/v1/trend?agency=D1&from=2026-01-01".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/trend?agency=D2".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/admin/procedures".into(), "".into(), admin_only),
         ("GET", "/admin/outbox".into(), "".into(), admin_only),
         ("GET", "/admin/agencies".into(), "".into(), admin_only),
@@ -204,7 +222,9 @@ async fn every_route_for_every_role() {
             [401, 302, 403, 302],
         ),
         // A loader posted as a no-JS form redirects back (302) when it succeeds.
-        ("POST", dashboard::AdminDashboard::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
+        ("POST", report::ReportDashboard::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
+        ("POST", report::ReportRanking::PATH.into(), "kind=commune".into(), [401, 403, 302, 302]),
+        ("POST", report::ReportBreakdown::PATH.into(), "agency=G&by=gender".into(), [401, 403, 302, 302]),
     ];
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut wrong = Vec::new();

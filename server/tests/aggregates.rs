@@ -6,8 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use app::domain::period::{vietnam_day, Period};
+use app::domain::report::BreakdownBy;
 use app::domain::Population;
-use app::service::reports::{BreakdownBy, Scope};
+use app::service::reports::Scope;
 use app::storage::Outcome;
 use chrono::{Duration, NaiveDate, Utc};
 use common::{hailong, spawn_app, TestApp};

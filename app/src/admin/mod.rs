@@ -1,5 +1,4 @@
-//! Admin pages: the indices view at `/admin` (admins and managers; a manager sees only their
-//! subtree) and the province's administration (admins only): agencies, kiosks, accounts, API
+//! Admin pages: the province's administration (admins only): agencies, kiosks, accounts, API
 //! keys, procedures, the outbox and the audit log.
 
 pub mod agencies;
@@ -8,16 +7,14 @@ pub mod keys;
 pub mod kiosks;
 mod nav;
 pub mod outbox;
-mod page;
 pub mod procedures;
-pub mod server;
 pub mod users;
 
 pub use agencies::{AgenciesPage, ImportPreviewPage};
 pub use audit::AuditPage;
 pub use keys::KeysPage;
 pub use kiosks::KiosksPage;
+pub use nav::AdminNav;
 pub use outbox::OutboxPage;
-pub use page::AdminPage;
 pub use procedures::ProceduresPage;
 pub use users::UsersPage;

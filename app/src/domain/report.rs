@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::index::rank;
 use super::registry::RegistryEntry;
 use super::tally::Totals;
+use super::AgencyKind;
 
 /// How a report places the responses of agencies that have since closed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +212,75 @@ pub fn expectation_ranking(totals: &Totals, areas: &[String]) -> Vec<Expectation
         .into_iter()
         .map(|((code, respondents, share), rank)| ExpectationShare { code, respondents, share, rank })
         .collect()
+}
+
+/// One row of a ranking of units of one kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankingRow {
+    pub code: String,
+    pub name: String,
+    pub responses: u64,
+    pub index: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub rank: Option<usize>,
+    pub previous_rank: Option<usize>,
+    pub previous_index: Option<f64>,
+    /// Index minus the target, in percentage points.
+    pub gap_to_target: Option<f64>,
+    /// Dossiers completed in the period (survey links issued), and the minimum sample they need.
+    pub dossiers: u64,
+    pub minimum_sample: u64,
+    pub below_minimum: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    pub kind: AgencyKind,
+    pub from: String,
+    pub to: String,
+    pub previous_from: Option<String>,
+    pub previous_to: Option<String>,
+    pub target: Option<Target>,
+    pub rows: Vec<RankingRow>,
+    pub movement: Movement,
+}
+
+/// One cell of a breakdown; suppressed cells carry no numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownRow {
+    pub value: String,
+    pub label: String,
+    pub responses: Option<u64>,
+    pub index: Option<f64>,
+    pub suppressed: bool,
+}
+
+/// What a breakdown splits by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BreakdownBy {
+    Channel,
+    ServicePoint,
+    /// A profile question of the questionnaire (`gender`, `age_band`, …).
+    Profile(String),
+}
+
+impl BreakdownBy {
+    /// `channel`, `service_point`, or a profile question code (checked by the service).
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "channel" => Self::Channel,
+            "service_point" => Self::ServicePoint,
+            question => Self::Profile(question.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Channel => "channel",
+            Self::ServicePoint => "service_point",
+            Self::Profile(question) => question,
+        }
+    }
 }
 
 /// Which cells of one breakdown to hide: every cell of 1 to k − 1 responses, and then the

@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::{AppState, ServiceError};
 use crate::domain::index::wilson_interval;
 use crate::domain::period::{ClosedDays, Spans};
-use crate::domain::report::{self, Basis, ExpectationShare, Movement, Rollup, Target};
+use crate::domain::report::{self, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup};
 use crate::domain::submission::Channel;
 use crate::domain::tally::{Grain, Totals, EVERYONE};
 use crate::domain::{AgencyKind, Population, SatisfactionIndex};
@@ -21,54 +19,10 @@ pub struct Scope {
     pub basis: Basis,
 }
 
-/// One row of a ranking of units of one kind.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RankingRow {
-    pub code: String,
-    pub name: String,
-    pub responses: u64,
-    pub index: Option<f64>,
-    pub ci95: Option<[f64; 2]>,
-    pub rank: Option<usize>,
-    pub previous_rank: Option<usize>,
-    pub previous_index: Option<f64>,
-    /// Index minus the target, in percentage points.
-    pub gap_to_target: Option<f64>,
-    /// Dossiers completed in the period (survey links issued), and the minimum sample they need.
-    pub dossiers: u64,
-    pub minimum_sample: u64,
-    pub below_minimum: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Ranking {
-    pub kind: AgencyKind,
-    pub from: String,
-    pub to: String,
-    pub previous_from: Option<String>,
-    pub previous_to: Option<String>,
-    pub target: Option<Target>,
-    pub rows: Vec<RankingRow>,
-    pub movement: Movement,
-}
-
-/// One cell of a breakdown; suppressed cells carry no numbers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BreakdownRow {
-    pub value: String,
-    pub label: String,
-    pub responses: Option<u64>,
-    pub index: Option<f64>,
-    pub suppressed: bool,
-}
-
-/// What a breakdown splits by.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BreakdownBy {
-    Channel,
-    ServicePoint,
-    /// A profile question of the questionnaire (`gender`, `age_band`, …).
-    Profile(String),
+/// Totals over time, oldest first.
+pub struct Trend {
+    pub months: Vec<(String, Totals)>,
+    pub quarters: Vec<(String, Totals)>,
 }
 
 /// Smallest number of responses a breakdown cell may show (k).
@@ -248,13 +202,9 @@ impl AppState {
         Ok(report::expectation_ranking(totals.get(agency).unwrap_or(&Totals::default()), &areas))
     }
 
-    /// Overall index and responses of `agency`'s subtree per month of `days`.
-    pub async fn monthly_trend(
-        &self,
-        agency: &str,
-        days: &ClosedDays,
-        scope: &Scope,
-    ) -> Result<Vec<(String, SatisfactionIndex)>, ServiceError> {
+    /// The totals of `agency`'s subtree per month and per quarter of `days`, in time order,
+    /// labelled `03/2026` and `Quý 1/2026`.
+    pub async fn trend_totals(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Trend, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
         let subtree = self.subtree_of(agency, &rollup).await?;
         let per_month = self
@@ -263,9 +213,19 @@ impl AppState {
                     .then(|| row.span[..7].to_owned())
             })
             .await?;
-        let mut months: Vec<_> = per_month.into_iter().map(|(m, t)| (m, self.index_of(agency, Some(&t)))).collect();
+        let mut months: Vec<(String, Totals)> = per_month.into_iter().collect();
         months.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(months)
+        let mut quarters: Vec<(String, Totals)> = Vec::new();
+        for (month, totals) in &months {
+            let (year, number) = month.split_once('-').unwrap_or((month, "01"));
+            let label = format!("Quý {}/{year}", (number.parse::<u32>().unwrap_or(1) + 2) / 3);
+            match quarters.last_mut() {
+                Some((last, sum)) if *last == label => sum.add(totals),
+                _ => quarters.push((label, totals.clone())),
+            }
+        }
+        let months = months.into_iter().map(|(m, t)| (format!("{}/{}", &m[5..7], &m[..4]), t)).collect();
+        Ok(Trend { months, quarters })
     }
 
     /// The codes whose responses count for `agency`'s subtree.

@@ -8,6 +8,7 @@ mod assets;
 mod integration;
 mod kiosk;
 mod layers;
+mod reports;
 
 use std::net::SocketAddr;
 
@@ -54,6 +55,10 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         .route("/api/v1/responses", post(api::submit_response))
         .route("/api/v1/indices", get(api::indices))
         .route("/api/v1/kiosks/pair", post(api::pair_kiosk))
+        .route("/api/v1/breakdowns", get(reports::breakdowns))
+        .route("/api/v1/rankings", get(reports::rankings))
+        .route("/api/v1/expectations", get(reports::expectations))
+        .route("/api/v1/trend", get(reports::trend))
         .route("/api/v1/invitations", post(integration::create))
         .route("/api/v1/invitations/{dossier}", get(integration::status))
         .route("/api/v1/invitations/{dossier}/qr.svg", get(integration::qr))

@@ -1,0 +1,237 @@
+//! `/admin`: the dashboard of one agency subtree — overall index with its interval and the
+//! targets, the five elements, the 16 criteria, the trend, kiosk against link, the previous
+//! period beside this one, and what citizens want improved first.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::chart::{BarChart, TrendChart};
+use super::format::{decimal, interval, percent, points};
+use super::server::{report_dashboard, Dashboard, Labelled};
+use super::ReportHeader;
+use crate::access::page_reply;
+use crate::domain::index::CriterionIndex;
+use crate::domain::Questionnaire;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let dashboard = Resource::new_blocking(
+        move || query.with(|q| (q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))),
+        |(agency, from, to, basis)| report_dashboard(agency, from, to, basis),
+    );
+    view! {
+        <Title text="Chỉ số hài lòng — Tổng quan" />
+        <main class="admin report">
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || Suspend::new(async move {
+                    page_reply(dashboard.await, |d| view! { <DashboardView dashboard=d /> }.into_any())
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+fn element_title(questionnaire: &Questionnaire, code: &str) -> String {
+    questionnaire.elements.iter().find(|e| e.code == code).map(|e| e.title.clone()).unwrap_or_default()
+}
+
+#[component]
+fn DashboardView(dashboard: Dashboard) -> impl IntoView {
+    let Dashboard {
+        frame,
+        index,
+        interval: overall_interval,
+        previous,
+        channels,
+        months,
+        quarters,
+        expectations,
+        today,
+        targets,
+        questionnaire,
+    } = dashboard;
+    let agency_name = frame.agency.name.clone();
+    let element_bars: Vec<(String, Option<f64>, Option<[f64; 2]>)> = index
+        .elements
+        .iter()
+        .map(|e| (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, None))
+        .collect();
+    let criteria = index
+        .elements
+        .iter()
+        .flat_map(|e| e.criteria.iter())
+        .map(|c| {
+            criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone()))
+        })
+        .collect_view();
+    let side_by_side = previous.map(|before| {
+        let rows = index
+            .elements
+            .iter()
+            .zip(&before.index.elements)
+            .map(|(now, then)| {
+                view! {
+                    <tr>
+                        <th scope="row">{format!("{}. {}", now.code, element_title(&questionnaire, &now.code))}</th>
+                        <td class="num">{percent(then.index)}</td>
+                        <td class="num">{percent(now.index)}</td>
+                        <td class="num">{points(now.index.zip(then.index).map(|(a, b)| a - b))}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <section>
+                <h2>"So với kỳ trước"</h2>
+                <table class="compare">
+                    <thead>
+                        <tr><th>""</th><th>{format!("Kỳ trước ({})", before.label)}</th><th>"Kỳ này"</th><th>"Thay đổi (điểm %)"</th></tr>
+                    </thead>
+                    <tbody>
+                        <tr>
+                            <th scope="row">"Chỉ số chung"</th>
+                            <td class="num">{percent(before.index.overall)}</td>
+                            <td class="num">{percent(index.overall)}</td>
+                            <td class="num">{points(index.overall.zip(before.index.overall).map(|(a, b)| a - b))}</td>
+                        </tr>
+                        <tr>
+                            <th scope="row">"Số phiếu"</th>
+                            <td class="num">{before.index.responses}</td>
+                            <td class="num">{index.responses}</td>
+                            <td></td>
+                        </tr>
+                        {rows}
+                    </tbody>
+                </table>
+            </section>
+        }
+    });
+    let channel_rows = labelled_rows(&channels);
+    let quarter_rows = labelled_rows(&quarters);
+    let month_points: Vec<(String, Option<f64>)> = months.iter().map(|m| (m.label.clone(), m.index.overall)).collect();
+    let expectation_rows = expectations
+        .iter()
+        .map(|e| {
+            let label = questionnaire
+                .expectations
+                .areas
+                .iter()
+                .find(|a| a.code == e.code)
+                .map(|a| a.text.clone())
+                .unwrap_or_default();
+            view! {
+                <tr>
+                    <td class="num">{e.rank.map_or_else(|| "—".to_owned(), |r| r.to_string())}</td>
+                    <td>{label}</td>
+                    <td class="num">{percent(e.share)}</td>
+                    <td class="num">{e.respondents}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let target_text = targets
+        .iter()
+        .map(|t| format!("≥ {} vào năm {}", percent(Some(t.percent)), t.year))
+        .collect::<Vec<_>>()
+        .join("; ");
+    view! {
+        <ReportHeader frame=frame title="Chỉ số hài lòng" action="/admin" extra=().into_any() />
+        <p class="today" id="today-count">
+            "Hôm nay đã nhận "<strong>{today}</strong>" phiếu (chỉ hiện số lượng cho tới khi hết ngày)."
+        </p>
+        <section class="overall">
+            <h2>{agency_name}</h2>
+            <p>
+                "Chỉ số hài lòng chung (SIPAS): "
+                <strong id="overall-index">{percent(index.overall)}</strong>
+                " · khoảng tin cậy 95%: "<span id="overall-interval">{interval(overall_interval)}</span>
+                " · "<span id="response-count">{index.responses}</span>" phiếu"
+            </p>
+            <p class="note">"Mục tiêu của tỉnh: "{target_text}"."</p>
+            <BarChart title="Chỉ số theo yếu tố".into() rows=element_bars targets=targets.clone() />
+            <ul class="elements">
+                {index
+                    .elements
+                    .iter()
+                    .map(|e| {
+                        view! {
+                            <li class="element-card">
+                                <span class="code">{e.code.clone()}</span>
+                                <span class="title">{element_title(&questionnaire, &e.code)}</span>
+                                <strong data-element=e.code.clone()>{percent(e.index)}</strong>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+        {side_by_side}
+        <section>
+            <h2>"Theo tiêu chí"</h2>
+            <table class="criteria">
+                <thead>
+                    <tr>
+                        <th>"Tiêu chí"</th><th>"Tỷ lệ hài lòng"</th><th>"Khoảng tin cậy 95%"</th>
+                        <th>"Điểm TB"</th><th>"Hợp lệ"</th><th>"1"</th><th>"2"</th><th>"3"</th><th>"4"</th><th>"5"</th>
+                    </tr>
+                </thead>
+                <tbody>{criteria}</tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Diễn biến theo tháng"</h2>
+            <TrendChart title="Chỉ số hài lòng chung theo tháng".into() points=month_points targets=targets />
+            <h3>"Theo quý"</h3>
+            <table class="trend" id="quarters">
+                <thead><tr><th>"Quý"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th><th>"Số phiếu"</th></tr></thead>
+                <tbody>{quarter_rows}</tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Kiosk và đường liên kết"</h2>
+            <table class="channels" id="channels">
+                <thead><tr><th>"Kênh"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th><th>"Số phiếu"</th></tr></thead>
+                <tbody>{channel_rows}</tbody>
+            </table>
+        </section>
+        <section>
+            <h2>"Sự mong đợi: người dân muốn cải thiện điều gì trước"</h2>
+            <table class="expectations" id="expectations">
+                <thead><tr><th>"Hạng"</th><th>"Nội dung"</th><th>"Tỷ lệ mong muốn"</th><th>"Số người trả lời"</th></tr></thead>
+                <tbody>{expectation_rows}</tbody>
+            </table>
+            <p class="note">"Tỷ lệ mong muốn = số người chọn “Mong muốn” hoặc “Rất mong muốn” ÷ số người trả lời nội dung đó."</p>
+        </section>
+    }
+}
+
+fn labelled_rows(rows: &[Labelled]) -> impl IntoView {
+    rows.iter()
+        .map(|row| {
+            view! {
+                <tr>
+                    <th scope="row">{row.label.clone()}</th>
+                    <td class="num">{percent(row.index.overall)}</td>
+                    <td class="num">{interval(row.interval)}</td>
+                    <td class="num">{row.index.responses}</td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+fn criterion_row(c: &CriterionIndex, text: Option<String>) -> impl IntoView {
+    let counts = c.counts.iter().map(|n| view! { <td class="num">{*n}</td> }).collect_view();
+    view! {
+        <tr data-criterion=c.code.clone()>
+            <td><span class="code">{c.code.clone()}</span>" "{text.unwrap_or_default()}</td>
+            <td class="num index">{percent(c.index)}</td>
+            <td class="num">{interval(c.ci95)}</td>
+            <td class="num">{decimal(c.mean)}</td>
+            <td class="num">{c.valid}</td>
+            {counts}
+        </tr>
+    }
+}

@@ -1,0 +1,79 @@
+//! The reporting console (admins: the province; managers: their subtree): the dashboard at
+//! `/admin`, rankings, breakdowns. Server-rendered from the report aggregates and readable with
+//! JavaScript off; charts are SVG drawn on the server.
+
+pub mod breakdown;
+pub mod chart;
+pub mod dashboard;
+pub mod format;
+pub mod ranking;
+pub mod server;
+
+use leptos::prelude::*;
+
+use crate::access::LogOutButton;
+use crate::admin::AdminNav;
+use server::Frame;
+
+pub use breakdown::BreakdownPage;
+pub use dashboard::DashboardPage;
+pub use ranking::RankingPage;
+
+/// The header every report page shares: who is looking, the report tabs, and the filter form
+/// (a GET form: it works without JavaScript and the address can be bookmarked).
+#[component]
+pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, extra: AnyView) -> impl IntoView {
+    let query = frame.query();
+    let tabs = [("/admin", "Tổng quan"), ("/admin/rankings", "Xếp hạng"), ("/admin/breakdowns", "Phân tổ")]
+        .into_iter()
+        .map(|(href, label)| {
+            let current = (href == action).then_some("page");
+            view! { <li><a href=format!("{href}?{query}") aria-current=current>{label}</a></li> }
+        })
+        .collect_view();
+    let options = frame
+        .agencies
+        .iter()
+        .map(|a| {
+            let depth = std::iter::successors(a.parent.as_ref(), |p| {
+                frame.agencies.iter().find(|x| &x.code == *p).and_then(|x| x.parent.as_ref())
+            })
+            .count();
+            let label = format!("{}{}", "— ".repeat(depth), a.name);
+            view! { <option value=a.code.clone() selected=a.code == frame.agency.code>{label}</option> }
+        })
+        .collect_view();
+    let restated = frame.basis == "restated";
+    let covered = match &frame.covered {
+        Some((from, to)) => {
+            format!("Số liệu từ {} đến hết {} (chỉ những ngày đã kết thúc).", format::day(from), format::day(to))
+        }
+        None => "Chưa có ngày nào của kỳ này kết thúc: số liệu theo mức chỉ có từ ngày mai.".to_owned(),
+    };
+    view! {
+        {frame.is_admin.then(|| view! { <AdminNav /> })}
+        <header class="admin-header">
+            <h1>{title}</h1>
+            <div class="who">
+                <span>{frame.username.clone()}</span>
+                {(!frame.is_admin).then(|| view! { " · "<a href="/account/password">"Đổi mật khẩu"</a><LogOutButton /> })}
+            </div>
+            <nav class="report-tabs" aria-label="Báo cáo"><ul>{tabs}</ul></nav>
+            <form method="get" action=action class="filter">
+                <label><span>"Cơ quan, đơn vị"</span><select name="agency">{options}</select></label>
+                <label><span>"Từ ngày"</span><input type="date" name="from" value=frame.from.clone() /></label>
+                <label><span>"Đến ngày"</span><input type="date" name="to" value=frame.to.clone() /></label>
+                <label>
+                    <span>"Đơn vị đã sắp xếp lại"</span>
+                    <select name="basis">
+                        <option value="as_they_were" selected=!restated>"Như lúc khảo sát"</option>
+                        <option value="restated" selected=restated>"Quy về đơn vị hiện nay"</option>
+                    </select>
+                </label>
+                {extra}
+                <button type="submit" class="primary">"Xem"</button>
+            </form>
+            <p class="covered">{covered}</p>
+        </header>
+    }
+}

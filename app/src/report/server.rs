@@ -1,0 +1,292 @@
+//! Server functions of the reporting console. Each resolves the same filter (agency, days,
+//! basis) against what the user may see, then asks the report service.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::access::PageReply;
+use crate::domain::report::{BreakdownRow, ExpectationShare, Ranking, Target};
+use crate::domain::{Agency, AgencyKind, Questionnaire, SatisfactionIndex};
+
+/// The filter as the form shows it, and what the report covers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The agencies the user may choose (the province, or their subtree).
+    pub agencies: Vec<Agency>,
+    pub agency: Agency,
+    pub from: String,
+    pub to: String,
+    /// `as_they_were` or `restated`.
+    pub basis: String,
+    /// The closed days the figures cover, when any day of the period has ended.
+    pub covered: Option<(String, String)>,
+    pub username: String,
+    pub is_admin: bool,
+}
+
+impl Frame {
+    /// The query string that keeps this filter on another report page.
+    pub fn query(&self) -> String {
+        format!("agency={}&from={}&to={}&basis={}", self.agency.code, self.from, self.to, self.basis)
+    }
+}
+
+/// An index over a labelled span (a month, a quarter, a channel, a previous period).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Labelled {
+    pub label: String,
+    pub index: SatisfactionIndex,
+    pub interval: Option<[f64; 2]>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub frame: Frame,
+    pub index: SatisfactionIndex,
+    pub interval: Option<[f64; 2]>,
+    /// The previous period of the same length, side by side.
+    pub previous: Option<Labelled>,
+    pub channels: Vec<Labelled>,
+    pub months: Vec<Labelled>,
+    pub quarters: Vec<Labelled>,
+    pub expectations: Vec<ExpectationShare>,
+    pub today: u64,
+    pub targets: Vec<Target>,
+    pub questionnaire: Questionnaire,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RankingPage {
+    pub frame: Frame,
+    pub kinds: Vec<AgencyKind>,
+    pub ranking: Option<Ranking>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakdownPage {
+    pub frame: Frame,
+    /// (code, label) of what a breakdown can split by.
+    pub choices: Vec<(String, String)>,
+    pub by: String,
+    pub rows: Vec<BreakdownRow>,
+    pub min_cell: u64,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use crate::access::ssr::{require, set_status, Access};
+    use crate::domain::access::Action;
+    use crate::domain::account::Role;
+    use crate::domain::period::{ClosedDays, Period};
+    use crate::domain::report::Basis;
+    use crate::service::reports::Scope;
+    use crate::service::AppState;
+    use axum::http::StatusCode;
+    use chrono::Datelike;
+
+    /// A report request resolved: who asks, the chosen agency, the closed days, the scope.
+    pub struct Resolved {
+        pub state: AppState,
+        pub access: Access,
+        pub frame: Frame,
+        pub days: Option<ClosedDays>,
+        pub scope: Scope,
+    }
+
+    /// Checks access and reads the filter; a refusal is the page's reply.
+    pub async fn resolve<T>(
+        agency: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+        basis: Option<String>,
+    ) -> Result<Result<Resolved, PageReply<T>>, ServerFnError> {
+        let state = expect_context::<AppState>();
+        let access = match require(&state, Action::ViewIndices).await? {
+            Ok(access) => access,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let refuse = |status: StatusCode, message: String| {
+            set_status(status);
+            Ok(Err(if status == StatusCode::FORBIDDEN {
+                PageReply::Forbidden(message)
+            } else {
+                PageReply::Invalid(message)
+            }))
+        };
+        let agencies: Vec<Agency> = state
+            .agencies()
+            .await
+            .map_err(crate::service::internal)?
+            .into_iter()
+            .filter(|a| access.reach.contains(&a.code))
+            .collect();
+        let today = crate::service::registry::today();
+        // Default: the current year up to yesterday (on 1 January, last year).
+        let default_from = yesterday(today).with_month(1).and_then(|d| d.with_day(1)).unwrap_or(today);
+        let from = from.filter(|f| !f.trim().is_empty()).unwrap_or_else(|| default_from.to_string());
+        let to = to.unwrap_or_default();
+        let period = match Period::parse(Some(&from), Some(&to)) {
+            Ok(period) => period,
+            Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        };
+        let Some(basis) = Basis::parse(basis.as_deref().unwrap_or_default().trim()) else {
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Cách tính phải là as_they_were hoặc restated.".into());
+        };
+        let chosen = match agency.filter(|a| !a.trim().is_empty()) {
+            Some(code) => agencies.iter().find(|a| a.code == code.trim()).cloned(),
+            None => agencies.first().cloned(),
+        };
+        let Some(chosen) = chosen else {
+            let message = "Bạn không có quyền xem cơ quan, đơn vị này, hoặc mã không tồn tại.";
+            return refuse(StatusCode::FORBIDDEN, message.into());
+        };
+        let days = period.closed_days(today);
+        let frame = Frame {
+            agency: chosen,
+            agencies,
+            from,
+            to,
+            basis: basis.as_str().to_owned(),
+            covered: days.map(|d| (d.from.to_string(), d.to.to_string())),
+            is_admin: access.user.role == Role::Admin,
+            username: access.user.username.clone(),
+        };
+        Ok(Ok(Resolved { state, access, frame, days, scope: Scope { channel: None, basis } }))
+    }
+
+    fn yesterday(today: chrono::NaiveDate) -> chrono::NaiveDate {
+        today.pred_opt().unwrap_or(today)
+    }
+}
+
+#[server]
+pub async fn report_dashboard(
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+) -> Result<PageReply<Dashboard>, ServerFnError> {
+    use crate::domain::submission::Channel;
+    use crate::service::internal;
+    use crate::service::reports::{index_interval, Scope};
+
+    let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(agency, from, to, basis).await? {
+        Ok(resolved) => resolved,
+        Err(refusal) => return Ok(refusal),
+    };
+    let code = frame.agency.code.clone();
+    let labelled =
+        |label: String, index: SatisfactionIndex| Labelled { interval: index_interval(&index), label, index };
+    let index = state.report_index(&code, days.as_ref(), &scope).await.map_err(internal)?;
+    let mut previous = None;
+    let mut channels = Vec::new();
+    let (mut months, mut quarters, mut expectations) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(days) = &days {
+        if let Some(before) = days.previous() {
+            let index = state.report_index(&code, Some(&before), &scope).await.map_err(internal)?;
+            previous = Some(labelled(format!("{} – {}", day_label(before.from), day_label(before.to)), index));
+        }
+        for channel in [Channel::Kiosk, Channel::Link] {
+            let scope = Scope { channel: Some(channel), ..scope.clone() };
+            let index = state.report_index(&code, Some(days), &scope).await.map_err(internal)?;
+            channels.push(labelled(channel.label().to_owned(), index));
+        }
+        let trend = state.trend_totals(&code, days, &scope).await.map_err(internal)?;
+        months = trend.months.into_iter().map(|(m, t)| labelled(m, state.index_of(&code, Some(&t)))).collect();
+        quarters = trend.quarters.into_iter().map(|(q, t)| labelled(q, state.index_of(&code, Some(&t)))).collect();
+        expectations = state.expectations(&code, days, &scope).await.map_err(internal)?;
+    }
+    Ok(PageReply::Ready(Dashboard {
+        interval: index_interval(&index),
+        index,
+        previous,
+        channels,
+        months,
+        quarters,
+        expectations,
+        today: state.responses_today(&code).await.map_err(internal)?,
+        targets: state.settings.targets.clone(),
+        questionnaire: (*state.questionnaire).clone(),
+        frame,
+    }))
+}
+
+/// `15/03/2026`.
+#[cfg(feature = "ssr")]
+fn day_label(day: chrono::NaiveDate) -> String {
+    day.format("%d/%m/%Y").to_string()
+}
+
+#[server]
+pub async fn report_ranking(
+    kind: Option<String>,
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+) -> Result<PageReply<RankingPage>, ServerFnError> {
+    use crate::access::ssr::set_status;
+    use crate::service::internal;
+
+    let ssr::Resolved { state, frame, days, scope, access } = match ssr::resolve(agency, from, to, basis).await? {
+        Ok(resolved) => resolved,
+        Err(refusal) => return Ok(refusal),
+    };
+    let kinds: Vec<AgencyKind> = AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province).collect();
+    let kind = match kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None => AgencyKind::Department,
+        Some(text) => match AgencyKind::parse(text).filter(|k| kinds.contains(k)) {
+            Some(kind) => kind,
+            None => {
+                set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+                return Ok(PageReply::Invalid(format!("Loại đơn vị \"{text}\" không xếp hạng được.")));
+            }
+        },
+    };
+    let ranking = match &days {
+        Some(days) => {
+            let reach = |code: &str| access.reach.contains(code);
+            Some(state.ranking(kind, days, &scope, reach).await.map_err(internal)?)
+        }
+        None => None,
+    };
+    Ok(PageReply::Ready(RankingPage { frame, kinds, ranking }))
+}
+
+#[server]
+pub async fn report_breakdown(
+    by: Option<String>,
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+) -> Result<PageReply<BreakdownPage>, ServerFnError> {
+    use crate::access::ssr::set_status;
+    use crate::domain::report::BreakdownBy;
+    use crate::service::reports::MIN_CELL;
+    use crate::service::ServiceError;
+
+    let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(agency, from, to, basis).await? {
+        Ok(resolved) => resolved,
+        Err(refusal) => return Ok(refusal),
+    };
+    let mut choices = vec![
+        ("channel".to_owned(), "Kênh khảo sát".to_owned()),
+        ("service_point".to_owned(), "Điểm tiếp nhận".to_owned()),
+    ];
+    choices.extend(state.questionnaire.profile.iter().map(|q| (q.code.clone(), q.label.clone())));
+    let by = by.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()).unwrap_or_else(|| "channel".into());
+    let rows = match &days {
+        Some(days) => match state.breakdown(&frame.agency.code, &BreakdownBy::parse(&by), days, &scope).await {
+            Ok(rows) => rows,
+            Err(error @ ServiceError::UnknownBreakdown(_)) => {
+                set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+                return Ok(PageReply::Invalid(error.to_string()));
+            }
+            Err(error) => return Err(crate::service::internal(error)),
+        },
+        None => Vec::new(),
+    };
+    Ok(PageReply::Ready(BreakdownPage { frame, choices, by, rows, min_cell: MIN_CELL }))
+}

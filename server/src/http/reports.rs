@@ -1,0 +1,170 @@
+//! The report tables as JSON (docs/api.md): breakdowns, rankings, expectations, trend. Open to
+//! the admin token and to signed-in admins and managers; a manager sees their subtree only.
+
+use app::domain::access::{Action, Principal, Reach};
+use app::domain::period::ClosedDays;
+use app::domain::report::{Basis, BreakdownBy};
+use app::domain::{AgencyKind, Period};
+use app::service::reports::{index_interval, Scope};
+use app::service::{AppState, ServiceError};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api::{bearer, ApiError};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+    by: Option<String>,
+    kind: Option<String>,
+}
+
+type Params = Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>;
+
+/// What the caller may see: everything with the admin token, else the signed-in user's reach.
+async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> {
+    if let Some(token) = bearer(headers) {
+        return if app.is_admin_token(token) {
+            Ok(Reach::All)
+        } else {
+            Err(ApiError::unauthorized("Mã quản trị không đúng."))
+        };
+    }
+    let name = app::account::server::ssr::session_cookie(app);
+    let user = match app::kiosk::server::ssr::cookie(headers, name) {
+        Some(token) => app.session_user(&token).await?,
+        None => None,
+    };
+    let Some(user) = user.filter(|u| !u.must_change_password) else {
+        return Err(ApiError::unauthorized("Cần đăng nhập, hoặc mã quản trị (Authorization: Bearer …)."));
+    };
+    let principal = Principal::User { role: user.role, agency: user.agency_code.clone() };
+    if !principal.may(Action::ViewIndices) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "authorization", principal.denial(Action::ViewIndices)));
+    }
+    Ok(app::access::ssr::reach(app, &principal).await?)
+}
+
+/// The request's filter checked: the agency inside the caller's reach, closed days, a basis.
+struct Request {
+    reach: Reach,
+    agency: Option<String>,
+    days: Option<ClosedDays>,
+    scope: Scope,
+    query: ReportQuery,
+}
+
+async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Request, ApiError> {
+    let reach = viewer(app, headers).await?;
+    let Ok(Query(query)) = params else {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "query", "Tham số truy vấn không hợp lệ."));
+    };
+    let invalid = |field: &str, message: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, message);
+    let period =
+        Period::parse(query.from.as_deref(), query.to.as_deref()).map_err(|e| invalid("period", &e.to_string()))?;
+    let basis = Basis::parse(query.basis.as_deref().unwrap_or_default().trim())
+        .ok_or_else(|| invalid("basis", "Cách tính (basis) phải là as_they_were hoặc restated."))?;
+    let agency = query.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+    if let Some(code) = &agency {
+        if !reach.contains(code) || app.agency(code).await?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "agency",
+                "Không có cơ quan, đơn vị mã này trong phạm vi của bạn.",
+            ));
+        }
+    }
+    let days = period.closed_days(app::service::registry::today());
+    Ok(Request { reach, agency, days, scope: Scope { channel: None, basis }, query })
+}
+
+fn required(agency: Option<String>) -> Result<String, ApiError> {
+    agency.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency)."))
+}
+
+/// `GET /api/v1/breakdowns?agency=&by=&from=&to=&basis=`: `{"rows": [{value, label, responses,
+/// index, suppressed}]}`, small cells hidden.
+pub async fn breakdowns(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let Request { agency, days, scope, query, .. } = request(&app, &headers, params).await?;
+    let agency = required(agency)?;
+    let by = query.by.as_deref().map(str::trim).filter(|b| !b.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "by",
+            "Thiếu tiêu chí phân tổ (by), ví dụ gender, age_band, channel.",
+        )
+    })?;
+    let rows = match days {
+        Some(days) => app.breakdown(&agency, &BreakdownBy::parse(by), &days, &scope).await.map_err(|e| match e {
+            error @ ServiceError::UnknownBreakdown(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "by", &error.to_string())
+            }
+            other => other.into(),
+        })?,
+        None => Vec::new(),
+    };
+    Ok(Json(json!({ "agency": agency, "by": by, "rows": rows })))
+}
+
+/// `GET /api/v1/rankings?kind=&from=&to=&basis=`: the ranking of one kind of unit.
+pub async fn rankings(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let Request { reach, days, scope, query, .. } = request(&app, &headers, params).await?;
+    let text = query.kind.as_deref().map(str::trim).unwrap_or("department");
+    let kind = AgencyKind::parse(text).filter(|k| *k != AgencyKind::Province).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "kind",
+            "Loại đơn vị (kind) phải là department, commune, service_centre, service_branch hoặc vertical.",
+        )
+    })?;
+    let Some(days) = days else { return Ok(Json(json!({ "kind": kind, "rows": [] }))) };
+    let ranking = app.ranking(kind, &days, &scope, |code| reach.contains(code)).await?;
+    Ok(Json(serde_json::to_value(&ranking).unwrap_or(Value::Null)))
+}
+
+/// `GET /api/v1/expectations?agency=&from=&to=&basis=`: improvement areas ranked.
+pub async fn expectations(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let Request { agency, days, scope, .. } = request(&app, &headers, params).await?;
+    let agency = required(agency)?;
+    let areas = match days {
+        Some(days) => app.expectations(&agency, &days, &scope).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(json!({ "agency": agency, "areas": areas })))
+}
+
+/// `GET /api/v1/trend?agency=&from=&to=&basis=`: overall index per month and per quarter.
+pub async fn trend(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Json<Value>, ApiError> {
+    let Request { agency, days, scope, .. } = request(&app, &headers, params).await?;
+    let agency = required(agency)?;
+    let Some(days) = days else { return Ok(Json(json!({ "agency": agency, "months": [], "quarters": [] }))) };
+    let trend = app.trend_totals(&agency, &days, &scope).await?;
+    let points = |spans: Vec<(String, app::domain::tally::Totals)>| -> Vec<Value> {
+        spans
+            .into_iter()
+            .map(|(label, totals)| {
+                let index = app.index_of(&agency, Some(&totals));
+                json!({"label": label, "responses": index.responses, "overall": index.overall, "ci95": index_interval(&index)})
+            })
+            .collect()
+    };
+    Ok(Json(json!({ "agency": agency, "months": points(trend.months), "quarters": points(trend.quarters) })))
+}
