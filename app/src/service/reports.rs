@@ -218,7 +218,7 @@ impl AppState {
         let mut quarters: Vec<(String, Totals)> = Vec::new();
         for (month, totals) in &months {
             let (year, number) = month.split_once('-').unwrap_or((month, "01"));
-            let label = format!("Quý {}/{year}", (number.parse::<u32>().unwrap_or(1) + 2) / 3);
+            let label = format!("Quý {}/{year}", number.parse::<u32>().unwrap_or(1).div_ceil(3));
             match quarters.last_mut() {
                 Some((last, sum)) if *last == label => sum.add(totals),
                 _ => quarters.push((label, totals.clone())),
