@@ -1,0 +1,161 @@
+//! The reports against hand-computed numbers: a ranking with ties, movement, the target gap and
+//! the sample check; units restated to their successors; breakdowns with hidden small cells;
+//! today's responses shown only as a count.
+
+mod common;
+
+use app::domain::audit::{Actor, AuditAction};
+use app::domain::period::{start_of_day, vietnam_day};
+use app::domain::submission::Channel;
+use app::domain::ValidResponse;
+use app::storage::NewResponse;
+use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
+use common::{spawn_app, TestApp, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+const CRITERIA: [&str; 16] = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "D1", "D2", "D3", "E1", "E2", "E3"];
+
+/// The first day of the month `back` months before this one.
+fn month_start(back: u32) -> NaiveDate {
+    let today = vietnam_day(Utc::now());
+    today.with_day(1).unwrap().checked_sub_months(Months::new(back)).unwrap()
+}
+
+/// `count` responses for `agency` on `day`, the first `satisfied` answering 5 to everything and
+/// the rest 2: each one's criteria, elements and overall index are then 100 % or 0 %.
+async fn store(app: &TestApp, agency: &str, day: NaiveDate, count: usize, satisfied: usize, gender: Option<&str>) {
+    let version = app.state.questionnaire.version.clone();
+    let batch: Vec<NewResponse> = (0..count)
+        .map(|i| NewResponse {
+            response: ValidResponse {
+                id: uuid::Uuid::new_v4(),
+                agency: agency.into(),
+                questionnaire_version: version.clone(),
+                answers: CRITERIA.iter().map(|c| (c.to_string(), Some(if i < satisfied { 5 } else { 2 }))).collect(),
+                expectations: vec![],
+                profile: gender.map(|g| vec![("gender".to_string(), g.to_string())]).unwrap_or_default(),
+                comment: None,
+            },
+            service_point: agency.into(),
+            kiosk_id: None,
+            channel: Channel::Link,
+            submitted_at: start_of_day(day) + Duration::hours(9),
+            invitation_id: None,
+        })
+        .collect();
+    assert_eq!(app.state.store_bulk(&batch).await.unwrap(), count as u64);
+}
+
+async fn import(app: &TestApp, csv: &str) {
+    let rows = app::service::AppState::read_registry_csv(csv).unwrap();
+    app.state.apply_registry(&Actor::cli(), &rows, None, AuditAction::AgenciesImported).await.unwrap();
+}
+
+async fn get(app: &TestApp, path: &str) -> Value {
+    let response = app.client.get(format!("{}{path}", app.base)).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+fn close(actual: &Value, expected: f64) {
+    let actual = actual.as_f64().unwrap_or_else(|| panic!("{actual} is not a number"));
+    assert!((actual - expected).abs() < 1e-9, "{actual} is not {expected}");
+}
+
+#[tokio::test]
+async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merged_units() {
+    let app = spawn_app().await;
+    import(&app, "code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,,,\nX2,Xã Hai,commune,P,,,\nX3,Xã Ba,commune,P,,,\n").await;
+    let (last, before) = (month_start(1), month_start(2));
+    // Last month: X1 3/4 = 75 %, X2 9/10 = 90 %, X3 3/4 = 75 %.
+    // The month before: X1 2/2 = 100 %, X2 4/5 = 80 %, X3 nothing.
+    for (agency, day, count, satisfied) in
+        [("X1", last, 4, 3), ("X2", last, 10, 9), ("X3", last, 4, 3), ("X1", before, 2, 2), ("X2", before, 5, 4)]
+    {
+        store(&app, agency, day + Duration::days(9), count, satisfied, None).await;
+    }
+    // X1 then merged into X3 at the start of this month.
+    import(&app, &format!("code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,{},X3,\n", month_start(0))).await;
+    // 20 dossiers of X2 got survey links last month: minimum sample 20 / (1 + 20 × 0.0025) = 19.05 → 20.
+    for n in 0..20 {
+        app.state.invite(None, &format!("HS-X2-{n}"), "KS", "X2").await.unwrap();
+    }
+    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE invitations SET created_at = ?")
+        .bind(format!("{}T03:00:00.000Z", last + Duration::days(4)))
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+
+    let to = month_start(0) - Duration::days(1);
+    let period = format!("from={last}&to={to}");
+    let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&{period}")).await;
+    let row = |code: &str| ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap();
+    let target = if to.year() <= 2025 { 90.0 } else { 95.0 };
+    close(&ranking["target"]["percent"], target);
+    assert_eq!(ranking["previous_from"], before.to_string());
+    assert_eq!((row("X2")["rank"].clone(), row("X2")["previous_rank"].clone()), (json!(1), json!(2)));
+    close(&row("X2")["index"], 90.0);
+    close(&row("X2")["gap_to_target"], 90.0 - target);
+    assert_eq!((row("X1")["rank"].clone(), row("X1")["previous_rank"].clone()), (json!(2), json!(1)));
+    assert_eq!((row("X3")["rank"].clone(), row("X3")["previous_rank"].clone()), (json!(2), Value::Null), "a tie with X1");
+    close(&row("X1")["index"], 75.0);
+    assert_eq!(
+        ranking["movement"],
+        json!({"score_rose": 1, "score_fell": 1, "rank_climbed": 1, "rank_fell": 1, "rank_kept": 0})
+    );
+    assert_eq!((row("X2")["dossiers"].clone(), row("X2")["minimum_sample"].clone()), (json!(20), json!(20)));
+    assert_eq!(row("X2")["below_minimum"], true, "10 responses for 20 dossiers");
+    assert_eq!(row("X1")["below_minimum"], false);
+    // Wilson interval around 90 % of 10 answers per criterion: 59.58 % – 98.21 %.
+    let ci = row("X2")["ci95"].as_array().unwrap().clone();
+    assert!((ci[0].as_f64().unwrap() - 59.584).abs() < 0.01 && (ci[1].as_f64().unwrap() - 98.212).abs() < 0.01, "{ci:?}");
+
+    // Restated to today's units: X1's responses count for X3 (3 + 3 of 8 = 75 %), X1 is gone.
+    let restated = get(&app, &format!("/api/v1/rankings?kind=commune&{period}&basis=restated")).await;
+    let rows = restated["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["code"] != "X1"));
+    let x3 = rows.iter().find(|r| r["code"] == "X3").unwrap();
+    assert_eq!((x3["responses"].clone(), x3["rank"].clone()), (json!(8), json!(2)));
+    close(&x3["index"], 75.0);
+    assert_eq!(x3["previous_rank"], json!(1), "the month before, X1's 2 of 2 (100 %) count for X3, above X2's 80 %");
+}
+
+#[tokio::test]
+async fn breakdowns_hide_small_cells_and_enough_others_and_today_is_only_a_count() {
+    let app = spawn_app().await;
+    let day = month_start(1) + Duration::days(2);
+    store(&app, "D2", day, 4, 4, Some("nam")).await; // 4 < k: hidden
+    store(&app, "D2", day, 12, 6, Some("nu")).await; // hidden too, or 4 = total − the rest
+    store(&app, "D2", day, 20, 15, None).await; // no answer to the question: 75 %
+    let period = format!("from={day}&to={day}");
+    let rows = get(&app, &format!("/api/v1/breakdowns?agency=D2&by=gender&{period}")).await["rows"].clone();
+    let cell = |value: &str| rows.as_array().unwrap().iter().find(|r| r["value"] == value).cloned().unwrap();
+    for value in ["nam", "nu"] {
+        assert_eq!(cell(value)["suppressed"], true, "{value}");
+        assert_eq!((cell(value)["responses"].clone(), cell(value)["index"].clone()), (Value::Null, Value::Null));
+    }
+    assert_eq!((cell("khac")["suppressed"].clone(), cell("khac")["responses"].clone()), (json!(false), json!(0)));
+    assert_eq!(cell("")["responses"], 20);
+    close(&cell("")["index"], 75.0);
+    let channels = get(&app, &format!("/api/v1/breakdowns?agency=D2&by=channel&{period}")).await["rows"].clone();
+    assert_eq!(channels[1]["value"], "link");
+    assert_eq!(channels[1]["responses"], 36);
+    close(&channels[1]["index"], (4.0 + 6.0 + 15.0) / 36.0 * 100.0);
+
+    // Today's responses: a count on the dashboard, no per-level numbers anywhere.
+    let today = vietnam_day(Utc::now());
+    store(&app, "D2", today, 3, 1, Some("nu")).await;
+    let indices = get(&app, &format!("/api/v1/indices?agency=D2&from={today}&to={today}")).await;
+    assert_eq!(indices["responses"], 0);
+    assert_eq!(indices["elements"][0]["criteria"][0]["counts"], json!([0, 0, 0, 0, 0]));
+    let today_rows = get(&app, &format!("/api/v1/breakdowns?agency=D2&by=gender&from={today}&to={today}")).await;
+    assert_eq!(today_rows["rows"], json!([]));
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    let (status, page) = app.page(Some(&admin), &format!("/admin?agency=D2&from={today}&to={today}")).await;
+    assert_eq!(status, 200);
+    let today_line = page.split("id=\"today-count\"").nth(1).and_then(|rest| rest.split("</p>").next()).unwrap();
+    assert!(today_line.contains(">3<"), "today's count on the dashboard: {today_line}");
+    assert!(page.contains("Chưa có ngày nào của kỳ này kết thúc"));
+}
