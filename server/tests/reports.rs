@@ -13,7 +13,8 @@ use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use common::{spawn_app, TestApp, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
-const CRITERIA: [&str; 16] = ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "D1", "D2", "D3", "E1", "E2", "E3"];
+const CRITERIA: [&str; 16] =
+    ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "D1", "D2", "D3", "E1", "E2", "E3"];
 
 /// The first day of the month `back` months before this one.
 fn month_start(back: u32) -> NaiveDate {
@@ -75,7 +76,11 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
         store(&app, agency, day + Duration::days(9), count, satisfied, None).await;
     }
     // X1 then merged into X3 at the start of this month.
-    import(&app, &format!("code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,{},X3,\n", month_start(0))).await;
+    import(
+        &app,
+        &format!("code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,{},X3,\n", month_start(0)),
+    )
+    .await;
     // 20 dossiers of X2 got survey links last month: minimum sample 20 / (1 + 20 × 0.0025) = 19.05 → 20.
     for n in 0..20 {
         app.state.invite(None, &format!("HS-X2-{n}"), "KS", "X2").await.unwrap();
@@ -99,7 +104,11 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
     close(&row("X2")["index"], 90.0);
     close(&row("X2")["gap_to_target"], 90.0 - target);
     assert_eq!((row("X1")["rank"].clone(), row("X1")["previous_rank"].clone()), (json!(2), json!(1)));
-    assert_eq!((row("X3")["rank"].clone(), row("X3")["previous_rank"].clone()), (json!(2), Value::Null), "a tie with X1");
+    assert_eq!(
+        (row("X3")["rank"].clone(), row("X3")["previous_rank"].clone()),
+        (json!(2), Value::Null),
+        "a tie with X1"
+    );
     close(&row("X1")["index"], 75.0);
     assert_eq!(
         ranking["movement"],
@@ -110,7 +119,10 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
     assert_eq!(row("X1")["below_minimum"], false);
     // Wilson interval around 90 % of 10 answers per criterion: 59.58 % – 98.21 %.
     let ci = row("X2")["ci95"].as_array().unwrap().clone();
-    assert!((ci[0].as_f64().unwrap() - 59.584).abs() < 0.01 && (ci[1].as_f64().unwrap() - 98.212).abs() < 0.01, "{ci:?}");
+    assert!(
+        (ci[0].as_f64().unwrap() - 59.584).abs() < 0.01 && (ci[1].as_f64().unwrap() - 98.212).abs() < 0.01,
+        "{ci:?}"
+    );
 
     // Restated to today's units: X1's responses count for X3 (3 + 3 of 8 = 75 %), X1 is gone.
     let restated = get(&app, &format!("/api/v1/rankings?kind=commune&{period}&basis=restated")).await;

@@ -7,6 +7,7 @@ pub mod agency;
 pub mod anomaly;
 pub mod audit;
 pub mod delivery;
+pub mod export;
 pub mod index;
 pub mod invitation;
 pub mod period;

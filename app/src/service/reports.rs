@@ -316,3 +316,18 @@ impl AppState {
 fn in_scope(row: &TallyRow, scope: &Scope) -> bool {
     scope.channel.is_none_or(|c| c == row.channel)
 }
+
+impl AppState {
+    /// A page of the responses `agency` got over `days`, for an export; `after` is the
+    /// (stored time, id) of the last one read.
+    pub async fn export_page(
+        &self,
+        agency: &str,
+        days: &ClosedDays,
+        after: Option<(&str, &str)>,
+    ) -> Result<Vec<crate::storage::StoredResponse>, ServiceError> {
+        use crate::domain::period::start_of_day;
+        let bounds = (start_of_day(days.from), start_of_day(days.to) + chrono::Duration::days(1));
+        Ok(self.db.responses_page(agency, bounds, after).await?)
+    }
+}

@@ -4,18 +4,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-use uuid::Uuid;
 
+use super::responses::{channel_of, responses_after};
 use super::{parse_time, Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
 use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey};
-use crate::domain::ValidResponse;
 
 /// Keys per statement: 8 parameters each, well under SQLite's limit.
 const KEYS_PER_STATEMENT: usize = 400;
-/// Responses read per step of a rebuild.
-const REBUILD_STEP: i64 = 500;
 
 /// One stored tally as a report reads it.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,11 +100,6 @@ fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<TallyKey> {
     })
 }
 
-fn channel_of(row: &sqlx::sqlite::SqliteRow) -> Result<Channel> {
-    let text: &str = row.get("channel");
-    Channel::parse(text).ok_or_else(|| StorageError::Corrupt(format!("channel {text}")))
-}
-
 impl Db {
     /// The stored tallies `query` selects, each read in the layout of its version. Rows of a
     /// version missing from `layouts` are corrupt: every stored version has its questionnaire.
@@ -159,7 +151,7 @@ impl Db {
         let mut after = (String::new(), String::new(), String::new());
         let mut counted = 0;
         loop {
-            let step = responses_after(&mut tx, &after).await?;
+            let step = responses_after(&mut tx, &after, None).await?;
             let Some(last) = step.last() else { break };
             after = (last.response.agency.clone(), last.submitted_at.clone(), last.response.id.to_string());
             counted += step.len() as u64;
@@ -187,76 +179,4 @@ impl Db {
         tx.commit().await?;
         Ok(counted)
     }
-}
-
-/// A response as stored, read back for a rebuild.
-struct StoredResponse {
-    response: ValidResponse,
-    service_point: String,
-    channel: Channel,
-    submitted_at: String,
-}
-
-/// The next responses in (agency, time, id) order after `after`, with their answers: responses
-/// of one agency and day come together, so their tallies merge before they are written.
-async fn responses_after(
-    tx: &mut SqliteConnection,
-    (agency, at, id): &(String, String, String),
-) -> Result<Vec<StoredResponse>> {
-    let rows = sqlx::query(
-        "SELECT id, questionnaire_version, agency_code, service_point_code, channel, submitted_at, comment IS NOT NULL AS commented
-         FROM responses WHERE (agency_code, submitted_at, id) > (?, ?, ?)
-         ORDER BY agency_code, submitted_at, id LIMIT ?",
-    )
-    .bind(agency)
-    .bind(at)
-    .bind(id)
-    .bind(REBUILD_STEP)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut responses = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: &str = row.get("id");
-        responses.push(StoredResponse {
-            response: ValidResponse {
-                id: Uuid::parse_str(id).map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
-                agency: row.get("agency_code"),
-                questionnaire_version: row.get("questionnaire_version"),
-                answers: Vec::new(),
-                expectations: Vec::new(),
-                profile: Vec::new(),
-                comment: row.get::<bool, _>("commented").then(String::new),
-            },
-            service_point: row.get("service_point_code"),
-            channel: channel_of(row)?,
-            submitted_at: row.get("submitted_at"),
-        });
-    }
-    let ids: Vec<String> = rows.iter().map(|r| r.get::<String, _>("id")).collect();
-    let place: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    for (table, columns) in [
-        ("answers", "criterion_code, value"),
-        ("expectation_answers", "area_code, value"),
-        ("profile_answers", "question_code, option_code"),
-    ] {
-        if ids.is_empty() {
-            break;
-        }
-        let mut select =
-            QueryBuilder::<Sqlite>::new(format!("SELECT response_id, {columns} FROM {table} WHERE response_id IN "));
-        select.push_tuples(&ids, |mut row, id| {
-            row.push_bind(id.clone());
-        });
-        for row in select.build().fetch_all(&mut *tx).await? {
-            let Some(&i) = place.get(row.get::<&str, _>(0)) else { continue };
-            let response = &mut responses[i].response;
-            let code: String = row.get(1);
-            match table {
-                "answers" => response.answers.push((code, row.get::<Option<u8>, _>(2))),
-                "expectation_answers" => response.expectations.push((code, row.get::<u8, _>(2))),
-                _ => response.profile.push((code, row.get::<String, _>(2))),
-            }
-        }
-    }
-    Ok(responses)
 }

@@ -29,7 +29,7 @@ pub use deliveries::{Delivery, PendingDelivery};
 pub use invitations::{ApiKeyListing, Invitation, NewInvitation};
 pub use kiosks::{Anomaly, Kiosk, KioskListing};
 pub use registry::StagedImport;
-pub use responses::{NewResponse, Outcome};
+pub use responses::{NewResponse, Outcome, StoredResponse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

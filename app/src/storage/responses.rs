@@ -1,7 +1,11 @@
 //! Writing responses: one transaction per batch, multi-row INSERTs, idempotent on the client id.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use uuid::Uuid;
 
 use super::aggregates::merge_tallies;
 use super::{timestamp, Db, Result, StorageError};
@@ -181,4 +185,107 @@ where
         insert.build().execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+/// A response as stored, read back (for a rebuild of the aggregates, for an export).
+#[derive(Clone, Debug)]
+pub struct StoredResponse {
+    pub response: ValidResponse,
+    pub service_point: String,
+    pub channel: Channel,
+    pub submitted_at: String,
+}
+
+/// Responses read per step of a rebuild or an export.
+const PAGE: i64 = 500;
+
+/// The next responses in (agency, time, id) order after `after` — up to `until` (agency, time)
+/// when given — with their answers: responses of one agency and day come together.
+pub(super) async fn responses_after(
+    tx: &mut SqliteConnection,
+    (agency, at, id): &(String, String, String),
+    until: Option<(&str, &str)>,
+) -> Result<Vec<StoredResponse>> {
+    let (last_agency, end) = until.unwrap_or(("\u{10FFFF}", "9999"));
+    let rows = sqlx::query(
+        "SELECT id, questionnaire_version, agency_code, service_point_code, channel, submitted_at, comment IS NOT NULL AS commented
+         FROM responses WHERE (agency_code, submitted_at, id) > (?, ?, ?) AND (agency_code, submitted_at) < (?, ?)
+         ORDER BY agency_code, submitted_at, id LIMIT ?",
+    )
+    .bind(agency)
+    .bind(at)
+    .bind(id)
+    .bind(last_agency)
+    .bind(end)
+    .bind(PAGE)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut responses = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: &str = row.get("id");
+        responses.push(StoredResponse {
+            response: ValidResponse {
+                id: Uuid::parse_str(id).map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
+                agency: row.get("agency_code"),
+                questionnaire_version: row.get("questionnaire_version"),
+                answers: Vec::new(),
+                expectations: Vec::new(),
+                profile: Vec::new(),
+                comment: row.get::<bool, _>("commented").then(String::new),
+            },
+            service_point: row.get("service_point_code"),
+            channel: channel_of(row)?,
+            submitted_at: row.get("submitted_at"),
+        });
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.get::<String, _>("id")).collect();
+    let place: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    for (table, columns) in [
+        ("answers", "criterion_code, value"),
+        ("expectation_answers", "area_code, value"),
+        ("profile_answers", "question_code, option_code"),
+    ] {
+        if ids.is_empty() {
+            break;
+        }
+        let mut select =
+            QueryBuilder::<Sqlite>::new(format!("SELECT response_id, {columns} FROM {table} WHERE response_id IN "));
+        select.push_tuples(&ids, |mut row, id| {
+            row.push_bind(id.clone());
+        });
+        for row in select.build().fetch_all(&mut *tx).await? {
+            let Some(&i) = place.get(row.get::<&str, _>(0)) else { continue };
+            let response = &mut responses[i].response;
+            let code: String = row.get(1);
+            match table {
+                "answers" => response.answers.push((code, row.get::<Option<u8>, _>(2))),
+                "expectation_answers" => response.expectations.push((code, row.get::<u8, _>(2))),
+                _ => response.profile.push((code, row.get::<String, _>(2))),
+            }
+        }
+    }
+    Ok(responses)
+}
+
+impl Db {
+    /// The responses for `agency` answered in `[start, end)`, oldest first, a page at a time:
+    /// `after` is the (time, id) of the last one read, empty at first.
+    pub async fn responses_page(
+        &self,
+        agency: &str,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        after: Option<(&str, &str)>,
+    ) -> Result<Vec<StoredResponse>> {
+        let mut connection = self.read.acquire().await?;
+        let start = timestamp(start);
+        let (at, id) = after.unwrap_or((&start, ""));
+        let from = (agency.to_owned(), at.to_owned(), id.to_owned());
+        // An empty id sorts before every id: the first page starts with the first response at `start`.
+        responses_after(&mut connection, &from, Some((agency, &timestamp(end)))).await
+    }
+}
+
+pub(super) fn channel_of(row: &sqlx::sqlite::SqliteRow) -> Result<Channel> {
+    let text: &str = row.get("channel");
+    Channel::parse(text).ok_or_else(|| StorageError::Corrupt(format!("channel {text}")))
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod api;
 mod assets;
+mod exports;
 mod integration;
 mod kiosk;
 mod layers;
@@ -59,6 +60,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         .route("/api/v1/rankings", get(reports::rankings))
         .route("/api/v1/expectations", get(reports::expectations))
         .route("/api/v1/trend", get(reports::trend))
+        .route("/api/v1/exports/{file}", get(exports::export))
         .route("/api/v1/invitations", post(integration::create))
         .route("/api/v1/invitations/{dossier}", get(integration::status))
         .route("/api/v1/invitations/{dossier}/qr.svg", get(integration::qr))

@@ -21,11 +21,11 @@ pub struct ReportQuery {
     from: Option<String>,
     to: Option<String>,
     basis: Option<String>,
-    by: Option<String>,
-    kind: Option<String>,
+    pub by: Option<String>,
+    pub kind: Option<String>,
 }
 
-type Params = Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>;
+pub type Params = Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>;
 
 /// What the caller may see: everything with the admin token, else the signed-in user's reach.
 async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> {
@@ -52,15 +52,15 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> 
 }
 
 /// The request's filter checked: the agency inside the caller's reach, closed days, a basis.
-struct Request {
-    reach: Reach,
-    agency: Option<String>,
-    days: Option<ClosedDays>,
-    scope: Scope,
-    query: ReportQuery,
+pub struct Request {
+    pub reach: Reach,
+    pub agency: Option<String>,
+    pub days: Option<ClosedDays>,
+    pub scope: Scope,
+    pub query: ReportQuery,
 }
 
-async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Request, ApiError> {
+pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Request, ApiError> {
     let reach = viewer(app, headers).await?;
     let Ok(Query(query)) = params else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "query", "Tham số truy vấn không hợp lệ."));

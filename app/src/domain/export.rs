@@ -1,0 +1,255 @@
+//! What the exports hold, whatever the file format: the report tables, and one row per response
+//! with nothing that identifies a person (no id, no time of day, no comment).
+
+use chrono::NaiveDate;
+
+use super::questionnaire::Questionnaire;
+use super::report::{BreakdownRow, ExpectationShare, Ranking};
+use super::submission::Channel;
+use super::{SatisfactionIndex, ValidResponse};
+
+/// One cell: numbers stay numbers in a spreadsheet.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    fn opt(value: Option<f64>) -> Self {
+        value.map_or(Self::Empty, Self::Number)
+    }
+
+    fn count(value: u64) -> Self {
+        Self::Number(value as f64)
+    }
+
+    fn text(value: impl Into<String>) -> Self {
+        Self::Text(value.into())
+    }
+
+    /// As a CSV field: a dot for decimals, so that every program reads it as a number.
+    pub fn to_field(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+            Self::Number(n) => format!("{n:.4}"),
+            Self::Empty => String::new(),
+        }
+    }
+}
+
+/// A report table: a sheet of an XLSX file, or a CSV file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// The file and sheet name (`xep-hang`, …).
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// How much of a response an export shows: a manager gets months and no profile, so that a
+/// small unit's day cannot be matched with the people who came that day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detail {
+    pub day: bool,
+    pub profile: bool,
+}
+
+pub fn response_headers(questionnaire: &Questionnaire, detail: Detail) -> Vec<String> {
+    let mut headers: Vec<String> =
+        [if detail.day { "ngay" } else { "thang" }, "co_quan", "diem_tiep_nhan", "kenh", "phien_ban_phieu"]
+            .map(String::from)
+            .to_vec();
+    headers.extend(questionnaire.criteria().map(|(_, c)| c.code.clone()));
+    headers.extend(questionnaire.expectations.areas.iter().map(|a| format!("mong_doi_{}", a.code)));
+    if detail.profile {
+        headers.extend(questionnaire.profile.iter().map(|p| p.code.clone()));
+    }
+    headers
+}
+
+/// One response as a row under [`response_headers`].
+pub fn response_row(
+    questionnaire: &Questionnaire,
+    detail: Detail,
+    response: &ValidResponse,
+    service_point: &str,
+    channel: Channel,
+    day: NaiveDate,
+) -> Vec<Cell> {
+    let when = if detail.day { day.format("%Y-%m-%d") } else { day.format("%Y-%m") };
+    let mut row = vec![
+        Cell::text(when.to_string()),
+        Cell::text(&response.agency),
+        Cell::text(service_point),
+        Cell::text(channel.as_str()),
+        Cell::text(&response.questionnaire_version),
+    ];
+    let answer = |code: &str| response.answers.iter().find(|(c, _)| c == code).and_then(|(_, v)| *v);
+    row.extend(questionnaire.criteria().map(|(_, c)| Cell::opt(answer(&c.code).map(f64::from))));
+    let wish = |code: &str| response.expectations.iter().find(|(c, _)| c == code).map(|(_, v)| f64::from(*v));
+    row.extend(questionnaire.expectations.areas.iter().map(|a| Cell::opt(wish(&a.code))));
+    if detail.profile {
+        let option = |code: &str| response.profile.iter().find(|(q, _)| q == code).map(|(_, o)| o.clone());
+        row.extend(questionnaire.profile.iter().map(|p| option(&p.code).map_or(Cell::Empty, Cell::Text)));
+    }
+    row
+}
+
+/// The 16 criteria of one index: counts per level, index, interval, mean.
+pub fn criteria_table(questionnaire: &Questionnaire, index: &SatisfactionIndex) -> Table {
+    let headers = [
+        "Mã",
+        "Tiêu chí",
+        "Tỷ lệ hài lòng (%)",
+        "KTC 95% dưới",
+        "KTC 95% trên",
+        "Điểm TB",
+        "Hợp lệ",
+        "Mức 1",
+        "Mức 2",
+        "Mức 3",
+        "Mức 4",
+        "Mức 5",
+    ];
+    let rows = index
+        .elements
+        .iter()
+        .flat_map(|e| &e.criteria)
+        .map(|c| {
+            let text = questionnaire
+                .criteria()
+                .find(|(_, x)| x.code == c.code)
+                .map(|(_, x)| x.text.clone())
+                .unwrap_or_default();
+            let mut row = vec![Cell::text(&c.code), Cell::Text(text), Cell::opt(c.index)];
+            row.push(Cell::opt(c.ci95.map(|[lo, _]| lo)));
+            row.push(Cell::opt(c.ci95.map(|[_, hi]| hi)));
+            row.extend([Cell::opt(c.mean), Cell::count(c.valid)]);
+            row.extend(c.counts.iter().map(|n| Cell::count(*n)));
+            row
+        })
+        .collect();
+    Table { name: "tieu-chi".into(), headers: headers.map(String::from).to_vec(), rows }
+}
+
+pub fn ranking_table(ranking: &Ranking) -> Table {
+    let headers = [
+        "Hạng",
+        "Mã",
+        "Cơ quan, đơn vị",
+        "Chỉ số chung (%)",
+        "KTC 95% dưới",
+        "KTC 95% trên",
+        "Số phiếu",
+        "Hạng kỳ trước",
+        "Chỉ số kỳ trước (%)",
+        "So với mục tiêu (điểm %)",
+        "Hồ sơ (N)",
+        "Cỡ mẫu tối thiểu",
+        "Chưa đủ mẫu",
+    ];
+    let place = |p: Option<usize>| Cell::opt(p.map(|n| n as f64));
+    let rows = ranking
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                place(r.rank),
+                Cell::text(&r.code),
+                Cell::text(&r.name),
+                Cell::opt(r.index),
+                Cell::opt(r.ci95.map(|[lo, _]| lo)),
+                Cell::opt(r.ci95.map(|[_, hi]| hi)),
+                Cell::count(r.responses),
+                place(r.previous_rank),
+                Cell::opt(r.previous_index),
+                Cell::opt(r.gap_to_target),
+                Cell::count(r.dossiers),
+                Cell::count(r.minimum_sample),
+                Cell::text(if r.below_minimum { "có" } else { "" }),
+            ]
+        })
+        .collect();
+    Table { name: "xep-hang".into(), headers: headers.map(String::from).to_vec(), rows }
+}
+
+pub fn expectations_table(questionnaire: &Questionnaire, shares: &[ExpectationShare]) -> Table {
+    let rows = shares
+        .iter()
+        .map(|e| {
+            let text = questionnaire.expectations.areas.iter().find(|a| a.code == e.code).map(|a| a.text.clone());
+            vec![
+                Cell::opt(e.rank.map(|r| r as f64)),
+                Cell::text(&e.code),
+                Cell::Text(text.unwrap_or_default()),
+                Cell::opt(e.share),
+                Cell::count(e.respondents),
+            ]
+        })
+        .collect();
+    let headers = ["Hạng", "Mã", "Nội dung", "Tỷ lệ mong muốn (%)", "Số người trả lời"];
+    Table { name: "mong-doi".into(), headers: headers.map(String::from).to_vec(), rows }
+}
+
+pub fn breakdown_table(by: &str, rows: &[BreakdownRow]) -> Table {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            let hidden = |value: Cell| if r.suppressed { Cell::text("ẩn") } else { value };
+            vec![
+                Cell::text(&r.value),
+                Cell::text(&r.label),
+                hidden(Cell::opt(r.responses.map(|n| n as f64))),
+                hidden(Cell::opt(r.index)),
+            ]
+        })
+        .collect();
+    let headers = ["Giá trị", "Nhóm", "Số phiếu", "Chỉ số chung (%)"];
+    Table { name: format!("phan-to-{by}"), headers: headers.map(String::from).to_vec(), rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_row_has_no_time_of_day_and_a_manager_gets_months_without_profile() {
+        let q = Questionnaire::bundled();
+        let response = ValidResponse {
+            id: uuid::Uuid::nil(),
+            agency: "SNV".into(),
+            questionnaire_version: q.version.clone(),
+            answers: vec![("A1".into(), Some(4)), ("A2".into(), None)],
+            expectations: vec![("X3".into(), 2)],
+            profile: vec![("gender".into(), "nu".into())],
+            comment: Some("số điện thoại 0912345678".into()),
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let full = Detail { day: true, profile: true };
+        let headers = response_headers(&q, full);
+        let row = response_row(&q, full, &response, "TT", Channel::Kiosk, day);
+        assert_eq!(headers.len(), row.len());
+        assert_eq!(row[0], Cell::text("2026-03-15"));
+        assert_eq!(row[headers.iter().position(|h| h == "A1").unwrap()], Cell::Number(4.0));
+        assert_eq!(row[headers.iter().position(|h| h == "A2").unwrap()], Cell::Empty);
+        assert_eq!(row[headers.iter().position(|h| h == "mong_doi_X3").unwrap()], Cell::Number(2.0));
+        assert_eq!(row.last(), Some(&Cell::Empty), "no answer to the last profile question");
+        assert!(row.iter().all(|c| c.to_field() != response.comment.clone().unwrap()), "never the comment");
+
+        let coarse = Detail { day: false, profile: false };
+        let row = response_row(&q, coarse, &response, "TT", Channel::Kiosk, day);
+        assert_eq!(row[0], Cell::text("2026-03"));
+        assert_eq!(row.len(), response_headers(&q, coarse).len());
+        assert!(!response_headers(&q, coarse).contains(&"gender".to_string()));
+    }
+
+    #[test]
+    fn numbers_are_written_plainly() {
+        assert_eq!(Cell::Number(12.0).to_field(), "12");
+        assert_eq!(Cell::Number(83.944_44).to_field(), "83.9444");
+        assert_eq!(Cell::Empty.to_field(), "");
+    }
+}

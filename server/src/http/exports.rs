@@ -1,0 +1,298 @@
+//! Exports (xuất dữ liệu), scoped like the reports: the responses themselves — one row each,
+//! nothing that identifies a person — and every report table, as CSV or XLSX. Responses stream
+//! page by page, so a million of them never sit in memory.
+
+use std::collections::HashSet;
+
+use app::domain::access::Reach;
+use app::domain::export::{self, Cell, Detail, Table};
+use app::domain::period::{vietnam_day, ClosedDays};
+use app::domain::report::BreakdownBy;
+use app::domain::AgencyKind;
+use app::service::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
+use tokio::sync::mpsc;
+
+use super::api::ApiError;
+use super::reports::{request, Params, Request};
+
+/// A byte-order mark before CSV files, so that Excel opens UTF-8 with its diacritics intact.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Rows per XLSX sheet: Excel holds 1,048,576; more continue on the next sheet.
+const ROWS_PER_SHEET: u32 = 1_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+/// `GET /api/v1/exports/{name}.{csv|xlsx}?agency=&from=&to=&basis=` (and `by=`, `kind=` for
+/// the breakdown and the ranking).
+pub async fn export(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "file", "Không có tệp xuất này.");
+    let (name, format) = match file.rsplit_once('.') {
+        Some((name, "csv")) => (name.to_owned(), Format::Csv),
+        Some((name, "xlsx")) => (name.to_owned(), Format::Xlsx),
+        _ => return Err(not_found()),
+    };
+    let request = request(&app, &headers, params).await?;
+    if name == "responses" {
+        return responses(app, request, format).await;
+    }
+    let table = match name.as_str() {
+        "criteria" | "ranking" | "expectations" | "breakdown" => report_table(&app, &name, &request).await?,
+        _ => return Err(not_found()),
+    };
+    let file_name = format!("{}.{}", table.name, if format == Format::Csv { "csv" } else { "xlsx" });
+    let body = match format {
+        Format::Csv => [BOM, &csv_bytes(&table.headers, &table.rows)].concat(),
+        Format::Xlsx => {
+            let mut workbook = Workbook::new();
+            write_sheet(workbook.add_worksheet(), &table.name, &table.headers, &table.rows).map_err(xlsx_failed)?;
+            workbook.save_to_buffer().map_err(xlsx_failed)?
+        }
+    };
+    Ok(attachment(&file_name, format, Body::from(body)))
+}
+
+async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<Table, ApiError> {
+    let Request { agency, days, scope, query, reach } = request;
+    let missing = || ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency).");
+    let questionnaire = &app.questionnaire;
+    let empty = ClosedDays { from: vietnam_day(chrono::Utc::now()), to: vietnam_day(chrono::Utc::now()) };
+    Ok(match name {
+        "ranking" => {
+            let kind =
+                query.kind.as_deref().map(str::trim).and_then(AgencyKind::parse).unwrap_or(AgencyKind::Department);
+            let ranking = app.ranking(kind, days.as_ref().unwrap_or(&empty), scope, |c| reach.contains(c)).await?;
+            let mut table = export::ranking_table(&ranking);
+            if days.is_none() {
+                table.rows.clear();
+            }
+            table
+        }
+        "criteria" => {
+            let agency = agency.as_deref().ok_or_else(missing)?;
+            export::criteria_table(questionnaire, &app.report_index(agency, days.as_ref(), scope).await?)
+        }
+        "expectations" => {
+            let agency = agency.as_deref().ok_or_else(missing)?;
+            let shares = match days {
+                Some(days) => app.expectations(agency, days, scope).await?,
+                None => Vec::new(),
+            };
+            export::expectations_table(questionnaire, &shares)
+        }
+        _ => {
+            let agency = agency.as_deref().ok_or_else(missing)?;
+            let by = query.by.as_deref().map(str::trim).unwrap_or("channel");
+            let rows = match days {
+                Some(days) => {
+                    app.breakdown(agency, &BreakdownBy::parse(by), days, scope).await.map_err(|e| match e {
+                        error @ app::service::ServiceError::UnknownBreakdown(_) => {
+                            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "by", &error.to_string())
+                        }
+                        other => other.into(),
+                    })?
+                }
+                None => Vec::new(),
+            };
+            export::breakdown_table(by, &rows)
+        }
+    })
+}
+
+/// The responses of the chosen subtree (or all the caller may see), page by page per agency.
+async fn responses(app: AppState, request: Request, format: Format) -> Result<Response, ApiError> {
+    let agencies = app.agencies().await?;
+    let roots: Vec<String> = match &request.agency {
+        Some(code) => vec![code.clone()],
+        None => agencies.iter().filter(|a| request.reach.contains(&a.code)).map(|a| a.code.clone()).collect(),
+    };
+    let mut codes: HashSet<String> = HashSet::new();
+    for root in &roots {
+        codes.extend(app::domain::agency::subtree_codes(&agencies, root));
+    }
+    let mut codes: Vec<String> = codes.into_iter().filter(|c| request.reach.contains(c)).collect();
+    codes.sort();
+    let detail = Detail { day: request.reach == Reach::All, profile: request.reach == Reach::All };
+    let file_name = format!("phieu-tra-loi.{}", if format == Format::Csv { "csv" } else { "xlsx" });
+    let pages = Pages { app, codes, days: request.days, detail };
+    let body = match format {
+        Format::Csv => stream_csv(pages),
+        Format::Xlsx => stream_xlsx(pages).await?,
+    };
+    Ok(attachment(&file_name, format, body))
+}
+
+/// Where an export of responses reads from.
+struct Pages {
+    app: AppState,
+    codes: Vec<String>,
+    days: Option<ClosedDays>,
+    detail: Detail,
+}
+
+impl Pages {
+    /// Sends every page of rows to `sender`, agency after agency; stops early when the
+    /// receiver is gone (the download was cancelled).
+    async fn send_to(self, sender: mpsc::Sender<Vec<Vec<Cell>>>) -> Result<(), app::service::ServiceError> {
+        let Some(days) = &self.days else { return Ok(()) };
+        let questionnaire = &self.app.questionnaire;
+        for code in &self.codes {
+            let mut after: Option<(String, String)> = None;
+            loop {
+                let page =
+                    self.app.export_page(code, days, after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()))).await?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.submitted_at.clone(), last.response.id.to_string()));
+                let rows = page
+                    .iter()
+                    .map(|stored| {
+                        let day = chrono::DateTime::parse_from_rfc3339(&stored.submitted_at)
+                            .map(|at| vietnam_day(at.with_timezone(&chrono::Utc)))
+                            .unwrap_or(days.from);
+                        export::response_row(
+                            questionnaire,
+                            self.detail,
+                            &stored.response,
+                            &stored.service_point,
+                            stored.channel,
+                            day,
+                        )
+                    })
+                    .collect();
+                if sender.send(rows).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts reading in the background; pages arrive on the returned receiver, a few at a time.
+    fn start(self) -> mpsc::Receiver<Vec<Vec<Cell>>> {
+        let (sender, receiver) = mpsc::channel(4);
+        tokio::spawn(async move {
+            if let Err(error) = self.send_to(sender).await {
+                // The receiver sees the stream end early; the log says why.
+                tracing::error!(%error, "export stopped");
+            }
+        });
+        receiver
+    }
+}
+
+fn stream_csv(pages: Pages) -> Body {
+    let mut first = BOM.to_vec();
+    first.extend(csv_bytes(&export::response_headers(&pages.app.questionnaire, pages.detail), &[]));
+    let rows = futures::stream::unfold(pages.start(), |mut receiver| async move {
+        let rows = receiver.recv().await?;
+        Some((Ok::<_, std::io::Error>(Bytes::from(csv_bytes(&[], &rows))), receiver))
+    });
+    let head = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(first)) });
+    Body::from_stream(futures::StreamExt::chain(head, rows))
+}
+
+/// Writes the workbook to a temporary file (constant memory: one row in memory at a time),
+/// then streams the file.
+async fn stream_xlsx(pages: Pages) -> Result<Body, ApiError> {
+    let file = tempfile::NamedTempFile::new().map_err(|e| xlsx_failed(XlsxError::IoError(e)))?;
+    let path = file.path().to_owned();
+    let headers = export::response_headers(&pages.app.questionnaire, pages.detail);
+    let mut receiver = pages.start();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), XlsxError> {
+        let mut workbook = Workbook::new();
+        let mut sheet = workbook.add_worksheet_with_constant_memory();
+        write_sheet(sheet, "phieu-1", &headers, &[])?;
+        let (mut row, mut sheets) = (1, 1);
+        while let Some(rows) = receiver.blocking_recv() {
+            for cells in rows {
+                if row > ROWS_PER_SHEET {
+                    sheets += 1;
+                    sheet = workbook.add_worksheet_with_constant_memory();
+                    write_sheet(sheet, &format!("phieu-{sheets}"), &headers, &[])?;
+                    row = 1;
+                }
+                write_row(sheet, row, &cells)?;
+                row += 1;
+            }
+        }
+        workbook.save(&path)
+    });
+    writer.await.map_err(|e| xlsx_failed(XlsxError::ParameterError(e.to_string())))?.map_err(xlsx_failed)?;
+    // The open handle keeps the data readable once the temporary name is removed.
+    let file = tokio::fs::File::open(file.path()).await.map_err(|e| xlsx_failed(XlsxError::IoError(e)))?;
+    Ok(Body::from_stream(futures::stream::unfold((file, vec![0u8; 64 * 1024]), |(mut file, mut buffer)| async move {
+        use tokio::io::AsyncReadExt;
+        match file.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(n) => Some((Ok::<_, std::io::Error>(Bytes::copy_from_slice(&buffer[..n])), (file, buffer))),
+            Err(error) => Some((Err(error), (file, buffer))),
+        }
+    })))
+}
+
+fn write_sheet(sheet: &mut Worksheet, name: &str, headers: &[String], rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
+    sheet.set_name(name)?;
+    for (column, header) in headers.iter().enumerate() {
+        sheet.write_string(0, column as u16, header)?;
+    }
+    for (i, cells) in rows.iter().enumerate() {
+        write_row(sheet, i as u32 + 1, cells)?;
+    }
+    Ok(())
+}
+
+fn write_row(sheet: &mut Worksheet, row: u32, cells: &[Cell]) -> Result<(), XlsxError> {
+    for (column, cell) in cells.iter().enumerate() {
+        match cell {
+            Cell::Text(text) => sheet.write_string(row, column as u16, text)?,
+            Cell::Number(n) => sheet.write_number(row, column as u16, *n)?,
+            Cell::Empty => sheet,
+        };
+    }
+    Ok(())
+}
+
+fn csv_bytes(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    if !headers.is_empty() {
+        let _ = writer.write_record(headers);
+    }
+    for row in rows {
+        let _ = writer.write_record(row.iter().map(Cell::to_field));
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+fn attachment(file_name: &str, format: Format, body: Body) -> Response {
+    let content_type = match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn xlsx_failed(error: XlsxError) -> ApiError {
+    tracing::error!(%error, "XLSX export failed");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "export", "Không tạo được tệp Excel, vui lòng thử lại sau.")
+}

@@ -1,0 +1,140 @@
+//! Exports over real HTTP: responses as CSV and XLSX, scoped to the caller's subtree, without
+//! anything that identifies a person; report tables; wrong requests refused.
+
+mod common;
+
+use std::io::Cursor;
+
+use app::domain::account::Role;
+use app::domain::period::{start_of_day, vietnam_day};
+use app::domain::submission::Channel;
+use app::domain::ValidResponse;
+use app::storage::NewResponse;
+use calamine::{Reader, Xlsx};
+use chrono::{Duration, Utc};
+use common::{spawn_app, TestApp, ADMIN_TOKEN};
+
+async fn store(app: &TestApp, agency: &str, days_ago: i64, count: usize) {
+    let day = vietnam_day(Utc::now()) - Duration::days(days_ago);
+    let batch: Vec<NewResponse> = (0..count)
+        .map(|i| NewResponse {
+            response: ValidResponse {
+                id: uuid::Uuid::new_v4(),
+                agency: agency.into(),
+                questionnaire_version: app.state.questionnaire.version.clone(),
+                answers: vec![("A1".into(), Some(1 + (i % 5) as u8)), ("B2".into(), None)],
+                expectations: vec![("X2".into(), 3)],
+                profile: vec![("gender".into(), "nu".into())],
+                comment: Some("gọi tôi: 0912 345 678".into()),
+            },
+            service_point: "P".into(),
+            kiosk_id: None,
+            channel: Channel::Kiosk,
+            submitted_at: start_of_day(day) + Duration::hours(3),
+            invitation_id: None,
+        })
+        .collect();
+    app.state.store_bulk(&batch).await.unwrap();
+}
+
+async fn download(app: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String, Vec<u8>) {
+    let mut request = app.client.get(format!("{}{path}", app.base));
+    request = match cookie {
+        Some(cookie) => request.header("cookie", cookie),
+        None => request.bearer_auth(ADMIN_TOKEN),
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let disposition =
+        response.headers().get("content-disposition").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, disposition, response.bytes().await.unwrap().to_vec())
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark for Excel");
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect()
+}
+
+#[tokio::test]
+async fn responses_export_as_csv_and_xlsx_within_the_callers_subtree() {
+    let app = spawn_app().await;
+    store(&app, "D1", 3, 7).await;
+    store(&app, "G", 4, 5).await;
+    store(&app, "D2", 3, 6).await;
+    store(&app, "D1", 0, 2).await; // today: not exported until the day has ended
+    let from = vietnam_day(Utc::now()) - Duration::days(30);
+
+    let (status, disposition, body) = download(&app, &format!("/api/v1/exports/responses.csv?from={from}"), None).await;
+    assert_eq!(status, 200);
+    assert!(disposition.contains("phieu-tra-loi.csv"), "{disposition}");
+    let rows = csv_rows(&body);
+    let header = &rows[0];
+    assert_eq!(&header[..5], ["ngay", "co_quan", "diem_tiep_nhan", "kenh", "phien_ban_phieu"]);
+    assert!(header.contains(&"gender".to_string()) && !header.iter().any(|h| h == "id" || h.contains("comment")));
+    assert_eq!(rows.len() - 1, 18, "every response of the closed days, once");
+    let a1 = header.iter().position(|h| h == "A1").unwrap();
+    let mut levels: Vec<&str> = rows[1..].iter().filter(|r| r[1] == "D2").map(|r| r[a1].as_str()).collect();
+    levels.sort();
+    assert_eq!(levels, ["1", "1", "2", "3", "4", "5"]);
+    assert!(!String::from_utf8_lossy(&body).contains("0912"), "never the comment");
+
+    // A manager of D1: D1 and G only, by month, without the profile.
+    let manager = app.session("lanhdao.d1", Role::Manager, Some("D1")).await;
+    let (status, _, body) = download(&app, &format!("/api/v1/exports/responses.csv?from={from}"), Some(&manager)).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&body);
+    assert_eq!(rows[0][0], "thang");
+    assert!(!rows[0].contains(&"gender".to_string()));
+    assert_eq!(rows.len() - 1, 12);
+    assert!(rows[1..].iter().all(|r| r[1] == "D1" || r[1] == "G"));
+    let (status, _, _) = download(&app, "/api/v1/exports/responses.csv?agency=D2", Some(&manager)).await;
+    assert_eq!(status, 404, "another subtree's responses");
+
+    let (status, disposition, body) =
+        download(&app, &format!("/api/v1/exports/responses.xlsx?agency=D1&from={from}"), Some(&manager)).await;
+    assert_eq!(status, 200);
+    assert!(disposition.contains(".xlsx"));
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).expect("a readable XLSX file");
+    let sheet = workbook.worksheet_range("phieu-1").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    assert_eq!(rows.len() - 1, 12, "D1 and its sub-unit G");
+    assert_eq!(rows[0][0].to_string(), "thang");
+    assert!(rows[1..].iter().all(|r| r[1] == "D1" || r[1] == "G"));
+}
+
+#[tokio::test]
+async fn report_tables_export_and_wrong_names_are_refused() {
+    let app = spawn_app().await;
+    store(&app, "D1", 2, 5).await;
+    store(&app, "D2", 2, 5).await;
+    let from = vietnam_day(Utc::now()) - Duration::days(30);
+    let (status, disposition, body) =
+        download(&app, &format!("/api/v1/exports/ranking.xlsx?kind=department&from={from}"), None).await;
+    assert_eq!(status, 200);
+    assert!(disposition.contains("xep-hang.xlsx"));
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).unwrap();
+    let sheet = workbook.worksheet_range("xep-hang").unwrap();
+    let codes: Vec<String> = sheet.rows().skip(1).map(|r| r[1].to_string()).collect();
+    assert_eq!(codes.len(), 2);
+    assert!(codes.contains(&"D1".to_string()) && codes.contains(&"D2".to_string()));
+
+    let (status, _, body) = download(&app, &format!("/api/v1/exports/criteria.csv?agency=D1&from={from}"), None).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&body);
+    assert_eq!(rows.len(), 17, "a header and the 16 criteria");
+    assert_eq!(rows[1][6], "5", "A1: five valid answers");
+
+    for (path, expected) in [
+        ("/api/v1/exports/ranking.pdf", 404),
+        ("/api/v1/exports/passwords.csv", 404),
+        ("/api/v1/exports/criteria.csv", 422),
+        ("/api/v1/exports/breakdown.csv?agency=D1&by=shoe_size&from=2026-01-01", 422),
+        ("/api/v1/exports/responses.csv?from=31/12/2025", 422),
+    ] {
+        assert_eq!(download(&app, path, None).await.0, expected, "{path}");
+    }
+    let anonymous = app.client.get(format!("{}/api/v1/exports/responses.csv", app.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
