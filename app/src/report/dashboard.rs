@@ -12,7 +12,8 @@ use super::server::{report_dashboard, Dashboard, Labelled};
 use super::ReportHeader;
 use crate::access::page_reply;
 use crate::domain::index::CriterionIndex;
-use crate::domain::Questionnaire;
+use crate::domain::report::ExpectationShare;
+use crate::domain::{Questionnaire, SatisfactionIndex};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -33,7 +34,7 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-fn element_title(questionnaire: &Questionnaire, code: &str) -> String {
+pub fn element_title(questionnaire: &Questionnaire, code: &str) -> String {
     questionnaire.elements.iter().find(|e| e.code == code).map(|e| e.title.clone()).unwrap_or_default()
 }
 
@@ -53,19 +54,12 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         questionnaire,
     } = dashboard;
     let agency_name = frame.agency.name.clone();
+    let query = frame.query();
     let element_bars: Vec<(String, Option<f64>, Option<[f64; 2]>)> = index
         .elements
         .iter()
         .map(|e| (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, None))
         .collect();
-    let criteria = index
-        .elements
-        .iter()
-        .flat_map(|e| e.criteria.iter())
-        .map(|c| {
-            criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone()))
-        })
-        .collect_view();
     let side_by_side = previous.map(|before| {
         let rows = index
             .elements
@@ -111,26 +105,6 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     let channel_rows = labelled_rows(&channels);
     let quarter_rows = labelled_rows(&quarters);
     let month_points: Vec<(String, Option<f64>)> = months.iter().map(|m| (m.label.clone(), m.index.overall)).collect();
-    let expectation_rows = expectations
-        .iter()
-        .map(|e| {
-            let label = questionnaire
-                .expectations
-                .areas
-                .iter()
-                .find(|a| a.code == e.code)
-                .map(|a| a.text.clone())
-                .unwrap_or_default();
-            view! {
-                <tr>
-                    <td class="num">{e.rank.map_or_else(|| "—".to_owned(), |r| r.to_string())}</td>
-                    <td>{label}</td>
-                    <td class="num">{percent(e.share)}</td>
-                    <td class="num">{e.respondents}</td>
-                </tr>
-            }
-        })
-        .collect_view();
     let target_text = targets
         .iter()
         .map(|t| format!("≥ {} vào năm {}", percent(Some(t.percent)), t.year))
@@ -170,15 +144,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         {side_by_side}
         <section>
             <h2>"Theo tiêu chí"</h2>
-            <table class="criteria">
-                <thead>
-                    <tr>
-                        <th>"Tiêu chí"</th><th>"Tỷ lệ hài lòng"</th><th>"Khoảng tin cậy 95%"</th>
-                        <th>"Điểm TB"</th><th>"Hợp lệ"</th><th>"1"</th><th>"2"</th><th>"3"</th><th>"4"</th><th>"5"</th>
-                    </tr>
-                </thead>
-                <tbody>{criteria}</tbody>
-            </table>
+            <CriteriaTable index=index.clone() questionnaire=questionnaire.clone() />
         </section>
         <section>
             <h2>"Diễn biến theo tháng"</h2>
@@ -198,16 +164,95 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         </section>
         <section>
             <h2>"Sự mong đợi: người dân muốn cải thiện điều gì trước"</h2>
-            <table class="expectations" id="expectations">
-                <thead><tr><th>"Hạng"</th><th>"Nội dung"</th><th>"Tỷ lệ mong muốn"</th><th>"Số người trả lời"</th></tr></thead>
-                <tbody>{expectation_rows}</tbody>
-            </table>
-            <p class="note">"Tỷ lệ mong muốn = số người chọn “Mong muốn” hoặc “Rất mong muốn” ÷ số người trả lời nội dung đó."</p>
+            <ExpectationsTable expectations=expectations questionnaire=questionnaire.clone() />
+        </section>
+        <ExportLinks query=query responses=index.responses />
+    }
+}
+
+/// Downloads of this report's tables and of the responses behind it, and the printable report.
+#[component]
+fn ExportLinks(query: String, responses: u64) -> impl IntoView {
+    let files = [
+        ("criteria", "Chỉ số theo tiêu chí"),
+        ("expectations", "Sự mong đợi"),
+        ("ranking", "Xếp hạng sở, ban, ngành"),
+        ("responses", "Phiếu trả lời (mỗi phiếu một dòng)"),
+    ];
+    let links = files
+        .into_iter()
+        .map(|(name, label)| {
+            let href = |ext: &str| format!("/api/v1/exports/{name}.{ext}?{query}");
+            view! {
+                <li>
+                    {label}": "<a href=href("xlsx") download>"Excel (.xlsx)"</a>" · "<a href=href("csv") download>"CSV"</a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="exports">
+            <h2>"Xuất dữ liệu và báo cáo"</h2>
+            <p><a class="button primary" href=format!("/admin/report?{query}")>"Báo cáo để in (khổ A4)"</a></p>
+            <ul>{links}</ul>
+            <p class="note">
+                {format!("Tệp phiếu trả lời của kỳ này có {responses} dòng; tệp lớn được tải xuống dần, trình duyệt hiện tiến độ tải. ")}
+                "Tệp không chứa mã phiếu, giờ trả lời hay ý kiến riêng của người trả lời."
+            </p>
         </section>
     }
 }
 
-fn labelled_rows(rows: &[Labelled]) -> impl IntoView {
+/// The 16 criteria with counts per level, index, interval and mean.
+#[component]
+pub fn CriteriaTable(index: SatisfactionIndex, questionnaire: Questionnaire) -> impl IntoView {
+    let rows = index
+        .elements
+        .iter()
+        .flat_map(|e| e.criteria.iter())
+        .map(|c| criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone())))
+        .collect_view();
+    view! {
+        <table class="criteria">
+            <thead>
+                <tr>
+                    <th>"Tiêu chí"</th><th>"Tỷ lệ hài lòng"</th><th>"Khoảng tin cậy 95%"</th>
+                    <th>"Điểm TB"</th><th>"Hợp lệ"</th><th>"1"</th><th>"2"</th><th>"3"</th><th>"4"</th><th>"5"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// What citizens want improved first, ranked.
+#[component]
+pub fn ExpectationsTable(expectations: Vec<ExpectationShare>, questionnaire: Questionnaire) -> impl IntoView {
+    let rows = expectations
+        .iter()
+        .map(|e| {
+            let label =
+                questionnaire.expectations.areas.iter().find(|a| a.code == e.code).map(|a| a.text.clone()).unwrap_or_default();
+            view! {
+                <tr>
+                    <td class="num">{e.rank.map_or_else(|| "—".to_owned(), |r| r.to_string())}</td>
+                    <td>{label}</td>
+                    <td class="num">{percent(e.share)}</td>
+                    <td class="num">{e.respondents}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="expectations" id="expectations">
+            <thead><tr><th>"Hạng"</th><th>"Nội dung"</th><th>"Tỷ lệ mong muốn"</th><th>"Số người trả lời"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <p class="note">"Tỷ lệ mong muốn = số người chọn “Mong muốn” hoặc “Rất mong muốn” ÷ số người trả lời nội dung đó."</p>
+    }
+}
+
+pub fn labelled_rows(rows: &[Labelled]) -> impl IntoView {
     rows.iter()
         .map(|row| {
             view! {

@@ -6,6 +6,7 @@ pub mod breakdown;
 pub mod chart;
 pub mod dashboard;
 pub mod format;
+pub mod print;
 pub mod ranking;
 pub mod server;
 
@@ -17,6 +18,7 @@ use server::Frame;
 
 pub use breakdown::BreakdownPage;
 pub use dashboard::DashboardPage;
+pub use print::PrintPage;
 pub use ranking::RankingPage;
 
 /// The header every report page shares: who is looking, the report tabs, and the filter form

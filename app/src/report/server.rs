@@ -290,3 +290,54 @@ pub async fn report_breakdown(
     };
     Ok(PageReply::Ready(BreakdownPage { frame, choices, by, rows, min_cell: MIN_CELL }))
 }
+
+/// The printable report: the dashboard and the rankings of every kind of unit the user sees.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrintedReport {
+    pub dashboard: Dashboard,
+    pub rankings: Vec<Ranking>,
+    pub dossiers: u64,
+    pub minimum_sample: u64,
+    pub printed_on: String,
+}
+
+#[server]
+pub async fn report_print(
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+) -> Result<PageReply<PrintedReport>, ServerFnError> {
+    use crate::service::internal;
+
+    let dashboard = match report_dashboard(agency.clone(), from.clone(), to.clone(), basis.clone()).await? {
+        PageReply::Ready(dashboard) => dashboard,
+        refusal => return Ok(refusal.refusal()),
+    };
+    let ssr::Resolved { state, days, scope, access, frame } = match ssr::resolve(agency, from, to, basis).await? {
+        Ok(resolved) => resolved,
+        Err(refusal) => return Ok(refusal),
+    };
+    let mut rankings = Vec::new();
+    let subtree = crate::domain::agency::subtree_codes(&frame.agencies, &frame.agency.code);
+    let reach = |code: &str| access.reach.contains(code) && subtree.contains(code);
+    if let Some(days) = &days {
+        for kind in AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province) {
+            let ranking = state.ranking(kind, days, &scope, reach).await.map_err(internal)?;
+            if ranking.rows.len() > 1 {
+                rankings.push(ranking);
+            }
+        }
+    }
+    let dossiers = match &days {
+        Some(days) => state.dossiers_in(&frame.agency.code, days, &scope).await.map_err(internal)?,
+        None => 0,
+    };
+    Ok(PageReply::Ready(PrintedReport {
+        minimum_sample: crate::domain::index::minimum_sample(dossiers),
+        dossiers,
+        rankings,
+        printed_on: crate::service::registry::today().format("%d/%m/%Y").to_string(),
+        dashboard,
+    }))
+}

@@ -150,11 +150,7 @@ impl AppState {
         let previous = units.iter().map(|a| (a.code.clone(), index(&before, &a.code).overall)).collect();
         let (placings, movement) = report::placings(current, previous);
         let target = report::target_for(&self.settings.targets, chrono::Datelike::year(&days.to));
-        let dossiers = self.db.invitations_per_agency(days).await?;
-        let rollup = self.rollup(scope.basis).await?;
-        let dossiers = rollup.subtrees(
-            &dossiers.into_iter().map(|(code, n)| (code, Totals { responses: n, ..Totals::default() })).collect(),
-        );
+        let dossiers = self.dossiers_per_subtree(days, scope).await?;
         let rows = placings
             .into_iter()
             .map(|p| {
@@ -188,6 +184,18 @@ impl AppState {
             rows,
             movement,
         })
+    }
+
+    /// Dossiers known to be completed (survey links issued) over `days`, per agency subtree.
+    async fn dossiers_per_subtree(&self, days: &ClosedDays, scope: &Scope) -> Result<HashMap<String, Totals>, ServiceError> {
+        let per_agency = self.db.invitations_per_agency(days).await?;
+        let as_totals = per_agency.into_iter().map(|(code, n)| (code, Totals { responses: n, ..Totals::default() }));
+        Ok(self.rollup(scope.basis).await?.subtrees(&as_totals.collect()))
+    }
+
+    /// Dossiers known to be completed in `agency`'s subtree over `days`.
+    pub async fn dossiers_in(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<u64, ServiceError> {
+        Ok(self.dossiers_per_subtree(days, scope).await?.get(agency).map_or(0, |t| t.responses))
     }
 
     /// The expectations ranking of `agency`'s subtree over `days`.

@@ -1,0 +1,134 @@
+//! `/admin/report`: the document a Sở Nội vụ attaches to its official report, laid out for A4:
+//! method and sample, overall and elements with intervals, rankings, expectations, trends and
+//! targets. The same tables are in the JSON API and the exports.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::chart::TrendChart;
+use super::dashboard::{element_title, labelled_rows, CriteriaTable, ExpectationsTable};
+use super::format::{day, interval, percent, points};
+use super::ranking::RankingTable;
+use super::server::{report_print, PrintedReport};
+use crate::access::page_reply;
+
+#[component]
+pub fn PrintPage() -> impl IntoView {
+    let query = use_query_map();
+    let report = Resource::new_blocking(
+        move || query.with(|q| (q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))),
+        |(agency, from, to, basis)| report_print(agency, from, to, basis),
+    );
+    view! {
+        <Title text="Báo cáo kết quả đo lường sự hài lòng" />
+        <main class="admin printed-report">
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || Suspend::new(async move { page_reply(report.await, |r| view! { <PrintView report=r /> }.into_any()) })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn PrintView(report: PrintedReport) -> impl IntoView {
+    let PrintedReport { dashboard, rankings, dossiers, minimum_sample, printed_on } = report;
+    let frame = dashboard.frame.clone();
+    let index = dashboard.index.clone();
+    let q = dashboard.questionnaire.clone();
+    let period = match &frame.covered {
+        Some((from, to)) => format!("từ ngày {} đến ngày {}", day(from), day(to)),
+        None => "chưa có ngày nào kết thúc".to_owned(),
+    };
+    let channels = dashboard
+        .channels
+        .iter()
+        .map(|c| format!("{}: {} phiếu", c.label, c.index.responses))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let sample = if dossiers > 0 {
+        format!(
+            "Trong kỳ có {dossiers} hồ sơ được gửi phiếu khảo sát; cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²) = {minimum_sample} phiếu — {}.",
+            if index.responses >= minimum_sample { "đã đạt" } else { "chưa đạt" }
+        )
+    } else {
+        "Chưa có số hồ sơ đã giải quyết trong kỳ để tính cỡ mẫu tối thiểu (n = N ÷ (1 + N × 0,05²)).".to_owned()
+    };
+    let target = dashboard.targets.iter().map(|t| format!("≥ {} vào năm {}", percent(Some(t.percent)), t.year)).collect::<Vec<_>>().join("; ");
+    let element_rows = index
+        .elements
+        .iter()
+        .map(|e| {
+            let lowest = e.criteria.iter().filter_map(|c| c.ci95.map(|[lo, _]| lo)).fold(f64::INFINITY, f64::min);
+            view! {
+                <tr>
+                    <th scope="row">{format!("{}. {}", e.code, element_title(&q, &e.code))}</th>
+                    <td class="num">{percent(e.index)}</td>
+                    <td class="num">{if lowest.is_finite() { percent(Some(lowest)) } else { "—".to_owned() }}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let gaps = dashboard
+        .targets
+        .iter()
+        .map(|t| format!("so với mục tiêu {} ({}): {} điểm %", t.year, percent(Some(t.percent)), points(index.overall.map(|i| i - t.percent))))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let month_points: Vec<(String, Option<f64>)> = dashboard.months.iter().map(|m| (m.label.clone(), m.index.overall)).collect();
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.print();
+        }
+    };
+    view! {
+        <p class="no-print">
+            <a href=format!("/admin?{}", frame.query())>"← Về trang chỉ số"</a>" · "
+            <button type="button" class="primary" on:click=print>"In báo cáo"</button>
+            <span class="note">" (hoặc Ctrl+P)"</span>
+        </p>
+        <header class="report-title">
+            <p class="issuer">{frame.agency.name.clone()}</p>
+            <h1>"Báo cáo kết quả đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước"</h1>
+            <p>{format!("Kỳ báo cáo: {period}. Lập ngày {printed_on}.")}</p>
+        </header>
+        <section>
+            <h2>"1. Phương pháp và mẫu khảo sát"</h2>
+            <p>{format!("Phiếu khảo sát “{}” (phiên bản {}): 5 yếu tố, {} tiêu chí, thang đo 5 mức từ “Rất không hài lòng” đến “Rất hài lòng”.", q.title, q.version, q.criteria().count())}</p>
+            <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95% theo phương pháp Wilson."</p>
+            <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
+            <p>"Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã kết thúc; nhóm dưới 5 phiếu không được công bố riêng."</p>
+        </section>
+        <section>
+            <h2>"2. Kết quả chung"</h2>
+            <p class="headline">
+                "Chỉ số hài lòng chung: "<strong id="printed-overall">{percent(index.overall)}</strong>
+                {format!(" (khoảng tin cậy 95%: {}); {gaps}.", interval(dashboard.interval))}
+            </p>
+            <p>{format!("Mục tiêu của tỉnh: {target}.")}</p>
+            <table class="elements-table">
+                <thead><tr><th>"Yếu tố"</th><th>"Chỉ số"</th><th>"Cận dưới KTC 95% thấp nhất của các tiêu chí"</th></tr></thead>
+                <tbody>{element_rows}</tbody>
+            </table>
+            <h3>"Theo tiêu chí"</h3>
+            <CriteriaTable index=index.clone() questionnaire=q.clone() />
+        </section>
+        <section class="page-break">
+            <h2>"3. Xếp hạng các cơ quan, đơn vị"</h2>
+            {rankings.into_iter().map(|r| view! { <RankingTable ranking=r /> }).collect_view()}
+        </section>
+        <section>
+            <h2>"4. Sự mong đợi của người dân, tổ chức"</h2>
+            <ExpectationsTable expectations=dashboard.expectations.clone() questionnaire=q.clone() />
+        </section>
+        <section>
+            <h2>"5. Diễn biến theo thời gian"</h2>
+            <TrendChart title="Chỉ số hài lòng chung theo tháng".into() points=month_points targets=dashboard.targets.clone() />
+            <table class="trend">
+                <thead><tr><th>"Quý"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th><th>"Số phiếu"</th></tr></thead>
+                <tbody>{labelled_rows(&dashboard.quarters)}</tbody>
+            </table>
+        </section>
+    }
+}
