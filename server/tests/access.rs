@@ -177,6 +177,12 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/expectations?agency=P".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/api/v1/trend?agency=D1&from=2026-01-01".into(), "".into(), [401, 403, 200, 200]),
         ("GET", "/api/v1/trend?agency=D2".into(), "".into(), [401, 403, 404, 200]),
+        ("GET", "/admin/report?agency=D1".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/admin/report?agency=D2".into(), "".into(), [401, 403, 403, 200]),
+        ("GET", "/api/v1/exports/responses.csv?agency=G".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/exports/responses.xlsx?agency=D2".into(), "".into(), [401, 403, 404, 200]),
+        ("GET", "/api/v1/exports/ranking.xlsx?kind=commune".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/exports/expectations.csv?agency=P".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/admin/procedures".into(), "".into(), admin_only),
         ("GET", "/admin/outbox".into(), "".into(), admin_only),
         ("GET", "/admin/agencies".into(), "".into(), admin_only),
@@ -225,6 +231,7 @@ async fn every_route_for_every_role() {
         ("POST", report::ReportDashboard::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
         ("POST", report::ReportRanking::PATH.into(), "kind=commune".into(), [401, 403, 302, 302]),
         ("POST", report::ReportBreakdown::PATH.into(), "agency=G&by=gender".into(), [401, 403, 302, 302]),
+        ("POST", report::ReportPrint::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
     ];
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut wrong = Vec::new();
