@@ -1,8 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { answerSurvey, criterion, indices, pairAsKiosk, waitHydrated } from "./helpers";
+import { answerSurvey, criterion, stored, pairAsKiosk, waitHydrated } from "./helpers";
 
 test("hydrated kiosk: the whole survey without a page load, stored once, then back to welcome", async ({ page, request }) => {
-  const before = await indices(request, "PT-STP");
+  const before = stored("PT-STP");
   await pairAsKiosk(page);
   await waitHydrated(page);
   await expect(page.getByText("Trung tâm Phục vụ hành chính công tỉnh Phú Thọ").first()).toBeVisible();
@@ -12,7 +12,7 @@ test("hydrated kiosk: the whole survey without a page load, stored once, then ba
   await answerSurvey(page);
   expect(loads, "the hydrated kiosk never reloads the page").toBe(0);
 
-  const after = await indices(request, "PT-STP");
+  const after = stored("PT-STP");
   expect(after.responses).toBe(before.responses + 1);
   expect(criterion(after, "A1").counts[4]).toBe(criterion(before, "A1").counts[4] + 1);
   expect(criterion(after, "A3").counts[1]).toBe(criterion(before, "A3").counts[1] + 1);
@@ -23,12 +23,12 @@ test("hydrated kiosk: the whole survey without a page load, stored once, then ba
 });
 
 test("kiosk with JavaScript disabled: every step is a form post, and it stores the response", async ({ browser, request }) => {
-  const before = await indices(request, "PT-STP");
+  const before = stored("PT-STP");
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await pairAsKiosk(page);
   await answerSurvey(page);
-  const after = await indices(request, "PT-STP");
+  const after = stored("PT-STP");
   expect(after.responses).toBe(before.responses + 1);
   expect(criterion(after, "A1").counts[4]).toBe(criterion(before, "A1").counts[4] + 1);
   // Without JavaScript a meta refresh brings the welcome screen back.
@@ -37,7 +37,7 @@ test("kiosk with JavaScript disabled: every step is a form post, and it stores t
 });
 
 test("idle kiosk discards the answers and returns to welcome", async ({ page, request }) => {
-  const before = await indices(request, "PT-STP");
+  const before = stored("PT-STP");
   await pairAsKiosk(page);
   await waitHydrated(page);
   await page.getByRole("button", { name: "Bắt đầu" }).click();
@@ -52,7 +52,7 @@ test("idle kiosk discards the answers and returns to welcome", async ({ page, re
   await page.getByText("Sở Tư pháp", { exact: true }).click();
   await page.getByRole("button", { name: "Tiếp tục →" }).click();
   await expect(page.locator("fieldset.question", { hasText: "A1" }).locator("input[value='5']")).not.toBeChecked();
-  expect((await indices(request, "PT-STP")).responses).toBe(before.responses);
+  expect((stored("PT-STP")).responses).toBe(before.responses);
 });
 
 test("an unpaired browser is told so and cannot post answers", async ({ page }) => {

@@ -1,0 +1,78 @@
+import { expect, test, type Page } from "@playwright/test";
+import * as XLSX from "xlsx";
+import { readFileSync } from "node:fs";
+
+async function logIn(page: Page, username: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Tên đăng nhập").fill(username);
+  await page.getByLabel("Mật khẩu").fill(password);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+}
+
+const from = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
+
+test("a manager opens the dashboard, the ranking and the expectations, downloads the XLSX and prints the report", async ({ page }) => {
+  await logIn(page, "lanhdao.stp", "hailong-demo-manager");
+  await page.goto(`/admin?agency=PT-STP&from=${from}`);
+  await expect(page.getByRole("heading", { name: "Sở Tư pháp" })).toBeVisible();
+  const responses = Number(await page.locator("#response-count").innerText());
+  const overall = await page.locator("#overall-index").innerText();
+  expect(responses).toBeGreaterThan(0);
+  await expect(page.locator("#overall-index")).toHaveText(/^\d+,\d\d%$/);
+  await expect(page.locator("#overall-interval")).toHaveText(/^\d+,\d\d – \d+,\d\d%$/);
+  await expect(page.locator("figure.chart svg")).toHaveCount(2);
+  await expect(page.locator("#channels tbody tr")).toHaveCount(2);
+  // Expectations: the areas ranked, the first with rank 1.
+  await expect(page.locator("#expectations tbody tr").first().locator("td").first()).toHaveText("1");
+
+  await page.getByRole("link", { name: "Xếp hạng" }).click();
+  await expect(page.getByRole("heading", { name: "Xếp hạng đơn vị" })).toBeVisible();
+  await expect(page.locator("#ranking tbody tr")).toHaveCount(1);
+  await expect(page.locator("#ranking tbody tr").first()).toContainText("Sở Tư pháp");
+  await expect(page.locator("#movement")).toContainText("đơn vị tăng điểm");
+
+  await page.getByRole("link", { name: "Phân tổ" }).click();
+  await page.locator("select[name=by]").selectOption("channel");
+  await page.getByRole("button", { name: "Xem" }).click();
+  await expect(page.locator("#breakdown tbody tr")).toHaveCount(2);
+
+  // The responses as XLSX: the manager's own agency only, by month, no profile columns.
+  await page.goto(`/admin?agency=PT-STP&from=${from}`);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator(".exports li", { hasText: "Phiếu trả lời" }).getByRole("link", { name: "Excel (.xlsx)" }).click(),
+  ]);
+  const workbook = XLSX.read(readFileSync(await download.path()));
+  const rows: any[][] = XLSX.utils.sheet_to_json(workbook.Sheets["phieu-1"], { header: 1 });
+  expect(rows[0].slice(0, 3)).toEqual(["thang", "co_quan", "diem_tiep_nhan"]);
+  expect(rows[0]).not.toContain("gender");
+  expect(rows.length - 1).toBe(responses);
+  expect(rows.slice(1).every((row) => row[1] === "PT-STP")).toBe(true);
+
+  // Another department's export is not theirs.
+  const other = await page.request.get(`/api/v1/exports/responses.xlsx?agency=PT-SXD&from=${from}`);
+  expect(other.status()).toBe(404);
+
+  await page.getByRole("link", { name: "Báo cáo để in (khổ A4)" }).click();
+  await expect(page.getByRole("heading", { name: /Báo cáo kết quả đo lường sự hài lòng/i })).toBeVisible();
+  await page.emulateMedia({ media: "print" });
+  await expect(page.locator("#printed-overall")).toBeVisible();
+  await expect(page.locator(".no-print").first()).toBeHidden();
+  await expect(page.locator("#printed-overall")).toHaveText(overall);
+  const pdf = await page.pdf({ preferCSSPageSize: true });
+  expect(pdf.subarray(0, 4).toString()).toBe("%PDF");
+});
+
+test("the dashboard and the ranking work with JavaScript off", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await logIn(page, "admin", "hailong-demo-admin");
+  await page.goto(`/admin/rankings?from=${from}`);
+  await page.locator("select[name=kind]").selectOption("commune");
+  await page.getByRole("button", { name: "Xem" }).click();
+  await expect(page).toHaveURL(/kind=commune/);
+  await expect(page.locator("#ranking tbody tr")).toHaveCount(5);
+  await expect(page.locator("#ranking tbody tr td.rank").first()).toHaveText("1");
+  await context.close();
+});
