@@ -202,7 +202,8 @@ fn stream_csv(pages: Pages) -> Body {
         Some((Ok::<_, std::io::Error>(Bytes::from(csv_bytes(&[], &rows))), receiver))
     });
     let head = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(first)) });
-    Body::from_stream(futures::StreamExt::chain(head, rows))
+    // Fused: the body may be polled once more after its end.
+    Body::from_stream(futures::StreamExt::fuse(futures::StreamExt::chain(head, rows)))
 }
 
 /// Writes the workbook to a temporary file (constant memory: one row in memory at a time),
@@ -234,14 +235,16 @@ async fn stream_xlsx(pages: Pages) -> Result<Body, ApiError> {
     writer.await.map_err(|e| xlsx_failed(XlsxError::ParameterError(e.to_string())))?.map_err(xlsx_failed)?;
     // The open handle keeps the data readable once the temporary name is removed.
     let file = tokio::fs::File::open(file.path()).await.map_err(|e| xlsx_failed(XlsxError::IoError(e)))?;
-    Ok(Body::from_stream(futures::stream::unfold((file, vec![0u8; 64 * 1024]), |(mut file, mut buffer)| async move {
+    let chunks = futures::stream::unfold((file, vec![0u8; 64 * 1024]), |(mut file, mut buffer)| async move {
         use tokio::io::AsyncReadExt;
         match file.read(&mut buffer).await {
             Ok(0) => None,
             Ok(n) => Some((Ok::<_, std::io::Error>(Bytes::copy_from_slice(&buffer[..n])), (file, buffer))),
             Err(error) => Some((Err(error), (file, buffer))),
         }
-    })))
+    });
+    // Fused: the body may be polled once more after its end.
+    Ok(Body::from_stream(futures::StreamExt::fuse(chunks)))
 }
 
 fn write_sheet(sheet: &mut Worksheet, name: &str, headers: &[String], rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
