@@ -214,8 +214,11 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
         let day = first_day + Duration::days((n * BULK_DAYS / count.max(1)) as i64);
         let (point, served) = &points[(random.next() % points.len() as u64) as usize];
         let agency = &served[(random.next() % served.len() as u64) as usize];
-        // 0..=40 points of lean per agency, and up to 8 more by the end of the two years.
-        let lean = agency.bytes().map(u64::from).sum::<u64>() % 41 + n * 8 / count.max(1);
+        // 0..=40 points of lean per agency, up to 8 more by the end of the two years, and a
+        // wobble from quarter to quarter, so that ranks move.
+        let quarter = u64::from(chrono::Datelike::month(&day) - 1) / 3;
+        let seed = agency.bytes().map(u64::from).sum::<u64>();
+        let lean = seed % 41 + n * 8 / count.max(1) + seed * (quarter + 3) % 9;
         let answers = criteria
             .iter()
             .map(|code| {

@@ -89,8 +89,8 @@ pub fn BarChart(
     targets: Vec<Target>,
 ) -> impl IntoView {
     const ROW: f64 = 30.0;
-    const LABEL: f64 = 260.0;
-    let height = TOP + ROW * rows.len() as f64 + 28.0;
+    const LABEL: f64 = 340.0;
+    let height = TOP * 2.0 + ROW * rows.len() as f64;
     let plot = WIDTH - LABEL - RIGHT - 60.0;
     let x = move |value: f64| LABEL + value / 100.0 * plot;
     let bars = rows
@@ -120,7 +120,7 @@ pub fn BarChart(
         .map(|t| {
             view! {
                 <line class="target" x1=x(t.percent) x2=x(t.percent) y1=TOP y2=bottom />
-                <text class="target-label" x=x(t.percent) y=bottom + 16.0 text-anchor="middle">{format!("{}", t.year)}</text>
+                <text class="target-label" x=x(t.percent) + 4.0 y=TOP - 4.0 text-anchor="start">{format!("{}", t.year)}</text>
             }
         })
         .collect_view();

@@ -210,7 +210,9 @@ pub fn CriteriaTable(index: SatisfactionIndex, questionnaire: Questionnaire) -> 
         .elements
         .iter()
         .flat_map(|e| e.criteria.iter())
-        .map(|c| criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone())))
+        .map(|c| {
+            criterion_row(c, questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone()))
+        })
         .collect_view();
     view! {
         <table class="criteria">
@@ -231,8 +233,13 @@ pub fn ExpectationsTable(expectations: Vec<ExpectationShare>, questionnaire: Que
     let rows = expectations
         .iter()
         .map(|e| {
-            let label =
-                questionnaire.expectations.areas.iter().find(|a| a.code == e.code).map(|a| a.text.clone()).unwrap_or_default();
+            let label = questionnaire
+                .expectations
+                .areas
+                .iter()
+                .find(|a| a.code == e.code)
+                .map(|a| a.text.clone())
+                .unwrap_or_default();
             view! {
                 <tr>
                     <td class="num">{e.rank.map_or_else(|| "—".to_owned(), |r| r.to_string())}</td>

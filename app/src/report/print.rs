@@ -54,7 +54,12 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
     } else {
         "Chưa có số hồ sơ đã giải quyết trong kỳ để tính cỡ mẫu tối thiểu (n = N ÷ (1 + N × 0,05²)).".to_owned()
     };
-    let target = dashboard.targets.iter().map(|t| format!("≥ {} vào năm {}", percent(Some(t.percent)), t.year)).collect::<Vec<_>>().join("; ");
+    let target = dashboard
+        .targets
+        .iter()
+        .map(|t| format!("≥ {} vào năm {}", percent(Some(t.percent)), t.year))
+        .collect::<Vec<_>>()
+        .join("; ");
     let element_rows = index
         .elements
         .iter()
@@ -72,10 +77,18 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
     let gaps = dashboard
         .targets
         .iter()
-        .map(|t| format!("so với mục tiêu {} ({}): {} điểm %", t.year, percent(Some(t.percent)), points(index.overall.map(|i| i - t.percent))))
+        .map(|t| {
+            format!(
+                "so với mục tiêu {} ({}): {} điểm %",
+                t.year,
+                percent(Some(t.percent)),
+                points(index.overall.map(|i| i - t.percent))
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
-    let month_points: Vec<(String, Option<f64>)> = dashboard.months.iter().map(|m| (m.label.clone(), m.index.overall)).collect();
+    let month_points: Vec<(String, Option<f64>)> =
+        dashboard.months.iter().map(|m| (m.label.clone(), m.index.overall)).collect();
     let print = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(window) = web_sys::window() {

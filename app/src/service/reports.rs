@@ -187,7 +187,11 @@ impl AppState {
     }
 
     /// Dossiers known to be completed (survey links issued) over `days`, per agency subtree.
-    async fn dossiers_per_subtree(&self, days: &ClosedDays, scope: &Scope) -> Result<HashMap<String, Totals>, ServiceError> {
+    async fn dossiers_per_subtree(
+        &self,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<HashMap<String, Totals>, ServiceError> {
         let per_agency = self.db.invitations_per_agency(days).await?;
         let as_totals = per_agency.into_iter().map(|(code, n)| (code, Totals { responses: n, ..Totals::default() }));
         Ok(self.rollup(scope.basis).await?.subtrees(&as_totals.collect()))
