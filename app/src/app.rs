@@ -10,7 +10,7 @@ use crate::admin::{
     AgenciesPage, AuditPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage, UsersPage,
 };
 use crate::kiosk::{KioskPage, KioskPairPage, LinkSurveyPage};
-use crate::report::{BreakdownPage, DashboardPage, PrintPage, RankingPage};
+use crate::report::{BreakdownPage, CommentsPage, DashboardPage, PrintPage, RankingPage};
 use crate::staff::{InvitationPage, InvitePage};
 
 /// The Content-Security-Policy of every response that is not a page (JSON, files, plain pages).
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("rankings")) view=RankingPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("breakdowns")) view=BreakdownPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("report")) view=PrintPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("comments")) view=CommentsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view=ProceduresPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view=OutboxPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view=AgenciesPage ssr=SsrMode::Async />

@@ -178,6 +178,8 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/trend?agency=D1&from=2026-01-01".into(), "".into(), [401, 403, 200, 200]),
         ("GET", "/api/v1/trend?agency=D2".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/admin/report?agency=D1".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/admin/comments?agency=G".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/admin/comments?agency=D2".into(), "".into(), [401, 403, 403, 200]),
         ("GET", "/admin/report?agency=D2".into(), "".into(), [401, 403, 403, 200]),
         ("GET", "/api/v1/exports/responses.csv?agency=G".into(), "".into(), [401, 403, 200, 200]),
         ("GET", "/api/v1/exports/responses.xlsx?agency=D2".into(), "".into(), [401, 403, 404, 200]),
@@ -232,6 +234,12 @@ async fn every_route_for_every_role() {
         ("POST", report::ReportRanking::PATH.into(), "kind=commune".into(), [401, 403, 302, 302]),
         ("POST", report::ReportBreakdown::PATH.into(), "agency=G&by=gender".into(), [401, 403, 302, 302]),
         ("POST", report::ReportPrint::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
+        (
+            "POST",
+            app::report::comments::ModerateComment::PATH.into(),
+            "id=none&approve=true&back=/admin".into(),
+            change(404),
+        ),
     ];
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut wrong = Vec::new();

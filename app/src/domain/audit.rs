@@ -68,6 +68,8 @@ audit_actions! {
     AgencyClosed = "agency.close", "Đóng đơn vị (sáp nhập, chia tách)";
     ProcedureSaved = "procedure.save", "Sửa danh mục thủ tục";
     DeliverySentByHand = "delivery.sent_by_hand", "Đánh dấu đã gửi thủ công";
+    CommentApproved = "comment.approve", "Duyệt ý kiến";
+    CommentHidden = "comment.hide", "Ẩn ý kiến";
 }
 
 /// One line of the log, as stored.

@@ -6,6 +6,7 @@ pub mod account;
 pub mod agency;
 pub mod anomaly;
 pub mod audit;
+pub mod comment;
 pub mod delivery;
 pub mod export;
 pub mod index;

@@ -239,7 +239,8 @@ fn parse_comment(questionnaire: &Questionnaire, value: Option<&Value>, errors: &
         errors.insert("comment".into(), format!("Ý kiến dài quá {max} ký tự, vui lòng rút gọn."));
         return None;
     }
-    (!text.is_empty()).then(|| text.to_owned())
+    // Masked before it is stored: nobody, not even an admin, reads a phone number in it.
+    (!text.is_empty()).then(|| super::comment::mask_personal(text))
 }
 
 #[cfg(test)]

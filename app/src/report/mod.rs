@@ -4,6 +4,7 @@
 
 pub mod breakdown;
 pub mod chart;
+pub mod comments;
 pub mod dashboard;
 pub mod format;
 pub mod print;
@@ -17,6 +18,7 @@ use crate::admin::AdminNav;
 use server::Frame;
 
 pub use breakdown::BreakdownPage;
+pub use comments::CommentsPage;
 pub use dashboard::DashboardPage;
 pub use print::PrintPage;
 pub use ranking::RankingPage;
@@ -26,13 +28,18 @@ pub use ranking::RankingPage;
 #[component]
 pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, extra: AnyView) -> impl IntoView {
     let query = frame.query();
-    let tabs = [("/admin", "Tổng quan"), ("/admin/rankings", "Xếp hạng"), ("/admin/breakdowns", "Phân tổ")]
-        .into_iter()
-        .map(|(href, label)| {
-            let current = (href == action).then_some("page");
-            view! { <li><a href=format!("{href}?{query}") aria-current=current>{label}</a></li> }
-        })
-        .collect_view();
+    let tabs = [
+        ("/admin", "Tổng quan"),
+        ("/admin/rankings", "Xếp hạng"),
+        ("/admin/breakdowns", "Phân tổ"),
+        ("/admin/comments", "Ý kiến"),
+    ]
+    .into_iter()
+    .map(|(href, label)| {
+        let current = (href == action).then_some("page");
+        view! { <li><a href=format!("{href}?{query}") aria-current=current>{label}</a></li> }
+    })
+    .collect_view();
     let options = frame
         .agencies
         .iter()

@@ -343,3 +343,58 @@ impl AppState {
         Ok(self.db.responses_page(agency, bounds, after).await?)
     }
 }
+
+/// Comments a page shows at most.
+pub const COMMENTS_SHOWN: u32 = 100;
+
+/// What the comments page shows: the queue (admins) and the approved comments of a subtree.
+pub struct CommentView {
+    pub pending: Vec<crate::storage::StoredComment>,
+    pub waiting: u64,
+    /// `None` when the subtree got fewer than k responses over the days: none may be shown.
+    pub approved: Option<Vec<crate::storage::StoredComment>>,
+}
+
+impl AppState {
+    /// The comments of `agency`'s subtree over `days`, and the moderation queue when `moderator`.
+    pub async fn comments(
+        &self,
+        agency: &str,
+        days: Option<&ClosedDays>,
+        moderator: bool,
+    ) -> Result<CommentView, ServiceError> {
+        use crate::domain::comment::mask_personal;
+        let (mut pending, waiting) =
+            if moderator { self.db.pending_comments(COMMENTS_SHOWN).await? } else { (Vec::new(), 0) };
+        let mut approved = None;
+        if let Some(days) = days {
+            let responses = self.report_index(agency, Some(days), &Scope::default()).await?.responses;
+            if responses >= MIN_CELL {
+                let codes: Vec<String> =
+                    crate::domain::agency::subtree_codes(&self.db.agencies().await?, agency).into_iter().collect();
+                let bounds = (
+                    crate::domain::period::start_of_day(days.from),
+                    crate::domain::period::start_of_day(days.to) + chrono::Duration::days(1),
+                );
+                approved = Some(self.db.approved_comments(&codes, bounds, COMMENTS_SHOWN).await?);
+            }
+        }
+        // Comments stored before masking existed are masked on the way out too.
+        for comment in pending.iter_mut().chain(approved.iter_mut().flatten()) {
+            comment.text = mask_personal(&comment.text);
+        }
+        Ok(CommentView { pending, waiting, approved })
+    }
+
+    /// Approves or hides a comment (audit-logged); false when there is no such comment.
+    pub async fn moderate_comment(
+        &self,
+        actor: &crate::domain::audit::Actor,
+        response_id: &str,
+        approve: bool,
+    ) -> Result<bool, ServiceError> {
+        use crate::domain::comment::CommentStatus;
+        let status = if approve { CommentStatus::Approved } else { CommentStatus::Rejected };
+        Ok(self.db.set_comment_status(response_id.trim(), status, actor).await?)
+    }
+}

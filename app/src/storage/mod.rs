@@ -7,6 +7,7 @@
 
 mod accounts;
 mod aggregates;
+mod comments;
 mod deliveries;
 mod invitations;
 mod kiosks;
@@ -25,6 +26,7 @@ use crate::domain::Questionnaire;
 
 pub use accounts::{AuditFilter, User, UserListing};
 pub use aggregates::{TallyQuery, TallyRow};
+pub use comments::StoredComment;
 pub use deliveries::{Delivery, PendingDelivery};
 pub use invitations::{ApiKeyListing, Invitation, NewInvitation};
 pub use kiosks::{Anomaly, Kiosk, KioskListing};

@@ -1,0 +1,74 @@
+//! Comments on responses: the moderation queue and the approved ones.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::{timestamp, Db, Result};
+use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::comment::CommentStatus;
+
+/// A comment, by the response it came with; never with its time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredComment {
+    pub response_id: String,
+    pub agency_code: String,
+    pub text: String,
+}
+
+fn comment_of(row: &sqlx::sqlite::SqliteRow) -> StoredComment {
+    StoredComment { response_id: row.get("id"), agency_code: row.get("agency_code"), text: row.get("comment") }
+}
+
+impl Db {
+    /// Up to `limit` comments waiting for an admin, in id order (random: not the order they came).
+    pub async fn pending_comments(&self, limit: u32) -> Result<(Vec<StoredComment>, u64)> {
+        let rows = sqlx::query(
+            "SELECT id, agency_code, comment FROM responses
+             WHERE comment IS NOT NULL AND comment_status = 'pending' ORDER BY id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM responses WHERE comment IS NOT NULL AND comment_status = 'pending'",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        Ok((rows.iter().map(comment_of).collect(), waiting as u64))
+    }
+
+    /// Sets a comment's status (audit-logged); false when there is no such comment.
+    pub async fn set_comment_status(&self, response_id: &str, status: CommentStatus, actor: &Actor) -> Result<bool> {
+        let change = sqlx::query("UPDATE responses SET comment_status = ? WHERE id = ? AND comment IS NOT NULL")
+            .bind(status.as_str())
+            .bind(response_id);
+        let action = match status {
+            CommentStatus::Approved => AuditAction::CommentApproved,
+            _ => AuditAction::CommentHidden,
+        };
+        self.change_audited(change, actor, action, response_id).await
+    }
+
+    /// Approved comments of `agencies` answered in `[start, end)`, in id order.
+    pub async fn approved_comments(
+        &self,
+        agencies: &[String],
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        limit: u32,
+    ) -> Result<Vec<StoredComment>> {
+        if agencies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT id, agency_code, comment FROM responses
+             WHERE comment IS NOT NULL AND comment_status = 'approved' AND agency_code IN ",
+        );
+        query.push_tuples(agencies, |mut row, code| {
+            row.push_bind(code.clone());
+        });
+        query.push(" AND submitted_at >= ").push_bind(timestamp(start));
+        query.push(" AND submitted_at < ").push_bind(timestamp(end));
+        query.push(" ORDER BY id LIMIT ").push_bind(limit);
+        Ok(query.build().fetch_all(&self.read).await?.iter().map(comment_of).collect())
+    }
+}
