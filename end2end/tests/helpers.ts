@@ -104,3 +104,12 @@ export async function answerSurvey(page: Page, { agencyStep = true, expectThanks
   await page.getByRole("button", { name: "Gửi phiếu" }).click();
   if (expectThanks) await expect(page.getByRole("heading", { name: "Xin cảm ơn Ông/Bà!" })).toBeVisible();
 }
+
+/** Logs in through the form and waits to leave the login page. */
+export async function logIn(page: Page, username: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Tên đăng nhập").fill(username);
+  await page.getByLabel("Mật khẩu").fill(password);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+}

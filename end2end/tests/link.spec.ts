@@ -1,13 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { answerSurvey, stored } from "./helpers";
-
-async function logIn(page: Page, username: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Tên đăng nhập").fill(username);
-  await page.getByLabel("Mật khẩu").fill(password);
-  await page.getByRole("button", { name: "Đăng nhập" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-}
+import { expect, test } from "@playwright/test";
+import { answerSurvey, logIn, stored } from "./helpers";
 
 for (const javaScriptEnabled of [true, false]) {
   test(`survey link (JavaScript ${javaScriptEnabled ? "on" : "off"}): officer invites, citizen answers on a phone once, manager sees it`, async ({ browser, request }) => {

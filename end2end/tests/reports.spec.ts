@@ -1,14 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { logIn } from "./helpers";
 import * as XLSX from "xlsx";
 import { readFileSync } from "node:fs";
-
-async function logIn(page: Page, username: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Tên đăng nhập").fill(username);
-  await page.getByLabel("Mật khẩu").fill(password);
-  await page.getByRole("button", { name: "Đăng nhập" }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
-}
 
 const from = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
 

@@ -98,6 +98,20 @@ pub fn CommentsPage() -> impl IntoView {
     }
 }
 
+/// "Duyệt" or "Ẩn" for one comment: a form post, so it works without JavaScript too.
+#[component]
+fn ModerateButton(moderate: ServerAction<ModerateComment>, id: String, back: String, approve: bool) -> impl IntoView {
+    let (label, class) = if approve { ("Duyệt", "primary") } else { ("Ẩn", "danger") };
+    view! {
+        <ActionForm action=moderate attr:class="inline">
+            <input type="hidden" name="id" value=id />
+            <input type="hidden" name="approve" value=approve.to_string() />
+            <input type="hidden" name="back" value=back />
+            <button type="submit" class=class>{label}</button>
+        </ActionForm>
+    }
+}
+
 #[component]
 fn CommentsView(page: CommentsPage, moderate: ServerAction<ModerateComment>) -> impl IntoView {
     let CommentsPage { frame, pending, waiting, approved, min_cell } = page;
@@ -107,24 +121,12 @@ fn CommentsView(page: CommentsPage, moderate: ServerAction<ModerateComment>) -> 
         let items = pending
             .into_iter()
             .map(|c| {
-                let (approve_id, hide_id) = (c.id.clone(), c.id);
-                let (approve_back, hide_back) = (back.clone(), back.clone());
                 view! {
                     <li class="comment pending">
                         <p class="comment-agency">{c.agency}</p>
                         <blockquote>{c.text}</blockquote>
-                        <ActionForm action=moderate attr:class="inline">
-                            <input type="hidden" name="id" value=approve_id />
-                            <input type="hidden" name="approve" value="true" />
-                            <input type="hidden" name="back" value=approve_back />
-                            <button type="submit" class="primary">"Duyệt"</button>
-                        </ActionForm>
-                        <ActionForm action=moderate attr:class="inline">
-                            <input type="hidden" name="id" value=hide_id />
-                            <input type="hidden" name="approve" value="false" />
-                            <input type="hidden" name="back" value=hide_back />
-                            <button type="submit" class="danger">"Ẩn"</button>
-                        </ActionForm>
+                        <ModerateButton moderate=moderate id=c.id.clone() back=back.clone() approve=true />
+                        <ModerateButton moderate=moderate id=c.id back=back.clone() approve=false />
                     </li>
                 }
             })
