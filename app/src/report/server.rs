@@ -169,7 +169,7 @@ pub async fn report_dashboard(
 ) -> Result<PageReply<Dashboard>, ServerFnError> {
     use crate::domain::submission::Channel;
     use crate::service::internal;
-    use crate::service::reports::{index_interval, Scope};
+    use crate::service::reports::index_interval;
 
     let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(agency, from, to, basis).await? {
         Ok(resolved) => resolved,
@@ -178,24 +178,24 @@ pub async fn report_dashboard(
     let code = frame.agency.code.clone();
     let labelled =
         |label: String, index: SatisfactionIndex| Labelled { interval: index_interval(&index), label, index };
-    let index = state.report_index(&code, days.as_ref(), &scope).await.map_err(internal)?;
+    let mut index = state.report_index(&code, None, &scope).await.map_err(internal)?;
     let mut previous = None;
     let mut channels = Vec::new();
     let (mut months, mut quarters, mut expectations) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(days) = &days {
+        let overview = state.overview(&code, days, &scope).await.map_err(internal)?;
+        index = state.index_of(&code, Some(&overview.totals));
         if let Some(before) = days.previous() {
             let index = state.report_index(&code, Some(&before), &scope).await.map_err(internal)?;
             previous = Some(labelled(format!("{} – {}", day_label(before.from), day_label(before.to)), index));
         }
         for channel in [Channel::Kiosk, Channel::Link] {
-            let scope = Scope { channel: Some(channel), ..scope.clone() };
-            let index = state.report_index(&code, Some(days), &scope).await.map_err(internal)?;
+            let index = state.index_of(&code, overview.channels.get(&channel));
             channels.push(labelled(channel.label().to_owned(), index));
         }
-        let trend = state.trend_totals(&code, days, &scope).await.map_err(internal)?;
-        months = trend.months.into_iter().map(|(m, t)| labelled(m, state.index_of(&code, Some(&t)))).collect();
-        quarters = trend.quarters.into_iter().map(|(q, t)| labelled(q, state.index_of(&code, Some(&t)))).collect();
-        expectations = state.expectations(&code, days, &scope).await.map_err(internal)?;
+        months = overview.months.into_iter().map(|(m, t)| labelled(m, state.index_of(&code, Some(&t)))).collect();
+        quarters = overview.quarters.into_iter().map(|(q, t)| labelled(q, state.index_of(&code, Some(&t)))).collect();
+        expectations = state.expectation_ranking(&overview.totals);
     }
     Ok(PageReply::Ready(Dashboard {
         interval: index_interval(&index),

@@ -19,8 +19,12 @@ pub struct Scope {
     pub basis: Basis,
 }
 
-/// Totals over time, oldest first.
-pub struct Trend {
+/// An agency subtree's totals over some days: all, per channel, and over time (oldest first,
+/// labelled `03/2026` and `Quý 1/2026`).
+#[derive(Debug, Default)]
+pub struct Overview {
+    pub totals: Totals,
+    pub channels: HashMap<Channel, Totals>,
     pub months: Vec<(String, Totals)>,
     pub quarters: Vec<(String, Totals)>,
 }
@@ -209,35 +213,43 @@ impl AppState {
         days: &ClosedDays,
         scope: &Scope,
     ) -> Result<Vec<ExpectationShare>, ServiceError> {
-        let totals = self.subtree_totals(days, scope).await?;
-        let areas: Vec<String> = self.questionnaire.expectations.areas.iter().map(|a| a.code.clone()).collect();
-        Ok(report::expectation_ranking(totals.get(agency).unwrap_or(&Totals::default()), &areas))
+        Ok(self.expectation_ranking(&self.overview(agency, days, scope).await?.totals))
     }
 
-    /// The totals of `agency`'s subtree per month and per quarter of `days`, in time order,
-    /// labelled `03/2026` and `Quý 1/2026`.
-    pub async fn trend_totals(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Trend, ServiceError> {
+    /// The expectations ranking of some totals, over the current questionnaire's areas.
+    pub fn expectation_ranking(&self, totals: &Totals) -> Vec<ExpectationShare> {
+        let areas: Vec<String> = self.questionnaire.expectations.areas.iter().map(|a| a.code.clone()).collect();
+        report::expectation_ranking(totals, &areas)
+    }
+
+    /// Everything the dashboard shows of `agency`'s subtree over `days`, from one pass over the
+    /// stored tallies: the totals, per channel, per month and per quarter.
+    pub async fn overview(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Overview, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
         let subtree = self.subtree_of(agency, &rollup).await?;
-        let per_month = self
+        let cells = self
             .fold(days, EVERYONE, |row| {
                 (in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency)))
-                    .then(|| row.span[..7].to_owned())
+                    .then(|| (row.channel, row.span[..7].to_owned()))
             })
             .await?;
-        let mut months: Vec<(String, Totals)> = per_month.into_iter().collect();
-        months.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut quarters: Vec<(String, Totals)> = Vec::new();
-        for (month, totals) in &months {
-            let (year, number) = month.split_once('-').unwrap_or((month, "01"));
-            let label = format!("Quý {}/{year}", number.parse::<u32>().unwrap_or(1).div_ceil(3));
-            match quarters.last_mut() {
-                Some((last, sum)) if *last == label => sum.add(totals),
-                _ => quarters.push((label, totals.clone())),
-            }
+        let mut overview = Overview::default();
+        let mut months: std::collections::BTreeMap<String, Totals> = std::collections::BTreeMap::new();
+        for ((channel, month), totals) in &cells {
+            overview.totals.add(totals);
+            overview.channels.entry(*channel).or_default().add(totals);
+            months.entry(month.clone()).or_default().add(totals);
         }
-        let months = months.into_iter().map(|(m, t)| (format!("{}/{}", &m[5..7], &m[..4]), t)).collect();
-        Ok(Trend { months, quarters })
+        for (month, totals) in months {
+            let (year, number) = month.split_once('-').unwrap_or((&month, "01"));
+            let quarter = format!("Quý {}/{year}", number.parse::<u32>().unwrap_or(1).div_ceil(3));
+            match overview.quarters.last_mut() {
+                Some((last, sum)) if *last == quarter => sum.add(&totals),
+                _ => overview.quarters.push((quarter, totals.clone())),
+            }
+            overview.months.push((format!("{}/{year}", &month[5..7]), totals));
+        }
+        Ok(overview)
     }
 
     /// The codes whose responses count for `agency`'s subtree.

@@ -156,7 +156,7 @@ pub async fn trend(State(app): State<AppState>, headers: HeaderMap, params: Para
     let Request { agency, days, scope, .. } = request(&app, &headers, params).await?;
     let agency = required(agency)?;
     let Some(days) = days else { return Ok(Json(json!({ "agency": agency, "months": [], "quarters": [] }))) };
-    let trend = app.trend_totals(&agency, &days, &scope).await?;
+    let trend = app.overview(&agency, &days, &scope).await?;
     let points = |spans: Vec<(String, app::domain::tally::Totals)>| -> Vec<Value> {
         spans
             .into_iter()
