@@ -155,6 +155,56 @@ pub mod ssr {
         Ok(Ok(Resolved { state, access, frame, days, scope: Scope { channel: None, basis } }))
     }
 
+    /// The dashboard of a resolved request (the `/admin` page and the printable report).
+    pub async fn dashboard(resolved: &Resolved) -> Result<Dashboard, ServerFnError> {
+        use crate::domain::submission::Channel;
+        use crate::service::internal;
+        use crate::service::reports::index_interval;
+
+        let Resolved { state, frame, days, scope, .. } = resolved;
+        let code = frame.agency.code.clone();
+        let labelled =
+            |label: String, index: SatisfactionIndex| Labelled { interval: index_interval(&index), label, index };
+        let mut index = state.report_index(&code, None, scope).await.map_err(internal)?;
+        let mut previous = None;
+        let mut channels = Vec::new();
+        let (mut months, mut quarters, mut expectations) = (Vec::new(), Vec::new(), Vec::new());
+        if let Some(days) = days {
+            let overview = state.overview(&code, days, scope).await.map_err(internal)?;
+            index = state.index_of(&code, Some(&overview.totals));
+            if let Some(before) = days.previous() {
+                let index = state.report_index(&code, Some(&before), scope).await.map_err(internal)?;
+                previous = Some(labelled(format!("{} – {}", day_label(before.from), day_label(before.to)), index));
+            }
+            for channel in [Channel::Kiosk, Channel::Link] {
+                let index = state.index_of(&code, overview.channels.get(&channel));
+                channels.push(labelled(channel.label().to_owned(), index));
+            }
+            months = overview.months.into_iter().map(|(m, t)| labelled(m, state.index_of(&code, Some(&t)))).collect();
+            quarters =
+                overview.quarters.into_iter().map(|(q, t)| labelled(q, state.index_of(&code, Some(&t)))).collect();
+            expectations = state.expectation_ranking(&overview.totals);
+        }
+        Ok(Dashboard {
+            interval: index_interval(&index),
+            index,
+            previous,
+            channels,
+            months,
+            quarters,
+            expectations,
+            today: state.responses_today(&code).await.map_err(internal)?,
+            targets: state.settings.targets.clone(),
+            questionnaire: (*state.questionnaire).clone(),
+            frame: frame.clone(),
+        })
+    }
+
+    /// `15/03/2026`.
+    fn day_label(day: chrono::NaiveDate) -> String {
+        day.format("%d/%m/%Y").to_string()
+    }
+
     fn yesterday(today: chrono::NaiveDate) -> chrono::NaiveDate {
         today.pred_opt().unwrap_or(today)
     }
@@ -167,55 +217,10 @@ pub async fn report_dashboard(
     to: Option<String>,
     basis: Option<String>,
 ) -> Result<PageReply<Dashboard>, ServerFnError> {
-    use crate::domain::submission::Channel;
-    use crate::service::internal;
-    use crate::service::reports::index_interval;
-
-    let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(agency, from, to, basis).await? {
-        Ok(resolved) => resolved,
-        Err(refusal) => return Ok(refusal),
-    };
-    let code = frame.agency.code.clone();
-    let labelled =
-        |label: String, index: SatisfactionIndex| Labelled { interval: index_interval(&index), label, index };
-    let mut index = state.report_index(&code, None, &scope).await.map_err(internal)?;
-    let mut previous = None;
-    let mut channels = Vec::new();
-    let (mut months, mut quarters, mut expectations) = (Vec::new(), Vec::new(), Vec::new());
-    if let Some(days) = &days {
-        let overview = state.overview(&code, days, &scope).await.map_err(internal)?;
-        index = state.index_of(&code, Some(&overview.totals));
-        if let Some(before) = days.previous() {
-            let index = state.report_index(&code, Some(&before), &scope).await.map_err(internal)?;
-            previous = Some(labelled(format!("{} – {}", day_label(before.from), day_label(before.to)), index));
-        }
-        for channel in [Channel::Kiosk, Channel::Link] {
-            let index = state.index_of(&code, overview.channels.get(&channel));
-            channels.push(labelled(channel.label().to_owned(), index));
-        }
-        months = overview.months.into_iter().map(|(m, t)| labelled(m, state.index_of(&code, Some(&t)))).collect();
-        quarters = overview.quarters.into_iter().map(|(q, t)| labelled(q, state.index_of(&code, Some(&t)))).collect();
-        expectations = state.expectation_ranking(&overview.totals);
+    match ssr::resolve(agency, from, to, basis).await? {
+        Ok(resolved) => Ok(PageReply::Ready(ssr::dashboard(&resolved).await?)),
+        Err(refusal) => Ok(refusal),
     }
-    Ok(PageReply::Ready(Dashboard {
-        interval: index_interval(&index),
-        index,
-        previous,
-        channels,
-        months,
-        quarters,
-        expectations,
-        today: state.responses_today(&code).await.map_err(internal)?,
-        targets: state.settings.targets.clone(),
-        questionnaire: (*state.questionnaire).clone(),
-        frame,
-    }))
-}
-
-/// `15/03/2026`.
-#[cfg(feature = "ssr")]
-fn day_label(day: chrono::NaiveDate) -> String {
-    day.format("%d/%m/%Y").to_string()
 }
 
 #[server]
@@ -310,14 +315,12 @@ pub async fn report_print(
 ) -> Result<PageReply<PrintedReport>, ServerFnError> {
     use crate::service::internal;
 
-    let dashboard = match report_dashboard(agency.clone(), from.clone(), to.clone(), basis.clone()).await? {
-        PageReply::Ready(dashboard) => dashboard,
-        refusal => return Ok(refusal.refusal()),
-    };
-    let ssr::Resolved { state, days, scope, access, frame } = match ssr::resolve(agency, from, to, basis).await? {
+    let resolved = match ssr::resolve(agency, from, to, basis).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
+    let dashboard = ssr::dashboard(&resolved).await?;
+    let ssr::Resolved { state, days, scope, access, frame } = resolved;
     let mut rankings = Vec::new();
     let subtree = crate::domain::agency::subtree_codes(&frame.agencies, &frame.agency.code);
     let reach = |code: &str| access.reach.contains(code) && subtree.contains(code);
