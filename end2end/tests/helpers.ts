@@ -18,7 +18,7 @@ db = sqlite3.connect(sys.argv[1])
 agency = sys.argv[2]
 responses, today = db.execute("SELECT COUNT(*), COALESCE(SUM(date(submitted_at, '+7 hours') = date('now', '+7 hours')), 0) FROM responses WHERE agency_code = ?", (agency,)).fetchone()
 criteria = {}
-for code, value, n in db.execute("SELECT a.criterion_code, a.value, COUNT(*) FROM answers a JOIN responses r ON r.id = a.response_id WHERE r.agency_code = ? GROUP BY 1, 2", (agency,)):
+for code, value, n in db.execute("SELECT a.key, a.value, COUNT(*) FROM responses r, json_each(r.answers) a WHERE r.agency_code = ? GROUP BY 1, 2", (agency,)):
     counts = criteria.setdefault(code, [0] * 5)
     if value is not None:
         counts[value - 1] += n

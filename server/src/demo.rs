@@ -179,14 +179,15 @@ async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64
     Ok(stored)
 }
 
-/// Responses per transaction of the bulk path.
-const BULK_BATCH: usize = 5_000;
+/// Responses per transaction of the bulk path at most: a transaction holds one day.
+const BULK_BATCH: usize = 20_000;
 /// Days the bulk responses spread over: the last 24 months.
 const BULK_DAYS: u64 = 730;
 
 /// `hailong demo --responses N`: N made-up responses spread evenly over the last 24 months,
-/// written day after day in large transactions (the aggregates merge per batch, not per
-/// response). Each agency has its own level of satisfaction that improves over the two years, so
+/// written a day per transaction (the aggregates merge once per day, not per response) under
+/// ids in the order they are written (each insert appends to the tables instead of touching a
+/// random page). Each agency has its own level of satisfaction that improves over the two years, so
 /// the rankings, trends and breakdowns have something to show. The same N gives the same
 /// responses, so running it again adds nothing.
 pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
@@ -210,8 +211,9 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
     let first_day = app::domain::period::vietnam_day(Utc::now()) - Duration::days(BULK_DAYS as i64);
     let mut stored = 0;
     let mut batch = Vec::with_capacity(BULK_BATCH);
+    let day_of = |n: u64| first_day + Duration::days((n * BULK_DAYS / count.max(1)) as i64);
     for n in 0..count {
-        let day = first_day + Duration::days((n * BULK_DAYS / count.max(1)) as i64);
+        let day = day_of(n);
         let (point, served) = &points[(random.next() % points.len() as u64) as usize];
         let agency = &served[(random.next() % served.len() as u64) as usize];
         // 0..=40 points of lean per agency, up to 8 more by the end of the two years, and a
@@ -254,7 +256,7 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
         let hour = 1 + random.next() % 10; // 08:00–17:00 in Vietnam
         batch.push(NewResponse {
             response: ValidResponse {
-                id: uuid::Builder::from_random_bytes(random.bytes16(n)).into_uuid(),
+                id: uuid::Builder::from_unix_timestamp_millis(n, &random.bytes10(count)).into_uuid(),
                 agency: agency.clone(),
                 questionnaire_version: q.version.clone(),
                 answers,
@@ -268,7 +270,7 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
             submitted_at: app::domain::period::start_of_day(day) + Duration::hours(hour as i64),
             invitation_id: None,
         });
-        if batch.len() == BULK_BATCH || n + 1 == count {
+        if batch.len() == BULK_BATCH || n + 1 == count || day_of(n + 1) != day {
             stored += state.store_bulk(&batch).await?;
             batch.clear();
         }
@@ -293,6 +295,13 @@ impl SplitMix {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&self.next().to_le_bytes());
         bytes[8..].copy_from_slice(&(self.next() ^ salt).to_le_bytes());
+        bytes
+    }
+
+    fn bytes10(&mut self, salt: u64) -> [u8; 10] {
+        let mut bytes = [0u8; 10];
+        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
+        bytes[8..].copy_from_slice(&(self.next() ^ salt).to_le_bytes()[..2]);
         bytes
     }
 }

@@ -1,6 +1,7 @@
 //! Reports: indices, rankings, expectations, trends and breakdowns, all added up from the
 //! report aggregates (never from the responses), over closed Vietnam days only.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::{AppState, ServiceError};
@@ -8,7 +9,7 @@ use crate::domain::index::wilson_interval;
 use crate::domain::period::{ClosedDays, Spans};
 use crate::domain::report::{self, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup};
 use crate::domain::submission::Channel;
-use crate::domain::tally::{Grain, Totals, EVERYONE};
+use crate::domain::tally::{Grain, Tally, Totals, EVERYONE};
 use crate::domain::{AgencyKind, Population, SatisfactionIndex};
 use crate::storage::{TallyQuery, TallyRow};
 
@@ -54,16 +55,26 @@ impl AppState {
     ) -> Result<HashMap<K, Totals>, ServiceError> {
         let Spans { months, days } = days.spans();
         let ranges = months.iter().map(|m| (Grain::Month, m)).chain(days.iter().map(|d| (Grain::Day, d)));
-        let mut sums: HashMap<K, Totals> = HashMap::new();
+        // Tallies of one version add as lists of counts; they become totals by code once per key.
+        let mut sums: HashMap<(K, String), Tally> = HashMap::new();
         for (grain, (first, last)) in ranges {
             let query = TallyQuery { grain, facet, first, last };
             for row in self.db.tally_rows(&query, &self.layouts).await? {
                 if let Some(key) = group(&row) {
-                    sums.entry(key).or_default().add_tally(&self.layouts[&row.version], &row.counts);
+                    match sums.entry((key, row.version)) {
+                        Entry::Occupied(mut sum) => sum.get_mut().add(&row.counts),
+                        Entry::Vacant(place) => {
+                            place.insert(row.counts);
+                        }
+                    }
                 }
             }
         }
-        Ok(sums)
+        let mut totals: HashMap<K, Totals> = HashMap::new();
+        for ((key, version), tally) in sums {
+            totals.entry(key).or_default().add_tally(&self.layouts[&version], &tally);
+        }
+        Ok(totals)
     }
 
     /// The totals of every agency's subtree over `days`.

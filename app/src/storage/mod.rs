@@ -76,22 +76,33 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // 64 MiB of page cache per connection: the index queries scan the answers table.
-            .pragma("cache_size", "-65536");
+            .busy_timeout(Duration::from_secs(10));
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| StorageError::Url(format!("{}: {e}", parent.display())))?;
             }
         }
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-        let read = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        // The writer keeps the upper levels of the tables it appends to in 64 MiB of page cache;
+        // readers take 8 MiB each and leave the rest to the operating system's file cache, so
+        // that an export's scan does not grow the server by hundreds of megabytes.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone().pragma("cache_size", "-65536"))
+            .await?;
+        let read =
+            SqlitePoolOptions::new().max_connections(4).connect_with(options.pragma("cache_size", "-8192")).await?;
         Ok(Self { read, write })
     }
 
     pub async fn migrate(&self) -> Result<()> {
+        let applied = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&self.write);
+        let before = applied().await.unwrap_or(0);
         sqlx::migrate!("../migrations").run(&self.write).await?;
-        // Migrations that rebuild tables run with foreign keys off: check what they left.
+        if applied().await? == before {
+            return Ok(());
+        }
+        // Migrations that rebuild tables run with foreign keys off: check what they left (a scan
+        // of every table, so only when a migration ran).
         let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&self.write).await?;
         if let Some(row) = broken.first() {
             let table: String = row.get(0);

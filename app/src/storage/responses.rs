@@ -1,7 +1,5 @@
 //! Writing responses: one transaction per batch, multi-row INSERTs, idempotent on the client id.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -89,7 +87,7 @@ impl Db {
         let mut inserted = std::collections::HashSet::new();
         for chunk in candidates.chunks(ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status) ",
+                "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status, answers, expectations, profile) ",
             );
             insert.push_values(chunk, |mut row, r| {
                 row.push_bind(r.response.id.to_string())
@@ -100,7 +98,10 @@ impl Db {
                     .push_bind(r.channel.as_str())
                     .push_bind(timestamp(r.submitted_at))
                     .push_bind(r.response.comment.clone())
-                    .push_bind(r.response.comment.as_ref().map(|_| "pending"));
+                    .push_bind(r.response.comment.as_ref().map(|_| "pending"))
+                    .push_bind(as_object(&r.response.answers))
+                    .push_bind(as_object(&r.response.expectations))
+                    .push_bind(as_object(&r.response.profile));
             });
             insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
             let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
@@ -108,31 +109,6 @@ impl Db {
         }
         let fresh: Vec<&NewResponse> =
             candidates.into_iter().filter(|r| inserted.contains(&r.response.id.to_string())).collect();
-
-        let id_of = |r: &NewResponse| r.response.id.to_string();
-        let answers = fresh.iter().flat_map(|r| {
-            r.response.answers.iter().map(move |(code, value)| (id_of(r), code.clone(), value.map(i64::from)))
-        });
-        insert_child_rows(&mut tx, "INSERT INTO answers (response_id, criterion_code, value) ", answers.collect())
-            .await?;
-        let expectations = fresh.iter().flat_map(|r| {
-            r.response.expectations.iter().map(move |(code, value)| (id_of(r), code.clone(), i64::from(*value)))
-        });
-        insert_child_rows(
-            &mut tx,
-            "INSERT INTO expectation_answers (response_id, area_code, value) ",
-            expectations.collect(),
-        )
-        .await?;
-        let profile = fresh.iter().flat_map(|r| {
-            r.response.profile.iter().map(move |(question, option)| (id_of(r), question.clone(), option.clone()))
-        });
-        insert_child_rows(
-            &mut tx,
-            "INSERT INTO profile_answers (response_id, question_code, option_code) ",
-            profile.collect(),
-        )
-        .await?;
         let tallies = tally_responses(
             layout,
             fresh.iter().map(|r| Counted {
@@ -167,25 +143,52 @@ impl Db {
     }
 
     pub async fn count_answers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers").fetch_one(&self.read).await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM((SELECT COUNT(*) FROM json_each(answers))), 0) FROM responses")
+                .fetch_one(&self.read)
+                .await?;
         Ok(n as u64)
     }
 }
 
-/// Inserts `(response id, code, value)` rows under `head` ("INSERT INTO t (a, b, c) ") in chunks.
-async fn insert_child_rows<T>(tx: &mut SqliteConnection, head: &str, rows: Vec<(String, String, T)>) -> Result<()>
-where
-    T: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Clone + Send + 'static,
-{
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(head);
-        insert.push_values(chunk, |mut row, (id, code, value)| {
-            row.push_bind(id.clone()).push_bind(code.clone()).push_bind(value.clone());
-        });
-        insert.build().execute(&mut *tx).await?;
+/// `(code, value)` pairs as a JSON object, the way a response row holds its answers.
+fn as_object<V: serde::Serialize>(pairs: &[(String, V)]) -> String {
+    struct Object<'a, V>(&'a [(String, V)]);
+    impl<V: serde::Serialize> serde::Serialize for Object<'_, V> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.iter().map(|(code, value)| (code, value)))
+        }
     }
-    Ok(())
+    serde_json::to_string(&Object(pairs)).expect("codes and values serialise")
 }
+
+/// A JSON object of a response row (`answers`, `expectations`, `profile`) read back as
+/// `(code, value)` pairs, in stored order.
+struct Pairs<V>(Vec<(String, V)>);
+
+impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Pairs<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+            type Value = Pairs<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of codes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Pairs<V>, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// One response of a page as SQLite's `json_array` wrote it (see [`responses_after`]).
+#[derive(serde::Deserialize)]
+struct PageRow(String, String, String, String, String, String, u8, Pairs<Option<u8>>, Pairs<u8>, Pairs<String>);
 
 /// A response as stored, read back (for a rebuild of the aggregates, for an export).
 #[derive(Clone, Debug)]
@@ -207,10 +210,16 @@ pub(super) async fn responses_after(
     until: Option<(&str, &str)>,
 ) -> Result<Vec<StoredResponse>> {
     let (last_agency, end) = until.unwrap_or(("\u{10FFFF}", "9999"));
-    let rows = sqlx::query(
-        "SELECT id, questionnaire_version, agency_code, service_point_code, channel, submitted_at, comment IS NOT NULL AS commented
-         FROM responses WHERE (agency_code, submitted_at, id) > (?, ?, ?) AND (agency_code, submitted_at) < (?, ?)
-         ORDER BY agency_code, submitted_at, id LIMIT ?",
+    // The page comes back as one JSON text: a row crosses from SQLite's thread to ours with a
+    // wake-up and copies of each value, and a page of rows that way costs more than the rest
+    // of an export together.
+    let page: String = sqlx::query_scalar(
+        "SELECT json_group_array(json_array(id, questionnaire_version, agency_code, service_point_code, channel,
+                                            submitted_at, comment IS NOT NULL, json(answers), json(expectations), json(profile))
+                                 ORDER BY agency_code, submitted_at, id)
+         FROM (SELECT * FROM responses
+               WHERE (agency_code, submitted_at, id) > (?, ?, ?) AND (agency_code, submitted_at) < (?, ?)
+               ORDER BY agency_code, submitted_at, id LIMIT ?)",
     )
     .bind(agency)
     .bind(at)
@@ -218,53 +227,43 @@ pub(super) async fn responses_after(
     .bind(last_agency)
     .bind(end)
     .bind(PAGE)
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let mut responses = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: &str = row.get("id");
-        responses.push(StoredResponse {
-            response: ValidResponse {
-                id: Uuid::parse_str(id).map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
-                agency: row.get("agency_code"),
-                questionnaire_version: row.get("questionnaire_version"),
-                answers: Vec::new(),
-                expectations: Vec::new(),
-                profile: Vec::new(),
-                comment: row.get::<bool, _>("commented").then(String::new),
+    let rows: Vec<PageRow> =
+        serde_json::from_str(&page).map_err(|e| StorageError::Corrupt(format!("a page of responses: {e}")))?;
+    rows.into_iter()
+        .map(
+            |PageRow(
+                id,
+                version,
+                agency,
+                service_point,
+                channel,
+                submitted_at,
+                commented,
+                answers,
+                expectations,
+                profile,
+            )| {
+                Ok(StoredResponse {
+                    response: ValidResponse {
+                        id: Uuid::parse_str(&id)
+                            .map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
+                        agency,
+                        questionnaire_version: version,
+                        answers: answers.0,
+                        expectations: expectations.0,
+                        profile: profile.0,
+                        comment: (commented == 1).then(String::new),
+                    },
+                    service_point,
+                    channel: Channel::parse(&channel)
+                        .ok_or_else(|| StorageError::Corrupt(format!("channel {channel}")))?,
+                    submitted_at,
+                })
             },
-            service_point: row.get("service_point_code"),
-            channel: channel_of(row)?,
-            submitted_at: row.get("submitted_at"),
-        });
-    }
-    let ids: Vec<String> = rows.iter().map(|r| r.get::<String, _>("id")).collect();
-    let place: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    for (table, columns) in [
-        ("answers", "criterion_code, value"),
-        ("expectation_answers", "area_code, value"),
-        ("profile_answers", "question_code, option_code"),
-    ] {
-        if ids.is_empty() {
-            break;
-        }
-        let mut select =
-            QueryBuilder::<Sqlite>::new(format!("SELECT response_id, {columns} FROM {table} WHERE response_id IN "));
-        select.push_tuples(&ids, |mut row, id| {
-            row.push_bind(id.clone());
-        });
-        for row in select.build().fetch_all(&mut *tx).await? {
-            let Some(&i) = place.get(row.get::<&str, _>(0)) else { continue };
-            let response = &mut responses[i].response;
-            let code: String = row.get(1);
-            match table {
-                "answers" => response.answers.push((code, row.get::<Option<u8>, _>(2))),
-                "expectation_answers" => response.expectations.push((code, row.get::<u8, _>(2))),
-                _ => response.profile.push((code, row.get::<String, _>(2))),
-            }
-        }
-    }
-    Ok(responses)
+        )
+        .collect()
 }
 
 impl Db {

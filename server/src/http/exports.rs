@@ -275,7 +275,10 @@ fn csv_bytes(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
         let _ = writer.write_record(headers);
     }
     for row in rows {
-        let _ = writer.write_record(row.iter().map(Cell::to_field));
+        for cell in row {
+            let _ = cell.with_field(|field| writer.write_field(field));
+        }
+        let _ = writer.write_record(None::<&[u8]>);
     }
     writer.into_inner().unwrap_or_default()
 }
