@@ -6,6 +6,7 @@ pub mod breakdown;
 pub mod chart;
 pub mod comments;
 pub mod dashboard;
+pub mod download;
 pub mod format;
 pub mod print;
 pub mod ranking;
