@@ -171,3 +171,53 @@ async fn breakdowns_hide_small_cells_and_enough_others_and_today_is_only_a_count
     assert!(today_line.contains(">3<"), "today's count on the dashboard: {today_line}");
     assert!(page.contains("Chưa có ngày nào của kỳ này kết thúc"));
 }
+
+#[tokio::test]
+async fn entered_dossier_counts_set_the_minimum_sample_and_a_bad_file_stores_nothing() {
+    let app = spawn_app().await;
+    import(&app, "code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,,,\nX2,Xã Hai,commune,P,,,\n")
+        .await;
+    let (last, before) = (month_start(1), month_start(2));
+    store(&app, "X1", last + Duration::days(2), 30, 30, None).await;
+    store(&app, "X2", last + Duration::days(2), 30, 30, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hoso.csv");
+    let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+
+    // An unknown agency and a bad number: refused whole, with each line named.
+    std::fs::write(
+        &file,
+        format!("agency,month,completed\nX1,{},400\nX9,{},10\nX2,{},nhiều\n", month(last), month(last), month(last)),
+    )
+    .unwrap();
+    let out = common::hailong(&app.database_url, &["dossiers", "import", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("Dòng 4") && err.contains("số nguyên"), "{err}");
+    std::fs::write(&file, format!("X1,{},400\nX9,{},10\n", month(last), month(last))).unwrap();
+    let out = common::hailong(&app.database_url, &["dossiers", "import", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Không có đơn vị mã X9"), "{out:?}");
+
+    // X1 completed 400 dossiers last month and 600 the month before; X2 has no count entered.
+    std::fs::write(&file, format!("X1,{},400\nX1,{},600\n", month(last), month(before))).unwrap();
+    let out = common::hailong(&app.database_url, &["dossiers", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let to = month_start(0) - Duration::days(1);
+    let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&from={last}&to={to}")).await;
+    let row = |code: &str| ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap();
+    // 400 / (1 + 400 × 0.0025) = 200: 30 responses are far below it.
+    assert_eq!((row("X1")["dossiers"].clone(), row("X1")["minimum_sample"].clone()), (json!(400), json!(200)));
+    assert_eq!(row("X1")["below_minimum"], true);
+    assert_eq!((row("X2")["dossiers"].clone(), row("X2")["below_minimum"].clone()), (json!(0), json!(false)));
+
+    // Ten days of last month count ten of its days' share: 400 × 10 / (days in the month).
+    let days_in_month = (month_start(0) - last).num_days() as f64;
+    let tenth = last + Duration::days(9);
+    let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&from={last}&to={tenth}")).await;
+    let x1 = ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == "X1").cloned().unwrap();
+    assert_eq!(x1["dossiers"], json!((400.0 * 10.0 / days_in_month).round() as u64), "{x1}");
+    // Entering a month again replaces it.
+    std::fs::write(&file, format!("X1,{},40\n", month(last))).unwrap();
+    assert!(common::hailong(&app.database_url, &["dossiers", "import", file.to_str().unwrap()]).status.success());
+    let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&from={last}&to={to}")).await;
+    assert_eq!(ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == "X1").unwrap()["dossiers"], json!(40));
+}

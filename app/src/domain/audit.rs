@@ -70,6 +70,7 @@ audit_actions! {
     DeliverySentByHand = "delivery.sent_by_hand", "Đánh dấu đã gửi thủ công";
     CommentApproved = "comment.approve", "Duyệt ý kiến";
     CommentHidden = "comment.hide", "Ẩn ý kiến";
+    DossiersEntered = "dossiers.enter", "Nhập số hồ sơ đã giải quyết";
 }
 
 /// One line of the log, as stored.

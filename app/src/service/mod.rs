@@ -133,6 +133,8 @@ pub enum ServiceError {
         "không phân tổ được theo \"{0}\"; hãy dùng channel, service_point hoặc mã một câu hỏi thông tin người trả lời"
     )]
     UnknownBreakdown(String),
+    #[error("tệp số hồ sơ không hợp lệ:\n{}", .0.join("\n"))]
+    BadDossierCounts(Vec<String>),
 }
 
 impl AppState {

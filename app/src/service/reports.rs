@@ -201,15 +201,48 @@ impl AppState {
         })
     }
 
-    /// Dossiers known to be completed (survey links issued) over `days`, per agency subtree.
+    /// Dossiers completed over `days`, per agency subtree: per agency, the counts the province
+    /// entered (months in part inside the period count in proportion to their days) or the
+    /// survey links issued, whichever is larger (links go only to some completed dossiers).
     async fn dossiers_per_subtree(
         &self,
         days: &ClosedDays,
         scope: &Scope,
     ) -> Result<HashMap<String, Totals>, ServiceError> {
-        let per_agency = self.db.invitations_per_agency(days).await?;
+        let mut per_agency = self.db.invitations_per_agency(days).await?;
+        let (first, last) = crate::domain::dossiers::months_of(days);
+        let mut entered: HashMap<String, f64> = HashMap::new();
+        for count in self.db.dossier_counts(first, last).await? {
+            *entered.entry(count.agency).or_default() +=
+                crate::domain::dossiers::share_in(count.month, count.completed, days);
+        }
+        for (code, share) in entered {
+            let links = per_agency.entry(code).or_default();
+            *links = (*links).max(share.round() as u64);
+        }
         let as_totals = per_agency.into_iter().map(|(code, n)| (code, Totals { responses: n, ..Totals::default() }));
         Ok(self.rollup(scope.basis).await?.subtrees(&as_totals.collect()))
+    }
+
+    /// Stores the completed dossiers a province enters as `agency,month,completed` lines; every
+    /// line must be valid and name a known agency, or nothing is stored. Returns how many.
+    pub async fn enter_dossier_counts(
+        &self,
+        actor: &crate::domain::audit::Actor,
+        csv: &str,
+    ) -> Result<usize, ServiceError> {
+        let counts = crate::domain::dossiers::parse_csv(csv).map_err(ServiceError::BadDossierCounts)?;
+        let known: std::collections::HashSet<String> = self.db.agencies().await?.into_iter().map(|a| a.code).collect();
+        let unknown: Vec<String> = counts
+            .iter()
+            .filter(|c| !known.contains(&c.agency))
+            .map(|c| format!("Không có đơn vị mã {}.", c.agency))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ServiceError::BadDossierCounts(unknown));
+        }
+        self.db.save_dossier_counts(&counts, actor).await?;
+        Ok(counts.len())
     }
 
     /// Dossiers known to be completed in `agency`'s subtree over `days`.

@@ -9,6 +9,7 @@ mod accounts;
 mod aggregates;
 mod comments;
 mod deliveries;
+mod dossiers;
 mod invitations;
 mod kiosks;
 mod registry;

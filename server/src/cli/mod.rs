@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::{bail, Context};
 use app::domain::anomaly::KioskLimits;
+use app::domain::audit::Actor;
 use app::domain::delivery::Backoff;
 use app::domain::Period;
 use app::service::delivery::{DeliverySettings, SmsGateway, SmtpRelay};
@@ -73,6 +74,12 @@ enum Command {
         #[command(subcommand)]
         command: AggregatesCommand,
     },
+    /// Completed dossiers per agency and month (số hồ sơ đã giải quyết), for the rankings'
+    /// minimum sample.
+    Dossiers {
+        #[command(subcommand)]
+        command: DossiersCommand,
+    },
     /// Agencies (cơ quan, đơn vị).
     Agency {
         #[command(subcommand)]
@@ -124,6 +131,13 @@ enum Command {
         #[command(flatten)]
         delivery: DeliveryArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum DossiersCommand {
+    /// Stores the counts of a CSV file of `agency,month,completed` lines (month as 2026-10;
+    /// header optional); a month entered again is replaced. Nothing is stored if a line is bad.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +287,12 @@ impl Cli {
                     "Đã tính lại bảng tổng hợp từ {counted} phiếu trong {:.1} giây.",
                     started.elapsed().as_secs_f64()
                 );
+            }
+            Command::Dossiers { command: DossiersCommand::Import { file } } => {
+                let text =
+                    std::fs::read_to_string(&file).with_context(|| format!("không đọc được tệp {}", file.display()))?;
+                let stored = state.enter_dossier_counts(&Actor::cli(), &text).await?;
+                println!("Đã lưu số hồ sơ đã giải quyết của {stored} đơn vị-tháng.");
             }
             Command::Agency { command } => registry::run(&state, command).await?,
             Command::Kiosk { command } => accounts::kiosk(&state, command).await?,
