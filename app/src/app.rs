@@ -7,7 +7,8 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::{
-    AgenciesPage, AuditPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage, UsersPage,
+    AgenciesPage, AuditPage, DossiersPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage,
+    UsersPage,
 };
 use crate::kiosk::{KioskPage, KioskPairPage, LinkSurveyPage};
 use crate::report::{BreakdownPage, CommentsPage, DashboardPage, PrintPage, RankingPage};
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment("admin"), StaticSegment("report")) view=PrintPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("comments")) view=CommentsPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view=ProceduresPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("dossiers")) view=DossiersPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view=OutboxPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view=AgenciesPage ssr=SsrMode::Async />
                 <Route path=(StaticSegment("admin"), StaticSegment("agencies"), StaticSegment("import"), ParamSegment("id")) view=ImportPreviewPage ssr=SsrMode::Async />

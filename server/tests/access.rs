@@ -137,7 +137,7 @@ async fn browser_posts_must_come_from_the_public_url() {
 /// Every page, form endpoint and API route, for every role: who gets in and who gets which 4xx.
 #[tokio::test]
 async fn every_route_for_every_role() {
-    use app::admin::{agencies, keys, kiosks, outbox, procedures, users};
+    use app::admin::{agencies, dossiers, keys, kiosks, outbox, procedures, users};
     use app::report::server as report;
     use leptos::server_fn::ServerFn;
     let app = spawn_app().await;
@@ -186,6 +186,7 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/exports/ranking.xlsx?kind=commune".into(), "".into(), [401, 403, 200, 200]),
         ("GET", "/api/v1/exports/expectations.csv?agency=P".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/admin/procedures".into(), "".into(), admin_only),
+        ("GET", "/admin/dossiers".into(), "".into(), admin_only),
         ("GET", "/admin/outbox".into(), "".into(), admin_only),
         ("GET", "/admin/agencies".into(), "".into(), admin_only),
         ("GET", format!("/admin/agencies/import/{staged}"), "".into(), admin_only),
@@ -203,6 +204,9 @@ async fn every_route_for_every_role() {
         ("POST", "/admin/agencies/import".into(), "file=x".into(), change(400)),
         ("POST", "/admin/users/import".into(), "file=x".into(), change(400)),
         ("POST", procedures::SaveProcedure::PATH.into(), "code=NEW&name=Thủ tục mới".into(), change(302)),
+        ("POST", dossiers::SaveDossiers::PATH.into(), "csv=D1,2026-10,120".into(), change(302)),
+        ("POST", dossiers::SaveDossiers::PATH.into(), "csv=D1,2026-10,nhiều".into(), change(422)),
+        ("POST", dossiers::SaveDossiers::PATH.into(), "csv=KHONGCO,2026-10,5".into(), change(422)),
         ("POST", outbox::MarkSentByHand::PATH.into(), "id=1".into(), change(404)),
         (
             "POST",

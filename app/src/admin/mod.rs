@@ -1,8 +1,9 @@
 //! Admin pages: the province's administration (admins only): agencies, kiosks, accounts, API
-//! keys, procedures, the outbox and the audit log.
+//! keys, procedures, completed dossiers, the outbox and the audit log.
 
 pub mod agencies;
 pub mod audit;
+pub mod dossiers;
 pub mod keys;
 pub mod kiosks;
 mod nav;
@@ -12,6 +13,7 @@ pub mod users;
 
 pub use agencies::{AgenciesPage, ImportPreviewPage};
 pub use audit::AuditPage;
+pub use dossiers::DossiersPage;
 pub use keys::KeysPage;
 pub use kiosks::KiosksPage;
 pub use nav::AdminNav;

@@ -14,6 +14,7 @@ pub fn AdminNav() -> impl IntoView {
         ("/admin/users", "Tài khoản"),
         ("/admin/keys", "Khóa API"),
         ("/admin/procedures", "Thủ tục"),
+        ("/admin/dossiers", "Số hồ sơ"),
         ("/admin/outbox", "Hộp thư đi"),
         ("/admin/audit", "Nhật ký"),
         ("/account/password", "Đổi mật khẩu"),

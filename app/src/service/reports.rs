@@ -224,6 +224,21 @@ impl AppState {
         Ok(self.rollup(scope.basis).await?.subtrees(&as_totals.collect()))
     }
 
+    /// The completed dossiers entered for the last `months` months (this one included), newest
+    /// month first.
+    pub async fn entered_dossiers(
+        &self,
+        months: u32,
+    ) -> Result<Vec<crate::domain::dossiers::DossierCount>, ServiceError> {
+        use chrono::Datelike;
+        let today = super::registry::today();
+        let this_month = today.with_day(1).unwrap_or(today);
+        let first = this_month.checked_sub_months(chrono::Months::new(months.saturating_sub(1))).unwrap_or(this_month);
+        let mut counts = self.db.dossier_counts(first, this_month).await?;
+        counts.sort_by(|a, b| b.month.cmp(&a.month).then_with(|| a.agency.cmp(&b.agency)));
+        Ok(counts)
+    }
+
     /// Stores the completed dossiers a province enters as `agency,month,completed` lines; every
     /// line must be valid and name a known agency, or nothing is stored. Returns how many.
     pub async fn enter_dossier_counts(
