@@ -92,7 +92,7 @@ async fn answers_stored_as_rows_by_an_earlier_version_move_into_their_responses(
 
     let days = period.closed_days(today).unwrap();
     let mut exported = state.export_page("D1", &days, None).await.unwrap();
-    exported.sort_by(|a, b| a.response.id.cmp(&b.response.id));
+    exported.sort_by_key(|stored| stored.response.id);
     let first = &exported[0].response;
     assert_eq!(first.answers, vec![("A1".to_string(), Some(5)), ("B2".to_string(), Some(3))]);
     assert_eq!(first.expectations, vec![("X3".to_string(), 2)]);
