@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { logIn } from "./helpers";
+import { logIn, waitHydrated } from "./helpers";
 import * as XLSX from "xlsx";
 import { readFileSync } from "node:fs";
 
@@ -31,7 +31,9 @@ test("a manager opens the dashboard, the ranking and the expectations, downloads
   await expect(page.locator("#breakdown tbody tr")).toHaveCount(2);
 
   // The responses as XLSX: the manager's own agency only, by month, no profile columns.
+  // Hydrated, the link fetches the file itself and says how far it has come.
   await page.goto(`/admin?agency=PT-STP&from=${from}`);
+  await waitHydrated(page);
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     page.locator(".exports li", { hasText: "Phiếu trả lời" }).getByRole("link", { name: "Excel (.xlsx)" }).click(),
@@ -42,6 +44,7 @@ test("a manager opens the dashboard, the ranking and the expectations, downloads
   expect(rows[0]).not.toContain("gender");
   expect(rows.length - 1).toBe(responses);
   expect(rows.slice(1).every((row) => row[1] === "PT-STP")).toBe(true);
+  await expect(page.locator(".exports .download-progress")).toContainText("Đã tải xong");
 
   // Another department's export is not theirs.
   const other = await page.request.get(`/api/v1/exports/responses.xlsx?agency=PT-SXD&from=${from}`);
@@ -68,4 +71,22 @@ test("the dashboard and the ranking work with JavaScript off", async ({ browser 
   await expect(page.locator("#ranking tbody tr")).toHaveCount(5);
   await expect(page.locator("#ranking tbody tr td.rank").first()).toHaveText("1");
   await context.close();
+});
+
+test("an admin enters the dossiers completed per month; a bad line is named and nothing is stored", async ({ page }) => {
+  await logIn(page, "admin", "hailong-demo-admin");
+  await page.goto("/admin/dossiers");
+  await waitHydrated(page);
+  const month = new Date().toISOString().slice(0, 7);
+  const field = page.getByLabel(/Mỗi dòng: mã đơn vị/);
+  await field.fill(`PT-P-VIETTRI,${month},1250\nPT-X-KHONGCO,${month},7`);
+  await page.getByRole("button", { name: "Lưu số hồ sơ" }).click();
+  await expect(page.getByRole("alert")).toContainText("Không có đơn vị mã PT-X-KHONGCO");
+  await expect(page.locator("table.dossiers tbody tr", { hasText: "PT-P-VIETTRI" })).toHaveCount(0);
+
+  await field.fill(`PT-P-VIETTRI,${month},1250`);
+  await page.getByRole("button", { name: "Lưu số hồ sơ" }).click();
+  const row = page.locator("table.dossiers tbody tr", { hasText: "PT-P-VIETTRI" });
+  await expect(row).toContainText("1250");
+  await expect(row).toContainText("UBND phường Việt Trì");
 });

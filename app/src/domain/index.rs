@@ -64,6 +64,20 @@ impl CriterionIndex {
     }
 }
 
+/// An interval for an index that is a mean of proportions (an element's, or the overall one):
+/// Wilson's, with the mean number of valid answers of its `criteria` as n — an approximation
+/// that shows how much the index can move.
+pub fn mean_interval<'a>(index: Option<f64>, criteria: impl Iterator<Item = &'a CriterionIndex>) -> Option<[f64; 2]> {
+    let valid: Vec<u64> = criteria.filter(|c| c.index.is_some()).map(|c| c.valid).collect();
+    let index = index?;
+    if valid.is_empty() {
+        return None;
+    }
+    let n = valid.iter().sum::<u64>() as f64 / valid.len() as f64;
+    let (lo, hi) = wilson_interval(index / 100.0 * n, n);
+    Some([lo * 100.0, hi * 100.0])
+}
+
 /// Wilson score interval for `successes` out of `n` trials (n > 0), as proportions.
 pub fn wilson_interval(successes: f64, n: f64) -> (f64, f64) {
     let p = successes / n;
@@ -139,6 +153,25 @@ pub fn rank<T>(entries: Vec<(T, Option<f64>)>) -> Vec<(T, Option<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_elements_interval_is_wilsons_at_the_mean_number_of_valid_answers() {
+        let criterion = |index: Option<f64>, valid: u64| CriterionIndex {
+            code: "X".into(),
+            index,
+            valid,
+            counts: [0; 5],
+            mean: None,
+            ci95: None,
+        };
+        // 8 and 12 valid answers: n = 10; 90 % of 10 → Wilson 59.58 %–98.21 %. The criterion
+        // nobody answered does not count.
+        let criteria = [criterion(Some(87.5), 8), criterion(Some(91.7), 12), criterion(None, 0)];
+        let [lo, hi] = mean_interval(Some(90.0), criteria.iter()).unwrap();
+        assert!((lo - 59.584).abs() < 0.01 && (hi - 98.212).abs() < 0.01, "{lo} {hi}");
+        assert_eq!(mean_interval(None, criteria.iter()), None);
+        assert_eq!(mean_interval(Some(90.0), criteria[2..].iter()), None);
+    }
 
     fn close(actual: f64, expected: f64) {
         assert!((actual - expected).abs() < 1e-4, "{actual} is not {expected}");

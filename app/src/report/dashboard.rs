@@ -59,7 +59,10 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     let element_bars: Vec<(String, Option<f64>, Option<[f64; 2]>)> = index
         .elements
         .iter()
-        .map(|e| (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, None))
+        .map(|e| {
+            let interval = crate::domain::index::mean_interval(e.index, e.criteria.iter());
+            (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, interval)
+        })
         .collect();
     let side_by_side = previous.map(|before| {
         let rows = index
@@ -195,7 +198,7 @@ fn ExportLinks(query: String, responses: u64) -> impl IntoView {
                     />
                 }
             };
-            view! { <li>{label}": "{link("xlsx", "Excel (.xlsx)")}" · "{link("csv", "CSV")}</li> }
+            view! { <li>{label}": "{link("xlsx", "Excel (.xlsx)")}" · "{link("csv", "CSV")}</li> }.into_any()
         })
         .collect_view();
     view! {

@@ -37,6 +37,7 @@ pub fn DownloadLink(href: String, file: String, rows: u64, label: &'static str) 
         <a href=href download=file on:click=on_click aria-busy=move || busy.get().to_string()>{label}</a>
         {move || progress.get().map(|text| view! { <span class="download-progress" role="status">" "{text}</span> })}
     }
+    .into_any()
 }
 
 #[cfg(feature = "hydrate")]

@@ -5,7 +5,6 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::{AppState, ServiceError};
-use crate::domain::index::wilson_interval;
 use crate::domain::period::{ClosedDays, Spans};
 use crate::domain::report::{self, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup};
 use crate::domain::submission::Channel;
@@ -33,15 +32,9 @@ pub struct Overview {
 /// Smallest number of responses a breakdown cell may show (k).
 pub const MIN_CELL: u64 = 5;
 
-/// An interval for an index that is a mean of proportions: Wilson's, with the mean number of
-/// valid answers behind it as n — an approximation that shows how much the index can move.
+/// The interval of an overall index: see [`crate::domain::index::mean_interval`].
 pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
-    let valid: Vec<u64> =
-        index.elements.iter().flat_map(|e| &e.criteria).filter(|c| c.index.is_some()).map(|c| c.valid).collect();
-    let overall = index.overall?;
-    let n = valid.iter().sum::<u64>() as f64 / valid.len() as f64;
-    let (lo, hi) = wilson_interval(overall / 100.0 * n, n);
-    Some([lo * 100.0, hi * 100.0])
+    crate::domain::index::mean_interval(index.overall, index.elements.iter().flat_map(|e| &e.criteria))
 }
 
 impl AppState {
