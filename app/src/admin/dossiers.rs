@@ -62,7 +62,7 @@ pub fn DossiersPage() -> impl IntoView {
                 "n = N ÷ (1 + N × 0,05²) trên trang xếp hạng. Đơn vị chưa nhập thì tính bằng số hồ sơ đã gửi phiếu."
             </p>
             <h2>"Nhập số liệu"</h2>
-            <ActionForm action=save attr:class="login">
+            <ActionForm action=save attr:class="login wide">
                 <label>
                     <span>"Mỗi dòng: mã đơn vị, tháng (YYYY-MM), số hồ sơ — nhập lại một tháng thì thay số cũ"</span>
                     <textarea name="csv" rows="8" required placeholder="PT-STP,2026-10,1250\nPT-X-TAMNONG,2026-10,310"></textarea>
@@ -75,11 +75,14 @@ pub fn DossiersPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
                     page_reply(entered.await, |rows| view! {
+                        <Show when={let empty = rows.is_empty(); move || empty}>
+                            <p class="note">"Chưa nhập số hồ sơ của tháng nào."</p>
+                        </Show>
                         <table class="dossiers">
-                            <thead><tr><th>"Tháng"</th><th>"Đơn vị"</th><th>"Mã"</th><th class="number">"Số hồ sơ"</th></tr></thead>
+                            <thead><tr><th>"Tháng"</th><th>"Đơn vị"</th><th>"Mã"</th><th class="num">"Số hồ sơ"</th></tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|(month, name, code, completed)| view! {
-                                    <tr><td>{month}</td><td>{name}</td><td>{code}</td><td class="number">{completed}</td></tr>
+                                    <tr><td>{month}</td><td>{name}</td><td>{code}</td><td class="num">{completed}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
