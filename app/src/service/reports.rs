@@ -227,9 +227,7 @@ impl AppState {
         let today = super::registry::today();
         let this_month = today.with_day(1).unwrap_or(today);
         let first = this_month.checked_sub_months(chrono::Months::new(months.saturating_sub(1))).unwrap_or(this_month);
-        let mut counts = self.db.dossier_counts(first, this_month).await?;
-        counts.sort_by(|a, b| b.month.cmp(&a.month).then_with(|| a.agency.cmp(&b.agency)));
-        Ok(counts)
+        Ok(self.db.dossier_counts(first, this_month).await?)
     }
 
     /// Stores the completed dossiers a province enters as `agency,month,completed` lines; every

@@ -33,10 +33,11 @@ impl Db {
         Ok(())
     }
 
-    /// The counts entered for the months `first..=last` (first days of months).
+    /// The counts entered for the months `first..=last` (first days of months), newest month
+    /// first, agencies in code order.
     pub async fn dossier_counts(&self, first: NaiveDate, last: NaiveDate) -> Result<Vec<DossierCount>> {
         let rows = sqlx::query(
-            "SELECT agency_code, month, completed FROM dossier_counts WHERE month >= ? AND month <= ? ORDER BY month, agency_code",
+            "SELECT agency_code, month, completed FROM dossier_counts WHERE month >= ? AND month <= ? ORDER BY month DESC, agency_code",
         )
         .bind(first.format("%Y-%m").to_string())
         .bind(last.format("%Y-%m").to_string())
