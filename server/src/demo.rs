@@ -263,6 +263,7 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
                 expectations,
                 profile,
                 comment: None,
+                day: None,
             },
             service_point: if kiosk { point.clone() } else { agency.clone() },
             kiosk_id: None,

@@ -26,6 +26,7 @@ async fn store(app: &TestApp, agency: &str, days_ago: i64, count: usize) {
                 expectations: vec![("X2".into(), 3)],
                 profile: vec![("gender".into(), "nu".into())],
                 comment: Some("gọi tôi: 0912 345 678".into()),
+                day: None,
             },
             service_point: "P".into(),
             kiosk_id: None,

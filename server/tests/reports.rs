@@ -36,6 +36,7 @@ async fn store(app: &TestApp, agency: &str, day: NaiveDate, count: usize, satisf
                 expectations: vec![],
                 profile: gender.map(|g| vec![("gender".to_string(), g.to_string())]).unwrap_or_default(),
                 comment: None,
+                day: None,
             },
             service_point: agency.into(),
             kiosk_id: None,

@@ -232,6 +232,7 @@ mod tests {
             expectations: vec![("X3".into(), 2)],
             profile: vec![("gender".into(), "nu".into())],
             comment: Some("số điện thoại 0912345678".into()),
+            day: None,
         };
         let day = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
         let full = Detail { day: true, profile: true };

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -27,7 +28,13 @@ pub struct ValidResponse {
     pub expectations: Vec<(String, u8)>,
     pub profile: Vec<(String, String)>,
     pub comment: Option<String>,
+    /// The Vietnam day the citizen answered on, when the client says (a kiosk that was offline
+    /// sends its queue later); `None` means today.
+    pub day: Option<NaiveDate>,
 }
+
+/// How many days back a submission's `day` may be: a kiosk offline for longer has lost touch.
+pub const MAX_DAYS_LATE: i64 = 7;
 
 /// How a response reached us (kênh khảo sát).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -58,14 +65,16 @@ impl Channel {
     }
 }
 
-const KNOWN_FIELDS: [&str; 6] = ["id", "agency", "answers", "expectations", "profile", "comment"];
+const KNOWN_FIELDS: [&str; 7] = ["id", "agency", "answers", "expectations", "profile", "comment", "day"];
 
 /// Validates `submission` for `questionnaire`; `served` are the agencies the collecting point
-/// serves (the competent agency must be one of them, and may be left out when there is one).
+/// serves (the competent agency must be one of them, and may be left out when there is one);
+/// `today` is the Vietnam day now, which a submitted `day` may not pass.
 pub fn validate(
     questionnaire: &Questionnaire,
     served: &[String],
     submission: &Submission,
+    today: NaiveDate,
 ) -> Result<ValidResponse, FieldErrors> {
     let mut errors = FieldErrors::new();
     for key in submission.keys().filter(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
@@ -77,6 +86,7 @@ pub fn validate(
     let expectations = parse_expectations(questionnaire, submission.get("expectations"), &mut errors);
     let profile = parse_profile(questionnaire, submission.get("profile"), &mut errors);
     let comment = parse_comment(questionnaire, submission.get("comment"), &mut errors);
+    let day = parse_day(submission.get("day"), today, &mut errors);
     match (id, agency) {
         (Some(id), Some(agency)) if errors.is_empty() => Ok(ValidResponse {
             id,
@@ -86,6 +96,7 @@ pub fn validate(
             expectations,
             profile,
             comment,
+            day,
         }),
         _ => Err(errors),
     }
@@ -115,6 +126,32 @@ fn parse_agency(value: Option<&Value>, served: &[String], errors: &mut FieldErro
         Some(_) => Err("Mã cơ quan phải là một chuỗi ký tự."),
     };
     chosen.map_err(|message| errors.insert("agency".into(), message.into())).ok()
+}
+
+/// The day answered: `YYYY-MM-DD`, one of the last [`MAX_DAYS_LATE`] days up to `today`.
+fn parse_day(value: Option<&Value>, today: NaiveDate, errors: &mut FieldErrors) -> Option<NaiveDate> {
+    let text = match value {
+        None | Some(Value::Null) => return None,
+        Some(Value::String(text)) => text,
+        Some(_) => {
+            errors.insert("day".into(), "Ngày trả lời (day) phải có dạng YYYY-MM-DD.".into());
+            return None;
+        }
+    };
+    let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
+        errors.insert("day".into(), "Ngày trả lời (day) phải có dạng YYYY-MM-DD.".into());
+        return None;
+    };
+    let earliest = today - chrono::Days::new(MAX_DAYS_LATE as u64 - 1);
+    if day > today {
+        errors.insert("day".into(), "Ngày trả lời (day) ở tương lai: hãy kiểm tra đồng hồ của thiết bị.".into());
+    } else if day < earliest {
+        errors.insert(
+            "day".into(),
+            format!("Phiếu trả lời quá {MAX_DAYS_LATE} ngày (trước {earliest}) không còn được nhận."),
+        );
+    }
+    Some(day)
 }
 
 /// The object under `field`, or an error when it is there but is not an object.
@@ -251,12 +288,16 @@ mod tests {
 
     const ID: &str = "6f1c2a64-8a6e-4c59-9a43-0f2f3f6b9f10";
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
     fn served() -> Vec<String> {
         vec!["SNV".to_string()]
     }
 
     fn check(body: Value) -> Result<ValidResponse, FieldErrors> {
-        validate(&Questionnaire::bundled(), &served(), body.as_object().unwrap())
+        validate(&Questionnaire::bundled(), &served(), body.as_object().unwrap(), today())
     }
 
     fn error_keys(body: Value) -> Vec<String> {
@@ -341,10 +382,25 @@ mod tests {
         let q = Questionnaire::bundled();
         let two = vec!["SNV".to_string(), "STP".to_string()];
         let body = |agency: Value| json!({"id": ID, "answers": {"A1": 4}, "agency": agency});
-        let run = |v: Value| validate(&q, &two, v.as_object().unwrap());
+        let run = |v: Value| validate(&q, &two, v.as_object().unwrap(), today());
         assert_eq!(run(body(json!("STP"))).unwrap().agency, "STP");
         assert!(run(body(Value::Null)).unwrap_err().contains_key("agency"));
         assert!(run(body(json!("SYT"))).unwrap_err().contains_key("agency"));
         assert!(run(body(json!(5))).unwrap_err().contains_key("agency"));
+    }
+
+    #[test]
+    fn a_day_from_the_last_seven_is_kept_and_others_are_refused() {
+        let body = |day: Value| json!({"id": ID, "answers": {"A1": 4}, "day": day});
+        assert_eq!(check(body(Value::Null)).unwrap().day, None);
+        assert_eq!(check(body(json!("2026-11-25"))).unwrap().day, today().into());
+        // 25 November and the six days before it
+        assert_eq!(check(body(json!("2026-11-19"))).unwrap().day, NaiveDate::from_ymd_opt(2026, 11, 19));
+        let refused = check(body(json!("2026-11-18"))).unwrap_err();
+        assert_eq!(refused["day"], "Phiếu trả lời quá 7 ngày (trước 2026-11-19) không còn được nhận.");
+        assert!(check(body(json!("2026-11-26"))).unwrap_err()["day"].contains("tương lai"));
+        for bad in [json!("25/11/2026"), json!("2026-02-30"), json!(20261125)] {
+            assert_eq!(error_keys(body(bad.clone())), ["day"], "{bad}");
+        }
     }
 }

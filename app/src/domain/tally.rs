@@ -283,6 +283,7 @@ mod tests {
             expectations: expectations.iter().map(|(c, v)| (c.to_string(), *v)).collect(),
             profile: profile.iter().map(|(q, o)| (q.to_string(), o.to_string())).collect(),
             comment: None,
+            day: None,
         }
     }
 

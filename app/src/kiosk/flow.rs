@@ -317,7 +317,9 @@ mod tests {
             &q,
         );
         assert_eq!(nav, Nav::Submit);
-        let response = validate(&q, &served, &final_draft.to_submission()).unwrap();
+        let response =
+            validate(&q, &served, &final_draft.to_submission(), crate::domain::period::vietnam_day(chrono::Utc::now()))
+                .unwrap();
         assert_eq!(response.agency, "STP");
         assert_eq!(response.answers[0], ("A1".to_string(), Some(3)));
         assert_eq!(response.answers[1], ("A2".to_string(), None));
@@ -336,7 +338,9 @@ mod tests {
         assert_eq!(draft.step, Step::Element(0));
         assert_eq!(draft.go(Nav::Back, &context, String::new).step, Step::Welcome);
         let (tampered, _) = Draft::from_form(&pairs(&[("id", ID), ("a-A1", "9"), ("a-Q7", "5")]), &q);
-        let errors = validate(&q, &served, &tampered.to_submission()).unwrap_err();
+        let errors =
+            validate(&q, &served, &tampered.to_submission(), crate::domain::period::vietnam_day(chrono::Utc::now()))
+                .unwrap_err();
         assert!(errors.contains_key("answers.A1") && errors.contains_key("answers.Q7"));
     }
 

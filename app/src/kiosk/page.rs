@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::flow::{Context, Draft, Nav, Step, SKIP};
-use super::server::{load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitReply, TOO_FAST};
+use super::server::{
+    load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitReply, SENT_BEFORE,
+};
 use super::PostedDraft;
 use crate::domain::questionnaire::ScaleLevel;
 
@@ -134,15 +136,18 @@ fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
             let link = setup.link.clone();
             leptos::task::spawn_local(async move {
                 let next = match submit_survey(posted.clone(), link).await {
-                    Ok(SubmitReply::Stored) => Draft::submitted(),
+                    Ok(SubmitReply::Stored | SubmitReply::Queued) => Draft::submitted(),
                     Ok(SubmitReply::Invalid(errors)) => Draft { errors, ..posted },
-                    Ok(SubmitReply::Unavailable(error)) => Draft { errors: vec![error], ..posted },
-                    Ok(SubmitReply::TooFast) => Draft { errors: vec![TOO_FAST.into()], ..posted },
                     Ok(SubmitReply::NotPaired) => {
                         // Revoked, or never paired: the tablet asks for a new pairing code.
                         let _ = window().location().set_href("/kiosk/pair?lost=1");
                         posted
                     }
+                    // Sent before with other answers: those are counted, the citizen is done.
+                    Err(ServerFnError::ServerError(message)) if message == SENT_BEFORE => Draft::submitted(),
+                    // Busy or over the limit (503, 429): the server's sentence; no answer at all
+                    // (offline without the service worker yet): ours. The draft stays to send again.
+                    Err(ServerFnError::ServerError(message)) => Draft { errors: vec![message], ..posted },
                     Err(_) => Draft {
                         errors: vec!["Không gửi được phiếu do mất kết nối. Vui lòng bấm \"Gửi phiếu\" lại.".into()],
                         ..posted

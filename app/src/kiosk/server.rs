@@ -35,19 +35,25 @@ impl KioskSetup {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SubmitReply {
     Stored,
+    /// Never sent by the server: the kiosk's service worker answers this when it keeps the
+    /// survey in the browser's queue to send later (the server was out of reach or busy).
+    Queued,
     /// What the citizen must fix, in Vietnamese.
     Invalid(Vec<String>),
-    /// The server could not store it now; the draft is kept so the citizen can send it again.
-    Unavailable(String),
-    /// The kiosk sent more than its per-minute limit: the draft is kept to send again later.
-    TooFast,
     /// This browser is not (or no longer) a paired kiosk: it must be paired again.
     NotPaired,
 }
 
+/// Where the kiosk's finished surveys are posted (the service worker watches this path).
+pub const SUBMIT_PATH: &str = "/api/kiosk/submit";
+
 /// What the citizen reads when the kiosk is over its per-minute limit.
 pub const TOO_FAST: &str =
     "Thiết bị này vừa gửi nhiều phiếu trong một phút. Vui lòng đợi một lát rồi bấm \"Gửi phiếu\" lại.";
+/// What the citizen reads when the server cannot store now.
+pub const UNAVAILABLE: &str = "Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại sau ít phút.";
+/// What the citizen reads when this survey was sent before with other answers.
+pub const SENT_BEFORE: &str = "Phiếu này đã được gửi trước đó và đã được ghi nhận. Xin cảm ơn Ông/Bà.";
 
 /// The setup of the kiosk this browser is paired as; `None` when it is not paired.
 #[server]
@@ -96,7 +102,9 @@ pub async fn load_link_setup(token: String) -> Result<LinkReply, ServerFnError> 
 }
 
 /// Stores a finished draft: from the kiosk this browser is paired as, or from a survey link.
-#[server(input = server_fn::codec::Json)]
+/// A server that cannot store it now answers 503 (or 429 over the kiosk's limit) with
+/// `Retry-After`; the same id sent with other answers, 409.
+#[server(input = server_fn::codec::Json, endpoint = "kiosk/submit")]
 pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitReply, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let source = match link {
@@ -110,7 +118,18 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitR
             None => return Ok(SubmitReply::NotPaired),
         },
     };
-    Ok(ssr::submit(&state, &source, &draft).await)
+    match ssr::submit(&state, &source, &draft).await {
+        Ok(reply) => Ok(reply),
+        Err(refused) => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(refused.status);
+                if let Some(seconds) = refused.retry_after {
+                    response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
+                }
+            }
+            Err(ServerFnError::new(refused.message))
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -193,21 +212,38 @@ pub mod ssr {
         }
     }
 
+    /// A submission the server did not take, with the status to answer: send again later
+    /// (`retry_after` seconds) or not at all.
+    #[derive(Debug)]
+    pub struct Refused {
+        pub status: axum::http::StatusCode,
+        pub message: &'static str,
+        pub retry_after: Option<u32>,
+    }
+
     /// Validates and stores `draft`; the reply says what the citizen must fix, if anything.
-    pub async fn submit(state: &AppState, source: &Source, draft: &Draft) -> SubmitReply {
+    pub async fn submit(state: &AppState, source: &Source, draft: &Draft) -> Result<SubmitReply, Refused> {
+        use axum::http::StatusCode;
         let submission = draft.to_submission();
         let stored = match source {
             Source::Kiosk(kiosk) => state.submit_from_kiosk(kiosk, &submission).await,
             Source::Link(invitation) => state.submit_from_link(invitation, &submission).await,
         };
         match stored {
-            Ok((_, Outcome::New | Outcome::Repeat)) => SubmitReply::Stored,
-            Ok((_, Outcome::InvitationClosed)) => SubmitReply::Invalid(vec![LINK_CLOSED.into()]),
-            Err(ServiceError::Invalid(errors)) => SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors)),
-            Err(ServiceError::RateLimited) => SubmitReply::TooFast,
+            Ok((_, Outcome::New | Outcome::Repeat)) => Ok(SubmitReply::Stored),
+            Ok((_, Outcome::InvitationClosed)) => Ok(SubmitReply::Invalid(vec![LINK_CLOSED.into()])),
+            Ok((_, Outcome::Conflict)) => {
+                Err(Refused { status: StatusCode::CONFLICT, message: SENT_BEFORE, retry_after: None })
+            }
+            Err(ServiceError::Invalid(errors)) => {
+                Ok(SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors)))
+            }
+            Err(ServiceError::RateLimited) => {
+                Err(Refused { status: StatusCode::TOO_MANY_REQUESTS, message: TOO_FAST, retry_after: Some(60) })
+            }
             Err(error) => {
                 tracing::error!(%error, "kiosk submission not stored");
-                SubmitReply::Unavailable("Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại.".into())
+                Err(Refused { status: StatusCode::SERVICE_UNAVAILABLE, message: UNAVAILABLE, retry_after: Some(30) })
             }
         }
     }

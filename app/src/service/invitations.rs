@@ -7,11 +7,12 @@ use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{coarse, secret, AppState, ServiceError};
+use super::{secret, AppState, ServiceError};
 use crate::domain::access::Reach;
 use crate::domain::audit::Actor;
 use crate::domain::delivery::Medium;
 use crate::domain::invitation::{parse_dossier_code, InvitationError, InvitationStatus};
+use crate::domain::period::vietnam_day;
 use crate::domain::submission::{self, Channel};
 use crate::domain::Submission;
 use crate::storage::{Invitation, NewInvitation, NewResponse, Outcome};
@@ -173,14 +174,16 @@ impl AppState {
         body: &Submission,
     ) -> Result<(uuid::Uuid, Outcome), ServiceError> {
         let served = [invitation.agency_code.clone()];
-        let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
-        let id = response.id;
+        let now = Utc::now();
+        let response = submission::validate(&self.questionnaire, &served, body, vietnam_day(now))
+            .map_err(ServiceError::Invalid)?;
+        let (id, submitted_at) = (response.id, super::answered_at(response.day, now));
         let new = NewResponse {
             response,
             service_point: invitation.agency_code.clone(),
             kiosk_id: None,
             channel: Channel::Link,
-            submitted_at: coarse(Utc::now()),
+            submitted_at,
             invitation_id: Some(invitation.id),
         };
         Ok((id, self.writer.store(new).await?))

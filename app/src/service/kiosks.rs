@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 
-use super::{coarse, secret, AppState, ServiceError};
+use super::{answered_at, secret, AppState, ServiceError};
 use crate::domain::anomaly::{fingerprint, AnomalyKind};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::period::{start_of_day, vietnam_day};
@@ -248,14 +248,16 @@ impl AppState {
     ) -> Result<(uuid::Uuid, Outcome, u64), ServiceError> {
         let served: Vec<String> =
             self.db.served_agencies(&kiosk.agency_code, vietnam_day(at)).await?.into_iter().map(|a| a.code).collect();
-        let response = submission::validate(&self.questionnaire, &served, body).map_err(ServiceError::Invalid)?;
+        let response =
+            submission::validate(&self.questionnaire, &served, body, vietnam_day(at)).map_err(ServiceError::Invalid)?;
         let (id, print) = (response.id, fingerprint(&response));
+        let submitted_at = answered_at(response.day, at);
         let new = NewResponse {
             response,
             service_point: kiosk.agency_code.clone(),
             kiosk_id: Some(kiosk.id),
             channel: Channel::Kiosk,
-            submitted_at: coarse(at),
+            submitted_at,
             invitation_id: None,
         };
         Ok((id, self.writer.store(new).await?, print))

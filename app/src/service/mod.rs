@@ -92,6 +92,17 @@ pub fn coarse(at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
     at.duration_trunc(TimeDelta::hours(1)).unwrap_or(at)
 }
 
+/// When a response counts as answered: now (to the hour, see [`coarse`]) when answered today,
+/// else the start of the Vietnam `day` the client says it was answered on (a kiosk's queue
+/// sent after a day offline counts on the day its citizens answered).
+pub fn answered_at(day: Option<chrono::NaiveDate>, now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    use crate::domain::period::{start_of_day, vietnam_day};
+    match day {
+        Some(day) if day != vietnam_day(now) => start_of_day(day),
+        _ => coarse(now),
+    }
+}
+
 /// Everything a request needs; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -125,6 +136,8 @@ pub enum ServiceError {
     Storage(#[from] StorageError),
     #[error("bộ ghi phiếu đã dừng")]
     WriterStopped,
+    #[error("bộ ghi phiếu đang quá tải")]
+    Overloaded,
     #[error("cấu hình không hợp lệ: {0}")]
     Config(String),
     #[error("thiết bị gửi quá nhiều phiếu trong một phút")]

@@ -28,10 +28,14 @@ impl ResponseWriter {
     }
 
     /// Stores `response` and says what became of it. Returns only after the transaction that
-    /// holds it has committed.
+    /// holds it has committed; with the queue full (the disk is behind), at once with
+    /// [`ServiceError::Overloaded`], so that the client sends it again later.
     pub async fn store(&self, response: NewResponse) -> Result<Outcome, ServiceError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send((response, reply)).await.map_err(|_| ServiceError::WriterStopped)?;
+        self.queue.try_send((response, reply)).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(_) => ServiceError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => ServiceError::WriterStopped,
+        })?;
         match answer.await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(cause)) => Err(ServiceError::Storage(crate::storage::StorageError::Corrupt(cause))),

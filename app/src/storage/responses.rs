@@ -34,6 +34,8 @@ pub enum Outcome {
     Repeat,
     /// Its invitation was answered already or has expired: not stored.
     InvitationClosed,
+    /// Its id was stored before with a different body: not stored (the client reused an id).
+    Conflict,
 }
 
 /// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
@@ -87,7 +89,7 @@ impl Db {
         let mut inserted = std::collections::HashSet::new();
         for chunk in candidates.chunks(ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status, answers, expectations, profile) ",
+                "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status, answers, expectations, profile, body_hash) ",
             );
             insert.push_values(chunk, |mut row, r| {
                 row.push_bind(r.response.id.to_string())
@@ -101,7 +103,8 @@ impl Db {
                     .push_bind(r.response.comment.as_ref().map(|_| "pending"))
                     .push_bind(as_object(&r.response.answers))
                     .push_bind(as_object(&r.response.expectations))
-                    .push_bind(as_object(&r.response.profile));
+                    .push_bind(as_object(&r.response.profile))
+                    .push_bind(body_hash(&r.response));
             });
             insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
             let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
@@ -119,6 +122,18 @@ impl Db {
             }),
         );
         merge_tallies(&mut tx, &tallies).await?;
+        // Entries not stored now were stored before, or earlier in this batch: what they said then.
+        let again: Vec<String> = batch
+            .iter()
+            .map(|r| r.response.id.to_string())
+            .filter(|id| !closed.contains(id))
+            .filter({
+                let inserted = &inserted;
+                let mut seen = std::collections::HashSet::new();
+                move |id| !seen.insert(id.clone()) || !inserted.contains(id)
+            })
+            .collect();
+        let stored_hashes = stored_hashes(&mut tx, &again).await?;
         tx.commit().await?;
 
         let mut reported = std::collections::HashSet::new();
@@ -128,10 +143,13 @@ impl Db {
                 let id = r.response.id.to_string();
                 if closed.contains(&id) {
                     Outcome::InvitationClosed
-                } else if inserted.contains(&id) && reported.insert(id) {
+                } else if inserted.contains(&id) && reported.insert(id.clone()) {
                     Outcome::New
                 } else {
-                    Outcome::Repeat
+                    match stored_hashes.get(&id) {
+                        Some(Some(stored)) if *stored != body_hash(&r.response) => Outcome::Conflict,
+                        _ => Outcome::Repeat,
+                    }
                 }
             })
             .collect())
@@ -149,6 +167,39 @@ impl Db {
                 .await?;
         Ok(n as u64)
     }
+}
+
+/// What a response said, as 8 bytes of SHA-256 of its fields: a retry must say the same.
+fn body_hash(response: &ValidResponse) -> i64 {
+    use sha2::{Digest, Sha256};
+    let said = serde_json::json!([
+        response.agency,
+        response.questionnaire_version,
+        response.answers,
+        response.expectations,
+        response.profile,
+        response.comment,
+        response.day,
+    ]);
+    let digest = Sha256::digest(said.to_string().as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
+}
+
+/// The stored body hash of each of `ids` that is stored (`None` for rows older than the hash).
+async fn stored_hashes(
+    tx: &mut SqliteConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, Option<i64>>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_INSERT) {
+        let mut select = QueryBuilder::<Sqlite>::new("SELECT id, body_hash FROM responses WHERE id IN ");
+        select.push_tuples(chunk, |mut row, id| {
+            row.push_bind(id);
+        });
+        let rows: Vec<(String, Option<i64>)> = select.build_query_as().fetch_all(&mut *tx).await?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 /// `(code, value)` pairs as a JSON object, the way a response row holds its answers.
@@ -255,6 +306,7 @@ pub(super) async fn responses_after(
                         expectations: expectations.0,
                         profile: profile.0,
                         comment: (commented == 1).then(String::new),
+                        day: None,
                     },
                     service_point,
                     channel: Channel::parse(&channel)

@@ -74,7 +74,8 @@ pub async fn questionnaire(State(app): State<AppState>) -> Json<Value> {
     Json(serde_json::to_value(&*app.questionnaire).unwrap_or(Value::Null))
 }
 
-/// `POST /api/v1/responses`: 201 stored, 200 stored before (same body), 422, 401.
+/// `POST /api/v1/responses`: 201 stored, 200 stored before (same body), 409 stored before with
+/// another body, 422, 401; 503 or 429 with `Retry-After` when it must be sent again later.
 pub async fn submit_response(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -98,6 +99,13 @@ pub async fn submit_response(
         Outcome::New => StatusCode::CREATED,
         Outcome::Repeat => StatusCode::OK,
         Outcome::InvitationClosed => StatusCode::CONFLICT,
+        Outcome::Conflict => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "id",
+                "Mã phiếu (id) này đã được dùng cho một phiếu có nội dung khác; phiếu mới cần một mã mới.",
+            ))
+        }
     };
     Ok((status, Json(json!({ "id": id.to_string() }))).into_response())
 }

@@ -5,7 +5,7 @@ use app::app::static_shell;
 use app::domain::invitation::InvitationStatus;
 use app::kiosk::flow::{Context, Draft, Nav};
 use app::kiosk::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, LINK_CLOSED, NOT_PAIRED};
-use app::kiosk::server::{KioskSetup, SubmitReply, TOO_FAST};
+use app::kiosk::server::{KioskSetup, SubmitReply};
 use app::kiosk::PostedDraft;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
@@ -37,7 +37,10 @@ fn not_paired() -> Response {
 }
 
 fn unavailable() -> Response {
-    message_page(StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố", "Vui lòng thử lại sau ít phút.", BACK)
+    let mut page =
+        message_page(StatusCode::SERVICE_UNAVAILABLE, "Máy chủ đang gặp sự cố", "Vui lòng thử lại sau ít phút.", BACK);
+    page.headers_mut().insert(header::RETRY_AFTER, 30.into());
+    page
 }
 
 /// `POST /kiosk`: the next kiosk screen for a browser without JavaScript.
@@ -101,22 +104,29 @@ async fn advance(
         );
     };
     let (posted, nav) = Draft::from_form(&fields, &setup.questionnaire);
+    let mut retry_after = None;
     let (next, status) = if nav == Nav::Submit {
         match submit(&state.app, &source, &posted).await {
-            SubmitReply::Stored => (Draft::submitted(), StatusCode::OK),
-            SubmitReply::Invalid(errors) => (Draft { errors, ..posted }, StatusCode::UNPROCESSABLE_ENTITY),
-            SubmitReply::Unavailable(error) => {
-                (Draft { errors: vec![error], ..posted }, StatusCode::SERVICE_UNAVAILABLE)
+            Ok(SubmitReply::Stored | SubmitReply::Queued) => (Draft::submitted(), StatusCode::OK),
+            Ok(SubmitReply::Invalid(errors)) => (Draft { errors, ..posted }, StatusCode::UNPROCESSABLE_ENTITY),
+            Ok(SubmitReply::NotPaired) => return not_paired(),
+            // The citizen's first answers are counted: thank them as for a stored survey.
+            Err(refused) if refused.status == StatusCode::CONFLICT => (Draft::submitted(), refused.status),
+            Err(refused) => {
+                retry_after = refused.retry_after;
+                (Draft { errors: vec![refused.message.into()], ..posted }, refused.status)
             }
-            SubmitReply::TooFast => (Draft { errors: vec![TOO_FAST.into()], ..posted }, StatusCode::TOO_MANY_REQUESTS),
-            SubmitReply::NotPaired => return not_paired(),
         }
     } else {
         let codes = setup.agency_codes();
         let context = Context { questionnaire: &setup.questionnaire, agencies: &codes };
         (posted.go(nav, &context, || uuid::Uuid::new_v4().to_string()), StatusCode::OK)
     };
-    render_survey(state, headers, &path, next, status).await
+    let mut response = render_survey(state, headers, &path, next, status).await;
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+    }
+    response
 }
 
 /// Renders the survey page at `path` as a GET would, starting from `draft`, not hydrated.
