@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import { BIN, DATABASE_URL } from "../paths";
 
@@ -11,7 +12,7 @@ export const CENTRE = "PT-TTPVHCC";
  * only, so a response given now is checked here): all its responses, those of today (Vietnam
  * time) and the answers per criterion and level, shaped like an index for `criterion()`.
  */
-export function stored(agency: string) {
+export function stored(agency: string, databaseUrl = DATABASE_URL) {
   const script = `
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -24,7 +25,7 @@ for code, value, n in db.execute("SELECT a.key, a.value, COUNT(*) FROM responses
         counts[value - 1] += n
 print(json.dumps({"responses": responses, "today": today, "elements": [{"criteria": [{"code": c, "counts": v, "valid": sum(v)} for c, v in criteria.items()]}]}))
 `;
-  const out = execFileSync("python3", ["-c", script, DATABASE_URL.replace(/^sqlite:\/\//, ""), agency]);
+  const out = execFileSync("python3", ["-c", script, databaseUrl.replace(/^sqlite:\/\//, ""), agency]);
   return JSON.parse(out.toString());
 }
 
@@ -36,9 +37,9 @@ export function criterion(index: any, code: string) {
 }
 
 /** Registers a kiosk at `point` with the CLI, as an admin would, and returns its pairing code. */
-export function pairingCode(point = CENTRE): string {
+export function pairingCode(point = CENTRE, databaseUrl = DATABASE_URL): string {
   const out = execFileSync(BIN, ["kiosk", "add", "--agency", point, "--name", `Kiosk e2e ${Date.now()}`, "--json"], {
-    env: { ...process.env, HAILONG_DATABASE_URL: DATABASE_URL },
+    env: { ...process.env, HAILONG_DATABASE_URL: databaseUrl },
   });
   return JSON.parse(out.toString()).pairing_code;
 }
@@ -51,9 +52,9 @@ export async function kioskToken(request: APIRequestContext, point = CENTRE): Pr
 }
 
 /** Pairs this browser as a kiosk at `point` through the pairing page. */
-export async function pairAsKiosk(page: Page, point = CENTRE) {
+export async function pairAsKiosk(page: Page, point = CENTRE, databaseUrl = DATABASE_URL) {
   await page.goto("/kiosk/pair");
-  await page.getByLabel("Mã ghép nối").fill(pairingCode(point));
+  await page.getByLabel("Mã ghép nối").fill(pairingCode(point, databaseUrl));
   await page.getByRole("button", { name: "Ghép nối" }).click();
   await expect(page).toHaveURL(/\/kiosk$/);
 }
@@ -71,17 +72,25 @@ async function rate(page: Page, code: string, label: string) {
  * Answers the whole survey at the centre's kiosk for Sở Tư pháp: A1 "Rất hài lòng", A2 skipped,
  * A3 "Không hài lòng", the rest untouched (skipped), one expectation, a profile item, a comment.
  */
-export async function answerSurvey(page: Page, { agencyStep = true, expectThanks = true } = {}) {
+export async function answerSurvey(
+  page: Page,
+  { agencyStep = true, expectThanks = true, check = async (_screen: string) => {} } = {},
+) {
+  await expect(page.getByRole("button", { name: "Bắt đầu" })).toBeVisible();
+  await check("welcome");
   await page.getByRole("button", { name: "Bắt đầu" }).click();
   if (agencyStep) {
     await expect(page.getByRole("heading", { name: "Hồ sơ của Ông/Bà thuộc cơ quan nào?" })).toBeVisible();
+    await check("agency");
     await page.getByRole("button", { name: "Tiếp tục →" }).click();
     await expect(page.getByRole("alert")).toContainText("Vui lòng chọn cơ quan");
+    await check("agency, not chosen");
     await page.getByText("Sở Tư pháp", { exact: true }).click();
     await page.getByRole("button", { name: "Tiếp tục →" }).click();
   }
 
   await expect(page.getByText("Bước 1/8")).toBeVisible();
+  await check("step 1");
   await rate(page, "A1", "Rất hài lòng");
   await rate(page, "A2", "Bỏ qua");
   await rate(page, "A3", "Không hài lòng");
@@ -93,16 +102,31 @@ export async function answerSurvey(page: Page, { agencyStep = true, expectThanks
   for (let step = 2; step <= 6; step++) {
     await page.getByRole("button", { name: "Tiếp tục →" }).click();
     await expect(page.getByText(`Bước ${step}/8`)).toBeVisible();
+    await check(`step ${step}`);
   }
   await expect(page.getByRole("heading", { name: "Sự mong đợi" })).toBeVisible();
   await page.locator("fieldset.question", { hasText: "Chuyển đổi số" }).getByText("Rất mong muốn", { exact: true }).click();
   await page.getByRole("button", { name: "Tiếp tục →" }).click();
+  await check("profile");
   await page.locator("fieldset.question", { hasText: "Độ tuổi" }).getByText("Từ 25 đến 34", { exact: true }).click();
   await page.getByRole("button", { name: "Tiếp tục →" }).click();
   await expect(page.getByText("Bước 8/8")).toBeVisible();
+  await check("comment");
   await page.getByRole("textbox").fill("Cán bộ hướng dẫn tận tình, nhưng phải chờ lâu.");
   await page.getByRole("button", { name: "Gửi phiếu" }).click();
-  if (expectThanks) await expect(page.getByRole("heading", { name: "Xin cảm ơn Ông/Bà!" })).toBeVisible();
+  if (expectThanks) {
+    await expect(page.getByRole("heading", { name: "Xin cảm ơn Ông/Bà!" })).toBeVisible();
+    await check("thanks");
+  }
+}
+
+/** Runs axe-core on the page: no WCAG 2.1 A or AA violation on `screen`. */
+export async function accessible(page: Page, screen: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const found = results.violations.map(
+    (v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`,
+  );
+  expect(found, `accessibility of ${screen}`).toEqual([]);
 }
 
 /** Logs in through the form and waits to leave the login page. */

@@ -96,6 +96,10 @@ pub struct Draft {
     /// Messages to show on the current step (not carried in the form).
     #[serde(default)]
     pub errors: Vec<String>,
+    /// The Vietnam day (`YYYY-MM-DD`) the citizen finished on, set by the hydrated page at
+    /// submit: a survey queued offline is counted on that day (not carried in the form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
 }
 
 /// What the flow needs to know about the service point.
@@ -253,6 +257,9 @@ impl Draft {
         submission.insert("profile".into(), Value::Object(profile));
         if !self.comment.trim().is_empty() {
             submission.insert("comment".into(), Value::from(self.comment.clone()));
+        }
+        if let Some(day) = &self.day {
+            submission.insert("day".into(), Value::from(day.clone()));
         }
         submission
     }

@@ -2,6 +2,7 @@
 //! page (components), server functions.
 
 pub mod flow;
+mod offline;
 mod page;
 pub mod pair;
 pub mod server;

@@ -113,8 +113,14 @@ fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
     let draft = RwSignal::new(initial);
     let busy = RwSignal::new(false);
     let screen = StoredValue::new(0u64);
-    if setup.link.is_none() {
+    // Surveys waiting in this browser to be sent (a kiosk that lost its network).
+    let queued = RwSignal::new(0u32);
+    let at_kiosk = setup.link.is_none();
+    if at_kiosk {
         start_idle_timer(draft, &setup);
+        if hydrated {
+            super::offline::keep_working_offline(queued);
+        }
     }
 
     let (phone, action) = (setup.link.is_some(), setup.form_action());
@@ -133,6 +139,8 @@ fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
                 return;
             }
             busy.set(true);
+            // A kiosk's survey may wait offline: it says the day it was answered.
+            let posted = Draft { day: at_kiosk.then(super::offline::today), ..posted };
             let link = setup.link.clone();
             leptos::task::spawn_local(async move {
                 let next = match submit_survey(posted.clone(), link).await {
@@ -174,6 +182,11 @@ fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
                     children=move |(_, current)| step_view(current, &setup, busy, hydrated)
                 />
             </form>
+            <Show when=move || { queued.get() > 0 }>
+                <p class="kiosk-queue" role="status">
+                    {move || format!("{} phiếu chờ gửi", queued.get())}
+                </p>
+            </Show>
         </main>
     }
 }
@@ -351,8 +364,10 @@ fn agency_choice(setup: &KioskSetup, chosen: Option<&str>) -> impl IntoView {
     }
 }
 
-/// A row of big level buttons (radios) plus "Bỏ qua" for one question.
-fn levels(name: String, scale: &[ScaleLevel], current: Option<&str>, skip_label: &'static str) -> impl IntoView {
+/// A row of big level buttons (radios) plus a quieter "Bỏ qua" for one question. Nothing is
+/// chosen until the citizen taps: a question left untouched counts as skipped. Satisfaction
+/// levels (`faces`) carry a face and a colour, for citizens who read little.
+fn levels(name: String, scale: &[ScaleLevel], current: Option<&str>, faces: bool) -> impl IntoView {
     let buttons = scale
         .iter()
         .map(|level| {
@@ -361,21 +376,40 @@ fn levels(name: String, scale: &[ScaleLevel], current: Option<&str>, skip_label:
             view! {
                 <label class=format!("level level-{}", level.value)>
                     <input type="radio" name=name.clone() value=value.clone() checked=checked prop:checked=checked />
+                    {faces.then(|| face(level.value))}
                     <span class="level-number">{value}</span>
                     <span class="level-label">{level.label.clone()}</span>
                 </label>
             }
         })
         .collect_view();
-    let skipped = current.is_none();
     view! {
-        <div class="levels">
+        <div class="levels" class:faces=faces>
             {buttons}
             <label class="level skip">
-                <input type="radio" name=name.clone() value=SKIP checked=skipped prop:checked=skipped />
-                <span class="level-label">{skip_label}</span>
+                <input type="radio" name=name.clone() value=SKIP prop:checked=false />
+                <span class="level-label">"Bỏ qua"</span>
             </label>
         </div>
+    }
+}
+
+/// A face from very unhappy (1) to very happy (5): the mouth bends with the level.
+fn face(level: u8) -> impl IntoView {
+    let mouth = match level {
+        1 => "M14 36 Q24 25 34 36",
+        2 => "M15 35 Q24 30 33 35",
+        3 => "M15 33 L33 33",
+        4 => "M15 31 Q24 37 33 31",
+        _ => "M14 30 Q24 41 34 30",
+    };
+    view! {
+        <svg class="face" viewBox="0 0 48 48" aria-hidden="true" focusable="false">
+            <circle class="face-round" cx="24" cy="24" r="21" />
+            <circle class="face-eye" cx="17" cy="19" r="3" />
+            <circle class="face-eye" cx="31" cy="19" r="3" />
+            <path class="face-mouth" d=mouth />
+        </svg>
     }
 }
 
@@ -389,7 +423,7 @@ fn element(setup: &KioskSetup, index: usize, draft: &Draft) -> impl IntoView {
             view! {
                 <fieldset class="question">
                     <legend><span class="code">{c.code.clone()}</span>" "{c.text.clone()}</legend>
-                    {levels(format!("a-{}", c.code), &q.scale, draft.answers.get(&c.code).map(String::as_str), "Bỏ qua")}
+                    {levels(format!("a-{}", c.code), &q.scale, draft.answers.get(&c.code).map(String::as_str), true)}
                 </fieldset>
             }
         })
@@ -413,7 +447,7 @@ fn expectations(setup: &KioskSetup, draft: &Draft) -> impl IntoView {
             view! {
                 <fieldset class="question compact">
                     <legend>{a.text.clone()}</legend>
-                    {levels(format!("x-{}", a.code), &x.scale, draft.expectations.get(&a.code).map(String::as_str), "Bỏ qua")}
+                    {levels(format!("x-{}", a.code), &x.scale, draft.expectations.get(&a.code).map(String::as_str), false)}
                 </fieldset>
             }
         })
@@ -449,14 +483,13 @@ fn profile(setup: &KioskSetup, draft: &Draft) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let none = current.is_none();
             view! {
                 <fieldset class="question">
                     <legend>{question.label.clone()}</legend>
                     <div class="choices">
                         {options}
                         <label class="choice skip">
-                            <input type="radio" name=name.clone() value=SKIP checked=none prop:checked=none />
+                            <input type="radio" name=name.clone() value=SKIP prop:checked=false />
                             <span>"Không trả lời"</span>
                         </label>
                     </div>

@@ -43,6 +43,16 @@ fn unavailable() -> Response {
     page
 }
 
+/// `GET /kiosk-sw.js`: the kiosk's service worker (offline page and a queue of finished surveys).
+pub async fn service_worker() -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+        // A browser checks for a new worker at every load; never an old one from a cache.
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    (headers, include_str!("kiosk-sw.js")).into_response()
+}
+
 /// `POST /kiosk`: the next kiosk screen for a browser without JavaScript.
 pub async fn step(
     State(state): State<HttpState>,

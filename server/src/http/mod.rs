@@ -52,6 +52,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/pkg/{*file}", get(assets::serve))
+        .route("/kiosk-sw.js", get(kiosk::service_worker))
         .route("/api/v1/questionnaire", get(api::questionnaire))
         .route("/api/v1/responses", post(api::submit_response))
         .route("/api/v1/indices", get(api::indices))
