@@ -37,6 +37,8 @@ export default defineConfig({
       HAILONG_PUBLIC_URL: `http://127.0.0.1:${port}`,
       HAILONG_KIOSK_IDLE_SECONDS: "4",
       HAILONG_KIOSK_THANKS_SECONDS: "3",
+      // Link answers are stored at once (a mixed batch of one), so specs can count them.
+      HAILONG_LINK_MIX: "1",
       LEPTOS_SITE_ROOT: "/nonexistent",
       RUST_LOG: "warn",
     },

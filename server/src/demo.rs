@@ -269,7 +269,6 @@ pub async fn load_bulk(state: &AppState, count: u64) -> anyhow::Result<()> {
             kiosk_id: None,
             channel: if kiosk { Channel::Kiosk } else { Channel::Link },
             submitted_at: app::domain::period::start_of_day(day) + Duration::hours(hour as i64),
-            invitation_id: None,
         });
         if batch.len() == BULK_BATCH || n + 1 == count || day_of(n + 1) != day {
             stored += state.store_bulk(&batch).await?;

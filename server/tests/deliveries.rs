@@ -229,6 +229,18 @@ async fn an_sms_goes_to_the_http_gateway_as_configured() {
     let text = body["text"].as_str().unwrap();
     assert!(text.starts_with("Co quan D1: moi Ong/Ba") && text.ends_with(&link.url), "{text}");
     assert!(app.state.stored_contacts().await.unwrap().is_empty(), "the number is deleted once sent");
+    // Nor is it left in the files: free space is zeroed, and the write-ahead log is emptied.
+    let files = |app: &TestApp| {
+        let path = app.database_url.trim_start_matches("sqlite://").to_owned();
+        ["", "-wal"].iter().flat_map(|suffix| std::fs::read(format!("{path}{suffix}")).unwrap_or_default()).collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut bytes: Vec<u8> = files(&app);
+    while bytes.windows(10).any(|w| w == b"0912345678") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        bytes = files(&app);
+    }
+    assert!(!bytes.windows(10).any(|w| w == b"0912345678"), "the number is still in the database files");
 }
 
 #[tokio::test]

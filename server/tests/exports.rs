@@ -32,7 +32,6 @@ async fn store(app: &TestApp, agency: &str, days_ago: i64, count: usize) {
             kiosk_id: None,
             channel: Channel::Kiosk,
             submitted_at: start_of_day(day) + Duration::hours(3),
-            invitation_id: None,
         })
         .collect();
     app.state.store_bulk(&batch).await.unwrap();

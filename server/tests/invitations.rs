@@ -53,6 +53,8 @@ async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
     let outcomes: Vec<Outcome> = futures::future::join_all(submissions).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == Outcome::New).count(), 1, "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|o| **o == Outcome::InvitationClosed).count(), 9, "{outcomes:?}");
+    assert_eq!(app.stored().await, 0, "held for a mixed batch of 5, or the end of the hour");
+    assert_eq!(app.state.release_held_answers(None).await.unwrap(), 1);
     assert_eq!(app.stored().await, 1);
     let after = app.state.invitation_for_token(&link.token).await.unwrap().unwrap();
     assert_eq!(after.status, InvitationStatus::Answered);
@@ -79,9 +81,21 @@ async fn a_retry_of_a_stored_link_answer_is_a_repeat_and_a_wrong_answer_changes_
     let pending = app.state.invitation_for_token(&link.token).await.unwrap().unwrap();
     assert_eq!(pending.status, InvitationStatus::Pending, "a rejected answer does not use the link up");
     let body = answer();
-    assert_eq!(app.state.submit_from_link(&link.invitation, &body).await.unwrap().1, Outcome::New);
-    assert_eq!(app.state.submit_from_link(&link.invitation, &body).await.unwrap().1, Outcome::Repeat);
-    assert_eq!(app.state.submit_from_link(&link.invitation, &answer()).await.unwrap().1, Outcome::InvitationClosed);
+    let mut changed = body.clone();
+    changed.insert("comment".into(), json!("Một ý kiến khác"));
+    let submit = |body: serde_json::Map<String, serde_json::Value>| {
+        let (state, invitation) = (app.state.clone(), link.invitation.clone());
+        async move { state.submit_from_link(&invitation, &body).await.unwrap().1 }
+    };
+    assert_eq!(submit(body.clone()).await, Outcome::New);
+    // While held, and once stored: the same answer is a repeat, another one under its id a conflict.
+    for stored in [0, 1] {
+        assert_eq!(submit(body.clone()).await, Outcome::Repeat);
+        assert_eq!(submit(changed.clone()).await, Outcome::Conflict);
+        assert_eq!(app.stored().await, stored);
+        app.state.release_held_answers(None).await.unwrap();
+    }
+    assert_eq!(submit(answer()).await, Outcome::InvitationClosed);
     assert_eq!(app.stored().await, 1);
 }
 

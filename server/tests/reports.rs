@@ -42,7 +42,6 @@ async fn store(app: &TestApp, agency: &str, day: NaiveDate, count: usize, satisf
             kiosk_id: None,
             channel: Channel::Link,
             submitted_at: start_of_day(day) + Duration::hours(9),
-            invitation_id: None,
         })
         .collect();
     assert_eq!(app.state.store_bulk(&batch).await.unwrap(), count as u64);

@@ -79,6 +79,8 @@ pub struct Deliveries {
     smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
     backoff: Backoff,
     wake: Notify,
+    /// Contacts were erased and the write-ahead log may still hold them: truncate it.
+    erased: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for Deliveries {
@@ -127,7 +129,7 @@ impl Deliveries {
                 Some((transport, from))
             }
         };
-        Ok(Self { sms, smtp, backoff: settings.backoff, wake: Notify::new() })
+        Ok(Self { sms, smtp, backoff: settings.backoff, wake: Notify::new(), erased: Default::default() })
     }
 
     /// The media a gateway is configured for.
@@ -219,6 +221,8 @@ pub struct OutboxItem {
 
 /// Longest the worker sleeps: expired invitations' contacts are forgotten within this.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How soon the worker tries again to empty the write-ahead log when readers were in the way.
+const RETRY_TRUNCATE: Duration = Duration::from_secs(5);
 
 impl AppState {
     /// Queues a message for each contact of a pending invitation and wakes the worker.
@@ -286,6 +290,9 @@ impl AppState {
         let marked = self.db.mark_delivery_sent(delivery_id, Utc::now()).await?;
         if marked {
             self.db.audit(actor, AuditAction::DeliverySentByHand, &delivery_id.to_string()).await?;
+            // The worker empties the write-ahead log of the erased contact.
+            self.contacts_erased();
+            self.deliveries.wake.notify_one();
         }
         Ok(marked)
     }
@@ -293,7 +300,9 @@ impl AppState {
     /// One round of the worker: forgets the contacts of closed invitations, sends what is due,
     /// and says how long to sleep before the next round.
     pub async fn deliver_due(&self) -> Result<Duration, ServiceError> {
-        self.db.cancel_closed_deliveries(Utc::now()).await?;
+        if self.db.cancel_closed_deliveries(Utc::now()).await? > 0 {
+            self.contacts_erased();
+        }
         let media = self.deliveries.configured();
         // Bounded, so that a wake-up storm cannot starve the sweep above.
         for _ in 0..50 {
@@ -306,7 +315,27 @@ impl AppState {
             }
         }
         let next = self.db.next_delivery_at(&media).await?;
-        Ok(next.map_or(MAX_SLEEP, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP)))
+        let sleep = next.map_or(MAX_SLEEP, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP));
+        Ok(if self.forget_erased_contacts().await? { sleep } else { sleep.min(RETRY_TRUNCATE) })
+    }
+
+    /// Notes that a contact was set to NULL: the next round truncates the write-ahead log.
+    fn contacts_erased(&self) {
+        self.deliveries.erased.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Truncates the write-ahead log if contacts were erased since it was last emptied; false
+    /// when readers kept it from finishing (the worker tries again soon).
+    async fn forget_erased_contacts(&self) -> Result<bool, ServiceError> {
+        use std::sync::atomic::Ordering;
+        if !self.deliveries.erased.swap(false, Ordering::SeqCst) {
+            return Ok(true);
+        }
+        let done = self.db.truncate_wal().await?;
+        if !done {
+            self.contacts_erased();
+        }
+        Ok(done)
     }
 
     async fn try_delivery(&self, pending: &PendingDelivery) -> Result<(), ServiceError> {
@@ -315,6 +344,7 @@ impl AppState {
         match self.deliveries.send(delivery.medium, &pending.recipient, &message).await {
             Ok(()) => {
                 self.db.mark_delivery_sent(delivery.id, Utc::now()).await?;
+                self.contacts_erased();
                 tracing::info!(delivery = delivery.id, medium = delivery.medium.as_str(), "survey link sent");
             }
             Err(failure) => {
@@ -322,6 +352,9 @@ impl AppState {
                 let retry = if failure.permanent { None } else { self.deliveries.backoff.after(attempts) };
                 let retry_at = retry.map(|wait| Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
                 self.db.mark_delivery_failed(delivery.id, &failure.cause, retry_at).await?;
+                if retry_at.is_none() {
+                    self.contacts_erased();
+                }
                 tracing::warn!(
                     delivery = delivery.id,
                     medium = delivery.medium.as_str(),

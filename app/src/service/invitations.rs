@@ -166,8 +166,8 @@ impl AppState {
         Ok(found.map(|i| self.link_of(i)))
     }
 
-    /// Validates and stores a citizen's answer to an invitation; the invitation is marked
-    /// answered in the same transaction, and the response keeps no trace of it.
+    /// Validates a citizen's answer to an invitation, claims the invitation and holds the answer
+    /// for its mixed batch (`mixer`); the response keeps no trace of the invitation.
     pub async fn submit_from_link(
         &self,
         invitation: &Invitation,
@@ -184,8 +184,7 @@ impl AppState {
             kiosk_id: None,
             channel: Channel::Link,
             submitted_at,
-            invitation_id: Some(invitation.id),
         };
-        Ok((id, self.writer.store(new).await?))
+        Ok((id, self.hold_link_answer(invitation.id, new).await?))
     }
 }

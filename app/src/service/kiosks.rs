@@ -258,7 +258,6 @@ impl AppState {
             kiosk_id: Some(kiosk.id),
             channel: Channel::Kiosk,
             submitted_at,
-            invitation_id: None,
         };
         Ok((id, self.writer.store(new).await?, print))
     }

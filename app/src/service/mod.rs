@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod invitations;
 pub mod keys;
 pub mod kiosks;
+pub mod mixer;
 pub mod registry;
 pub mod reports;
 pub mod secret;
@@ -47,6 +48,8 @@ pub struct Settings {
     pub pairing_minutes: u32,
     /// The province's satisfaction targets (≥ 90 % by 2025, ≥ 95 % by 2030 by default).
     pub targets: Vec<crate::domain::report::Target>,
+    /// Link answers stored together in one batch (k); fewer wait at most to the end of the hour.
+    pub link_mix: u32,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             kiosk_limits: KioskLimits::default(),
             pairing_minutes: kiosks::PAIRING_MINUTES,
             targets: crate::domain::report::DEFAULT_TARGETS.to_vec(),
+            link_mix: mixer::LINK_MIX,
         }
     }
 }
@@ -124,6 +128,10 @@ pub struct AppState {
     pub(crate) kiosk_activity: Arc<std::sync::Mutex<std::collections::HashMap<i64, KioskActivity>>>,
     /// When each kiosk and API key was last noted as seen, so that it is written once a minute.
     pub(crate) last_noted: Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<Utc>>>>,
+    /// Seals link answers while they wait for their mixed batch (`mixer`).
+    pub(crate) sealer: Arc<mixer::Sealer>,
+    /// One release of held link answers at a time.
+    pub(crate) release_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +186,7 @@ impl AppState {
             tracing::info!(counted, "report aggregates computed");
         }
         let writer = ResponseWriter::start(db.clone(), Layout::of(&questionnaire));
+        let sealer = Arc::new(mixer::Sealer::new(&settings.link_secret));
         Ok(Self {
             db,
             writer,
@@ -189,6 +198,8 @@ impl AppState {
             deliveries,
             kiosk_activity: Arc::default(),
             last_noted: Arc::default(),
+            sealer,
+            release_gate: Arc::default(),
         })
     }
 

@@ -10,6 +10,7 @@ mod aggregates;
 mod comments;
 mod deliveries;
 mod dossiers;
+mod held;
 mod invitations;
 mod kiosks;
 mod registry;
@@ -29,9 +30,11 @@ pub use accounts::{AuditFilter, User, UserListing};
 pub use aggregates::{TallyQuery, TallyRow};
 pub use comments::StoredComment;
 pub use deliveries::{Delivery, PendingDelivery};
+pub use held::{Held, HeldAnswer};
 pub use invitations::{ApiKeyListing, Invitation, NewInvitation};
 pub use kiosks::{Anomaly, Kiosk, KioskListing};
 pub use registry::StagedImport;
+pub(crate) use responses::body_hash;
 pub use responses::{NewResponse, Outcome, StoredResponse};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,10 @@ pub struct Db {
     write: SqlitePool,
 }
 
+/// How long a statement waits for a lock held by another connection (`truncate_wal` sets it
+/// back to this).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Fixed-width UTC text, so that string order is time order.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -77,7 +84,9 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            // Deleted content is overwritten with zeros, not left readable in free space.
+            .pragma("secure_delete", "on")
+            .busy_timeout(BUSY_TIMEOUT);
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| StorageError::Url(format!("{}: {e}", parent.display())))?;
@@ -110,6 +119,18 @@ impl Db {
             return Err(StorageError::Corrupt(format!("{} rows break a foreign key, e.g. in {table}", broken.len())));
         }
         Ok(())
+    }
+
+    /// Copies the write-ahead log into the database file and empties the log, so that rows
+    /// erased since (contacts) do not stay behind in old log frames. Waits at most a quarter
+    /// second for readers still on an old snapshot: `false` then, to be tried again later.
+    pub async fn truncate_wal(&self) -> Result<bool> {
+        let mut connection = self.write.acquire().await?;
+        sqlx::query("PRAGMA busy_timeout = 250").execute(&mut *connection).await?;
+        let done: std::result::Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *connection).await;
+        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *connection).await?;
+        Ok(done?.0 == 0)
     }
 
     pub async fn close(&self) {

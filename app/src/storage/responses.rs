@@ -20,9 +20,6 @@ pub struct NewResponse {
     pub kiosk_id: Option<i64>,
     pub channel: Channel,
     pub submitted_at: DateTime<Utc>,
-    /// The invitation a link response answers: marked answered in the same transaction. It is
-    /// never stored on the response row.
-    pub invitation_id: Option<i64>,
 }
 
 /// What became of one response of a batch.
@@ -45,114 +42,10 @@ impl Db {
     /// Stores `batch`, answers of the questionnaire laid out as `layout`, in one transaction
     /// with the report aggregates it adds to, and says what became of each entry.
     pub async fn insert_responses(&self, batch: &[NewResponse], layout: &Layout) -> Result<Vec<Outcome>> {
-        if let Some(other) = batch.iter().find(|r| r.response.questionnaire_version != layout.version) {
-            let version = &other.response.questionnaire_version;
-            return Err(StorageError::Corrupt(format!(
-                "a response of questionnaire {version} written as {}",
-                layout.version
-            )));
-        }
-        let mut first_of_id = std::collections::HashSet::new();
-        let unique: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
-
         let mut tx = self.write.begin().await?;
-        // A link response first claims its invitation; a retry of a stored one is a repeat.
-        let mut closed = std::collections::HashSet::new();
-        let mut candidates = Vec::with_capacity(unique.len());
-        for r in unique {
-            if let Some(invitation) = r.invitation_id {
-                let id = r.response.id.to_string();
-                let stored: Option<i64> = sqlx::query_scalar("SELECT 1 FROM responses WHERE id = ?")
-                    .bind(&id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if stored.is_some() {
-                    continue;
-                }
-                // answered_at to the hour, like submitted_at: the two must not pair up by time.
-                let claimed = sqlx::query(
-                    "UPDATE invitations SET answered_at = ? WHERE id = ? AND answered_at IS NULL AND expires_at > ?",
-                )
-                .bind(timestamp(r.submitted_at))
-                .bind(invitation)
-                .bind(timestamp(Utc::now()))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if claimed == 0 {
-                    closed.insert(id);
-                    continue;
-                }
-            }
-            candidates.push(r);
-        }
-        let mut inserted = std::collections::HashSet::new();
-        for chunk in candidates.chunks(ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status, answers, expectations, profile, body_hash) ",
-            );
-            insert.push_values(chunk, |mut row, r| {
-                row.push_bind(r.response.id.to_string())
-                    .push_bind(r.response.questionnaire_version.clone())
-                    .push_bind(r.response.agency.clone())
-                    .push_bind(r.service_point.clone())
-                    .push_bind(r.kiosk_id)
-                    .push_bind(r.channel.as_str())
-                    .push_bind(timestamp(r.submitted_at))
-                    .push_bind(r.response.comment.clone())
-                    .push_bind(r.response.comment.as_ref().map(|_| "pending"))
-                    .push_bind(as_object(&r.response.answers))
-                    .push_bind(as_object(&r.response.expectations))
-                    .push_bind(as_object(&r.response.profile))
-                    .push_bind(body_hash(&r.response));
-            });
-            insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-            let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
-            inserted.extend(ids);
-        }
-        let fresh: Vec<&NewResponse> =
-            candidates.into_iter().filter(|r| inserted.contains(&r.response.id.to_string())).collect();
-        let tallies = tally_responses(
-            layout,
-            fresh.iter().map(|r| Counted {
-                response: &r.response,
-                service_point: &r.service_point,
-                channel: r.channel,
-                day: vietnam_day(r.submitted_at),
-            }),
-        );
-        merge_tallies(&mut tx, &tallies).await?;
-        // Entries not stored now were stored before, or earlier in this batch: what they said then.
-        let again: Vec<String> = batch
-            .iter()
-            .map(|r| r.response.id.to_string())
-            .filter(|id| !closed.contains(id))
-            .filter({
-                let inserted = &inserted;
-                let mut seen = std::collections::HashSet::new();
-                move |id| !seen.insert(id.clone()) || !inserted.contains(id)
-            })
-            .collect();
-        let stored_hashes = stored_hashes(&mut tx, &again).await?;
+        let outcomes = insert_in(&mut tx, batch, layout).await?;
         tx.commit().await?;
-
-        let mut reported = std::collections::HashSet::new();
-        Ok(batch
-            .iter()
-            .map(|r| {
-                let id = r.response.id.to_string();
-                if closed.contains(&id) {
-                    Outcome::InvitationClosed
-                } else if inserted.contains(&id) && reported.insert(id.clone()) {
-                    Outcome::New
-                } else {
-                    match stored_hashes.get(&id) {
-                        Some(Some(stored)) if *stored != body_hash(&r.response) => Outcome::Conflict,
-                        _ => Outcome::Repeat,
-                    }
-                }
-            })
-            .collect())
+        Ok(outcomes)
     }
 
     pub async fn count_responses(&self) -> Result<u64> {
@@ -169,8 +62,88 @@ impl Db {
     }
 }
 
+/// Stores `batch` inside `tx`, with the aggregates, and says what became of each entry.
+pub(super) async fn insert_in(
+tx: &mut SqliteConnection,
+batch: &[NewResponse],
+layout: &Layout,
+) -> Result<Vec<Outcome>> {
+    if let Some(other) = batch.iter().find(|r| r.response.questionnaire_version != layout.version) {
+        let version = &other.response.questionnaire_version;
+        return Err(StorageError::Corrupt(format!(
+            "a response of questionnaire {version} written as {}",
+            layout.version
+        )));
+    }
+    let mut first_of_id = std::collections::HashSet::new();
+    let candidates: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
+    let mut inserted = std::collections::HashSet::new();
+    for chunk in candidates.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status, answers, expectations, profile, body_hash) ",
+        );
+        insert.push_values(chunk, |mut row, r| {
+            row.push_bind(r.response.id.to_string())
+                .push_bind(r.response.questionnaire_version.clone())
+                .push_bind(r.response.agency.clone())
+                .push_bind(r.service_point.clone())
+                .push_bind(r.kiosk_id)
+                .push_bind(r.channel.as_str())
+                .push_bind(timestamp(r.submitted_at))
+                .push_bind(r.response.comment.clone())
+                .push_bind(r.response.comment.as_ref().map(|_| "pending"))
+                .push_bind(as_object(&r.response.answers))
+                .push_bind(as_object(&r.response.expectations))
+                .push_bind(as_object(&r.response.profile))
+                .push_bind(body_hash(&r.response));
+        });
+        insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+        inserted.extend(ids);
+    }
+    let fresh: Vec<&NewResponse> =
+        candidates.into_iter().filter(|r| inserted.contains(&r.response.id.to_string())).collect();
+    let tallies = tally_responses(
+        layout,
+        fresh.iter().map(|r| Counted {
+            response: &r.response,
+            service_point: &r.service_point,
+            channel: r.channel,
+            day: vietnam_day(r.submitted_at),
+        }),
+    );
+    merge_tallies(&mut *tx, &tallies).await?;
+    // Entries not stored now were stored before, or earlier in this batch: what they said then.
+    let again: Vec<String> = batch
+        .iter()
+        .map(|r| r.response.id.to_string())
+        .filter({
+            let inserted = &inserted;
+            let mut seen = std::collections::HashSet::new();
+            move |id| !seen.insert(id.clone()) || !inserted.contains(id)
+        })
+        .collect();
+    let stored_hashes = stored_hashes(tx, &again).await?;
+
+    let mut reported = std::collections::HashSet::new();
+    Ok(batch
+        .iter()
+        .map(|r| {
+            let id = r.response.id.to_string();
+            if inserted.contains(&id) && reported.insert(id.clone()) {
+                Outcome::New
+            } else {
+                match stored_hashes.get(&id) {
+                    Some(Some(stored)) if *stored != body_hash(&r.response) => Outcome::Conflict,
+                    _ => Outcome::Repeat,
+                }
+            }
+        })
+        .collect())
+}
+
 /// What a response said, as 8 bytes of SHA-256 of its fields: a retry must say the same.
-fn body_hash(response: &ValidResponse) -> i64 {
+pub(crate) fn body_hash(response: &ValidResponse) -> i64 {
     use sha2::{Digest, Sha256};
     let said = serde_json::json!([
         response.agency,

@@ -42,6 +42,10 @@ pub struct Cli {
     /// The province's satisfaction targets, year:percent, e.g. 2025:90,2030:95.
     #[arg(long, env = "HAILONG_TARGETS", default_value = "2025:90,2030:95", global = true)]
     targets: String,
+    /// Survey-link answers stored together in one batch, so that none can be paired with its
+    /// dossier (fewer wait at most to the end of the hour). 1 stores each at once: tests only.
+    #[arg(long, env = "HAILONG_LINK_MIX", default_value_t = app::service::mixer::LINK_MIX, global = true)]
+    link_mix: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -249,6 +253,7 @@ impl Cli {
             invitation_days: self.invitation_days,
             secure_cookies: public_url.starts_with("https://"),
             pairing_minutes: self.pairing_minutes,
+            link_mix: self.link_mix.max(1),
             targets: app::domain::report::parse_targets(&self.targets).map_err(anyhow::Error::msg)?,
             ..Settings::default()
         };
@@ -313,6 +318,7 @@ impl Cli {
                     println!("Chưa cấu hình cổng SMS hay máy chủ thư: tin gửi đường dẫn nằm trong /admin/outbox.");
                 }
                 state.start_delivery_worker();
+                state.start_link_mixer();
                 let proxies = crate::http::TrustedProxies(std::sync::Arc::new(trusted_proxies));
                 crate::http::serve(state, addr, proxies).await?
             }

@@ -59,6 +59,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     state.save_procedure(&Actor::cli(), "KS", "Đăng ký khai sinh").await.unwrap();
 
     state.start_delivery_worker();
+    state.start_link_mixer();
 
     let router = server::http::router(state.clone(), server::http::leptos_options(addr), Default::default());
     tokio::spawn(async move {
