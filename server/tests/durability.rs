@@ -10,11 +10,10 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::hailong;
+use common::process::{free_port, paired_kiosk, start};
 use serde_json::{json, Value};
 
 const REGISTRY: &str = "code,name,kind,parent,valid_from,successor,serves
@@ -23,37 +22,6 @@ D1,Cơ quan D1,department,P,,,
 D2,Cơ quan D2,department,P,,,
 ";
 const CLIENTS: usize = 16;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(database_url: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_hailong"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("HAILONG_DATABASE_URL", database_url)
-        .env("HAILONG_KIOSK_MAX_PER_MINUTE", "0")
-        .env("LEPTOS_SITE_ROOT", "/nonexistent")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hailong serve starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Server { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not answer /healthz");
-}
 
 /// What the clients learnt: bodies by id, acknowledged (201/200) or not known (no answer).
 #[derive(Default)]
@@ -126,24 +94,9 @@ async fn acknowledged_responses_survive_sigkill_exactly_once() {
     let rounds: usize = std::env::var("HAILONG_KILL_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/durable.db", dir.path().display());
-    let registry = dir.path().join("registry.csv");
-    std::fs::write(&registry, REGISTRY).unwrap();
-    assert!(hailong(&database_url, &["agency", "import", registry.to_str().unwrap()]).status.success());
-    let added = hailong(&database_url, &["kiosk", "add", "--agency", "P", "--name", "Kiosk bền", "--json"]);
-    let code = serde_json::from_slice::<Value>(&added.stdout).unwrap()["pairing_code"].as_str().unwrap().to_owned();
-
     let port = free_port();
     let mut server = start(&database_url, port).await;
-    let paired: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/kiosks/pair", server.base))
-        .json(&json!({"code": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = paired["token"].as_str().unwrap().to_owned();
+    let token = paired_kiosk(&database_url, REGISTRY, "P", &server).await;
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut cuts_mid_load = 0;
@@ -154,8 +107,7 @@ async fn acknowledged_responses_survive_sigkill_exactly_once() {
             .collect();
         // The cut comes at a different moment of the load each round.
         tokio::time::sleep(Duration::from_millis(150 + (round as u64 * 137) % 500)).await;
-        server.child.kill().unwrap(); // SIGKILL
-        server.child.wait().unwrap();
+        server.kill();
         stop.notify_waiters();
         for client in clients {
             client.await.unwrap();
@@ -179,8 +131,7 @@ async fn acknowledged_responses_survive_sigkill_exactly_once() {
         let acknowledged = ledger.lock().unwrap().acknowledged.len() as u64;
         assert!(stored <= acknowledged, "round {round}: {stored} stored, only {acknowledged} sent");
     }
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
 
     let ledger = ledger.lock().unwrap();
     let stored = check_database(&database_url, &ledger).await;

@@ -94,7 +94,8 @@ impl Sealer {
     }
 
     fn open(&self, sealed: &[u8]) -> Result<Sealed, StorageError> {
-        let refused = || StorageError::Corrupt("a held link answer cannot be opened (was the link secret changed?)".into());
+        let refused =
+            || StorageError::Corrupt("a held link answer cannot be opened (was the link secret changed?)".into());
         if sealed.len() < 12 {
             return Err(refused());
         }
@@ -133,7 +134,13 @@ impl AppState {
         let hash = crate::storage::body_hash(&new.response);
         let held = self
             .db
-            .hold_link_answer(invitation, &id.to_string(), &self.sealer.tag(&id), &self.sealer.seal(&new), hour(Utc::now()))
+            .hold_link_answer(
+                invitation,
+                &id.to_string(),
+                &self.sealer.tag(&id),
+                &self.sealer.seal(&new),
+                hour(Utc::now()),
+            )
             .await?;
         let said_before = |before: Option<i64>| match before {
             Some(before) if before != hash => Outcome::Conflict,

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod aggregates;
+mod backup;
 mod comments;
 mod deliveries;
 mod dossiers;
@@ -28,6 +29,7 @@ use crate::domain::Questionnaire;
 
 pub use accounts::{AuditFilter, User, UserListing};
 pub use aggregates::{TallyQuery, TallyRow};
+pub use backup::{inspect_backup, known_schema, sqlite_path, BackupSummary};
 pub use comments::StoredComment;
 pub use deliveries::{Delivery, PendingDelivery};
 pub use held::{Held, HeldAnswer};
@@ -57,6 +59,9 @@ pub struct Db {
     read: SqlitePool,
     write: SqlitePool,
 }
+
+/// The schema's migrations, compiled in.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// How long a statement waits for a lock held by another connection (`truncate_wal` sets it
 /// back to this).
@@ -107,7 +112,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         let applied = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&self.write);
         let before = applied().await.unwrap_or(0);
-        sqlx::migrate!("../migrations").run(&self.write).await?;
+        MIGRATOR.run(&self.write).await?;
         if applied().await? == before {
             return Ok(());
         }

@@ -64,9 +64,9 @@ impl Db {
 
 /// Stores `batch` inside `tx`, with the aggregates, and says what became of each entry.
 pub(super) async fn insert_in(
-tx: &mut SqliteConnection,
-batch: &[NewResponse],
-layout: &Layout,
+    tx: &mut SqliteConnection,
+    batch: &[NewResponse],
+    layout: &Layout,
 ) -> Result<Vec<Outcome>> {
     if let Some(other) = batch.iter().find(|r| r.response.questionnaire_version != layout.version) {
         let version = &other.response.questionnaire_version;

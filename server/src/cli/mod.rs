@@ -1,6 +1,7 @@
 //! Command line: every flag is also an environment variable (`HAILONG_…`).
 
 mod accounts;
+mod backup;
 mod registry;
 
 use std::net::{IpAddr, SocketAddr};
@@ -104,6 +105,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Copies the database into FILE while the server keeps serving (a consistent snapshot,
+    /// checked before it is named FILE). The link secret is not in it: keep that apart.
+    Backup { file: std::path::PathBuf },
+    /// Replaces the database with the backup FILE after checking it; the server must be
+    /// stopped. The replaced database is kept beside it.
+    Restore { file: std::path::PathBuf },
     /// Prints the satisfaction indices of an agency and its subtree.
     Index {
         #[arg(long)]
@@ -237,6 +244,16 @@ impl Cli {
             bail!("HAILONG_INVITATION_DAYS phải từ 1 đến 3650 ngày");
         }
         app::storage::check_url(&self.database_url)?;
+        match &self.command {
+            Command::Backup { file } => return backup::backup(&self.database_url, file).await,
+            Command::Restore { file } => return backup::restore(&self.database_url, file).await,
+            _ => {}
+        }
+        // A server keeps its database to itself; the other commands may run beside it.
+        let _serving = match &self.command {
+            Command::Serve { .. } => Some(backup::lock_database(&self.database_url)?),
+            _ => None,
+        };
         let public_url = self.public_url.trim_end_matches('/').to_owned();
         let link_secret = match &self.link_secret {
             Some(secret) if secret.chars().count() >= 32 => secret.clone(),
@@ -303,6 +320,7 @@ impl Cli {
             Command::Kiosk { command } => accounts::kiosk(&state, command).await?,
             Command::Apikey { command } => accounts::apikey(&state, command).await?,
             Command::User { command } => accounts::user(&state, command).await?,
+            Command::Backup { .. } | Command::Restore { .. } => {} // done before the state starts
             Command::Index { agency, from, to, json } => {
                 let period = Period::parse(from.as_deref(), to.as_deref())?;
                 let index = state.indices(&agency, &period.into()).await?;
@@ -329,8 +347,12 @@ impl Cli {
 
 /// The link secret kept beside a SQLite database (`<file>.link-secret`, mode 0600).
 fn link_secret_file(database_url: &str) -> anyhow::Result<String> {
-    let path = database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let path = std::path::PathBuf::from(format!("{}.link-secret", path.split('?').next().unwrap_or(path)));
+    let Some(database) = app::storage::sqlite_path(database_url) else {
+        bail!("cơ sở dữ liệu trong bộ nhớ không giữ được khóa liên kết; hãy đặt HAILONG_LINK_SECRET")
+    };
+    let mut path = database.into_os_string();
+    path.push(".link-secret");
+    let path = std::path::PathBuf::from(path);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if existing.trim().len() >= 32 {
             return Ok(existing.trim().to_owned());

@@ -1,6 +1,8 @@
 //! Test helpers: the real application on a random port over a fresh SQLite file.
 #![allow(dead_code)] // each test binary uses its own part of the helpers
 
+pub mod process;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use app::domain::account::Role;
