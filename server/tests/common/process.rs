@@ -23,7 +23,7 @@ pub fn free_port() -> u16 {
 /// Starts `hailong serve` on `port` over `database_url`, without the kiosk rate limit, and
 /// waits until it answers.
 pub async fn start(database_url: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_hailong"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hailong"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("HAILONG_DATABASE_URL", database_url)
         .env("HAILONG_KIOSK_MAX_PER_MINUTE", "0")
@@ -41,6 +41,8 @@ pub async fn start(database_url: &str, port: u16) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    child.kill().unwrap();
+    child.wait().unwrap();
     panic!("the server did not answer /healthz");
 }
 
