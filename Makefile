@@ -9,7 +9,7 @@ export HAILONG_ADMIN_TOKEN ?= demo-admin-token-for-the-api
 export HAILONG_PUBLIC_URL ?= http://$(ADDR)
 BIN := target/release/hailong
 
-.PHONY: run test tools test-deps build unit-test lint e2e clean
+.PHONY: run test tools test-deps build unit-test lint e2e bench clean
 
 ## make run: build, create the database, load the demo province, serve on $(ADDR)
 run: build
@@ -51,6 +51,12 @@ lint:
 
 e2e:
 	cd end2end && npx playwright test
+
+## make bench: the submit path against a raw-SQLite baseline, 200 SIGKILLs, the reports at scale
+bench:
+	cargo bench -p server --bench submit
+	HAILONG_KILL_ROUNDS=200 cargo test --release -p server --test durability -- --nocapture
+	cargo bench -p server --bench reports
 
 clean:
 	rm -rf target/site target/e2e data

@@ -1,6 +1,12 @@
 //! Submit-path benchmark: 64 concurrent HTTP clients posting kiosk responses to the real server
 //! over a fresh SQLite file for a fixed time. Prints responses/s and latency percentiles.
-//! Run: `cargo bench -p server --bench submit` (env `BENCH_SECONDS`, `BENCH_CLIENTS`).
+//! Run: `cargo bench -p server --bench submit` (env `BENCH_SECONDS`, `BENCH_CLIENTS`), or
+//! `make bench`.
+//!
+//! First, in the same run, a baseline: what SQLite alone does on this machine with the same
+//! durability (WAL, synchronous=FULL) and the best batching — the same number of producers
+//! handing rows of the same size to one writer that commits multi-row INSERTs — with no HTTP,
+//! no validation and no aggregates. The server's rate is read against it.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -9,10 +15,105 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+/// Rows per multi-row INSERT of the baseline, and responses per commit at most.
+const BASELINE_ROWS: usize = 32;
+const BASELINE_BATCH: usize = 256;
+
+/// SQLite alone: `clients` producers, one writer committing what has come in (at most
+/// [`BASELINE_BATCH`]) as multi-row INSERTs, each producer waiting for its commit.
+async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{Connection, QueryBuilder};
+    use tokio::sync::{mpsc, oneshot};
+
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("raw.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full);
+    let mut connection = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE responses (id TEXT PRIMARY KEY, agency TEXT NOT NULL, submitted_at TEXT NOT NULL, answers TEXT NOT NULL) WITHOUT ROWID",
+    )
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    let (send, mut receive) = mpsc::channel::<(String, oneshot::Sender<()>)>(4096);
+    let writer = tokio::spawn(async move {
+        let mut written = 0u64;
+        while let Some(first) = receive.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < BASELINE_BATCH {
+                match receive.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let mut tx = connection.begin().await.unwrap();
+            for chunk in batch.chunks(BASELINE_ROWS) {
+                let mut insert = QueryBuilder::new("INSERT INTO responses (id, agency, submitted_at, answers) ");
+                insert.push_values(chunk, |mut row, (id, _)| {
+                    row.push_bind(id.clone())
+                        .push_bind("D1")
+                        .push_bind("2026-11-30T10:00:00.000Z")
+                        .push_bind(r#"{"A1":1,"A2":2,"A3":3,"B1":4,"B2":5,"B3":1,"B4":2,"C1":3,"C2":4,"C3":5,"D1":1,"D2":2,"D3":3,"E1":4,"E2":5,"E3":1}"#);
+                });
+                insert.build().execute(&mut *tx).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            written += batch.len() as u64;
+            for (_, done) in batch {
+                let _ = done.send(());
+            }
+        }
+        written
+    });
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let producers: Vec<_> = (0..clients)
+        .map(|_| {
+            let send = send.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    let (done, committed) = oneshot::channel();
+                    send.send((uuid::Uuid::new_v4().to_string(), done)).await.unwrap();
+                    committed.await.unwrap();
+                    latencies.push(started.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    drop(send);
+    let mut latencies = Vec::new();
+    for producer in producers {
+        latencies.extend(producer.await.unwrap());
+    }
+    let written = writer.await.unwrap();
+    latencies.sort();
+    let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
+    (written as f64 / seconds as f64, p99.as_secs_f64() * 1000.0)
+}
+
+/// Bytes of the database file per stored response, once its log is copied in.
+async fn bytes_per_response(app: &common::TestApp, stored: u64) -> f64 {
+    while !app.state.checkpoint().await.unwrap() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let path = app::storage::sqlite_path(&app.database_url).unwrap();
+    std::fs::metadata(path).unwrap().len() as f64 / stored.max(1) as f64
+}
+
 #[tokio::main]
 async fn main() {
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let clients: usize = std::env::var("BENCH_CLIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(64);
+    let (raw_rate, raw_p99) = baseline(clients, seconds).await;
+    println!(
+        "baseline (SQLite alone, synchronous=FULL, one writer, multi-row INSERTs): {raw_rate:.0} responses/s, p99 {raw_p99:.1} ms"
+    );
     let app = common::spawn_app().await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
@@ -55,5 +156,10 @@ async fn main() {
         stored as f64 / seconds as f64,
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0
+    );
+    println!(
+        "submit: {:.0} % of the baseline; {:.0} bytes of database per response",
+        100.0 * stored as f64 / seconds as f64 / raw_rate,
+        bytes_per_response(&app, stored).await
     );
 }

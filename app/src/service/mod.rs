@@ -203,6 +203,12 @@ impl AppState {
         })
     }
 
+    /// Copies the write-ahead log into the database file and empties it; false while readers
+    /// still need it (try again later).
+    pub async fn checkpoint(&self) -> Result<bool, ServiceError> {
+        Ok(self.db.truncate_wal().await?)
+    }
+
     /// Recomputes the report aggregates from the stored responses; returns how many were counted.
     pub async fn rebuild_aggregates(&self) -> Result<u64, ServiceError> {
         Ok(self.db.rebuild_aggregates(&self.layouts).await?)
