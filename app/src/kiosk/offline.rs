@@ -46,10 +46,17 @@ pub fn keep_working_offline(queued: RwSignal<u32>) {
         container.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
 
+        // To the active worker once there is one (a page loaded before the worker took over,
+        // or just reloaded, may not be controlled yet).
         let ask = move |what: &'static str| {
-            if let Some(worker) = window().navigator().service_worker().controller() {
-                let _ = worker.post_message(&what.into());
-            }
+            let Ok(ready) = window().navigator().service_worker().ready() else { return };
+            wasm_bindgen_futures::spawn_local(async move {
+                let Ok(registration) = wasm_bindgen_futures::JsFuture::from(ready).await else { return };
+                let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
+                if let Some(worker) = registration.active() {
+                    let _ = worker.post_message(&what.into());
+                }
+            });
         };
         ask("flush");
         if let Ok(handle) = set_interval_with_handle(move || ask("flush"), FLUSH_EVERY) {

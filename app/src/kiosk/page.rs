@@ -279,24 +279,23 @@ fn step_view(draft: Draft, setup: &KioskSetup, busy: RwSignal<bool>, hydrated: b
         }
     });
     let errors = (!draft.errors.is_empty()).then(|| {
-        view! { <ul class="errors" role="alert">{draft.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul> }
+        view! {
+            // The alert wraps the list: a role on the <ul> itself would take its list semantics away.
+            <div role="alert">
+                <ul class="errors">{draft.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+            </div>
+        }
     });
-    // Without JavaScript, a meta refresh plays the idle timer (the hydrated page has its own;
-    // there it sits in <noscript> so that only a browser with JavaScript off obeys it).
+    // Without JavaScript (a page rendered from a form post), a meta refresh plays the idle
+    // timer. A hydrated page has its own timer and never carries one: it starts at the welcome
+    // screen, and a refresh added to its DOM later would be obeyed (and is a WCAG failure).
     let refresh = match draft.step {
-        _ if setup.link.is_some() => None,
+        _ if setup.link.is_some() || hydrated => None,
         Step::Welcome => None,
         Step::Thanks => Some(setup.thanks_seconds),
         _ => Some(setup.idle_seconds),
     }
-    .map(|seconds| {
-        let meta = view! { <meta http-equiv="refresh" content=format!("{seconds};url=/kiosk") /> };
-        if hydrated {
-            view! { <noscript>{meta}</noscript> }.into_any()
-        } else {
-            meta.into_any()
-        }
-    });
+    .map(|seconds| view! { <meta http-equiv="refresh" content=format!("{seconds};url=/kiosk") /> });
     let body = match draft.step {
         Step::Welcome => welcome(setup).into_any(),
         Step::Agency => agency_choice(setup, draft.agency.as_deref()).into_any(),

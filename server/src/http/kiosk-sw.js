@@ -13,7 +13,7 @@
 // The page learns the queue's length from messages {queued: n}, for the staff's indicator.
 
 const CACHE = "hailong-kiosk-v1";
-const SHELL = ["/kiosk", "/pkg/hailong.css", "/pkg/hailong.js", "/pkg/hailong_bg.wasm"];
+const PAGE = "/kiosk";
 const SUBMIT = "/api/kiosk/submit";
 const DATABASE = "hailong-kiosk";
 const QUEUE = "surveys";
@@ -24,8 +24,17 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE);
-      // One by one: a page that cannot be fetched now is cached the next time it loads.
-      for (const path of SHELL) {
+      // The page first, then every /pkg/ asset it names (styles, script, wasm: their names
+      // depend on the build). One by one: what cannot be fetched now is cached when it next loads.
+      const assets = new Set();
+      try {
+        const page = await fetch(PAGE, { credentials: "same-origin" });
+        if (page.ok && !page.redirected) {
+          for (const found of (await page.clone().text()).matchAll(/\/pkg\/[A-Za-z0-9._-]+/g)) assets.add(found[0]);
+          await cache.put(PAGE, page);
+        }
+      } catch (_) {}
+      for (const path of assets) {
         try {
           const response = await fetch(path, { credentials: "same-origin" });
           if (response.ok) await cache.put(path, response);
@@ -51,7 +60,7 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.method === "POST" && url.pathname === SUBMIT) {
     event.respondWith(submit(request));
-  } else if (request.method === "GET" && (url.pathname === "/kiosk" || url.pathname.startsWith("/pkg/"))) {
+  } else if (request.method === "GET" && (url.pathname === PAGE || url.pathname.startsWith("/pkg/"))) {
     event.respondWith(networkFirst(request, url.pathname));
   }
 });
@@ -109,7 +118,9 @@ const queueLength = () => withQueue("readonly", (store) => store.count());
 
 async function tellPages() {
   const n = await queueLength();
-  for (const client of await self.clients.matchAll()) client.postMessage({ queued: n });
+  for (const client of await self.clients.matchAll({ type: "window", includeUncontrolled: true })) {
+    client.postMessage({ queued: n });
+  }
 }
 
 // Sends one queued survey. Resolves with the server's response when it has decided (stored,
