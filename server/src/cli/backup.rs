@@ -104,10 +104,10 @@ pub async fn restore(database_url: &str, file: &Path) -> anyhow::Result<()> {
     if database.exists() {
         // The replaced database goes aside whole, with its log, so it stays openable.
         std::fs::rename(&database, &kept)?;
-        for (from, to) in [("-wal", "-wal"), ("-shm", "-shm")] {
-            let log = with_suffix(&database, from);
+        for suffix in ["-wal", "-shm"] {
+            let log = with_suffix(&database, suffix);
             if log.exists() {
-                std::fs::rename(&log, with_suffix(&kept, to))?;
+                std::fs::rename(&log, with_suffix(&kept, suffix))?;
             }
         }
     }
