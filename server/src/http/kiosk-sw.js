@@ -12,13 +12,16 @@
 //
 // The page learns the queue's length from messages {queued: n}, for the staff's indicator.
 
-const CACHE = "hailong-kiosk-v1";
+const CACHE = "hailong-kiosk-v2";
 const PAGE = "/kiosk";
 const SUBMIT = "/api/kiosk/submit";
 const DATABASE = "hailong-kiosk";
 const QUEUE = "surveys";
 const FIRST_DELAY_MS = 5_000;
 const LONGEST_DELAY_MS = 60_000;
+// A send that has not been answered by then is taken as failed: a network that hangs must not
+// hold the queue (and the staff's count) forever.
+const SEND_TIMEOUT_MS = 15_000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -34,10 +37,18 @@ self.addEventListener("install", (event) => {
           await cache.put(PAGE, page);
         }
       } catch (_) {}
+      // A script's own imports ("./__wasm_split….js" of a split build) are assets too; the
+      // set grows while it is walked, so they are fetched in turn.
       for (const path of assets) {
         try {
           const response = await fetch(path, { credentials: "same-origin" });
-          if (response.ok) await cache.put(path, response);
+          if (!response.ok) continue;
+          if (path.endsWith(".js")) {
+            for (const found of (await response.clone().text()).matchAll(/["']\.\/([A-Za-z0-9._-]+\.js)["']/g)) {
+              assets.add(`/pkg/${found[1]}`);
+            }
+          }
+          await cache.put(path, response);
         } catch (_) {}
       }
       await self.skipWaiting();
@@ -62,12 +73,15 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(submit(request));
   } else if (request.method === "GET" && (url.pathname === PAGE || url.pathname.startsWith("/pkg/"))) {
     event.respondWith(networkFirst(request, url.pathname));
+    // A page (re)loading is also a moment to send what waits, without relying on its messages.
+    if (url.pathname === PAGE) event.waitUntil(flush(false));
   }
 });
 
 self.addEventListener("message", (event) => {
-  if (event.data === "flush") event.waitUntil(flush(false));
-  if (event.data === "online") event.waitUntil(flush(true));
+  if (event.data !== "flush" && event.data !== "online") return;
+  // The page that asked hears the count at once, whatever the flush then finds.
+  event.waitUntil(tellPages(event.source).then(() => flush(event.data === "online")));
 });
 
 async function networkFirst(request, key) {
@@ -116,11 +130,13 @@ const forget = (id) => withQueue("readwrite", (store) => store.delete(id));
 const queued = () => withQueue("readonly", (store) => store.getAll());
 const queueLength = () => withQueue("readonly", (store) => store.count());
 
-async function tellPages() {
+// Tells every kiosk page (and `asking`, the page whose message this answers, should the
+// browser not list it yet) how many surveys wait.
+async function tellPages(asking) {
   const n = await queueLength();
-  for (const client of await self.clients.matchAll({ type: "window", includeUncontrolled: true })) {
-    client.postMessage({ queued: n });
-  }
+  const pages = new Set(await self.clients.matchAll({ type: "window", includeUncontrolled: true }));
+  if (asking) pages.add(asking);
+  for (const page of pages) page.postMessage({ queued: n });
 }
 
 // Sends one queued survey. Resolves with the server's response when it has decided (stored,
@@ -134,6 +150,7 @@ async function send(entry) {
       body: entry.body,
       credentials: "same-origin",
       headers: { "content-type": "application/json", accept: "application/json" },
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     });
   } catch (_) {
     return null;
@@ -166,24 +183,28 @@ const retry = { next: 0, delay: 0 };
 let flushing = null;
 
 // Sends the queue in order, stopping at the first survey that must wait; `now` skips the wait.
+// One flush at a time: a flush asked for while one runs is that one.
 function flush(now) {
-  if (flushing) return flushing;
-  flushing = (async () => {
-    try {
-      if (!now && Date.now() < retry.next) return;
-      for (const entry of await queued()) {
-        if (!(await send(entry))) {
-          retry.delay = Math.min(Math.max(retry.delay * 2, FIRST_DELAY_MS), LONGEST_DELAY_MS);
-          retry.next = Date.now() + retry.delay;
-          return;
-        }
-      }
-      retry.delay = 0;
-      retry.next = 0;
-    } finally {
+  // Cleared in a callback, never inside sendQueue: a sendQueue that returns before its first
+  // await would clear it before it is set, and no flush would ever run again.
+  flushing ??= sendQueue(now)
+    .catch(() => {}) // the queue stays as it is: the next flush tries again
+    .then(() => {
       flushing = null;
-      await tellPages();
-    }
-  })();
+      return tellPages();
+    });
   return flushing;
+}
+
+async function sendQueue(now) {
+  if (!now && Date.now() < retry.next) return;
+  for (const entry of await queued()) {
+    if (!(await send(entry))) {
+      retry.delay = Math.min(Math.max(retry.delay * 2, FIRST_DELAY_MS), LONGEST_DELAY_MS);
+      retry.next = Date.now() + retry.delay;
+      return;
+    }
+  }
+  retry.delay = 0;
+  retry.next = 0;
 }
