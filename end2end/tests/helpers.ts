@@ -17,12 +17,17 @@ export function stored(agency: string, databaseUrl = DATABASE_URL) {
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 agency = sys.argv[2]
-responses, today = db.execute("SELECT COUNT(*), COALESCE(SUM(date(submitted_at, '+7 hours') = date('now', '+7 hours')), 0) FROM responses WHERE agency_code = ?", (agency,)).fetchone()
+responses, today = db.execute("SELECT COUNT(*), COALESCE(SUM(date(hour * 3600, 'unixepoch', '+7 hours') = date('now', '+7 hours')), 0) FROM responses WHERE agency_code = ?", (agency,)).fetchone()
+# answers are packed one character per criterion in the questionnaire's order: 1-5, '-' skipped, '.' not shown
+layouts = {v: [c["code"] for e in json.loads(b)["elements"] for c in e["criteria"]] for v, b in db.execute("SELECT version, body FROM questionnaires")}
 criteria = {}
-for code, value, n in db.execute("SELECT a.key, a.value, COUNT(*) FROM responses r, json_each(r.answers) a WHERE r.agency_code = ? GROUP BY 1, 2", (agency,)):
-    counts = criteria.setdefault(code, [0] * 5)
-    if value is not None:
-        counts[value - 1] += n
+for version, packed, n in db.execute("SELECT questionnaire_version, answers, COUNT(*) FROM responses WHERE agency_code = ? GROUP BY 1, 2", (agency,)):
+    for code, value in zip(layouts[version], packed):
+        if value == ".":
+            continue
+        counts = criteria.setdefault(code, [0] * 5)
+        if value != "-":
+            counts[int(value) - 1] += n
 print(json.dumps({"responses": responses, "today": today, "elements": [{"criteria": [{"code": c, "counts": v, "valid": sum(v)} for c, v in criteria.items()]}]}))
 `;
   const out = execFileSync("python3", ["-c", script, databaseUrl.replace(/^sqlite:\/\//, ""), agency]);

@@ -1,12 +1,15 @@
 //! Submit-path benchmark: 64 concurrent HTTP clients posting kiosk responses to the real server
 //! over a fresh SQLite file for a fixed time. Prints responses/s and latency percentiles.
-//! Run: `cargo bench -p server --bench submit` (env `BENCH_SECONDS`, `BENCH_CLIENTS`), or
-//! `make bench`.
+//! Run: `cargo bench -p server --bench submit` (env `BENCH_SECONDS`, `BENCH_CLIENTS`,
+//! `BENCH_PRELOAD`), or `make bench`.
 //!
 //! First, in the same run, a baseline: what SQLite alone does on this machine with the same
 //! durability (WAL, synchronous=FULL) and the best batching — the same number of producers
-//! handing rows of the same size to one writer that commits multi-row INSERTs — with no HTTP,
-//! no validation and no aggregates. The server's rate is read against it.
+//! handing rows of the same shape (columns, key, indexes) to one writer that commits multi-row
+//! INSERTs — with no HTTP, no validation and no aggregates. The server's rate is read against it.
+//!
+//! `BENCH_PRELOAD=N` first stores N responses through the bulk path of `hailong demo
+//! --responses N` (spread over two years), so that the rate can be compared as the table grows.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -33,13 +36,25 @@ async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full);
     let mut connection = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    // The shape of migrations/20261130000013_packed_responses.sql, without the foreign keys.
     sqlx::query(
-        "CREATE TABLE responses (id TEXT PRIMARY KEY, agency TEXT NOT NULL, submitted_at TEXT NOT NULL, answers TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE responses (
+             agency_code TEXT NOT NULL, hour INTEGER NOT NULL, id BLOB NOT NULL CHECK (length(id) = 16),
+             questionnaire_version TEXT NOT NULL, service_point_code TEXT NOT NULL, kiosk_id INTEGER,
+             channel INTEGER NOT NULL CHECK (channel IN (0, 1)),
+             answers TEXT NOT NULL CHECK (answers NOT GLOB '*[^1-5.-]*'),
+             expectations TEXT NOT NULL CHECK (expectations NOT GLOB '*[^1-4.]*'),
+             profile TEXT NOT NULL CHECK (profile NOT GLOB '*[^1-9a-z.]*'),
+             body_hash INTEGER, comment TEXT, comment_status TEXT,
+             PRIMARY KEY (agency_code, hour, id)) WITHOUT ROWID;
+         CREATE UNIQUE INDEX responses_id ON responses (id);
+         CREATE INDEX responses_comments ON responses (comment_status, agency_code) WHERE comment IS NOT NULL",
     )
     .execute(&mut connection)
     .await
     .unwrap();
-    let (send, mut receive) = mpsc::channel::<(String, oneshot::Sender<()>)>(4096);
+    let hour = chrono::Utc::now().timestamp() / 3600;
+    let (send, mut receive) = mpsc::channel::<(uuid::Uuid, oneshot::Sender<()>)>(4096);
     let writer = tokio::spawn(async move {
         let mut written = 0u64;
         while let Some(first) = receive.recv().await {
@@ -52,13 +67,26 @@ async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
             }
             let mut tx = connection.begin().await.unwrap();
             for chunk in batch.chunks(BASELINE_ROWS) {
-                let mut insert = QueryBuilder::new("INSERT INTO responses (id, agency, submitted_at, answers) ");
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO responses (agency_code, hour, id, questionnaire_version, service_point_code, kiosk_id,
+                                            channel, answers, expectations, profile, body_hash, comment, comment_status) ",
+                );
                 insert.push_values(chunk, |mut row, (id, _)| {
-                    row.push_bind(id.clone())
-                        .push_bind("D1")
-                        .push_bind("2026-11-30T10:00:00.000Z")
-                        .push_bind(r#"{"A1":1,"A2":2,"A3":3,"B1":4,"B2":5,"B3":1,"B4":2,"C1":3,"C2":4,"C3":5,"D1":1,"D2":2,"D3":3,"E1":4,"E2":5,"E3":1}"#);
+                    row.push_bind("D1")
+                        .push_bind(hour)
+                        .push_bind(id.as_bytes().as_slice())
+                        .push_bind("sipas-2025.1")
+                        .push_bind("P")
+                        .push_bind(1)
+                        .push_bind(0)
+                        .push_bind("1234512345123451")
+                        .push_bind("..........")
+                        .push_bind("....")
+                        .push_bind(id.as_u64_pair().0 as i64)
+                        .push_bind(None::<&str>)
+                        .push_bind(None::<&str>);
                 });
+                insert.push(" ON CONFLICT DO NOTHING");
                 insert.build().execute(&mut *tx).await.unwrap();
             }
             tx.commit().await.unwrap();
@@ -78,7 +106,7 @@ async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
                 while Instant::now() < deadline {
                     let started = Instant::now();
                     let (done, committed) = oneshot::channel();
-                    send.send((uuid::Uuid::new_v4().to_string(), done)).await.unwrap();
+                    send.send((uuid::Uuid::new_v4(), done)).await.unwrap();
                     committed.await.unwrap();
                     latencies.push(started.elapsed());
                 }
@@ -97,13 +125,28 @@ async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
     (written as f64 / seconds as f64, p99.as_secs_f64() * 1000.0)
 }
 
-/// Bytes of the database file per stored response, once its log is copied in.
-async fn bytes_per_response(app: &common::TestApp, stored: u64) -> f64 {
+/// Bytes of the database file, once its log is copied in.
+async fn database_bytes(app: &common::TestApp) -> u64 {
     while !app.state.checkpoint().await.unwrap() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let path = app::storage::sqlite_path(&app.database_url).unwrap();
-    std::fs::metadata(path).unwrap().len() as f64 / stored.max(1) as f64
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// Stores `count` responses through the bulk path of `hailong demo --responses` at the
+/// benchmark's service point; prints how long that took and what it weighs.
+async fn preload(app: &common::TestApp, count: u64) {
+    let started = Instant::now();
+    let stored = server::demo::load_bulk_at(&app.state, count, &["P"]).await.expect("bulk load");
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = database_bytes(app).await;
+    println!(
+        "preload: {stored} responses in {seconds:.1} s ({:.0}/s), database {:.0} MB, {:.0} bytes per response",
+        stored as f64 / seconds,
+        bytes as f64 / 1e6,
+        bytes as f64 / stored.max(1) as f64
+    );
 }
 
 #[tokio::main]
@@ -115,6 +158,12 @@ async fn main() {
         "baseline (SQLite alone, synchronous=FULL, one writer, multi-row INSERTs): {raw_rate:.0} responses/s, p99 {raw_p99:.1} ms"
     );
     let app = common::spawn_app().await;
+    let preloaded: u64 = std::env::var("BENCH_PRELOAD").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    if preloaded > 0 {
+        preload(&app, preloaded).await;
+    }
+    let preloaded = app.stored().await;
+    let bytes_before = database_bytes(&app).await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
     for client in 0..clients {
@@ -149,17 +198,20 @@ async fn main() {
         latencies.extend(worker.await.expect("worker"));
     }
     latencies.sort();
-    let stored = app.stored().await;
+    let total = app.stored().await;
+    let stored = total - preloaded;
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "submit: {clients} clients, {seconds} s: {stored} responses stored, {:.0} responses/s, p50 {:.1} ms, p99 {:.1} ms",
+        "submit: {clients} clients, {seconds} s over {preloaded} stored: {stored} responses stored, {:.0} responses/s, p50 {:.1} ms, p99 {:.1} ms",
         stored as f64 / seconds as f64,
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0
     );
+    let bytes = database_bytes(&app).await;
     println!(
-        "submit: {:.0} % of the baseline; {:.0} bytes of database per response",
+        "submit: {:.0} % of the baseline; {:.0} bytes of database per response ({:.0} per response stored in the run)",
         100.0 * stored as f64 / seconds as f64 / raw_rate,
-        bytes_per_response(&app, stored).await
+        bytes as f64 / total.max(1) as f64,
+        bytes.saturating_sub(bytes_before) as f64 / stored.max(1) as f64
     );
 }

@@ -33,7 +33,7 @@ async fn stored_ids(url: &str) -> HashSet<String> {
     let db = sqlx::SqlitePool::connect(url).await.unwrap();
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db).await.unwrap();
     assert_eq!(integrity, "ok");
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM responses").fetch_all(&db).await.unwrap();
+    let ids = common::response_ids(&db).await;
     let counted: i64 = sqlx::query_scalar(
         "SELECT COALESCE(SUM(json_extract(counts, '$[0]')), 0) FROM report_counts WHERE grain = 'day' AND facet = ''",
     )

@@ -36,8 +36,11 @@ async fn comments_are_masked_moderated_and_shown_only_with_enough_responses() {
     let id = answer(&app, Some("Cán bộ chậm. Gọi 0912 345 678, thư an.nguyen@example.vn, hồ sơ HS-2026-0042")).await;
 
     let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    let stored: String =
-        sqlx::query_scalar("SELECT comment FROM responses WHERE id = ?").bind(&id).fetch_one(&db).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT comment FROM responses WHERE id = ?")
+        .bind(uuid::Uuid::parse_str(&id).unwrap().as_bytes().to_vec())
+        .fetch_one(&db)
+        .await
+        .unwrap();
     db.close().await;
     assert_eq!(
         stored, "Cán bộ chậm. Gọi [số điện thoại đã ẩn], thư [địa chỉ thư đã ẩn], hồ sơ [mã hồ sơ đã ẩn]",

@@ -74,8 +74,7 @@ async fn check_database(database_url: &str, acknowledged: &[String]) -> u64 {
     let db = sqlx::SqlitePool::connect(database_url).await.unwrap();
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db).await.unwrap();
     assert_eq!(integrity, "ok");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id FROM responses").fetch_all(&db).await.unwrap();
-    let stored: std::collections::HashSet<String> = stored.into_iter().collect();
+    let stored: std::collections::HashSet<String> = common::response_ids(&db).await.into_iter().collect();
     let missing: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(missing.is_empty(), "{} acknowledged responses are not stored, e.g. {}", missing.len(), missing[0]);
     let counted: i64 = sqlx::query_scalar(

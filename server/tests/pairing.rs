@@ -1,6 +1,7 @@
 //! Whoever copies the database files must not be able to pair a dossier with its answers by
 //! replaying the write-ahead log commit by commit: no commit holds both the claim of an
-//! invitation (its row, with the dossier code) and a link answer (its response row, with its id).
+//! invitation (its row, with the dossier code) and a link answer (its response row, with the 16
+//! bytes of its id).
 
 mod common;
 
@@ -24,8 +25,10 @@ fn commits(wal: &[u8]) -> Vec<Vec<&[u8]>> {
     commits
 }
 
-fn holds(pages: &[&[u8]], needles: &[String]) -> Vec<String> {
-    needles.iter().filter(|n| pages.iter().any(|p| p.windows(n.len()).any(|w| w == n.as_bytes()))).cloned().collect()
+/// The names of the `needles` (name, bytes) found in `pages`.
+fn holds(pages: &[&[u8]], needles: &[(String, Vec<u8>)]) -> Vec<String> {
+    let found = |bytes: &[u8]| pages.iter().any(|p| p.windows(bytes.len()).any(|w| w == bytes));
+    needles.iter().filter(|(_, bytes)| found(bytes)).map(|(name, _)| name.clone()).collect()
 }
 
 #[tokio::test]
@@ -35,11 +38,11 @@ async fn no_commit_of_the_write_ahead_log_holds_both_a_claim_and_its_answer() {
     for n in 0..7 {
         let dossier = format!("HS-PAIR-{n:04}");
         let (link, _) = app.state.invite(None, &dossier, "KS", "D1").await.unwrap();
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = uuid::Uuid::new_v4();
         let answer = json!({"id": id, "answers": {"A1": 1 + n % 5}, "comment": "Ý kiến qua đường liên kết"});
         app.state.submit_from_link(&link.invitation, answer.as_object().unwrap()).await.unwrap();
-        dossiers.push(dossier);
-        ids.push(id);
+        dossiers.push((dossier.clone(), dossier.into_bytes()));
+        ids.push((id.to_string(), id.as_bytes().to_vec()));
         // The fifth answer completes a mixed batch of five; the two after it wait.
         assert_eq!(app.stored().await, if n < 4 { 0 } else { 5 }, "after answer {}", n + 1);
     }

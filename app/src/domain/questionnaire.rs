@@ -8,6 +8,13 @@ use serde::{Deserialize, Serialize};
 /// The SIPAS questionnaire that ships with hailong (`questionnaires/sipas.json`).
 pub const BUNDLED_SIPAS: &str = include_str!("../../../questionnaires/sipas.json");
 
+/// Options a profile question may have at most: a stored response keeps each profile answer as
+/// one character, the option's place (`1`–`9`, then `a`–`z`).
+pub const MAX_PROFILE_OPTIONS: usize = 35;
+
+/// The highest level of the expectations scale: tallies and stored responses keep four.
+pub const MAX_EXPECTATION_LEVEL: u8 = 4;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Questionnaire {
     pub version: String,
@@ -101,6 +108,19 @@ impl Questionnaire {
         if scale != [1, 2, 3, 4, 5] {
             return inconsistent(format!("rating scale must be 1..=5, is {scale:?}"));
         }
+        let levels: Vec<u8> = self.expectations.scale.iter().map(|l| l.value).collect();
+        if levels.iter().any(|v| !(1..=MAX_EXPECTATION_LEVEL).contains(v)) {
+            return inconsistent(format!(
+                "expectation levels must be within 1..={MAX_EXPECTATION_LEVEL}, are {levels:?}"
+            ));
+        }
+        if let Some(question) = self.profile.iter().find(|q| q.options.len() > MAX_PROFILE_OPTIONS) {
+            return inconsistent(format!(
+                "profile question {} has {} options, more than {MAX_PROFILE_OPTIONS}",
+                question.code,
+                question.options.len()
+            ));
+        }
         let mut codes = std::collections::HashSet::new();
         for element in &self.elements {
             if element.criteria.is_empty() {
@@ -149,6 +169,22 @@ mod tests {
         q.elements[1].criteria[0].code = "A1".into();
         let json = serde_json::to_string(&q).unwrap();
         assert_eq!(Questionnaire::parse(&json), Err(QuestionnaireError::Inconsistent("code A1 used twice".into())));
+    }
+
+    #[test]
+    fn profile_answers_and_expectation_levels_must_fit_a_stored_response() {
+        let mut q = Questionnaire::bundled();
+        let option = q.profile[0].options[0].clone();
+        q.profile[0].options = vec![option; MAX_PROFILE_OPTIONS + 1];
+        let json = serde_json::to_string(&q).unwrap();
+        assert_eq!(
+            Questionnaire::parse(&json),
+            Err(QuestionnaireError::Inconsistent("profile question gender has 36 options, more than 35".into()))
+        );
+        let mut q = Questionnaire::bundled();
+        q.expectations.scale.push(ScaleLevel { value: 5, label: "Cực kỳ mong muốn".into() });
+        let json = serde_json::to_string(&q).unwrap();
+        assert!(matches!(Questionnaire::parse(&json), Err(QuestionnaireError::Inconsistent(_))));
     }
 
     #[test]

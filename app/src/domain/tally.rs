@@ -18,12 +18,16 @@ use super::CriterionCounts;
 const LEVELS: usize = 5;
 const EXPECTATION_LEVELS: usize = 4;
 
-/// Where each count of a questionnaire version's tally sits.
+/// Where each count of a questionnaire version's tally sits, and each answer in a stored
+/// response row (`storage::packed`): criteria, areas and profile questions in the
+/// questionnaire's order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     pub version: String,
     pub criteria: Vec<String>,
     pub areas: Vec<String>,
+    /// Each profile question's code with its options' codes.
+    pub profile: Vec<(String, Vec<String>)>,
 }
 
 impl Layout {
@@ -32,6 +36,11 @@ impl Layout {
             version: questionnaire.version.clone(),
             criteria: questionnaire.criteria().map(|(_, c)| c.code.clone()).collect(),
             areas: questionnaire.expectations.areas.iter().map(|a| a.code.clone()).collect(),
+            profile: questionnaire
+                .profile
+                .iter()
+                .map(|q| (q.code.clone(), q.options.iter().map(|o| o.code.clone()).collect()))
+                .collect(),
         }
     }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 use super::{answered_at, secret, AppState, ServiceError};
 use crate::domain::anomaly::{fingerprint, AnomalyKind};
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::period::{start_of_day, vietnam_day};
+use crate::domain::period::vietnam_day;
 use crate::domain::submission::{self, Channel};
 use crate::domain::Submission;
 use crate::storage::{Anomaly, Kiosk, KioskListing, NewResponse, Outcome};
@@ -138,7 +138,11 @@ impl AppState {
             _ => None,
         };
         match paired {
-            Some(kiosk) => Ok((kiosk, token)),
+            Some(kiosk) => {
+                // The kiosk's earlier token stops working.
+                self.lookups.forget();
+                Ok((kiosk, token))
+            }
             None => {
                 self.record_failure(&actor, ip, now, AuditAction::KioskPairingFailed).await?;
                 Err(PairError::Wrong)
@@ -158,20 +162,23 @@ impl AppState {
         if !self.db.update_kiosk(id, &name, point.trim(), actor).await? {
             return Err(KioskError::NotFound);
         }
+        self.lookups.forget();
         Ok(())
     }
 
-    /// Revokes a kiosk: its token answers 401 from the next request on.
+    /// Revokes a kiosk: its token answers 401 from the next request on (within a second when
+    /// another process, the CLI, revokes it: see `lookups`).
     pub async fn revoke_kiosk(&self, actor: &Actor, id: i64) -> Result<(), KioskError> {
         if !self.db.revoke_kiosk(id, actor).await? {
             return Err(KioskError::NotFound);
         }
+        self.lookups.forget();
         Ok(())
     }
 
     /// Every kiosk with its responses of today (Vietnam time).
     pub async fn kiosks(&self) -> Result<Vec<KioskListing>, ServiceError> {
-        Ok(self.db.kiosks(start_of_day(vietnam_day(Utc::now()))).await?)
+        Ok(self.db.kiosks(vietnam_day(Utc::now())).await?)
     }
 
     pub async fn kiosk_anomalies(&self, limit: u32) -> Result<Vec<Anomaly>, ServiceError> {
@@ -180,7 +187,28 @@ impl AppState {
 
     /// The kiosk a device token belongs to, if it is live.
     pub async fn kiosk_for_token(&self, token: &str) -> Result<Option<Kiosk>, ServiceError> {
-        Ok(self.db.kiosk_by_token_hash(&secret::hash(token)).await?)
+        let hash = secret::hash(token);
+        let generation = match self.lookups.kiosks.get(&hash) {
+            Ok(kiosk) => return Ok(Some(kiosk)),
+            Err(generation) => generation,
+        };
+        let kiosk = self.db.kiosk_by_token_hash(&hash).await?;
+        if let Some(kiosk) = &kiosk {
+            self.lookups.kiosks.keep(generation, hash, kiosk.clone());
+        }
+        Ok(kiosk)
+    }
+
+    /// The codes of the agencies `point` serves on `day`.
+    async fn served_codes(&self, point: &str, day: chrono::NaiveDate) -> Result<Vec<String>, ServiceError> {
+        let key = (point.to_owned(), day);
+        let generation = match self.lookups.served.get(&key) {
+            Ok(codes) => return Ok(codes),
+            Err(generation) => generation,
+        };
+        let codes: Vec<String> = self.db.served_agencies(point, day).await?.into_iter().map(|a| a.code).collect();
+        self.lookups.served.keep(generation, key, codes.clone());
+        Ok(codes)
     }
 
     /// Notes that a kiosk showed its welcome screen (never called on a submit, so that the last
@@ -246,8 +274,7 @@ impl AppState {
         body: &Submission,
         at: DateTime<Utc>,
     ) -> Result<(uuid::Uuid, Outcome, u64), ServiceError> {
-        let served: Vec<String> =
-            self.db.served_agencies(&kiosk.agency_code, vietnam_day(at)).await?.into_iter().map(|a| a.code).collect();
+        let served = self.served_codes(&kiosk.agency_code, vietnam_day(at)).await?;
         let response =
             submission::validate(&self.questionnaire, &served, body, vietnam_day(at)).map_err(ServiceError::Invalid)?;
         let (id, print) = (response.id, fingerprint(&response));

@@ -134,13 +134,7 @@ impl AppState {
         let hash = crate::storage::body_hash(&new.response);
         let held = self
             .db
-            .hold_link_answer(
-                invitation,
-                &id.to_string(),
-                &self.sealer.tag(&id),
-                &self.sealer.seal(&new),
-                hour(Utc::now()),
-            )
+            .hold_link_answer(invitation, &id, &self.sealer.tag(&id), &self.sealer.seal(&new), hour(Utc::now()))
             .await?;
         let said_before = |before: Option<i64>| match before {
             Some(before) if before != hash => Outcome::Conflict,

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod invitations;
 pub mod keys;
 pub mod kiosks;
+pub mod lookups;
 pub mod mixer;
 pub mod registry;
 pub mod reports;
@@ -132,6 +133,8 @@ pub struct AppState {
     pub(crate) sealer: Arc<mixer::Sealer>,
     /// One release of held link answers at a time.
     pub(crate) release_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Kiosks by token and served agencies, remembered for a second (`lookups`).
+    pub(crate) lookups: Arc<lookups::Lookups>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +203,7 @@ impl AppState {
             last_noted: Arc::default(),
             sealer,
             release_gate: Arc::default(),
+            lookups: Arc::default(),
         })
     }
 

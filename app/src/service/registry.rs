@@ -67,6 +67,7 @@ impl AppState {
         self.db
             .save_registry(&entries, None, &actor, AuditAction::Init, &format!("{} {}", code.trim(), name.trim()))
             .await?;
+        self.lookups.forget();
         let one_time_password = self.add_user(&actor, admin_username, Role::Admin, None).await?;
         Ok(Initialised { username: admin_username.trim().to_lowercase(), one_time_password })
     }
@@ -124,6 +125,8 @@ impl AppState {
         if !self.db.save_registry(&entries, staged, actor, action, &subject).await? {
             return Err(RegistryError::AlreadyApplied);
         }
+        // Which agencies a service point serves may have changed.
+        self.lookups.forget();
         Ok(plan)
     }
 

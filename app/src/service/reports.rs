@@ -398,11 +398,11 @@ impl AppState {
         &self,
         agency: &str,
         days: &ClosedDays,
-        after: Option<(&str, &str)>,
+        after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
     ) -> Result<Vec<crate::storage::StoredResponse>, ServiceError> {
         use crate::domain::period::start_of_day;
         let bounds = (start_of_day(days.from), start_of_day(days.to) + chrono::Duration::days(1));
-        Ok(self.db.responses_page(agency, bounds, after).await?)
+        Ok(self.db.responses_page(agency, bounds, after, &self.layouts).await?)
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::responses::{channel_of, responses_after};
-use super::{parse_time, Db, Result, StorageError};
+use super::responses::{channel_of, responses_after, Cursor};
+use super::{Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
 use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey};
@@ -148,12 +148,12 @@ impl Db {
     pub async fn rebuild_aggregates(&self, layouts: &HashMap<String, Layout>) -> Result<u64> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM report_counts").execute(&mut *tx).await?;
-        let mut after = (String::new(), String::new(), String::new());
+        let mut after = Cursor::start();
         let mut counted = 0;
         loop {
-            let step = responses_after(&mut tx, &after, None).await?;
+            let step = responses_after(&mut tx, &after, None, layouts).await?;
             let Some(last) = step.last() else { break };
-            after = (last.response.agency.clone(), last.submitted_at.clone(), last.response.id.to_string());
+            after = Cursor::after(last);
             counted += step.len() as u64;
             let mut tallies: BTreeMap<TallyKey, Tally> = BTreeMap::new();
             for version in
@@ -162,15 +162,13 @@ impl Db {
                 let layout =
                     layouts.get(version).ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
                 let of_version = step.iter().filter(|r| &r.response.questionnaire_version == version);
-                let days: Vec<_> =
-                    of_version.map(|r| Ok((r, vietnam_day(parse_time(&r.submitted_at)?)))).collect::<Result<_>>()?;
                 tallies.extend(tally_responses(
                     layout,
-                    days.iter().map(|(r, day)| Counted {
+                    of_version.map(|r| Counted {
                         response: &r.response,
                         service_point: &r.service_point,
                         channel: r.channel,
-                        day: *day,
+                        day: vietnam_day(r.submitted_at),
                     }),
                 ));
             }

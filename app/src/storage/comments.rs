@@ -1,9 +1,12 @@
-//! Comments on responses: the moderation queue and the approved ones.
+//! Comments on responses: the moderation queue and the approved ones. A comment is known by its
+//! response's id, as the UUID text the client made (stored as 16 bytes).
 
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
+use uuid::Uuid;
 
-use super::{timestamp, Db, Result};
+use super::responses::uuid_of;
+use super::{hour_of, Db, Result};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::comment::CommentStatus;
 
@@ -15,8 +18,12 @@ pub struct StoredComment {
     pub text: String,
 }
 
-fn comment_of(row: &sqlx::sqlite::SqliteRow) -> StoredComment {
-    StoredComment { response_id: row.get("id"), agency_code: row.get("agency_code"), text: row.get("comment") }
+fn comment_of(row: &sqlx::sqlite::SqliteRow) -> Result<StoredComment> {
+    Ok(StoredComment {
+        response_id: uuid_of(row.get("id"))?.to_string(),
+        agency_code: row.get("agency_code"),
+        text: row.get("comment"),
+    })
 }
 
 impl Db {
@@ -34,19 +41,21 @@ impl Db {
         )
         .fetch_one(&self.read)
         .await?;
-        Ok((rows.iter().map(comment_of).collect(), waiting as u64))
+        Ok((rows.iter().map(comment_of).collect::<Result<_>>()?, waiting as u64))
     }
 
-    /// Sets a comment's status (audit-logged); false when there is no such comment.
+    /// Sets a comment's status (audit-logged); false when there is no such comment (or
+    /// `response_id` is not a UUID).
     pub async fn set_comment_status(&self, response_id: &str, status: CommentStatus, actor: &Actor) -> Result<bool> {
+        let Ok(id) = Uuid::try_parse(response_id) else { return Ok(false) };
         let change = sqlx::query("UPDATE responses SET comment_status = ? WHERE id = ? AND comment IS NOT NULL")
             .bind(status.as_str())
-            .bind(response_id);
+            .bind(id.as_bytes().to_vec());
         let action = match status {
             CommentStatus::Approved => AuditAction::CommentApproved,
             _ => AuditAction::CommentHidden,
         };
-        self.change_audited(change, actor, action, response_id).await
+        self.change_audited(change, actor, action, &id.to_string()).await
     }
 
     /// Approved comments of `agencies` answered in `[start, end)`, in id order.
@@ -66,9 +75,9 @@ impl Db {
         query.push_tuples(agencies, |mut row, code| {
             row.push_bind(code.clone());
         });
-        query.push(" AND submitted_at >= ").push_bind(timestamp(start));
-        query.push(" AND submitted_at < ").push_bind(timestamp(end));
+        query.push(" AND hour >= ").push_bind(hour_of(start));
+        query.push(" AND hour < ").push_bind(hour_of(end));
         query.push(" ORDER BY id LIMIT ").push_bind(limit);
-        Ok(query.build().fetch_all(&self.read).await?.iter().map(comment_of).collect())
+        query.build().fetch_all(&self.read).await?.iter().map(comment_of).collect()
     }
 }

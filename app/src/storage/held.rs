@@ -33,14 +33,14 @@ impl Db {
     pub async fn hold_link_answer(
         &self,
         invitation: i64,
-        id: &str,
+        id: &uuid::Uuid,
         id_tag: &[u8],
         sealed: &[u8],
         hour: DateTime<Utc>,
     ) -> Result<Held> {
         let mut tx = self.write.begin().await?;
         let stored: Option<Option<i64>> = sqlx::query_scalar("SELECT body_hash FROM responses WHERE id = ?")
-            .bind(id)
+            .bind(id.as_bytes().as_slice())
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(hash) = stored {

@@ -1,8 +1,10 @@
 //! Kiosks: registration, pairing by one-time code, device tokens, revocation, what the limits
 //! flagged. Codes and tokens are stored only as hashes.
 
-use chrono::{DateTime, Utc};
-use sqlx::Row;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{insert_audit, parse_time, timestamp, Db, Result};
 use crate::domain::anomaly::AnomalyKind;
@@ -144,17 +146,16 @@ impl Db {
         Ok(())
     }
 
-    /// Every kiosk, newest first, with how many responses it sent since `today` began.
-    pub async fn kiosks(&self, today: DateTime<Utc>) -> Result<Vec<KioskListing>> {
+    /// Every kiosk, newest first, with how many responses it sent on `today` (a Vietnam day).
+    pub async fn kiosks(&self, today: NaiveDate) -> Result<Vec<KioskListing>> {
         let rows = sqlx::query(
             "SELECT k.id, k.agency_code, k.name, a.name AS agency_name, k.token_hash IS NOT NULL AS paired,
-                    k.pairing_expires_at, k.last_seen_at, k.revoked_at, COALESCE(t.n, 0) AS responses_today
+                    k.pairing_expires_at, k.last_seen_at, k.revoked_at, COALESCE(t.responses, 0) AS responses_today
              FROM kiosks k JOIN agencies a ON a.code = k.agency_code
-             LEFT JOIN (SELECT kiosk_id, COUNT(*) AS n FROM responses WHERE kiosk_id IS NOT NULL AND submitted_at >= ?
-                        GROUP BY kiosk_id) t ON t.kiosk_id = k.id
+             LEFT JOIN kiosk_days t ON t.kiosk_id = k.id AND t.day = ?
              ORDER BY k.revoked_at IS NOT NULL, a.name, k.name, k.id",
         )
-        .bind(timestamp(today))
+        .bind(day_text(today))
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -244,6 +245,35 @@ impl Db {
             })
             .collect()
     }
+}
+
+/// How `kiosk_days` writes a Vietnam day: `2026-11-30`.
+fn day_text(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// Adds one response to its kiosk's count of each (kiosk, Vietnam day) in `responses`, inside
+/// the writer's transaction: one small row per kiosk and day instead of an index entry per
+/// response.
+pub(super) async fn count_kiosk_days(
+    tx: &mut SqliteConnection,
+    responses: impl Iterator<Item = (i64, NaiveDate)>,
+) -> Result<()> {
+    let mut days: BTreeMap<(i64, NaiveDate), i64> = BTreeMap::new();
+    for key in responses {
+        *days.entry(key).or_default() += 1;
+    }
+    let days: Vec<_> = days.into_iter().collect();
+    // Usually one statement of one row: a batch comes from a few kiosks on one day.
+    for chunk in days.chunks(1000) {
+        let mut upsert = QueryBuilder::<Sqlite>::new("INSERT INTO kiosk_days (kiosk_id, day, responses) ");
+        upsert.push_values(chunk, |mut row, ((kiosk, day), n)| {
+            row.push_bind(*kiosk).push_bind(day_text(*day)).push_bind(*n);
+        });
+        upsert.push(" ON CONFLICT (kiosk_id, day) DO UPDATE SET responses = responses + excluded.responses");
+        upsert.build().execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Pending codes past their time are dropped, so they can neither be used nor collide.

@@ -14,6 +14,7 @@ mod dossiers;
 mod held;
 mod invitations;
 mod kiosks;
+mod packed;
 mod registry;
 mod responses;
 
@@ -77,6 +78,18 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| StorageError::Corrupt(format!("timestamp {text}: {e}")))
+}
+
+/// The hour `at` falls in, as hours since the Unix epoch: how a response keeps its time.
+fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600)
+}
+
+/// The start of an [`hour_of`].
+fn start_of_hour(hour: i64) -> Result<DateTime<Utc>> {
+    hour.checked_mul(3600)
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+        .ok_or_else(|| StorageError::Corrupt(format!("hour {hour}")))
 }
 
 impl Db {

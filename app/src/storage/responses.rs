@@ -1,4 +1,11 @@
-//! Writing responses: one transaction per batch, multi-row INSERTs, idempotent on the client id.
+//! Writing responses: one transaction per batch, multi-row INSERTs, idempotent on the client id;
+//! reading them back in (agency, hour, id) order for exports and rebuilds.
+//!
+//! A row is keyed by (agency, hour, id): appends cluster by agency and hour, and inside an hour
+//! the order is that of the client's random id, not of arrival (docs/privacy.md). The id is 16
+//! bytes, the hour an integer, the answers packed one character each (`packed`).
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -6,7 +13,9 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::aggregates::merge_tallies;
-use super::{timestamp, Db, Result, StorageError};
+use super::kiosks::count_kiosk_days;
+use super::packed::{pack, unpack, Packed};
+use super::{hour_of, start_of_hour, Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
 use crate::domain::tally::{tally_responses, Counted, Layout};
@@ -53,16 +62,17 @@ impl Db {
         Ok(n as u64)
     }
 
+    /// Criteria answered or skipped, over every response (a criterion not shown is not counted).
     pub async fn count_answers(&self) -> Result<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COALESCE(SUM((SELECT COUNT(*) FROM json_each(answers))), 0) FROM responses")
-                .fetch_one(&self.read)
-                .await?;
+        let n: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(length(replace(answers, '.', ''))), 0) FROM responses")
+            .fetch_one(&self.read)
+            .await?;
         Ok(n as u64)
     }
 }
 
-/// Stores `batch` inside `tx`, with the aggregates, and says what became of each entry.
+/// Stores `batch` inside `tx`, with the aggregates and the kiosks' day counts, and says what
+/// became of each entry.
 pub(super) async fn insert_in(
     tx: &mut SqliteConnection,
     batch: &[NewResponse],
@@ -75,34 +85,13 @@ pub(super) async fn insert_in(
             layout.version
         )));
     }
-    let mut first_of_id = std::collections::HashSet::new();
+    let mut first_of_id = HashSet::new();
     let candidates: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
-    let mut inserted = std::collections::HashSet::new();
+    let mut inserted = HashSet::with_capacity(candidates.len());
     for chunk in candidates.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO responses (id, questionnaire_version, agency_code, service_point_code, kiosk_id, channel, submitted_at, comment, comment_status, answers, expectations, profile, body_hash) ",
-        );
-        insert.push_values(chunk, |mut row, r| {
-            row.push_bind(r.response.id.to_string())
-                .push_bind(r.response.questionnaire_version.clone())
-                .push_bind(r.response.agency.clone())
-                .push_bind(r.service_point.clone())
-                .push_bind(r.kiosk_id)
-                .push_bind(r.channel.as_str())
-                .push_bind(timestamp(r.submitted_at))
-                .push_bind(r.response.comment.clone())
-                .push_bind(r.response.comment.as_ref().map(|_| "pending"))
-                .push_bind(as_object(&r.response.answers))
-                .push_bind(as_object(&r.response.expectations))
-                .push_bind(as_object(&r.response.profile))
-                .push_bind(body_hash(&r.response));
-        });
-        insert.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-        let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
-        inserted.extend(ids);
+        inserted.extend(insert_rows(tx, chunk, layout).await?);
     }
-    let fresh: Vec<&NewResponse> =
-        candidates.into_iter().filter(|r| inserted.contains(&r.response.id.to_string())).collect();
+    let fresh: Vec<&NewResponse> = candidates.into_iter().filter(|r| inserted.contains(&r.response.id)).collect();
     let tallies = tally_responses(
         layout,
         fresh.iter().map(|r| Counted {
@@ -113,24 +102,55 @@ pub(super) async fn insert_in(
         }),
     );
     merge_tallies(&mut *tx, &tallies).await?;
-    // Entries not stored now were stored before, or earlier in this batch: what they said then.
-    let again: Vec<String> = batch
-        .iter()
-        .map(|r| r.response.id.to_string())
-        .filter({
-            let inserted = &inserted;
-            let mut seen = std::collections::HashSet::new();
-            move |id| !seen.insert(id.clone()) || !inserted.contains(id)
-        })
-        .collect();
-    let stored_hashes = stored_hashes(tx, &again).await?;
+    count_kiosk_days(&mut *tx, fresh.iter().filter_map(|r| Some((r.kiosk_id?, vietnam_day(r.submitted_at))))).await?;
+    outcomes(tx, batch, &inserted).await
+}
 
-    let mut reported = std::collections::HashSet::new();
+/// Inserts `rows` (of distinct ids) in one statement, leaving out those whose id is stored
+/// already; returns the ids stored now.
+async fn insert_rows(tx: &mut SqliteConnection, rows: &[&NewResponse], layout: &Layout) -> Result<Vec<Uuid>> {
+    let rows = rows
+        .iter()
+        .map(|r| Ok((*r, pack(layout, &r.response.answers, &r.response.expectations, &r.response.profile)?)))
+        .collect::<Result<Vec<(&NewResponse, Packed)>>>()?;
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO responses (agency_code, hour, id, questionnaire_version, service_point_code, kiosk_id, channel,
+                                answers, expectations, profile, body_hash, comment, comment_status) ",
+    );
+    insert.push_values(rows, |mut row, (r, packed)| {
+        row.push_bind(r.response.agency.as_str())
+            .push_bind(hour_of(r.submitted_at))
+            .push_bind(r.response.id.as_bytes().as_slice())
+            .push_bind(r.response.questionnaire_version.as_str())
+            .push_bind(r.service_point.as_str())
+            .push_bind(r.kiosk_id)
+            .push_bind(channel_code(r.channel))
+            .push_bind(packed.answers)
+            .push_bind(packed.expectations)
+            .push_bind(packed.profile)
+            .push_bind(body_hash(&r.response))
+            .push_bind(r.response.comment.as_deref())
+            .push_bind(r.response.comment.as_ref().map(|_| "pending"));
+    });
+    // Any conflict is the id's: it is unique, and the primary key holds it.
+    insert.push(" ON CONFLICT DO NOTHING RETURNING id");
+    let ids: Vec<Vec<u8>> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+    ids.iter().map(|id| uuid_of(id)).collect()
+}
+
+/// What became of each entry of `batch`, `inserted` being the ids stored now. An entry not
+/// stored now was stored before, or earlier in this batch: it is compared with what it said then.
+async fn outcomes(tx: &mut SqliteConnection, batch: &[NewResponse], inserted: &HashSet<Uuid>) -> Result<Vec<Outcome>> {
+    let mut seen = HashSet::new();
+    let again: Vec<Uuid> =
+        batch.iter().map(|r| r.response.id).filter(|id| !inserted.contains(id) || !seen.insert(*id)).collect();
+    let stored_hashes = stored_hashes(tx, &again).await?;
+    let mut reported = HashSet::new();
     Ok(batch
         .iter()
         .map(|r| {
-            let id = r.response.id.to_string();
-            if inserted.contains(&id) && reported.insert(id.clone()) {
+            let id = r.response.id;
+            if inserted.contains(&id) && reported.insert(id) {
                 Outcome::New
             } else {
                 match stored_hashes.get(&id) {
@@ -159,60 +179,46 @@ pub(crate) fn body_hash(response: &ValidResponse) -> i64 {
 }
 
 /// The stored body hash of each of `ids` that is stored (`None` for rows older than the hash).
-async fn stored_hashes(
-    tx: &mut SqliteConnection,
-    ids: &[String],
-) -> Result<std::collections::HashMap<String, Option<i64>>> {
-    let mut found = std::collections::HashMap::new();
+async fn stored_hashes(tx: &mut SqliteConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Option<i64>>> {
+    let mut found = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_INSERT) {
         let mut select = QueryBuilder::<Sqlite>::new("SELECT id, body_hash FROM responses WHERE id IN ");
         select.push_tuples(chunk, |mut row, id| {
-            row.push_bind(id);
+            row.push_bind(id.as_bytes().as_slice());
         });
-        let rows: Vec<(String, Option<i64>)> = select.build_query_as().fetch_all(&mut *tx).await?;
-        found.extend(rows);
+        let rows: Vec<(Vec<u8>, Option<i64>)> = select.build_query_as().fetch_all(&mut *tx).await?;
+        for (id, hash) in rows {
+            found.insert(uuid_of(&id)?, hash);
+        }
     }
     Ok(found)
 }
 
-/// `(code, value)` pairs as a JSON object, the way a response row holds its answers.
-fn as_object<V: serde::Serialize>(pairs: &[(String, V)]) -> String {
-    struct Object<'a, V>(&'a [(String, V)]);
-    impl<V: serde::Serialize> serde::Serialize for Object<'_, V> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-            serializer.collect_map(self.0.iter().map(|(code, value)| (code, value)))
-        }
-    }
-    serde_json::to_string(&Object(pairs)).expect("codes and values serialise")
+/// A stored id (16 bytes) as the UUID the client made.
+pub(super) fn uuid_of(bytes: &[u8]) -> Result<Uuid> {
+    Uuid::from_slice(bytes).map_err(|e| StorageError::Corrupt(format!("a response id of {} bytes: {e}", bytes.len())))
 }
 
-/// A JSON object of a response row (`answers`, `expectations`, `profile`) read back as
-/// `(code, value)` pairs, in stored order.
-struct Pairs<V>(Vec<(String, V)>);
-
-impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for Pairs<V> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct Visit<V>(std::marker::PhantomData<V>);
-        impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
-            type Value = Pairs<V>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of codes")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Pairs<V>, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some(pair) = map.next_entry()? {
-                    pairs.push(pair);
-                }
-                Ok(Pairs(pairs))
-            }
-        }
-        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+/// How a response row keeps its channel: 0 kiosk, 1 link (SQLite stores both in no bytes).
+fn channel_code(channel: Channel) -> i64 {
+    match channel {
+        Channel::Kiosk => 0,
+        Channel::Link => 1,
     }
 }
 
-/// One response of a page as SQLite's `json_array` wrote it (see [`responses_after`]).
+fn channel_from_code(code: i64) -> Result<Channel> {
+    match code {
+        0 => Ok(Channel::Kiosk),
+        1 => Ok(Channel::Link),
+        other => Err(StorageError::Corrupt(format!("channel {other}"))),
+    }
+}
+
+/// One response of a page as SQLite's `json_array` wrote it (see [`responses_after`]): agency,
+/// hour, id in hex, version, service point, channel, whether it has a comment, packed answers.
 #[derive(serde::Deserialize)]
-struct PageRow(String, String, String, String, String, String, u8, Pairs<Option<u8>>, Pairs<u8>, Pairs<String>);
+struct PageRow(String, i64, String, String, String, i64, u8, String, String, String);
 
 /// A response as stored, read back (for a rebuild of the aggregates, for an export).
 #[derive(Clone, Debug)]
@@ -220,34 +226,60 @@ pub struct StoredResponse {
     pub response: ValidResponse,
     pub service_point: String,
     pub channel: Channel,
-    pub submitted_at: String,
+    /// The start of the hour it was answered in.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Where a reading in (agency, hour, id) order has got to: the next page starts after it.
+#[derive(Clone, Debug)]
+pub(super) struct Cursor {
+    agency: String,
+    hour: i64,
+    id: Vec<u8>,
+}
+
+impl Cursor {
+    /// Before every response.
+    pub(super) fn start() -> Self {
+        Self { agency: String::new(), hour: i64::MIN, id: Vec::new() }
+    }
+
+    /// Just after `stored`.
+    pub(super) fn after(stored: &StoredResponse) -> Self {
+        Self {
+            agency: stored.response.agency.clone(),
+            hour: hour_of(stored.submitted_at),
+            id: stored.response.id.as_bytes().to_vec(),
+        }
+    }
 }
 
 /// Responses read per step of a rebuild or an export.
 const PAGE: i64 = 500;
 
-/// The next responses in (agency, time, id) order after `after` — up to `until` (agency, time)
-/// when given — with their answers: responses of one agency and day come together.
+/// The next responses in (agency, hour, id) order after `after` — up to `until` (agency, hour)
+/// when given — with their answers, read in the layout of their questionnaire version.
 pub(super) async fn responses_after(
     tx: &mut SqliteConnection,
-    (agency, at, id): &(String, String, String),
-    until: Option<(&str, &str)>,
+    after: &Cursor,
+    until: Option<(&str, i64)>,
+    layouts: &HashMap<String, Layout>,
 ) -> Result<Vec<StoredResponse>> {
-    let (last_agency, end) = until.unwrap_or(("\u{10FFFF}", "9999"));
+    let (last_agency, end) = until.unwrap_or(("\u{10FFFF}", i64::MAX));
     // The page comes back as one JSON text: a row crosses from SQLite's thread to ours with a
     // wake-up and copies of each value, and a page of rows that way costs more than the rest
     // of an export together.
     let page: String = sqlx::query_scalar(
-        "SELECT json_group_array(json_array(id, questionnaire_version, agency_code, service_point_code, channel,
-                                            submitted_at, comment IS NOT NULL, json(answers), json(expectations), json(profile))
-                                 ORDER BY agency_code, submitted_at, id)
+        "SELECT json_group_array(json_array(agency_code, hour, hex(id), questionnaire_version, service_point_code,
+                                            channel, comment IS NOT NULL, answers, expectations, profile)
+                                 ORDER BY agency_code, hour, id)
          FROM (SELECT * FROM responses
-               WHERE (agency_code, submitted_at, id) > (?, ?, ?) AND (agency_code, submitted_at) < (?, ?)
-               ORDER BY agency_code, submitted_at, id LIMIT ?)",
+               WHERE (agency_code, hour, id) > (?, ?, ?) AND (agency_code, hour) < (?, ?)
+               ORDER BY agency_code, hour, id LIMIT ?)",
     )
-    .bind(agency)
-    .bind(at)
-    .bind(id)
+    .bind(after.agency.as_str())
+    .bind(after.hour)
+    .bind(after.id.as_slice())
     .bind(last_agency)
     .bind(end)
     .bind(PAGE)
@@ -255,57 +287,48 @@ pub(super) async fn responses_after(
     .await?;
     let rows: Vec<PageRow> =
         serde_json::from_str(&page).map_err(|e| StorageError::Corrupt(format!("a page of responses: {e}")))?;
-    rows.into_iter()
-        .map(
-            |PageRow(
-                id,
-                version,
-                agency,
-                service_point,
-                channel,
-                submitted_at,
-                commented,
-                answers,
-                expectations,
-                profile,
-            )| {
-                Ok(StoredResponse {
-                    response: ValidResponse {
-                        id: Uuid::parse_str(&id)
-                            .map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
-                        agency,
-                        questionnaire_version: version,
-                        answers: answers.0,
-                        expectations: expectations.0,
-                        profile: profile.0,
-                        comment: (commented == 1).then(String::new),
-                        day: None,
-                    },
-                    service_point,
-                    channel: Channel::parse(&channel)
-                        .ok_or_else(|| StorageError::Corrupt(format!("channel {channel}")))?,
-                    submitted_at,
-                })
-            },
-        )
-        .collect()
+    rows.into_iter().map(|row| stored_response(row, layouts)).collect()
+}
+
+fn stored_response(row: PageRow, layouts: &HashMap<String, Layout>) -> Result<StoredResponse> {
+    let PageRow(agency, hour, id, version, service_point, channel, commented, answers, expectations, profile) = row;
+    let layout = layouts.get(&version).ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
+    let (answers, expectations, profile) = unpack(layout, &Packed { answers, expectations, profile })?;
+    Ok(StoredResponse {
+        response: ValidResponse {
+            id: Uuid::try_parse(&id).map_err(|e| StorageError::Corrupt(format!("response id {id}: {e}")))?,
+            agency,
+            questionnaire_version: version,
+            answers,
+            expectations,
+            profile,
+            comment: (commented == 1).then(String::new),
+            day: None,
+        },
+        service_point,
+        channel: channel_from_code(channel)?,
+        submitted_at: start_of_hour(hour)?,
+    })
 }
 
 impl Db {
-    /// The responses for `agency` answered in `[start, end)`, oldest first, a page at a time:
-    /// `after` is the (time, id) of the last one read, empty at first.
+    /// The responses for `agency` answered in `[start, end)`, oldest hour first, a page at a
+    /// time: `after` is the (time, id) of the last one read. `layouts` are those of every
+    /// questionnaire version stored.
     pub async fn responses_page(
         &self,
         agency: &str,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
-        after: Option<(&str, &str)>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        layouts: &HashMap<String, Layout>,
     ) -> Result<Vec<StoredResponse>> {
         let mut connection = self.read.acquire().await?;
-        let start = timestamp(start);
-        let (at, id) = after.unwrap_or((&start, ""));
-        let from = (agency.to_owned(), at.to_owned(), id.to_owned());
         // An empty id sorts before every id: the first page starts with the first response at `start`.
-        responses_after(&mut connection, &from, Some((agency, &timestamp(end)))).await
+        let from = match after {
+            Some((at, id)) => Cursor { agency: agency.to_owned(), hour: hour_of(at), id: id.as_bytes().to_vec() },
+            None => Cursor { agency: agency.to_owned(), hour: hour_of(start), id: Vec::new() },
+        };
+        responses_after(&mut connection, &from, Some((agency, hour_of(end))), layouts).await
     }
 }
 

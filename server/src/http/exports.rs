@@ -151,25 +151,21 @@ impl Pages {
         let Some(days) = &self.days else { return Ok(()) };
         let questionnaire = &self.app.questionnaire;
         for code in &self.codes {
-            let mut after: Option<(String, String)> = None;
+            let mut after = None;
             loop {
-                let page =
-                    self.app.export_page(code, days, after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()))).await?;
+                let page = self.app.export_page(code, days, after).await?;
                 let Some(last) = page.last() else { break };
-                after = Some((last.submitted_at.clone(), last.response.id.to_string()));
+                after = Some((last.submitted_at, last.response.id));
                 let rows = page
                     .iter()
                     .map(|stored| {
-                        let day = chrono::DateTime::parse_from_rfc3339(&stored.submitted_at)
-                            .map(|at| vietnam_day(at.with_timezone(&chrono::Utc)))
-                            .unwrap_or(days.from);
                         export::response_row(
                             questionnaire,
                             self.detail,
                             &stored.response,
                             &stored.service_point,
                             stored.channel,
-                            day,
+                            vietnam_day(stored.submitted_at),
                         )
                     })
                     .collect();

@@ -113,11 +113,17 @@ impl TestApp {
     /// cover closed days only, so what a test submits today shows once it is "yesterday".
     pub async fn age_responses(&self, days: u32) {
         let db = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-        sqlx::query("UPDATE responses SET submitted_at = strftime('%Y-%m-%dT%H:%M:%fZ', submitted_at, ?)")
-            .bind(format!("-{days} days"))
-            .execute(&db)
-            .await
-            .unwrap();
+        sqlx::query("UPDATE responses SET hour = hour - 24 * ?").bind(days).execute(&db).await.unwrap();
+        // Each kiosk's count of a day follows its responses.
+        sqlx::query(
+            "DELETE FROM kiosk_days;
+             INSERT INTO kiosk_days (kiosk_id, day, responses)
+                 SELECT kiosk_id, date(hour * 3600, 'unixepoch', '+7 hours'), COUNT(*) FROM responses
+                 WHERE kiosk_id IS NOT NULL GROUP BY 1, 2",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
         db.close().await;
         self.state.rebuild_aggregates().await.unwrap();
     }
@@ -168,4 +174,10 @@ pub fn hailong(database_url: &str, args: &[&str]) -> std::process::Output {
         .env("HAILONG_DATABASE_URL", database_url)
         .output()
         .expect("the CLI runs")
+}
+
+/// The ids of the responses stored in `db`, as the clients wrote them (the table keeps 16 bytes).
+pub async fn response_ids(db: &sqlx::SqlitePool) -> Vec<String> {
+    let ids: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id FROM responses").fetch_all(db).await.unwrap();
+    ids.iter().map(|id| uuid::Uuid::from_slice(id).expect("16 bytes").to_string()).collect()
 }
