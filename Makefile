@@ -35,9 +35,11 @@ test-deps:
 	@scripts/install-test-deps.sh
 
 # --precompress builds the site before the server (and adds .gz and .br files), so that the
-# release binary embeds its styles, scripts and wasm (server/src/http/assets.rs).
+# release binary embeds its styles, scripts and wasm (server/src/http/assets.rs). --split puts
+# the staff and admin pages in chunks of their own (app/src/app.rs): the kiosk loads none.
 build: tools
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
+	@scripts/bundle-size.sh
 
 unit-test:
 	cargo test -p app --features ssr

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment};
 
 use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::{
@@ -76,31 +76,75 @@ pub fn App() -> impl IntoView {
         <Router>
             // Async: every page arrives complete, so it also works with JavaScript off.
             <Routes fallback=|| view! { <p class="page-message">"Không tìm thấy trang này."</p> }>
-                <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("kiosk"), StaticSegment("pair")) view=KioskPairPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("kiosk"), StaticSegment("pair")) view={Lazy::<KioskPairRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("s"), ParamSegment("token")) view=LinkSurveyPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("admin") view=DashboardPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("rankings")) view=RankingPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("breakdowns")) view=BreakdownPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("report")) view=PrintPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("comments")) view=CommentsPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view=ProceduresPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("dossiers")) view=DossiersPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view=OutboxPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view=AgenciesPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("agencies"), StaticSegment("import"), ParamSegment("id")) view=ImportPreviewPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("kiosks")) view=KiosksPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("users")) view=UsersPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("keys")) view=KeysPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AuditPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("staff") view=InvitePage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("agency"), ParamSegment("dossier")) view=InvitationPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("account"), StaticSegment("password")) view=ChangePasswordPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("admin") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("rankings")) view={Lazy::<RankingRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("breakdowns")) view={Lazy::<BreakdownRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("report")) view={Lazy::<PrintRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("comments")) view={Lazy::<CommentsRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view={Lazy::<ProceduresRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("dossiers")) view={Lazy::<DossiersRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view={Lazy::<OutboxRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view={Lazy::<AgenciesRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("agencies"), StaticSegment("import"), ParamSegment("id")) view={Lazy::<ImportPreviewRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("kiosks")) view={Lazy::<KiosksRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("keys")) view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                <Route path=StaticSegment("staff") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("agency"), ParamSegment("dossier")) view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async />
+                <Route path=(StaticSegment("account"), StaticSegment("password")) view={Lazy::<ChangePasswordRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
+}
+
+// Every page but the two surveys (kiosk and link) comes as a wasm chunk of its own (`cargo
+// leptos build --split`), loaded when it is first shown: a kiosk tablet or a citizen's phone
+// loads only the survey's code. Each `*Route` below is such a chunk.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => HomePage,
+    KioskPairRoute => KioskPairPage,
+    LoginRoute => LoginPage,
+    DashboardRoute => DashboardPage,
+    RankingRoute => RankingPage,
+    BreakdownRoute => BreakdownPage,
+    PrintRoute => PrintPage,
+    CommentsRoute => CommentsPage,
+    ProceduresRoute => ProceduresPage,
+    DossiersRoute => DossiersPage,
+    OutboxRoute => OutboxPage,
+    AgenciesRoute => AgenciesPage,
+    ImportPreviewRoute => ImportPreviewPage,
+    KiosksRoute => KiosksPage,
+    UsersRoute => UsersPage,
+    KeysRoute => KeysPage,
+    AuditRoute => AuditPage,
+    InviteRoute => InvitePage,
+    InvitationRoute => InvitationPage,
+    ChangePasswordRoute => ChangePasswordPage,
 }
 
 #[component]

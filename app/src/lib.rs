@@ -20,5 +20,6 @@ pub mod storage;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy: the admin pages' code is loaded (then hydrated) only on those pages.
+    leptos::mount::hydrate_lazy(app::App);
 }
