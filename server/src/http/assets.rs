@@ -16,6 +16,34 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct Site;
 
+/// The site root to hand Leptos. Its page shell reads the split build's chunk manifest
+/// (`pkg/__wasm_split_manifest.json`) from disk, to preload a lazy page's chunks and to hydrate
+/// that page only once they are there; a binary that carries its site has no such file beside
+/// it, so the embedded manifest is written to a folder of its own (named by its digest: the same
+/// build reuses it) and that folder is the root. Files are still served from the binary first.
+pub fn site_root(configured: String) -> String {
+    const MANIFEST: &str = "pkg/__wasm_split_manifest.json";
+    let Some(manifest) = Site::get(MANIFEST) else { return configured };
+    if std::path::Path::new(&configured).join(MANIFEST).exists() {
+        return configured;
+    }
+    let digest = hex(&manifest.metadata.sha256_hash()[..8]);
+    let root = std::env::temp_dir().join(format!("hailong-site-{digest}"));
+    let path = root.join(MANIFEST);
+    let written = path.exists() || {
+        let partial = root.join(format!("{MANIFEST}.{}", std::process::id()));
+        std::fs::create_dir_all(root.join("pkg")).is_ok()
+            && std::fs::write(&partial, &manifest.data).is_ok()
+            && std::fs::rename(&partial, &path).is_ok()
+    };
+    if written {
+        root.to_string_lossy().into_owned()
+    } else {
+        tracing::warn!(root = %root.display(), "không ghi được tệp chunk manifest: các trang tải chậm hơn");
+        configured
+    }
+}
+
 /// Whether the stylesheet can be served (embedded, or found in the site root).
 pub fn site_available(leptos: &LeptosOptions) -> bool {
     Site::get("pkg/hailong.css").is_some()

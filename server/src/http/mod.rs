@@ -35,7 +35,7 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
     let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     LeptosOptions::builder()
         .output_name(env("LEPTOS_OUTPUT_NAME", "hailong"))
-        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_root(assets::site_root(env("LEPTOS_SITE_ROOT", "target/site")))
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(addr)
         .build()
