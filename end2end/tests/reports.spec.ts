@@ -34,10 +34,10 @@ test("a manager opens the dashboard, the ranking and the expectations, downloads
   // Hydrated, the link fetches the file itself and says how far it has come.
   await page.goto(`/admin?agency=PT-STP&from=${from}`);
   await waitHydrated(page);
-  const [download] = await Promise.all([
-    page.waitForEvent("download"),
-    page.locator(".exports li", { hasText: "Phiếu trả lời" }).getByRole("link", { name: "Excel (.xlsx)" }).click(),
-  ]);
+  const xlsx = page.locator(".exports li", { hasText: "Phiếu trả lời" }).getByRole("link", { name: "Excel (.xlsx)" });
+  // The page's chunk may still be on its way (a split build): the link says when it is live.
+  await expect(xlsx).toHaveAttribute("data-ready", "true");
+  const [download] = await Promise.all([page.waitForEvent("download"), xlsx.click()]);
   const workbook = XLSX.read(readFileSync(await download.path()));
   const rows: any[][] = XLSX.utils.sheet_to_json(workbook.Sheets["phieu-1"], { header: 1 });
   expect(rows[0].slice(0, 3)).toEqual(["thang", "co_quan", "diem_tiep_nhan"]);

@@ -9,6 +9,10 @@ use leptos::prelude::*;
 pub fn DownloadLink(href: String, file: String, rows: u64, label: &'static str) -> impl IntoView {
     let progress = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Set once this link runs in the browser (effects never run on the server): from then on a
+    // click is counted here, not left to the browser's own download.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let on_click = {
         let (href, file) = (href.clone(), file.clone());
         move |ev: leptos::ev::MouseEvent| {
@@ -34,7 +38,8 @@ pub fn DownloadLink(href: String, file: String, rows: u64, label: &'static str) 
         }
     };
     view! {
-        <a href=href download=file on:click=on_click aria-busy=move || busy.get().to_string()>{label}</a>
+        <a href=href download=file on:click=on_click aria-busy=move || busy.get().to_string()
+            data-ready=move || ready.get().then_some("true")>{label}</a>
         {move || progress.get().map(|text| view! { <span class="download-progress" role="status">" "{text}</span> })}
     }
     .into_any()
