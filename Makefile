@@ -34,11 +34,16 @@ tools:
 test-deps:
 	@scripts/install-test-deps.sh
 
+# First the surveys' own wasm (project `surveys` in Cargo.toml: what a kiosk or a phone loads,
+# without the staff and admin pages), its .gz files redone at -9; then the site and the server.
 # --precompress builds the site before the server (and adds .gz and .br files), so that the
 # release binary embeds its styles, scripts and wasm (server/src/http/assets.rs). --split puts
-# the staff and admin pages in chunks of their own (app/src/app.rs): the kiosk loads none.
+# each staff and admin page in chunks of its own (app/src/app/every_page.rs); the surveys
+# project passes it too, only so that both builds compile the crates with the same flags.
 build: tools
-	cargo leptos build --release --precompress --split
+	cargo leptos build --release --precompress --split --project surveys --frontend-only
+	@for f in target/site-surveys/pkg/*.{js,wasm}; do gzip -9 -k -f "$$f"; done
+	cargo leptos build --release --precompress --split --project hailong
 	@scripts/bundle-size.sh
 
 unit-test:
@@ -50,6 +55,7 @@ lint:
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p server --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p app --features surveys --target wasm32-unknown-unknown -- -D warnings
 
 e2e:
 	cd end2end && npx playwright test
@@ -61,4 +67,4 @@ bench:
 	cargo bench -p server --bench reports
 
 clean:
-	rm -rf target/site target/e2e data
+	rm -rf target/site target/site-surveys target/e2e data

@@ -3,16 +3,16 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
-use crate::account::{ChangePasswordPage, LoginPage};
-use crate::admin::{
-    AgenciesPage, AuditPage, DossiersPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage,
-    UsersPage,
-};
-use crate::kiosk::{KioskPage, KioskPairPage, LinkSurveyPage};
-use crate::report::{BreakdownPage, CommentsPage, DashboardPage, PrintPage, RankingPage};
-use crate::staff::{InvitationPage, InvitePage};
+use crate::kiosk::{KioskPage, LinkSurveyPage};
+
+// Every page but the surveys: not in the surveys' own wasm (feature `surveys`), which a kiosk
+// tablet or a citizen's phone loads.
+#[cfg(not(feature = "surveys"))]
+mod every_page;
+#[cfg(not(feature = "surveys"))]
+pub use every_page::App;
 
 /// The Content-Security-Policy of every response that is not a page (JSON, files, plain pages).
 pub const STRICT_CSP: &str =
@@ -28,17 +28,29 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
+#[cfg(not(feature = "surveys"))]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    page_shell(options, true)
+    page_shell(options, true, || view! { <App /> })
 }
 
-/// The shell without the hydration scripts: for pages rendered from a form post, which the
-/// browser's client-side state cannot reproduce (they stay plain HTML forms).
-pub fn static_shell(options: LeptosOptions) -> impl IntoView {
-    page_shell(options, false)
+/// The name of the surveys' own wasm and script (`pkg/surveys.wasm`), built from this crate
+/// with the `surveys` feature: a kiosk or a phone loads it instead of the site's.
+pub const SURVEYS_OUTPUT: &str = "surveys";
+
+/// The shell of the two surveys (kiosk and link): their own app, hydrated by their own wasm.
+pub fn survey_shell(options: LeptosOptions) -> impl IntoView {
+    let mut options = options;
+    options.output_name = SURVEYS_OUTPUT.into();
+    page_shell(options, true, || view! { <SurveyApp /> })
 }
 
-fn page_shell(options: LeptosOptions, hydrate: bool) -> impl IntoView {
+/// A survey page without the hydration scripts: rendered from a form post, which the
+/// browser's client-side state cannot reproduce (it stays a plain HTML form).
+pub fn static_survey_shell(options: LeptosOptions) -> impl IntoView {
+    page_shell(options, false, || view! { <SurveyApp /> })
+}
+
+fn page_shell<V: IntoView>(options: LeptosOptions, hydrate: bool, app: impl FnOnce() -> V) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="vi">
@@ -49,14 +61,15 @@ fn page_shell(options: LeptosOptions, hydrate: bool) -> impl IntoView {
                 <MetaTags />
             </head>
             <body>
-                <App />
+                {app()}
             </body>
         </html>
     }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
+/// What every page does first: the meta context, the page's security policy, and the
+/// `data-hydrated` mark that lets browser tests wait until the page is interactive.
+pub(crate) fn page_setup() {
     provide_meta_context();
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
@@ -64,101 +77,32 @@ pub fn App() -> impl IntoView {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
-    // Lets browser tests wait until the page is interactive.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+pub(crate) const TITLE: &str = "Hài lòng — Khảo sát sự hài lòng của người dân";
+
+pub(crate) fn not_found() -> impl IntoView {
+    view! { <p class="page-message">"Không tìm thấy trang này."</p> }
+}
+
+/// The two surveys alone: what a kiosk tablet or a citizen's phone hydrates (the server renders
+/// these paths with it, `server/src/http`).
+#[component]
+pub fn SurveyApp() -> impl IntoView {
+    page_setup();
     view! {
         <Stylesheet id="leptos" href="/pkg/hailong.css" />
-        <Title text="Hài lòng — Khảo sát sự hài lòng của người dân" />
+        <Title text=TITLE />
         <Router>
-            // Async: every page arrives complete, so it also works with JavaScript off.
-            <Routes fallback=|| view! { <p class="page-message">"Không tìm thấy trang này."</p> }>
-                <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+            <Routes fallback=not_found>
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />
-                <Route path=(StaticSegment("kiosk"), StaticSegment("pair")) view={Lazy::<KioskPairRoute>::new()} ssr=SsrMode::Async />
                 <Route path=(StaticSegment("s"), ParamSegment("token")) view=LinkSurveyPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("admin") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("rankings")) view={Lazy::<RankingRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("breakdowns")) view={Lazy::<BreakdownRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("report")) view={Lazy::<PrintRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("comments")) view={Lazy::<CommentsRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("procedures")) view={Lazy::<ProceduresRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("dossiers")) view={Lazy::<DossiersRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("outbox")) view={Lazy::<OutboxRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("agencies")) view={Lazy::<AgenciesRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("agencies"), StaticSegment("import"), ParamSegment("id")) view={Lazy::<ImportPreviewRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("kiosks")) view={Lazy::<KiosksRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("keys")) view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
-                <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
-                <Route path=StaticSegment("staff") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("staff"), StaticSegment("invitations"), ParamSegment("agency"), ParamSegment("dossier")) view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async />
-                <Route path=(StaticSegment("account"), StaticSegment("password")) view={Lazy::<ChangePasswordRoute>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
-    }
-}
-
-// Every page but the two surveys (kiosk and link) comes as a wasm chunk of its own (`cargo
-// leptos build --split`), loaded when it is first shown: a kiosk tablet or a citizen's phone
-// loads only the survey's code. Each `*Route` below is such a chunk.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(this: Self) -> AnyView {
-                let _ = this;
-                view! { <$page /> }.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_pages! {
-    HomeRoute => HomePage,
-    KioskPairRoute => KioskPairPage,
-    LoginRoute => LoginPage,
-    DashboardRoute => DashboardPage,
-    RankingRoute => RankingPage,
-    BreakdownRoute => BreakdownPage,
-    PrintRoute => PrintPage,
-    CommentsRoute => CommentsPage,
-    ProceduresRoute => ProceduresPage,
-    DossiersRoute => DossiersPage,
-    OutboxRoute => OutboxPage,
-    AgenciesRoute => AgenciesPage,
-    ImportPreviewRoute => ImportPreviewPage,
-    KiosksRoute => KiosksPage,
-    UsersRoute => UsersPage,
-    KeysRoute => KeysPage,
-    AuditRoute => AuditPage,
-    InviteRoute => InvitePage,
-    InvitationRoute => InvitationPage,
-    ChangePasswordRoute => ChangePasswordPage,
-}
-
-#[component]
-fn HomePage() -> impl IntoView {
-    view! {
-        <main class="home">
-            <h1>"Hài lòng"</h1>
-            <p>"Hệ thống khảo sát sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước."</p>
-            <ul class="home-links">
-                <li><a href="/kiosk">"Màn hình khảo sát tại quầy (kiosk)"</a></li>
-                <li><a href="/admin">"Xem chỉ số hài lòng (quản trị)"</a></li>
-                <li><a href="/staff">"Gửi phiếu khảo sát cho hồ sơ (công chức một cửa)"</a></li>
-                <li><a href="/login">"Đăng nhập"</a></li>
-            </ul>
-        </main>
     }
 }

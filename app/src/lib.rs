@@ -20,6 +20,11 @@ pub mod storage;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy: the admin pages' code is loaded (then hydrated) only on those pages.
+    // The surveys' own wasm (`surveys.wasm`, what a kiosk or a phone loads): the two surveys and
+    // nothing else. The site's wasm (`hailong.wasm`): every page, each staff and admin page's
+    // code loaded (then hydrated) only where it is shown.
+    #[cfg(feature = "surveys")]
+    leptos::mount::hydrate_body(app::SurveyApp);
+    #[cfg(not(feature = "surveys"))]
     leptos::mount::hydrate_lazy(app::App);
 }

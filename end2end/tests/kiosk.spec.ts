@@ -4,7 +4,14 @@ import { answerSurvey, criterion, stored, pairAsKiosk, waitHydrated } from "./he
 test("hydrated kiosk: the whole survey without a page load, stored once, then back to welcome", async ({ page, request }) => {
   const before = stored("PT-STP");
   await pairAsKiosk(page);
+  // Opened afresh, the kiosk loads the surveys' own wasm, not the site's.
+  const wasm: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().endsWith(".wasm")) wasm.push(new URL(request.url()).pathname);
+  });
+  await page.goto("/kiosk");
   await waitHydrated(page);
+  expect(wasm).toEqual(["/pkg/surveys.wasm"]);
   await expect(page.getByText("Trung tâm Phục vụ hành chính công tỉnh Phú Thọ").first()).toBeVisible();
 
   let loads = 0;

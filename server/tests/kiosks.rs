@@ -56,6 +56,33 @@ async fn a_code_pairs_once_and_a_revoked_kiosk_is_refused_at_once() {
     assert!(posted.text().await.unwrap().contains("/kiosk/pair?lost=1"));
 }
 
+/// The wasm a page loads: the name in its hydration script (`…, "pkg", "<name>", …`).
+fn wasm_of(page: &str) -> Option<&str> {
+    let (_, after) = page.split_once(r#", "pkg", ""#)?;
+    after.split('"').next()
+}
+
+/// A kiosk and a link survey load the surveys' own wasm, which carries no staff page; a staff
+/// page loads the site's.
+#[tokio::test]
+async fn surveys_load_their_own_wasm() {
+    let app = spawn_app().await;
+    let pairing = app.state.register_kiosk(&Actor::cli(), "P", "Kiosk quầy 1").await.unwrap();
+    let (_, paired) = pair(&app, &pairing.code).await;
+    let cookie = format!("hailong_kiosk={}", paired["token"].as_str().unwrap());
+    let (status, kiosk) = app.page(Some(&cookie), "/kiosk").await;
+    assert_eq!(status, 200);
+    assert!(kiosk.contains("Bắt đầu"), "{kiosk}");
+    assert_eq!(wasm_of(&kiosk), Some("surveys"), "{kiosk}");
+    let (status, link) = app.page(None, "/s/not-a-token").await;
+    assert_eq!(status, 404);
+    assert_eq!(wasm_of(&link), Some("surveys"), "{link}");
+    for path in ["/login", "/kiosk/pair", "/"] {
+        let (_, page) = app.page(None, path).await;
+        assert_eq!(wasm_of(&page), Some("hailong"), "{path}: {page}");
+    }
+}
+
 #[tokio::test]
 async fn re_pairing_replaces_the_tablet_and_brings_a_revoked_kiosk_back() {
     let app = spawn_app().await;

@@ -15,7 +15,8 @@ pub fn today() -> String {
     let now = chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default();
     #[cfg(not(feature = "hydrate"))]
     let now = chrono::Utc::now();
-    crate::domain::period::vietnam_day(now).format("%Y-%m-%d").to_string()
+    // A date's Display is `YYYY-MM-DD`; `format` would bring chrono's strftime into the wasm.
+    crate::domain::period::vietnam_day(now).to_string()
 }
 
 /// Starts the worker and keeps `queued` at the number of surveys waiting in the browser.

@@ -14,9 +14,13 @@ use super::server::{
 use super::PostedDraft;
 use crate::domain::questionnaire::ScaleLevel;
 
+/// How a survey's setup travels in the page to the wasm that hydrates it: postcard (base64) is
+/// decoded by far less code than JSON, and the kiosk and phone load this code first.
+type SetupCodec = codee::binary::PostcardCodec;
+
 #[component]
 pub fn KioskPage() -> impl IntoView {
-    let setup = Resource::new_blocking(|| (), |_| load_kiosk_setup());
+    let setup = Resource::<_, SetupCodec>::new_with_options(|| (), |_| load_kiosk_setup(), true);
     view! {
         <Title text="Khảo sát sự hài lòng" />
         <Suspense fallback=|| view! { <p class="page-message">"Đang tải…"</p> }>
@@ -27,7 +31,8 @@ pub fn KioskPage() -> impl IntoView {
                         <main class="kiosk-message">
                             <h1>"Thiết bị chưa được đăng ký"</h1>
                             <p>"Máy tính bảng này chưa được ghép nối làm kiosk khảo sát, hoặc đã bị thu hồi. Xin quản trị viên một mã ghép nối rồi nhập ở trang ghép nối."</p>
-                            <p><a class="button primary" href="/kiosk/pair">"Ghép nối thiết bị"</a></p>
+                            // Pairing is a staff page, outside the survey app: a full page load.
+                            <p><a class="button primary" href="/kiosk/pair" rel="external">"Ghép nối thiết bị"</a></p>
                         </main>
                     }.into_any(),
                     Err(error) => view! {
@@ -71,7 +76,8 @@ pub fn LinkSurveyPage() -> impl IntoView {
         return view! { <Title text="Xin cảm ơn" /><main class="kiosk phone">{thanks(false)}</main> }.into_any();
     }
     let params = leptos_router::hooks::use_params_map();
-    let setup = Resource::new_blocking(move || params.with(|p| p.get("token").unwrap_or_default()), load_link_setup);
+    let token = move || params.with(|p| p.get("token").unwrap_or_default());
+    let setup = Resource::<_, SetupCodec>::new_with_options(token, load_link_setup, true);
     let closed = |title: &'static str, text: &'static str| {
         view! { <main class="kiosk-message"><h1>{title}</h1><p>{text}</p></main> }.into_any()
     };

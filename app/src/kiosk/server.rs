@@ -56,7 +56,7 @@ pub const UNAVAILABLE: &str = "Máy chủ tạm thời chưa lưu được phi�
 pub const SENT_BEFORE: &str = "Phiếu này đã được gửi trước đó và đã được ghi nhận. Xin cảm ơn Ông/Bà.";
 
 /// The setup of the kiosk this browser is paired as; `None` when it is not paired.
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn load_kiosk_setup() -> Result<Option<KioskSetup>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let Some(kiosk) = ssr::paired_kiosk(&state).await? else {
@@ -78,7 +78,7 @@ pub enum LinkReply {
     Unknown,
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn load_link_setup(token: String) -> Result<LinkReply, ServerFnError> {
     use crate::domain::invitation::InvitationStatus;
     let state = expect_context::<crate::service::AppState>();

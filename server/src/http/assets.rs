@@ -16,6 +16,22 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct Site;
 
+/// The surveys' own wasm and script (`surveys.wasm`, `surveys.js`), which cargo-leptos builds
+/// as a project of its own (`Cargo.toml`) into a site root of its own.
+#[derive(RustEmbed)]
+#[folder = "../target/site-surveys/pkg"]
+#[prefix = "pkg/"]
+#[allow_missing = true]
+struct Surveys;
+
+/// Where the surveys' project puts its files when they are read from disk.
+const SURVEYS_SITE_ROOT: &str = "target/site-surveys";
+
+/// An embedded file of either site.
+fn embedded(path: &str) -> Option<rust_embed::EmbeddedFile> {
+    Site::get(path).or_else(|| Surveys::get(path))
+}
+
 /// The site root to hand Leptos. Its page shell reads the split build's chunk manifest
 /// (`pkg/__wasm_split_manifest.json`) from disk, to preload a lazy page's chunks and to hydrate
 /// that page only once they are there; a binary that carries its site has no such file beside
@@ -58,7 +74,7 @@ pub async fn serve(State(leptos): State<LeptosOptions>, Path(file): Path<String>
     let path = format!("pkg/{file}");
     let accepts = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
-    let Some(plain) = Site::get(&path) else { return from_disk(&leptos, &path, mime.as_ref()).await };
+    let Some(plain) = embedded(&path) else { return from_disk(&leptos, &path, mime.as_ref()).await };
     let etag = format!("\"{}\"", hex(&plain.metadata.sha256_hash()));
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return StatusCode::NOT_MODIFIED.into_response();
@@ -66,7 +82,7 @@ pub async fn serve(State(leptos): State<LeptosOptions>, Path(file): Path<String>
     let encoded = [("br", ".br"), ("gzip", ".gz")]
         .into_iter()
         .filter(|(name, _)| accepts.split(',').any(|a| a.trim().split(';').next() == Some(*name)))
-        .find_map(|(name, suffix)| Site::get(&format!("{path}{suffix}")).map(|file| (name, file)));
+        .find_map(|(name, suffix)| embedded(&format!("{path}{suffix}")).map(|file| (name, file)));
     let mut response = match encoded {
         Some((encoding, file)) => {
             let mut response = Body::from(file.data.into_owned()).into_response();
@@ -89,8 +105,12 @@ pub async fn serve(State(leptos): State<LeptosOptions>, Path(file): Path<String>
 }
 
 async fn from_disk(leptos: &LeptosOptions, path: &str, mime: &str) -> Response {
-    let full = std::path::Path::new(leptos.site_root.as_ref()).join(path);
-    match tokio::fs::read(&full).await {
+    let read = |root: &str| tokio::fs::read(std::path::Path::new(root).join(path));
+    let bytes = match read(leptos.site_root.as_ref()).await {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => read(SURVEYS_SITE_ROOT).await,
+    };
+    match bytes {
         Ok(bytes) => ([(header::CONTENT_TYPE, mime.to_owned()), (header::CACHE_CONTROL, "no-cache".to_owned())], bytes)
             .into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),

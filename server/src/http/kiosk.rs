@@ -1,7 +1,7 @@
 //! Kiosk routes outside Leptos: pairing a tablet, and the step-by-step form posts of a kiosk
 //! running without JavaScript (each post carries the whole draft; the reply is the next screen).
 
-use app::app::static_shell;
+use app::app::static_survey_shell;
 use app::domain::invitation::InvitationStatus;
 use app::kiosk::flow::{Context, Draft, Nav};
 use app::kiosk::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, LINK_CLOSED, NOT_PAIRED};
@@ -149,7 +149,7 @@ async fn render_survey(state: HttpState, headers: HeaderMap, path: &str, draft: 
             provide_context(app.clone());
             provide_context(PostedDraft(draft.clone()));
         },
-        move || static_shell(leptos.clone()),
+        move || static_survey_shell(leptos.clone()),
     );
     let Ok(mut request) = Request::get(path).body(Body::empty()) else { return unavailable() };
     *request.headers_mut() = headers;

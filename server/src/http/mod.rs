@@ -13,7 +13,7 @@ mod reports;
 
 use std::net::SocketAddr;
 
-use app::app::{shell, App};
+use app::app::{shell, survey_shell, App, SurveyApp};
 use app::service::AppState;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
@@ -43,13 +43,22 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
 
 /// The whole application as a router, for `serve` and for tests.
 pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> Router {
-    let routes = generate_route_list(App);
+    // The two surveys are rendered by an app of their own, which their own wasm hydrates.
+    let surveys = generate_route_list(SurveyApp);
+    let mut routes = generate_route_list(App);
+    routes.retain(|route| !surveys.iter().any(|survey| survey.path() == route.path()));
     let context = {
         let app = app.clone();
         move || provide_context(app.clone())
     };
     let state = HttpState { app, leptos };
-    Router::new()
+    let mut router = Router::new();
+    for survey in &surveys {
+        let leptos = state.leptos.clone();
+        let render = leptos_axum::render_app_async_with_context(context.clone(), move || survey_shell(leptos.clone()));
+        router = router.route(survey.path(), get(render));
+    }
+    router
         .route("/healthz", get(|| async { "ok" }))
         .route("/pkg/{*file}", get(assets::serve))
         .route("/kiosk-sw.js", get(kiosk::service_worker))
