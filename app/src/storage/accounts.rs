@@ -63,7 +63,7 @@ impl Db {
         for (username, password_hash, role, agency) in users {
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO users (username, password_hash, role, agency_code, must_change_password, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
             )
             .bind(username)
             .bind(password_hash)
@@ -121,7 +121,7 @@ impl Db {
         actor: &Actor,
         subject: &str,
     ) -> Result<bool> {
-        let update = sqlx::query("UPDATE users SET role = ?, agency_code = ? WHERE id = ?")
+        let update = sqlx::query("UPDATE users SET role = $1, agency_code = $2 WHERE id = $3")
             .bind(role.as_str())
             .bind(agency)
             .bind(id);
@@ -132,10 +132,10 @@ impl Db {
     pub async fn set_user_disabled(&self, id: i64, disabled: bool, actor: &Actor, subject: &str) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let done = if disabled {
-            sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL")
+            sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
                 .bind(timestamp(Utc::now()))
         } else {
-            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL")
+            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
         }
         .bind(id)
         .execute(&mut *tx)
@@ -143,7 +143,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
         insert_audit(&mut *tx, actor, action, subject).await?;
         tx.commit().await?;
@@ -153,7 +153,7 @@ impl Db {
     /// Gives an account a new one-time password and ends its sessions.
     pub async fn reset_password(&self, id: i64, password_hash: &str, actor: &Actor, subject: &str) -> Result<bool> {
         let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?")
+        let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
             .execute(&mut *tx)
@@ -161,7 +161,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         insert_audit(&mut *tx, actor, AuditAction::PasswordReset, subject).await?;
         tx.commit().await?;
         Ok(true)
@@ -179,7 +179,7 @@ impl Db {
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
             "SELECT id, username, role, agency_code, must_change_password, password_hash
-             FROM users WHERE username = ? AND disabled_at IS NULL",
+             FROM users WHERE username = $1 AND disabled_at IS NULL",
         )
         .bind(username)
         .fetch_optional(&self.read)
@@ -196,12 +196,12 @@ impl Db {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user_id)
             .bind(keep_session)
             .execute(&mut *tx)
@@ -220,11 +220,11 @@ impl Db {
         keep_since: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < ?")
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
             .bind(timestamp(keep_since))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO login_failures (username, ip, failed_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO login_failures (username, ip, failed_at) VALUES ($1, $2, $3)")
             .bind(username)
             .bind(ip)
             .bind(timestamp(at))
@@ -241,7 +241,7 @@ impl Db {
         ip: &str,
         since: DateTime<Utc>,
     ) -> Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
-        let rows = sqlx::query("SELECT username, failed_at FROM login_failures WHERE ip = ? AND failed_at >= ?")
+        let rows = sqlx::query("SELECT username, failed_at FROM login_failures WHERE ip = $1 AND failed_at >= $2")
             .bind(ip)
             .bind(timestamp(since))
             .fetch_all(&self.read)
@@ -259,7 +259,7 @@ impl Db {
 
     /// Forgets the failures of `username` from `ip` after it logged in there.
     pub async fn clear_login_failures(&self, username: &str, ip: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = ? AND ip = ?")
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(username)
             .bind(ip)
             .execute(&self.write)
@@ -283,19 +283,19 @@ impl Db {
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let now = timestamp(Utc::now());
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)
             .bind(&now)
             .bind(timestamp(expires_at))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
             .bind(&now)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(&now).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(&now).execute(&mut *tx).await?;
         insert_audit(&mut *tx, actor, AuditAction::LoginSucceeded, &actor.name).await?;
         tx.commit().await?;
         Ok(())
@@ -306,7 +306,7 @@ impl Db {
         let row = sqlx::query(
             "SELECT u.id, u.username, u.role, u.agency_code, u.must_change_password
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(timestamp(now))
@@ -316,7 +316,7 @@ impl Db {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.write).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
         Ok(())
     }
 
@@ -328,16 +328,16 @@ impl Db {
     pub async fn audit_log(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, ip, action, subject FROM audit_log
-             WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)
-               AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) AND (?5 IS NULL OR id < ?5)
-             ORDER BY id DESC LIMIT ?6",
+             WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2)
+               AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) AND ($5 IS NULL OR id < $5)
+             ORDER BY id DESC LIMIT $6",
         )
         .bind(&filter.actor)
         .bind(filter.action.map(AuditAction::as_str))
         .bind(filter.from.map(timestamp))
         .bind(filter.until.map(timestamp))
         .bind(filter.before)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         rows.iter()

@@ -106,7 +106,7 @@ impl Db {
     pub async fn tally_rows(&self, query: &TallyQuery<'_>, layouts: &HashMap<String, Layout>) -> Result<Vec<TallyRow>> {
         let rows = sqlx::query(
             "SELECT span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts
-             FROM report_counts WHERE grain = ? AND facet = ? AND span >= ? AND span <= ?",
+             FROM report_counts WHERE grain = $1 AND facet = $2 AND span >= $3 AND span <= $4",
         )
         .bind(query.grain.as_str())
         .bind(query.facet)

@@ -29,7 +29,7 @@ impl Db {
     /// transaction (`VACUUM INTO`), so writers go on meanwhile and the copy is as of its start.
     pub async fn backup_into(&self, path: &Path) -> Result<()> {
         let target = path.to_str().ok_or_else(|| StorageError::Url(format!("{}: không phải UTF-8", path.display())))?;
-        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.read).await?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.read).await?;
         Ok(())
     }
 }

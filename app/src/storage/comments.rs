@@ -31,9 +31,9 @@ impl Db {
     pub async fn pending_comments(&self, limit: u32) -> Result<(Vec<StoredComment>, u64)> {
         let rows = sqlx::query(
             "SELECT id, agency_code, comment FROM responses
-             WHERE comment IS NOT NULL AND comment_status = 'pending' ORDER BY id LIMIT ?",
+             WHERE comment IS NOT NULL AND comment_status = 'pending' ORDER BY id LIMIT $1",
         )
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         let waiting: i64 = sqlx::query_scalar(
@@ -48,7 +48,7 @@ impl Db {
     /// `response_id` is not a UUID).
     pub async fn set_comment_status(&self, response_id: &str, status: CommentStatus, actor: &Actor) -> Result<bool> {
         let Ok(id) = Uuid::try_parse(response_id) else { return Ok(false) };
-        let change = sqlx::query("UPDATE responses SET comment_status = ? WHERE id = ? AND comment IS NOT NULL")
+        let change = sqlx::query("UPDATE responses SET comment_status = $1 WHERE id = $2 AND comment IS NOT NULL")
             .bind(status.as_str())
             .bind(id.as_bytes().to_vec());
         let action = match status {
@@ -77,7 +77,7 @@ impl Db {
         });
         query.push(" AND hour >= ").push_bind(hour_of(start));
         query.push(" AND hour < ").push_bind(hour_of(end));
-        query.push(" ORDER BY id LIMIT ").push_bind(limit);
+        query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
         query.build().fetch_all(&self.read).await?.iter().map(comment_of).collect()
     }
 }

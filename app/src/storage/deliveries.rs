@@ -81,7 +81,7 @@ impl Db {
         let now = timestamp(Utc::now());
         let queued = sqlx::query(
             "INSERT INTO deliveries (invitation_id, medium, recipient, recipient_hint, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (invitation_id, medium) DO UPDATE SET
                  recipient = excluded.recipient, recipient_hint = excluded.recipient_hint, status = 'queued',
                  attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL, sent_at = NULL
@@ -102,7 +102,7 @@ impl Db {
     /// The deliveries of an invitation, SMS first.
     pub async fn deliveries_of(&self, invitation_id: i64) -> Result<Vec<Delivery>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.invitation_id = ? ORDER BY d.medium DESC"
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.invitation_id = $1 ORDER BY d.medium DESC"
         )))
         .bind(invitation_id)
         .fetch_all(&self.write)
@@ -123,12 +123,12 @@ impl Db {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
-             WHERE d.status = 'queued' AND d.medium IN ({}) AND d.next_attempt_at <= ?
-             ORDER BY d.next_attempt_at, d.id LIMIT ?",
+             WHERE d.status = 'queued' AND d.medium IN ({}) AND d.next_attempt_at <= $1
+             ORDER BY d.next_attempt_at, d.id LIMIT $2",
             media_list(media)
         )))
         .bind(timestamp(now))
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.write)
         .await?;
         rows.iter().map(pending_from_row).collect()
@@ -167,9 +167,9 @@ impl Db {
     /// Records a delivered message and forgets its contact. `false` when it was no longer queued.
     pub async fn mark_delivery_sent(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let updated = sqlx::query(
-            "UPDATE deliveries SET status = 'sent', recipient = NULL, sent_at = ?, attempts = attempts + 1,
+            "UPDATE deliveries SET status = 'sent', recipient = NULL, sent_at = $1, attempts = attempts + 1,
                  last_error = NULL
-             WHERE id = ? AND status = 'queued'",
+             WHERE id = $2 AND status = 'queued'",
         )
         .bind(timestamp(at))
         .bind(id)
@@ -184,13 +184,13 @@ impl Db {
     pub async fn mark_delivery_failed(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
         let query = match retry_at {
             Some(_) => {
-                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
-                 WHERE id = ? AND status = 'queued'"
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2
+                 WHERE id = $3 AND status = 'queued'"
             }
             None => {
-                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, status = 'failed', recipient = NULL,
-                     next_attempt_at = COALESCE(?, next_attempt_at)
-                 WHERE id = ? AND status = 'queued'"
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, status = 'failed', recipient = NULL,
+                     next_attempt_at = COALESCE($2, next_attempt_at)
+                 WHERE id = $3 AND status = 'queued'"
             }
         };
         sqlx::query(query).bind(error).bind(retry_at.map(timestamp)).bind(id).execute(&self.write).await?;
@@ -203,7 +203,7 @@ impl Db {
         Ok(sqlx::query(
             "UPDATE deliveries SET status = 'cancelled', recipient = NULL
              WHERE status = 'queued' AND invitation_id IN
-                 (SELECT id FROM invitations WHERE answered_at IS NOT NULL OR expires_at <= ?)",
+                 (SELECT id FROM invitations WHERE answered_at IS NOT NULL OR expires_at <= $1)",
         )
         .bind(timestamp(now))
         .execute(&self.write)

@@ -37,7 +37,7 @@ impl Db {
     /// first, agencies in code order.
     pub async fn dossier_counts(&self, first: NaiveDate, last: NaiveDate) -> Result<Vec<DossierCount>> {
         let rows = sqlx::query(
-            "SELECT agency_code, month, completed FROM dossier_counts WHERE month >= ? AND month <= ? ORDER BY month DESC, agency_code",
+            "SELECT agency_code, month, completed FROM dossier_counts WHERE month >= $1 AND month <= $2 ORDER BY month DESC, agency_code",
         )
         .bind(first.format("%Y-%m").to_string())
         .bind(last.format("%Y-%m").to_string())

@@ -39,14 +39,14 @@ impl Db {
         hour: DateTime<Utc>,
     ) -> Result<Held> {
         let mut tx = self.write.begin().await?;
-        let stored: Option<Option<i64>> = sqlx::query_scalar("SELECT body_hash FROM responses WHERE id = ?")
+        let stored: Option<Option<i64>> = sqlx::query_scalar("SELECT body_hash FROM responses WHERE id = $1")
             .bind(id.as_bytes().as_slice())
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(hash) = stored {
             return Ok(Held::StoredBefore(hash));
         }
-        let held: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM held_link_answers WHERE id_tag = ?")
+        let held: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM held_link_answers WHERE id_tag = $1")
             .bind(id_tag)
             .fetch_optional(&mut *tx)
             .await?;
@@ -55,7 +55,7 @@ impl Db {
         }
         // answered_at to the hour, like submitted_at: the two must not pair up by time.
         let claimed = sqlx::query(
-            "UPDATE invitations SET answered_at = ? WHERE id = ? AND answered_at IS NULL AND expires_at > ?",
+            "UPDATE invitations SET answered_at = $1 WHERE id = $2 AND answered_at IS NULL AND expires_at > $3",
         )
         .bind(timestamp(hour))
         .bind(invitation)
@@ -66,7 +66,7 @@ impl Db {
         if claimed == 0 {
             return Ok(Held::Closed);
         }
-        sqlx::query("INSERT INTO held_link_answers (id_tag, sealed, held_since) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO held_link_answers (id_tag, sealed, held_since) VALUES ($1, $2, $3)")
             .bind(id_tag)
             .bind(sealed)
             .bind(timestamp(hour))
@@ -86,7 +86,7 @@ impl Db {
     pub async fn held_answers(&self, before: Option<DateTime<Utc>>) -> Result<Vec<HeldAnswer>> {
         let before = before.map_or_else(|| "9999".to_owned(), timestamp);
         let rows: Vec<(Vec<u8>, Vec<u8>)> =
-            sqlx::query_as("SELECT id_tag, sealed FROM held_link_answers WHERE held_since < ?")
+            sqlx::query_as("SELECT id_tag, sealed FROM held_link_answers WHERE held_since < $1")
                 .bind(before)
                 .fetch_all(&self.read)
                 .await?;

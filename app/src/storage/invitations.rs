@@ -51,7 +51,7 @@ impl Db {
     pub async fn save_procedure(&self, code: &str, name: &str, actor: &Actor) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO procedures (code, name) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            "INSERT INTO procedures (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
         )
         .bind(code)
         .bind(name)
@@ -75,7 +75,7 @@ impl Db {
     pub async fn insert_invitation(&self, new: &NewInvitation<'_>, token_hash: &str) -> Result<(Invitation, bool)> {
         let inserted = sqlx::query(
             "INSERT INTO invitations (dossier_code, procedure_code, agency_code, token_hash, created_by, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agency_code, dossier_code) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agency_code, dossier_code) DO NOTHING",
         )
         .bind(new.dossier_code)
         .bind(new.procedure_code)
@@ -98,7 +98,7 @@ impl Db {
     /// The invitation of a competent agency's dossier.
     pub async fn invitation_by_dossier(&self, agency_code: &str, dossier_code: &str) -> Result<Option<Invitation>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{INVITATION_COLUMNS} WHERE i.agency_code = ? AND i.dossier_code = ?"
+            "{INVITATION_COLUMNS} WHERE i.agency_code = $1 AND i.dossier_code = $2"
         )))
         .bind(agency_code)
         .bind(dossier_code)
@@ -110,7 +110,7 @@ impl Db {
     /// The invitations of every agency that used this dossier code.
     pub async fn invitations_with_dossier_code(&self, dossier_code: &str) -> Result<Vec<Invitation>> {
         let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.dossier_code = ? ORDER BY i.id")))
+            sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.dossier_code = $1 ORDER BY i.id")))
                 .bind(dossier_code)
                 .fetch_all(&self.read)
                 .await?;
@@ -122,18 +122,18 @@ impl Db {
     pub async fn recent_invitations(&self, service_point: Option<&str>, limit: u32) -> Result<Vec<Invitation>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{INVITATION_COLUMNS}
-             WHERE ?1 IS NULL OR i.created_by IN (SELECT id FROM users WHERE agency_code = ?1)
-             ORDER BY i.id DESC LIMIT ?2"
+             WHERE $1 IS NULL OR i.created_by IN (SELECT id FROM users WHERE agency_code = $1)
+             ORDER BY i.id DESC LIMIT $2"
         )))
         .bind(service_point)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(invitation_from_row).collect()
     }
 
     pub async fn invitation_by_token_hash(&self, token_hash: &str) -> Result<Option<Invitation>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.token_hash = ?")))
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.token_hash = $1")))
             .bind(token_hash)
             .fetch_optional(&self.read)
             .await?;
@@ -157,7 +157,7 @@ impl Db {
     pub async fn add_api_key(&self, agency: &str, name: &str, key_hash: &str, actor: &Actor) -> Result<i64> {
         let mut tx = self.write.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_keys (agency_code, name, key_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO api_keys (agency_code, name, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(agency)
         .bind(name)
@@ -172,7 +172,7 @@ impl Db {
 
     /// The id of a live API key and the agency whose subtree it covers.
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<(i64, String)>> {
-        let row = sqlx::query("SELECT id, agency_code FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+        let row = sqlx::query("SELECT id, agency_code FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
             .bind(key_hash)
             .fetch_optional(&self.read)
             .await?;
@@ -182,7 +182,7 @@ impl Db {
     /// Notes that a key was used at `minute` (already truncated), once per minute at most.
     pub async fn touch_api_key(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)",
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
         )
         .bind(timestamp(minute))
         .bind(id)
@@ -220,7 +220,7 @@ impl Db {
 
     /// Revokes a key: it answers 401 from now on.
     pub async fn revoke_api_key(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let revoke = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        let revoke = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(timestamp(Utc::now()))
             .bind(id);
         self.change_audited(revoke, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await
@@ -236,7 +236,7 @@ impl Db {
     ) -> Result<std::collections::HashMap<String, u64>> {
         use crate::domain::period::start_of_day;
         let rows = sqlx::query(
-            "SELECT agency_code, COUNT(*) AS n FROM invitations WHERE created_at >= ? AND created_at < ? GROUP BY agency_code",
+            "SELECT agency_code, COUNT(*) AS n FROM invitations WHERE created_at >= $1 AND created_at < $2 GROUP BY agency_code",
         )
         .bind(super::timestamp(start_of_day(days.from)))
         .bind(super::timestamp(start_of_day(days.to) + chrono::Duration::days(1)))

@@ -60,7 +60,7 @@ impl Db {
         forget_expired_codes(&mut tx).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO kiosks (agency_code, name, pairing_code_hash, pairing_expires_at, created_at)
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(agency)
         .bind(name)
@@ -84,7 +84,7 @@ impl Db {
     ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         forget_expired_codes(&mut tx).await?;
-        let done = sqlx::query("UPDATE kiosks SET pairing_code_hash = ?, pairing_expires_at = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE kiosks SET pairing_code_hash = $1, pairing_expires_at = $2 WHERE id = $3")
             .bind(pairing_hash)
             .bind(timestamp(expires_at))
             .bind(id)
@@ -109,9 +109,9 @@ impl Db {
     ) -> Result<Option<Kiosk>> {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(
-            "UPDATE kiosks SET token_hash = ?1, paired_at = ?2, last_seen_at = ?2, revoked_at = NULL,
+            "UPDATE kiosks SET token_hash = $1, paired_at = $2, last_seen_at = $2, revoked_at = NULL,
                  pairing_code_hash = NULL, pairing_expires_at = NULL
-             WHERE pairing_code_hash = ?3 AND pairing_expires_at > ?2
+             WHERE pairing_code_hash = $3 AND pairing_expires_at > $2
              RETURNING id, agency_code, name",
         )
         .bind(token_hash)
@@ -127,7 +127,7 @@ impl Db {
     }
 
     pub async fn kiosk_by_token_hash(&self, token_hash: &str) -> Result<Option<Kiosk>> {
-        let row = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE token_hash = ? AND revoked_at IS NULL")
+        let row = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash)
             .fetch_optional(&self.read)
             .await?;
@@ -137,7 +137,7 @@ impl Db {
     /// Notes that a kiosk was seen at `minute` (already truncated), once per minute at most.
     pub async fn touch_kiosk(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE kiosks SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?1)",
+            "UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)",
         )
         .bind(timestamp(minute))
         .bind(id)
@@ -152,7 +152,7 @@ impl Db {
             "SELECT k.id, k.agency_code, k.name, a.name AS agency_name, k.token_hash IS NOT NULL AS paired,
                     k.pairing_expires_at, k.last_seen_at, k.revoked_at, COALESCE(t.responses, 0) AS responses_today
              FROM kiosks k JOIN agencies a ON a.code = k.agency_code
-             LEFT JOIN kiosk_days t ON t.kiosk_id = k.id AND t.day = ?
+             LEFT JOIN kiosk_days t ON t.kiosk_id = k.id AND t.day = $1
              ORDER BY k.revoked_at IS NOT NULL, a.name, k.name, k.id",
         )
         .bind(day_text(today))
@@ -176,15 +176,15 @@ impl Db {
     /// Renames a kiosk or moves it to another service point.
     pub async fn update_kiosk(&self, id: i64, name: &str, agency: &str, actor: &Actor) -> Result<bool> {
         let update =
-            sqlx::query("UPDATE kiosks SET name = ?, agency_code = ? WHERE id = ?").bind(name).bind(agency).bind(id);
+            sqlx::query("UPDATE kiosks SET name = $1, agency_code = $2 WHERE id = $3").bind(name).bind(agency).bind(id);
         self.change_audited(update, actor, AuditAction::KioskUpdated, &format!("#{id} {name} tại {agency}")).await
     }
 
     /// Revokes a kiosk: its token and any pending code stop working at once.
     pub async fn revoke_kiosk(&self, id: i64, actor: &Actor) -> Result<bool> {
         let revoke = sqlx::query(
-            "UPDATE kiosks SET token_hash = NULL, pairing_code_hash = NULL, pairing_expires_at = NULL, revoked_at = ?
-             WHERE id = ? AND revoked_at IS NULL",
+            "UPDATE kiosks SET token_hash = NULL, pairing_code_hash = NULL, pairing_expires_at = NULL, revoked_at = $1
+             WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(timestamp(Utc::now()))
         .bind(id);
@@ -195,7 +195,7 @@ impl Db {
     pub async fn live_kiosks_at(&self, agencies: &[String]) -> Result<Vec<(String, u64)>> {
         let mut counts = Vec::new();
         for agency in agencies {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kiosks WHERE agency_code = ? AND revoked_at IS NULL")
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kiosks WHERE agency_code = $1 AND revoked_at IS NULL")
                 .bind(agency)
                 .fetch_one(&self.read)
                 .await?;
@@ -209,7 +209,7 @@ impl Db {
     /// Counts one more occurrence of `kind` for a kiosk in the hour starting at `hour`.
     pub async fn record_anomaly(&self, kiosk_id: i64, kind: AnomalyKind, hour: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO kiosk_anomalies (kiosk_id, kind, hour) VALUES (?, ?, ?)
+            "INSERT INTO kiosk_anomalies (kiosk_id, kind, hour) VALUES ($1, $2, $3)
              ON CONFLICT (kiosk_id, kind, hour) DO UPDATE SET occurrences = occurrences + 1",
         )
         .bind(kiosk_id)
@@ -225,9 +225,9 @@ impl Db {
         let rows = sqlx::query(
             "SELECT n.kiosk_id, k.name AS kiosk_name, a.name AS agency_name, n.kind, n.hour, n.occurrences
              FROM kiosk_anomalies n JOIN kiosks k ON k.id = n.kiosk_id JOIN agencies a ON a.code = k.agency_code
-             ORDER BY n.hour DESC, n.id DESC LIMIT ?",
+             ORDER BY n.hour DESC, n.id DESC LIMIT $1",
         )
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -278,7 +278,7 @@ pub(super) async fn count_kiosk_days(
 
 /// Pending codes past their time are dropped, so they can neither be used nor collide.
 async fn forget_expired_codes(tx: &mut sqlx::SqliteConnection) -> Result<()> {
-    sqlx::query("UPDATE kiosks SET pairing_code_hash = NULL, pairing_expires_at = NULL WHERE pairing_expires_at <= ?")
+    sqlx::query("UPDATE kiosks SET pairing_code_hash = NULL, pairing_expires_at = NULL WHERE pairing_expires_at <= $1")
         .bind(timestamp(Utc::now()))
         .execute(&mut *tx)
         .await?;

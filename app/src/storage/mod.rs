@@ -163,18 +163,18 @@ impl Db {
     pub async fn install_questionnaire(&self, questionnaire: &Questionnaire, body: &str) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO questionnaires (version, body, loaded_at) VALUES (?, ?, ?) ON CONFLICT (version) DO NOTHING",
+            "INSERT INTO questionnaires (version, body, loaded_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
         )
         .bind(&questionnaire.version)
         .bind(body)
         .bind(timestamp(Utc::now()))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE questionnaires SET is_current = 0 WHERE is_current = 1 AND version <> ?")
+        sqlx::query("UPDATE questionnaires SET is_current = 0 WHERE is_current = 1 AND version <> $1")
             .bind(&questionnaire.version)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE questionnaires SET is_current = 1 WHERE version = ?")
+        sqlx::query("UPDATE questionnaires SET is_current = 1 WHERE version = $1")
             .bind(&questionnaire.version)
             .execute(&mut *tx)
             .await?;
@@ -240,7 +240,7 @@ pub(crate) async fn insert_audit<'e, E>(executor: E, actor: &Actor, action: Audi
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    sqlx::query("INSERT INTO audit_log (at, actor, ip, action, subject) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO audit_log (at, actor, ip, action, subject) VALUES ($1, $2, $3, $4, $5)")
         .bind(timestamp(Utc::now()))
         .bind(&actor.name)
         .bind(&actor.ip)

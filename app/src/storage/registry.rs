@@ -55,7 +55,7 @@ impl Db {
 
     pub async fn agency(&self, code: &str) -> Result<Option<Agency>> {
         let row =
-            sqlx::query("SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = ?")
+            sqlx::query("SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = $1")
                 .bind(code)
                 .fetch_optional(&self.read)
                 .await?;
@@ -67,9 +67,9 @@ impl Db {
     pub async fn served_agencies(&self, point: &str, day: NaiveDate) -> Result<Vec<Agency>> {
         let rows = sqlx::query(
             "SELECT a.code, a.name, a.kind, a.parent_code, a.valid_from, a.valid_to FROM agencies a
-             WHERE (a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = ?1)
-                    OR (a.code = ?1 AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = ?1)))
-               AND (a.valid_from IS NULL OR a.valid_from <= ?2) AND (a.valid_to IS NULL OR a.valid_to > ?2)
+             WHERE (a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = $1)
+                    OR (a.code = $1 AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = $1)))
+               AND (a.valid_from IS NULL OR a.valid_from <= $2) AND (a.valid_to IS NULL OR a.valid_to > $2)
              ORDER BY a.name",
         )
         .bind(point)
@@ -122,7 +122,7 @@ impl Db {
         let mut tx = self.write.begin().await?;
         sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?;
         if let Some(id) = staged {
-            let marked = sqlx::query("UPDATE agency_imports SET applied_at = ? WHERE id = ? AND applied_at IS NULL")
+            let marked = sqlx::query("UPDATE agency_imports SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
                 .bind(timestamp(Utc::now()))
                 .bind(id)
                 .execute(&mut *tx)
@@ -134,7 +134,7 @@ impl Db {
         for entry in entries {
             let a = &entry.agency;
             sqlx::query(
-                "INSERT INTO agencies (code, name, kind, parent_code, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?)
+                "INSERT INTO agencies (code, name, kind, parent_code, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                      parent_code = excluded.parent_code, valid_from = excluded.valid_from, valid_to = excluded.valid_to",
             )
@@ -146,20 +146,20 @@ impl Db {
             .bind(a.valid_to.map(|d| d.to_string()))
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM agency_successors WHERE agency_code = ?").bind(&a.code).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM agency_successors WHERE agency_code = $1").bind(&a.code).execute(&mut *tx).await?;
             for successor in &entry.successors {
-                sqlx::query("INSERT INTO agency_successors (agency_code, successor_code) VALUES (?, ?)")
+                sqlx::query("INSERT INTO agency_successors (agency_code, successor_code) VALUES ($1, $2)")
                     .bind(&a.code)
                     .bind(successor)
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query("DELETE FROM service_point_agencies WHERE service_point_code = ?")
+            sqlx::query("DELETE FROM service_point_agencies WHERE service_point_code = $1")
                 .bind(&a.code)
                 .execute(&mut *tx)
                 .await?;
             for served in &entry.serves {
-                sqlx::query("INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES (?, ?)")
+                sqlx::query("INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES ($1, $2)")
                     .bind(&a.code)
                     .bind(served)
                     .execute(&mut *tx)
@@ -174,7 +174,7 @@ impl Db {
     /// Keeps an uploaded CSV for its preview; returns its id.
     pub async fn stage_import(&self, csv: &str, uploaded_by: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO agency_imports (csv, uploaded_by, uploaded_at) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO agency_imports (csv, uploaded_by, uploaded_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(csv)
         .bind(uploaded_by)
@@ -184,7 +184,7 @@ impl Db {
     }
 
     pub async fn staged_import(&self, id: i64) -> Result<Option<StagedImport>> {
-        let row = sqlx::query("SELECT id, csv, uploaded_by, applied_at FROM agency_imports WHERE id = ?")
+        let row = sqlx::query("SELECT id, csv, uploaded_by, applied_at FROM agency_imports WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?;

@@ -274,8 +274,8 @@ pub(super) async fn responses_after(
                                             channel, comment IS NOT NULL, answers, expectations, profile)
                                  ORDER BY agency_code, hour, id)
          FROM (SELECT * FROM responses
-               WHERE (agency_code, hour, id) > (?, ?, ?) AND (agency_code, hour) < (?, ?)
-               ORDER BY agency_code, hour, id LIMIT ?)",
+               WHERE (agency_code, hour, id) > ($1, $2, $3) AND (agency_code, hour) < ($4, $5)
+               ORDER BY agency_code, hour, id LIMIT $6)",
     )
     .bind(after.agency.as_str())
     .bind(after.hour)
