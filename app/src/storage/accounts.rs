@@ -45,7 +45,7 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
         username: row.get("username"),
         role: Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?,
         agency_code: row.get("agency_code"),
-        must_change_password: row.get::<i64, _>("must_change_password") == 1,
+        must_change_password: row.get("must_change_password"),
     })
 }
 
@@ -69,7 +69,7 @@ impl Db {
             .bind(password_hash)
             .bind(role.as_str())
             .bind(agency)
-            .bind(i64::from(must_change_password))
+            .bind(must_change_password)
             .bind(timestamp(Utc::now()))
             .fetch_optional(&mut *tx)
             .await?;
@@ -153,7 +153,7 @@ impl Db {
     /// Gives an account a new one-time password and ends its sessions.
     pub async fn reset_password(&self, id: i64, password_hash: &str, actor: &Actor, subject: &str) -> Result<bool> {
         let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2")
+        let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = TRUE WHERE id = $2")
             .bind(password_hash)
             .bind(id)
             .execute(&mut *tx)
@@ -196,7 +196,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
             .execute(&mut *tx)

@@ -135,11 +135,11 @@ impl Db {
 
     /// Whether responses are stored but no aggregate is (a database from before aggregates).
     pub async fn aggregates_missing(&self) -> Result<bool> {
-        let missing: i64 =
+        let missing: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM report_counts)")
                 .fetch_one(&self.read)
                 .await?;
-        Ok(missing == 1)
+        Ok(missing)
     }
 
     /// Recomputes every aggregate from the stored responses, in one transaction (the writer

@@ -64,7 +64,7 @@ impl Db {
 
     /// Active procedures, by name: (code, name).
     pub async fn procedures(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT code, name FROM procedures WHERE active = 1 ORDER BY name")
+        let rows = sqlx::query("SELECT code, name FROM procedures WHERE active = TRUE ORDER BY name")
             .fetch_all(&self.read)
             .await?;
         Ok(rows.iter().map(|r| (r.get("code"), r.get("name"))).collect())

@@ -163,7 +163,7 @@ impl Db {
                 Ok(KioskListing {
                     kiosk: Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") },
                     agency_name: r.get("agency_name"),
-                    paired: r.get::<i64, _>("paired") == 1,
+                    paired: r.get("paired"),
                     pairing_expires_at: optional_time(r, "pairing_expires_at")?,
                     last_seen_at: optional_time(r, "last_seen_at")?,
                     revoked_at: optional_time(r, "revoked_at")?,
@@ -195,10 +195,11 @@ impl Db {
     pub async fn live_kiosks_at(&self, agencies: &[String]) -> Result<Vec<(String, u64)>> {
         let mut counts = Vec::new();
         for agency in agencies {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kiosks WHERE agency_code = $1 AND revoked_at IS NULL")
-                .bind(agency)
-                .fetch_one(&self.read)
-                .await?;
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM kiosks WHERE agency_code = $1 AND revoked_at IS NULL")
+                    .bind(agency)
+                    .fetch_one(&self.read)
+                    .await?;
             if n > 0 {
                 counts.push((agency.clone(), n as u64));
             }
@@ -210,7 +211,7 @@ impl Db {
     pub async fn record_anomaly(&self, kiosk_id: i64, kind: AnomalyKind, hour: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "INSERT INTO kiosk_anomalies (kiosk_id, kind, hour) VALUES ($1, $2, $3)
-             ON CONFLICT (kiosk_id, kind, hour) DO UPDATE SET occurrences = occurrences + 1",
+             ON CONFLICT (kiosk_id, kind, hour) DO UPDATE SET occurrences = kiosk_anomalies.occurrences + 1",
         )
         .bind(kiosk_id)
         .bind(kind.as_str())
@@ -270,7 +271,7 @@ pub(super) async fn count_kiosk_days(
         upsert.push_values(chunk, |mut row, ((kiosk, day), n)| {
             row.push_bind(*kiosk).push_bind(day_text(*day)).push_bind(*n);
         });
-        upsert.push(" ON CONFLICT (kiosk_id, day) DO UPDATE SET responses = responses + excluded.responses");
+        upsert.push(" ON CONFLICT (kiosk_id, day) DO UPDATE SET responses = kiosk_days.responses + excluded.responses");
         upsert.build().execute(&mut *tx).await?;
     }
     Ok(())

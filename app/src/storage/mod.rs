@@ -170,11 +170,11 @@ impl Db {
         .bind(timestamp(Utc::now()))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE questionnaires SET is_current = 0 WHERE is_current = 1 AND version <> $1")
+        sqlx::query("UPDATE questionnaires SET is_current = FALSE WHERE is_current = TRUE AND version <> $1")
             .bind(&questionnaire.version)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE questionnaires SET is_current = 1 WHERE version = $1")
+        sqlx::query("UPDATE questionnaires SET is_current = TRUE WHERE version = $1")
             .bind(&questionnaire.version)
             .execute(&mut *tx)
             .await?;
@@ -189,7 +189,7 @@ impl Db {
     }
 
     pub async fn current_questionnaire(&self) -> Result<Option<Questionnaire>> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = 1")
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = TRUE")
             .fetch_optional(&self.read)
             .await?;
         body.map(|b| Questionnaire::parse(&b).map_err(|e| StorageError::Corrupt(e.to_string()))).transpose()
