@@ -1,9 +1,9 @@
 //! Accounts, sessions, failed logins and the audit log.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
-use super::{insert_audit, parse_time, timestamp, Db, Result, StorageError};
+use super::{insert_audit, parse_optional_time, parse_time, timestamp, Db, Result, StorageError};
 use crate::domain::account::Role;
 use crate::domain::audit::{Actor, AuditAction, AuditEntry};
 
@@ -38,15 +38,49 @@ pub struct AuditFilter {
     pub before: Option<i64>,
 }
 
-fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User> {
-    let role: String = row.get("role");
-    Ok(User {
-        id: row.get("id"),
-        username: row.get("username"),
-        role: Role::parse(&role).ok_or_else(|| StorageError::Corrupt(format!("role {role}")))?,
-        agency_code: row.get("agency_code"),
-        must_change_password: row.get("must_change_password"),
-    })
+/// The columns of an account that make a [`User`].
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    role: String,
+    agency_code: Option<String>,
+    must_change_password: bool,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User> {
+        Ok(User {
+            role: Role::parse(&self.role).ok_or_else(|| StorageError::Corrupt(format!("role {}", self.role)))?,
+            id: self.id,
+            username: self.username,
+            agency_code: self.agency_code,
+            must_change_password: self.must_change_password,
+        })
+    }
+}
+
+/// An account with what the admin's list adds to it.
+#[derive(sqlx::FromRow)]
+struct UserListingRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    agency_name: Option<String>,
+    created_at: String,
+    last_login_at: Option<String>,
+    disabled_at: Option<String>,
+}
+
+impl UserListingRow {
+    fn into_listing(self) -> Result<UserListing> {
+        Ok(UserListing {
+            user: self.user.into_user()?,
+            agency_name: self.agency_name,
+            created_at: parse_time(&self.created_at)?,
+            last_login_at: parse_optional_time(self.last_login_at)?,
+            disabled: self.disabled_at.is_some(),
+        })
+    }
 }
 
 impl Db {
@@ -88,28 +122,14 @@ impl Db {
 
     /// Every account, by username.
     pub async fn users(&self) -> Result<Vec<UserListing>> {
-        let rows = sqlx::query(
+        let rows: Vec<UserListingRow> = sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.agency_code, u.must_change_password, a.name AS agency_name,
                     u.created_at, u.last_login_at, u.disabled_at
              FROM users u LEFT JOIN agencies a ON a.code = u.agency_code ORDER BY u.username",
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(UserListing {
-                    user: user_from_row(r)?,
-                    agency_name: r.get("agency_name"),
-                    created_at: parse_time(r.get("created_at"))?,
-                    last_login_at: r
-                        .get::<Option<String>, _>("last_login_at")
-                        .as_deref()
-                        .map(parse_time)
-                        .transpose()?,
-                    disabled: r.get::<Option<String>, _>("disabled_at").is_some(),
-                })
-            })
-            .collect()
+        rows.into_iter().map(UserListingRow::into_listing).collect()
     }
 
     /// Changes an account's role and agency (audit-logged).
@@ -184,7 +204,7 @@ impl Db {
         .bind(username)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| Ok((user_from_row(&r)?, r.get("password_hash")))).transpose()
+        row.map(|r| Ok((UserRow::from_row(&r)?.into_user()?, r.get("password_hash")))).transpose()
     }
 
     /// Sets a user's own new password and ends their other sessions.
@@ -303,7 +323,7 @@ impl Db {
 
     /// The user of a live session.
     pub async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-        let row = sqlx::query(
+        let row: Option<UserRow> = sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.agency_code, u.must_change_password
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
@@ -312,7 +332,7 @@ impl Db {
         .bind(timestamp(now))
         .fetch_optional(&self.read)
         .await?;
-        row.as_ref().map(user_from_row).transpose()
+        row.map(UserRow::into_user).transpose()
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {

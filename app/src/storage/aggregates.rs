@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::responses::{channel_of, responses_after, Cursor};
+use super::responses::{responses_after, Cursor};
 use super::{Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
@@ -35,23 +35,40 @@ pub struct TallyQuery<'a> {
     pub last: &'a str,
 }
 
+/// A stored tally: its key and its counts (a JSON array).
+#[derive(sqlx::FromRow)]
+struct CountsRow {
+    grain: String,
+    facet: String,
+    span: String,
+    agency_code: String,
+    service_point_code: String,
+    channel: String,
+    questionnaire_version: String,
+    facet_value: String,
+    counts: String,
+}
+
+/// The columns of a [`CountsRow`].
+const COUNTS_COLUMNS: &str =
+    "grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts";
+
 /// Adds `tallies` to the stored ones, inside the caller's transaction.
 pub(super) async fn merge_tallies(tx: &mut SqliteConnection, tallies: &BTreeMap<TallyKey, Tally>) -> Result<()> {
     let keys: Vec<&TallyKey> = tallies.keys().collect();
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let mut select = QueryBuilder::<Sqlite>::new(
-            "SELECT grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts
-             FROM report_counts
-             WHERE (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value) IN ",
-        );
+        let mut select = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {COUNTS_COLUMNS} FROM report_counts
+             WHERE (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value) IN "
+        ));
         select.push_tuples(chunk, |mut row, key| {
             push_key(&mut row, key);
         });
         let mut merged: Vec<(&TallyKey, Tally)> = chunk.iter().map(|key| (*key, tallies[*key].clone())).collect();
-        for row in select.build().fetch_all(&mut *tx).await? {
-            let key = key_of(&row)?;
+        for row in select.build_query_as::<CountsRow>().fetch_all(&mut *tx).await? {
+            let key = row.key()?;
             let Some((_, sum)) = merged.iter_mut().find(|(k, _)| **k == key) else { continue };
-            let stored = Tally::from_json(row.get("counts"), sum.width())
+            let stored = Tally::from_json(&row.counts, sum.width())
                 .map_err(|e| StorageError::Corrupt(format!("{e} ({key:?})")))?;
             sum.add(&stored);
         }
@@ -82,50 +99,55 @@ fn push_key(row: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, 
         .push_bind(key.facet_value.clone());
 }
 
-fn key_of(row: &sqlx::sqlite::SqliteRow) -> Result<TallyKey> {
-    let grain = match row.get::<&str, _>("grain") {
-        "day" => Grain::Day,
-        "month" => Grain::Month,
-        other => return Err(StorageError::Corrupt(format!("tally grain {other}"))),
-    };
-    Ok(TallyKey {
-        grain,
-        facet: row.get("facet"),
-        span: row.get("span"),
-        agency: row.get("agency_code"),
-        service_point: row.get("service_point_code"),
-        channel: channel_of(row)?,
-        version: row.get("questionnaire_version"),
-        facet_value: row.get("facet_value"),
-    })
+impl CountsRow {
+    fn key(&self) -> Result<TallyKey> {
+        let grain = match self.grain.as_str() {
+            "day" => Grain::Day,
+            "month" => Grain::Month,
+            other => return Err(StorageError::Corrupt(format!("tally grain {other}"))),
+        };
+        Ok(TallyKey {
+            grain,
+            facet: self.facet.clone(),
+            span: self.span.clone(),
+            agency: self.agency_code.clone(),
+            service_point: self.service_point_code.clone(),
+            channel: channel_of(&self.channel)?,
+            version: self.questionnaire_version.clone(),
+            facet_value: self.facet_value.clone(),
+        })
+    }
+}
+
+fn channel_of(text: &str) -> Result<Channel> {
+    Channel::parse(text).ok_or_else(|| StorageError::Corrupt(format!("channel {text}")))
 }
 
 impl Db {
     /// The stored tallies `query` selects, each read in the layout of its version. Rows of a
     /// version missing from `layouts` are corrupt: every stored version has its questionnaire.
     pub async fn tally_rows(&self, query: &TallyQuery<'_>, layouts: &HashMap<String, Layout>) -> Result<Vec<TallyRow>> {
-        let rows = sqlx::query(
-            "SELECT span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts
-             FROM report_counts WHERE grain = $1 AND facet = $2 AND span >= $3 AND span <= $4",
-        )
+        let rows: Vec<CountsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COUNTS_COLUMNS} FROM report_counts WHERE grain = $1 AND facet = $2 AND span >= $3 AND span <= $4"
+        )))
         .bind(query.grain.as_str())
         .bind(query.facet)
         .bind(query.first)
         .bind(query.last)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
+        rows.into_iter()
             .map(|row| {
-                let version: String = row.get("questionnaire_version");
+                let version = row.questionnaire_version;
                 let layout =
                     layouts.get(&version).ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
                 Ok(TallyRow {
-                    span: row.get("span"),
-                    agency: row.get("agency_code"),
-                    service_point: row.get("service_point_code"),
-                    channel: channel_of(row)?,
-                    facet_value: row.get("facet_value"),
-                    counts: Tally::from_json(row.get("counts"), layout.width())
+                    span: row.span,
+                    agency: row.agency_code,
+                    service_point: row.service_point_code,
+                    channel: channel_of(&row.channel)?,
+                    facet_value: row.facet_value,
+                    counts: Tally::from_json(&row.counts, layout.width())
                         .map_err(|e| StorageError::Corrupt(e.to_string()))?,
                     version,
                 })

@@ -2,7 +2,7 @@
 //! response's id, as the UUID text the client made (stored as 16 bytes).
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use super::responses::uuid_of;
@@ -18,18 +18,28 @@ pub struct StoredComment {
     pub text: String,
 }
 
-fn comment_of(row: &sqlx::sqlite::SqliteRow) -> Result<StoredComment> {
-    Ok(StoredComment {
-        response_id: uuid_of(row.get("id"))?.to_string(),
-        agency_code: row.get("agency_code"),
-        text: row.get("comment"),
-    })
+/// The columns of a response that make a [`StoredComment`].
+#[derive(sqlx::FromRow)]
+struct CommentRow {
+    id: Vec<u8>,
+    agency_code: String,
+    comment: String,
+}
+
+impl CommentRow {
+    fn into_comment(self) -> Result<StoredComment> {
+        Ok(StoredComment {
+            response_id: uuid_of(&self.id)?.to_string(),
+            agency_code: self.agency_code,
+            text: self.comment,
+        })
+    }
 }
 
 impl Db {
     /// Up to `limit` comments waiting for an admin, in id order (random: not the order they came).
     pub async fn pending_comments(&self, limit: u32) -> Result<(Vec<StoredComment>, u64)> {
-        let rows = sqlx::query(
+        let rows: Vec<CommentRow> = sqlx::query_as(
             "SELECT id, agency_code, comment FROM responses
              WHERE comment IS NOT NULL AND comment_status = 'pending' ORDER BY id LIMIT $1",
         )
@@ -41,7 +51,7 @@ impl Db {
         )
         .fetch_one(&self.read)
         .await?;
-        Ok((rows.iter().map(comment_of).collect::<Result<_>>()?, waiting as u64))
+        Ok((rows.into_iter().map(CommentRow::into_comment).collect::<Result<_>>()?, waiting as u64))
     }
 
     /// Sets a comment's status (audit-logged); false when there is no such comment (or
@@ -78,6 +88,7 @@ impl Db {
         query.push(" AND hour >= ").push_bind(hour_of(start));
         query.push(" AND hour < ").push_bind(hour_of(end));
         query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-        query.build().fetch_all(&self.read).await?.iter().map(comment_of).collect()
+        let rows: Vec<CommentRow> = query.build_query_as().fetch_all(&self.read).await?;
+        rows.into_iter().map(CommentRow::into_comment).collect()
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{parse_time, timestamp, Db, Result, StorageError};
+use super::{parse_optional_time, parse_time, timestamp, Db, Result, StorageError};
 use crate::domain::delivery::{DeliveryStatus, Medium};
 
 /// A delivery as the officer, the API and the admin's outbox see it.
@@ -34,33 +34,62 @@ pub struct PendingDelivery {
 const DELIVERY_COLUMNS: &str = "d.id, d.invitation_id, d.medium, d.recipient_hint, d.status, d.attempts, d.last_error,
      d.created_at, d.sent_at";
 
-fn delivery_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Delivery> {
-    let medium: String = row.get("medium");
-    let status: String = row.get("status");
-    let sent_at: Option<String> = row.get("sent_at");
-    Ok(Delivery {
-        id: row.get("id"),
-        invitation_id: row.get("invitation_id"),
-        medium: Medium::parse(&medium).ok_or_else(|| StorageError::Corrupt(format!("delivery medium {medium}")))?,
-        recipient_hint: row.get("recipient_hint"),
-        status: DeliveryStatus::parse(&status)
-            .ok_or_else(|| StorageError::Corrupt(format!("delivery status {status}")))?,
-        attempts: row.get::<i64, _>("attempts").try_into().unwrap_or(u32::MAX),
-        last_error: row.get("last_error"),
-        created_at: parse_time(row.get("created_at"))?,
-        sent_at: sent_at.as_deref().map(parse_time).transpose()?,
-    })
+/// The [`DELIVERY_COLUMNS`] of a delivery.
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    invitation_id: i64,
+    medium: String,
+    recipient_hint: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: String,
+    sent_at: Option<String>,
 }
 
-fn pending_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<PendingDelivery> {
-    Ok(PendingDelivery {
-        delivery: delivery_from_row(row)?,
-        recipient: row.get("recipient"),
-        dossier_code: row.get("dossier_code"),
-        agency_code: row.get("agency_code"),
-        agency_name: row.get("agency_name"),
-        expires_at: parse_time(row.get("expires_at"))?,
-    })
+impl DeliveryRow {
+    fn into_delivery(self) -> Result<Delivery> {
+        let medium = &self.medium;
+        let status = &self.status;
+        Ok(Delivery {
+            medium: Medium::parse(medium).ok_or_else(|| StorageError::Corrupt(format!("delivery medium {medium}")))?,
+            status: DeliveryStatus::parse(status)
+                .ok_or_else(|| StorageError::Corrupt(format!("delivery status {status}")))?,
+            id: self.id,
+            invitation_id: self.invitation_id,
+            recipient_hint: self.recipient_hint,
+            attempts: self.attempts.try_into().unwrap_or(u32::MAX),
+            last_error: self.last_error,
+            created_at: parse_time(&self.created_at)?,
+            sent_at: parse_optional_time(self.sent_at)?,
+        })
+    }
+}
+
+/// A delivery with its contact and its invitation's dossier, to be sent.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    #[sqlx(flatten)]
+    delivery: DeliveryRow,
+    recipient: String,
+    dossier_code: String,
+    agency_code: String,
+    agency_name: String,
+    expires_at: String,
+}
+
+impl PendingRow {
+    fn into_pending(self) -> Result<PendingDelivery> {
+        Ok(PendingDelivery {
+            delivery: self.delivery.into_delivery()?,
+            recipient: self.recipient,
+            dossier_code: self.dossier_code,
+            agency_code: self.agency_code,
+            agency_name: self.agency_name,
+            expires_at: parse_time(&self.expires_at)?,
+        })
+    }
 }
 
 fn media_list(media: &[Medium]) -> String {
@@ -101,13 +130,13 @@ impl Db {
 
     /// The deliveries of an invitation, SMS first.
     pub async fn deliveries_of(&self, invitation_id: i64) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<DeliveryRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.invitation_id = $1 ORDER BY d.medium DESC"
         )))
         .bind(invitation_id)
         .fetch_all(&self.write)
         .await?;
-        rows.iter().map(delivery_from_row).collect()
+        rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
     /// Queued deliveries by one of `media` whose time has come, oldest first.
@@ -120,7 +149,7 @@ impl Db {
         if media.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.status = 'queued' AND d.medium IN ({}) AND d.next_attempt_at <= $1
@@ -131,7 +160,7 @@ impl Db {
         .bind(i64::from(limit))
         .fetch_all(&self.write)
         .await?;
-        rows.iter().map(pending_from_row).collect()
+        rows.into_iter().map(PendingRow::into_pending).collect()
     }
 
     /// When the next queued delivery by one of `media` falls due.
@@ -153,7 +182,7 @@ impl Db {
         if media.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.status = 'queued' AND d.medium IN ({}) ORDER BY d.created_at, d.id",
@@ -161,7 +190,7 @@ impl Db {
         )))
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(pending_from_row).collect()
+        rows.into_iter().map(PendingRow::into_pending).collect()
     }
 
     /// Records a delivered message and forgets its contact. `false` when it was no longer queued.

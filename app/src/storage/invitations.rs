@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{insert_audit, parse_time, timestamp, Db, Result, StorageError};
+use super::{insert_audit, parse_optional_time, parse_time, timestamp, Db, Result, StorageError};
 use crate::domain::audit::{Actor, AuditAction};
 
 /// An invitation with the names a page shows.
@@ -27,18 +27,32 @@ pub struct NewInvitation<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-fn invitation_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Invitation> {
-    let answered: Option<String> = row.get("answered_at");
-    Ok(Invitation {
-        id: row.get("id"),
-        dossier_code: row.get("dossier_code"),
-        procedure_name: row.get("procedure_name"),
-        agency_code: row.get("agency_code"),
-        agency_name: row.get("agency_name"),
-        created_at: parse_time(row.get("created_at"))?,
-        expires_at: parse_time(row.get("expires_at"))?,
-        answered_at: answered.as_deref().map(parse_time).transpose()?,
-    })
+/// An invitation as [`INVITATION_COLUMNS`] selects it.
+#[derive(sqlx::FromRow)]
+struct InvitationRow {
+    id: i64,
+    dossier_code: String,
+    procedure_name: String,
+    agency_code: String,
+    agency_name: String,
+    created_at: String,
+    expires_at: String,
+    answered_at: Option<String>,
+}
+
+impl InvitationRow {
+    fn into_invitation(self) -> Result<Invitation> {
+        Ok(Invitation {
+            id: self.id,
+            dossier_code: self.dossier_code,
+            procedure_name: self.procedure_name,
+            agency_code: self.agency_code,
+            agency_name: self.agency_name,
+            created_at: parse_time(&self.created_at)?,
+            expires_at: parse_time(&self.expires_at)?,
+            answered_at: parse_optional_time(self.answered_at)?,
+        })
+    }
 }
 
 const INVITATION_COLUMNS: &str =
@@ -97,30 +111,31 @@ impl Db {
 
     /// The invitation of a competent agency's dossier.
     pub async fn invitation_by_dossier(&self, agency_code: &str, dossier_code: &str) -> Result<Option<Invitation>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row: Option<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{INVITATION_COLUMNS} WHERE i.agency_code = $1 AND i.dossier_code = $2"
         )))
         .bind(agency_code)
         .bind(dossier_code)
         .fetch_optional(&self.write)
         .await?;
-        row.as_ref().map(invitation_from_row).transpose()
+        row.map(InvitationRow::into_invitation).transpose()
     }
 
     /// The invitations of every agency that used this dossier code.
     pub async fn invitations_with_dossier_code(&self, dossier_code: &str) -> Result<Vec<Invitation>> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.dossier_code = $1 ORDER BY i.id")))
-                .bind(dossier_code)
-                .fetch_all(&self.read)
-                .await?;
-        rows.iter().map(invitation_from_row).collect()
+        let rows: Vec<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{INVITATION_COLUMNS} WHERE i.dossier_code = $1 ORDER BY i.id"
+        )))
+        .bind(dossier_code)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(InvitationRow::into_invitation).collect()
     }
 
     /// The latest invitations created by the officers of a service point (all of them for
     /// `None`), newest first.
     pub async fn recent_invitations(&self, service_point: Option<&str>, limit: u32) -> Result<Vec<Invitation>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{INVITATION_COLUMNS}
              WHERE $1 IS NULL OR i.created_by IN (SELECT id FROM users WHERE agency_code = $1)
              ORDER BY i.id DESC LIMIT $2"
@@ -129,15 +144,16 @@ impl Db {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(invitation_from_row).collect()
+        rows.into_iter().map(InvitationRow::into_invitation).collect()
     }
 
     pub async fn invitation_by_token_hash(&self, token_hash: &str) -> Result<Option<Invitation>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.token_hash = $1")))
-            .bind(token_hash)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(invitation_from_row).transpose()
+        let row: Option<InvitationRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.token_hash = $1")))
+                .bind(token_hash)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(InvitationRow::into_invitation).transpose()
     }
 }
 
@@ -200,9 +216,6 @@ impl Db {
         )
         .fetch_all(&self.read)
         .await?;
-        let time = |r: &sqlx::sqlite::SqliteRow, c: &str| -> Result<Option<DateTime<Utc>>> {
-            r.get::<Option<String>, _>(c).as_deref().map(parse_time).transpose()
-        };
         rows.iter()
             .map(|r| {
                 Ok(ApiKeyListing {
@@ -211,8 +224,8 @@ impl Db {
                     agency_code: r.get("agency_code"),
                     agency_name: r.get("agency_name"),
                     created_at: parse_time(r.get("created_at"))?,
-                    last_used_at: time(r, "last_used_at")?,
-                    revoked_at: time(r, "revoked_at")?,
+                    last_used_at: parse_optional_time(r.get("last_used_at"))?,
+                    revoked_at: parse_optional_time(r.get("revoked_at"))?,
                 })
             })
             .collect()

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{FromRow, QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::{insert_audit, parse_time, timestamp, Db, Result};
+use super::{insert_audit, parse_optional_time, parse_time, timestamp, Db, Result};
 use crate::domain::anomaly::AnomalyKind;
 use crate::domain::audit::{Actor, AuditAction};
 
 /// A paired kiosk, as a request authenticated by its token sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Kiosk {
     pub id: i64,
     /// The service point it stands in.
@@ -40,10 +40,6 @@ pub struct Anomaly {
     pub kind: AnomalyKind,
     pub hour: DateTime<Utc>,
     pub occurrences: u64,
-}
-
-fn optional_time(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>> {
-    row.get::<Option<String>, _>(column).as_deref().map(parse_time).transpose()
 }
 
 impl Db {
@@ -108,7 +104,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<Option<Kiosk>> {
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
+        let kiosk: Option<Kiosk> = sqlx::query_as(
             "UPDATE kiosks SET token_hash = $1, paired_at = $2, last_seen_at = $2, revoked_at = NULL,
                  pairing_code_hash = NULL, pairing_expires_at = NULL
              WHERE pairing_code_hash = $3 AND pairing_expires_at > $2
@@ -119,19 +115,17 @@ impl Db {
         .bind(pairing_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let kiosk = Kiosk { id: row.get("id"), agency_code: row.get("agency_code"), name: row.get("name") };
+        let Some(kiosk) = kiosk else { return Ok(None) };
         insert_audit(&mut *tx, actor, AuditAction::KioskPaired, &format!("#{} {}", kiosk.id, kiosk.name)).await?;
         tx.commit().await?;
         Ok(Some(kiosk))
     }
 
     pub async fn kiosk_by_token_hash(&self, token_hash: &str) -> Result<Option<Kiosk>> {
-        let row = sqlx::query("SELECT id, agency_code, name FROM kiosks WHERE token_hash = $1 AND revoked_at IS NULL")
+        Ok(sqlx::query_as("SELECT id, agency_code, name FROM kiosks WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash)
             .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|r| Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") }))
+            .await?)
     }
 
     /// Notes that a kiosk was seen at `minute` (already truncated), once per minute at most.
@@ -161,12 +155,12 @@ impl Db {
         rows.iter()
             .map(|r| {
                 Ok(KioskListing {
-                    kiosk: Kiosk { id: r.get("id"), agency_code: r.get("agency_code"), name: r.get("name") },
+                    kiosk: Kiosk::from_row(r)?,
                     agency_name: r.get("agency_name"),
                     paired: r.get("paired"),
-                    pairing_expires_at: optional_time(r, "pairing_expires_at")?,
-                    last_seen_at: optional_time(r, "last_seen_at")?,
-                    revoked_at: optional_time(r, "revoked_at")?,
+                    pairing_expires_at: parse_optional_time(r.get("pairing_expires_at"))?,
+                    last_seen_at: parse_optional_time(r.get("last_seen_at"))?,
+                    revoked_at: parse_optional_time(r.get("revoked_at"))?,
                     responses_today: r.get::<i64, _>("responses_today") as u64,
                 })
             })

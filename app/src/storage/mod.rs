@@ -2,8 +2,9 @@
 //!
 //! SQLite in WAL mode with `synchronous = FULL`. Writes of responses go through one connection
 //! (see `service::writer`), reads through a separate pool, so readers never queue behind the
-//! writer's lock. The SQL is kept portable (recursive CTEs, `ON CONFLICT`, `RETURNING`) so a
-//! PostgreSQL backend can follow.
+//! writer's lock. The SQL is kept portable (`$N` placeholders, recursive CTEs, `ON CONFLICT`,
+//! `RETURNING`, signed integers, `TRUE`/`FALSE`), and a row shape several queries share is a
+//! `FromRow` struct rather than a function of `SqliteRow`, so a PostgreSQL backend can follow.
 
 mod accounts;
 mod aggregates;
@@ -78,6 +79,11 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| StorageError::Corrupt(format!("timestamp {text}: {e}")))
+}
+
+/// Reads back an optional [`timestamp`].
+fn parse_optional_time(text: Option<String>) -> Result<Option<DateTime<Utc>>> {
+    text.as_deref().map(parse_time).transpose()
 }
 
 /// The hour `at` falls in, as hours since the Unix epoch: how a response keeps its time.

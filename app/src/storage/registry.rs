@@ -34,38 +34,51 @@ fn day(text: Option<String>) -> Result<Option<NaiveDate>> {
         .transpose()
 }
 
-pub(super) fn agency_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Agency> {
-    let kind: String = row.get("kind");
-    Ok(Agency {
-        code: row.get("code"),
-        name: row.get("name"),
-        kind: AgencyKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("agency kind {kind}")))?,
-        parent: row.get("parent_code"),
-        valid_from: day(row.get("valid_from"))?,
-        valid_to: day(row.get("valid_to"))?,
-    })
+/// The columns of an [`Agency`].
+#[derive(sqlx::FromRow)]
+struct AgencyRow {
+    code: String,
+    name: String,
+    kind: String,
+    parent_code: Option<String>,
+    valid_from: Option<String>,
+    valid_to: Option<String>,
+}
+
+impl AgencyRow {
+    fn into_agency(self) -> Result<Agency> {
+        let kind = &self.kind;
+        Ok(Agency {
+            kind: AgencyKind::parse(kind).ok_or_else(|| StorageError::Corrupt(format!("agency kind {kind}")))?,
+            code: self.code,
+            name: self.name,
+            parent: self.parent_code,
+            valid_from: day(self.valid_from)?,
+            valid_to: day(self.valid_to)?,
+        })
+    }
 }
 
 impl Db {
     /// All agencies, open and closed, in tree order.
     pub async fn agencies(&self) -> Result<Vec<Agency>> {
-        let rows = sqlx::query(TREE_ORDER).fetch_all(&self.read).await?;
-        rows.iter().map(agency_from_row).collect()
+        let rows: Vec<AgencyRow> = sqlx::query_as(TREE_ORDER).fetch_all(&self.read).await?;
+        rows.into_iter().map(AgencyRow::into_agency).collect()
     }
 
     pub async fn agency(&self, code: &str) -> Result<Option<Agency>> {
-        let row =
-            sqlx::query("SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = $1")
+        let row: Option<AgencyRow> =
+            sqlx::query_as("SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = $1")
                 .bind(code)
                 .fetch_optional(&self.read)
                 .await?;
-        row.as_ref().map(agency_from_row).transpose()
+        row.map(AgencyRow::into_agency).transpose()
     }
 
     /// The agencies open on `day` whose dossiers `point` receives; a point that lists none
     /// serves itself.
     pub async fn served_agencies(&self, point: &str, day: NaiveDate) -> Result<Vec<Agency>> {
-        let rows = sqlx::query(
+        let rows: Vec<AgencyRow> = sqlx::query_as(
             "SELECT a.code, a.name, a.kind, a.parent_code, a.valid_from, a.valid_to FROM agencies a
              WHERE (a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = $1)
                     OR (a.code = $1 AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = $1)))
@@ -76,7 +89,7 @@ impl Db {
         .bind(day.to_string())
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(agency_from_row).collect()
+        rows.into_iter().map(AgencyRow::into_agency).collect()
     }
 
     /// The whole registry in tree order, each agency with its successors and served agencies.

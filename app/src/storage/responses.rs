@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
@@ -330,9 +329,4 @@ impl Db {
         };
         responses_after(&mut connection, &from, Some((agency, hour_of(end))), layouts).await
     }
-}
-
-pub(super) fn channel_of(row: &sqlx::sqlite::SqliteRow) -> Result<Channel> {
-    let text: &str = row.get("channel");
-    Channel::parse(text).ok_or_else(|| StorageError::Corrupt(format!("channel {text}")))
 }
