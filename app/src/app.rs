@@ -1,4 +1,5 @@
-//! The HTML shell and the router: which page answers which path.
+//! The HTML shells, and the surveys' router: the two pages a kiosk or a phone opens, which have a
+//! wasm of their own. Every page's router (`App`) is in `every_page.rs`.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -28,6 +29,7 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
+/// The shell of every page but the surveys: the site's app and wasm.
 #[cfg(not(feature = "surveys"))]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     page_shell(options, true, || view! { <App /> })
