@@ -86,7 +86,13 @@ pub(crate) fn page_setup() {
     });
 }
 
-pub(crate) const TITLE: &str = "Hài lòng — Khảo sát sự hài lòng của người dân";
+/// What every app puts first: the site's stylesheet and the default title.
+pub(crate) fn site_head() -> impl IntoView {
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hailong.css" />
+        <Title text="Hài lòng — Khảo sát sự hài lòng của người dân" />
+    }
+}
 
 pub(crate) fn not_found() -> impl IntoView {
     view! { <p class="page-message">"Không tìm thấy trang này."</p> }
@@ -98,8 +104,7 @@ pub(crate) fn not_found() -> impl IntoView {
 pub fn SurveyApp() -> impl IntoView {
     page_setup();
     view! {
-        <Stylesheet id="leptos" href="/pkg/hailong.css" />
-        <Title text=TITLE />
+        {site_head()}
         <Router>
             <Routes fallback=not_found>
                 <Route path=StaticSegment("kiosk") view=KioskPage ssr=SsrMode::Async />

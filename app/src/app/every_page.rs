@@ -2,11 +2,10 @@
 //! surveys comes as a wasm chunk of its own (`cargo leptos build --split`).
 
 use leptos::prelude::*;
-use leptos_meta::{Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment};
 
-use super::{not_found, page_setup, TITLE};
+use super::{not_found, page_setup, site_head};
 use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::{
     AgenciesPage, AuditPage, DossiersPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage,
@@ -22,8 +21,7 @@ use crate::staff::{InvitationPage, InvitePage};
 pub fn App() -> impl IntoView {
     page_setup();
     view! {
-        <Stylesheet id="leptos" href="/pkg/hailong.css" />
-        <Title text=TITLE />
+        {site_head()}
         <Router>
             // Async: every page arrives complete, so it also works with JavaScript off.
             <Routes fallback=not_found>
