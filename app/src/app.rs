@@ -69,8 +69,7 @@ fn page_shell<V: IntoView>(options: LeptosOptions, hydrate: bool, app: impl FnOn
     }
 }
 
-/// What every page does first: the meta context, the page's security policy, and the
-/// `data-hydrated` mark that lets browser tests wait until the page is interactive.
+/// What every app does first: the meta context and the page's security policy.
 pub(crate) fn page_setup() {
     provide_meta_context();
     #[cfg(feature = "ssr")]
@@ -79,6 +78,12 @@ pub(crate) fn page_setup() {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
+}
+
+/// Marks the body `data-hydrated` once the view that calls it runs in the browser (effects run
+/// after the view they belong to is hydrated, never on the server): browser tests wait for it.
+/// A lazy page calls it from its own view, as its chunk may arrive after the app's root.
+pub(crate) fn mark_hydrated() {
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
@@ -103,6 +108,7 @@ pub(crate) fn not_found() -> impl IntoView {
 #[component]
 pub fn SurveyApp() -> impl IntoView {
     page_setup();
+    mark_hydrated();
     view! {
         {site_head()}
         <Router>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment};
 
-use super::{not_found, page_setup, site_head};
+use super::{mark_hydrated, not_found, page_setup, site_head};
 use crate::account::{ChangePasswordPage, LoginPage};
 use crate::admin::{
     AgenciesPage, AuditPage, DossiersPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage,
@@ -67,6 +67,7 @@ macro_rules! lazy_pages {
 
             fn view(this: Self) -> AnyView {
                 let _ = this;
+                mark_hydrated();
                 view! { <$page /> }.into_any()
             }
         }
