@@ -46,9 +46,15 @@ build: tools
 	cargo leptos build --release --precompress --split --project hailong
 	@scripts/bundle-size.sh
 
+# The integration suite runs twice: on SQLite files, then on a throwaway PostgreSQL cluster
+# (scripts/with-postgres.sh), each test in a database of its own. Only what is SQLite's alone
+# (its migration history, `hailong backup`, the write-ahead-log replay) is left out of the second.
+SQLITE_ONLY := migrations backup pairing
+PG_TESTS := $(filter-out $(SQLITE_ONLY),$(basename $(notdir $(wildcard server/tests/*.rs))))
 unit-test:
 	cargo test -p app --features ssr
 	cargo test -p server
+	scripts/with-postgres.sh cargo test -p server $(addprefix --test ,$(PG_TESTS))
 
 lint:
 	cargo fmt --all -- --check

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Not wired into make test yet (issue 10, PostgreSQL): the next step runs the server tests under it.
+# Used by `make unit-test` for the integration suite on PostgreSQL (issue 10).
 # Starts a throwaway PostgreSQL cluster in a temp folder on its own port, runs "$@" with
 # HAILONG_TEST_POSTGRES_URL set, then stops the cluster and deletes the folder.
 # PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user that

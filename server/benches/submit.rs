@@ -36,7 +36,7 @@ async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full);
     let mut connection = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
-    // The shape of migrations/20261130000013_packed_responses.sql, without the foreign keys.
+    // The shape of migrations/sqlite/20261130000013_packed_responses.sql, without the foreign keys.
     sqlx::query(
         "CREATE TABLE responses (
              agency_code TEXT NOT NULL, hour INTEGER NOT NULL, id BLOB NOT NULL CHECK (length(id) = 16),

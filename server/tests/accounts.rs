@@ -212,7 +212,7 @@ async fn logins_and_changes_are_in_the_audit_log_with_their_address() {
     assert!(added.unwrap().iter().any(|e| e.actor == "cli" && e.subject.starts_with("tinh")));
     // Append-only: the database itself refuses to change or delete a line.
     let url = app.database_url.clone();
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let pool = common::sql(&url).await;
     for sql in ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"] {
         let refused = sqlx::query(sql).execute(&pool).await.unwrap_err().to_string();
         assert!(refused.contains("append-only"), "{sql}: {refused}");
@@ -222,7 +222,7 @@ async fn logins_and_changes_are_in_the_audit_log_with_their_address() {
 #[test]
 fn the_cli_creates_disables_and_lists_accounts() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let url = common::fresh_database_blocking(dir.path(), "cli.db");
     let run = |args: &[&str]| common::hailong(&url, args);
     let created = run(&["user", "add", "--username", "tinh", "--role", "admin"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
@@ -242,7 +242,7 @@ fn the_cli_creates_disables_and_lists_accounts() {
 #[test]
 fn a_too_short_admin_token_is_refused_at_startup() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let url = common::fresh_database_blocking(dir.path(), "cli.db");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
         .args(["migrate"])
         .env("HAILONG_DATABASE_URL", &url)

@@ -97,7 +97,7 @@ async fn store_all(app: &TestApp, batch: Vec<(Value, Sent)>) {
 }
 
 async fn stored_aggregates(app: &TestApp) -> Vec<(String, String, String, String, String)> {
-    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    let db = common::sql(&app.database_url).await;
     let rows = sqlx::query_as(
         "SELECT grain || ' ' || span, agency_code, channel, facet || '=' || facet_value, counts FROM report_counts
          ORDER BY grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value",

@@ -30,7 +30,7 @@ async fn send(http: &reqwest::Client, base: &str, token: &str, body: &Value) -> 
 /// The response ids in the database at `url`, after checking it is whole and its aggregates
 /// count each of them once.
 async fn stored_ids(url: &str) -> HashSet<String> {
-    let db = sqlx::SqlitePool::connect(url).await.unwrap();
+    let db = common::sql(url).await;
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db).await.unwrap();
     assert_eq!(integrity, "ok");
     let ids = common::response_ids(&db).await;

@@ -35,8 +35,8 @@ async fn comments_are_masked_moderated_and_shown_only_with_enough_responses() {
     let manager = app.session("lanhdao.d1", Role::Manager, Some("D1")).await;
     let id = answer(&app, Some("Cán bộ chậm. Gọi 0912 345 678, thư an.nguyen@example.vn, hồ sơ HS-2026-0042")).await;
 
-    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT comment FROM responses WHERE id = ?")
+    let db = common::sql(&app.database_url).await;
+    let stored: String = sqlx::query_scalar("SELECT comment FROM responses WHERE id = $1")
         .bind(uuid::Uuid::parse_str(&id).unwrap().as_bytes().to_vec())
         .fetch_one(&db)
         .await

@@ -230,6 +230,10 @@ async fn an_sms_goes_to_the_http_gateway_as_configured() {
     assert!(text.starts_with("Co quan D1: moi Ong/Ba") && text.ends_with(&link.url), "{text}");
     assert!(app.state.stored_contacts().await.unwrap().is_empty(), "the number is deleted once sent");
     // Nor is it left in the files: free space is zeroed, and the write-ahead log is emptied.
+    // (Not so on PostgreSQL, whose dead rows wait for VACUUM: docs/privacy.md.)
+    if common::on_postgres() {
+        return;
+    }
     let files = |app: &TestApp| {
         let path = app.database_url.trim_start_matches("sqlite://").to_owned();
         ["", "-wal"].iter().flat_map(|suffix| std::fs::read(format!("{path}{suffix}")).unwrap_or_default()).collect()
@@ -303,7 +307,7 @@ async fn without_gateways_messages_wait_in_the_outbox_and_are_never_reported_sen
     assert_eq!(app.state.stored_contacts().await.unwrap().len(), 1);
 
     // The link expires: what is still queued is cancelled and its address deleted.
-    let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    let pool = common::sql(&app.database_url).await;
     sqlx::query("UPDATE invitations SET expires_at = '2000-01-01T00:00:00.000Z'").execute(&pool).await.unwrap();
     app.state.deliver_due().await.unwrap();
     let statuses: Vec<DeliveryStatus> =
@@ -332,7 +336,7 @@ async fn an_answer_cancels_what_is_still_queued() {
 #[tokio::test]
 async fn a_mistake_in_the_gateway_settings_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/bad.db", dir.path().display());
+    let url = common::fresh_database(dir.path(), "bad.db").await;
     let mut bad_method = gateway_settings("http://127.0.0.1:9", Backoff::default());
     if let Some(sms) = bad_method.delivery.sms.as_mut() {
         sms.method = "PO ST".into();

@@ -71,15 +71,20 @@ async fn client(base: String, token: String, ledger: Arc<Mutex<Ledger>>, stop: A
 }
 
 async fn check_database(database_url: &str, acknowledged: &[String]) -> u64 {
-    let db = sqlx::SqlitePool::connect(database_url).await.unwrap();
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db).await.unwrap();
-    assert_eq!(integrity, "ok");
+    let db = common::sql(database_url).await;
+    if !common::on_postgres() {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db).await.unwrap();
+        assert_eq!(integrity, "ok");
+    }
     let stored: std::collections::HashSet<String> = common::response_ids(&db).await.into_iter().collect();
     let missing: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(missing.is_empty(), "{} acknowledged responses are not stored, e.g. {}", missing.len(), missing[0]);
-    let counted: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(json_extract(counts, '$[0]')), 0) FROM report_counts WHERE grain = 'day' AND facet = ''",
-    )
+    let counted: i64 = sqlx::query_scalar(if common::on_postgres() {
+        "SELECT CAST(COALESCE(SUM(CAST(counts::json->>0 AS BIGINT)), 0) AS BIGINT) FROM report_counts
+             WHERE grain = 'day' AND facet = ''"
+    } else {
+        "SELECT COALESCE(SUM(json_extract(counts, '$[0]')), 0) FROM report_counts WHERE grain = 'day' AND facet = ''"
+    })
     .fetch_one(&db)
     .await
     .unwrap();
@@ -92,7 +97,7 @@ async fn check_database(database_url: &str, acknowledged: &[String]) -> u64 {
 async fn acknowledged_responses_survive_sigkill_exactly_once() {
     let rounds: usize = std::env::var("HAILONG_KILL_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}/durable.db", dir.path().display());
+    let database_url = common::fresh_database(dir.path(), "durable.db").await;
     let port = free_port();
     let mut server = start(&database_url, port).await;
     let token = paired_kiosk(&database_url, REGISTRY, "P", &server).await;

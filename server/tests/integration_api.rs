@@ -119,7 +119,7 @@ async fn bad_keys_and_bad_bodies_are_refused_and_create_nothing() {
 #[test]
 fn the_cli_prints_an_api_key_once() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let url = common::fresh_database_blocking(dir.path(), "cli.db");
     let run = |args: &[&str]| common::hailong(&url, args);
     assert!(run(&["demo"]).status.success());
     let out = run(&["apikey", "add", "--agency", "PT-STP", "--name", "Một cửa tỉnh", "--json"]);

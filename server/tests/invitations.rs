@@ -112,17 +112,26 @@ async fn an_expired_link_takes_no_answer() {
 async fn the_response_table_has_no_column_that_leads_back_to_a_person() {
     let app = spawn_app().await;
     let url = app.database_url.clone();
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let columns: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM pragma_table_info('responses')").fetch_all(&pool).await.unwrap();
+    let pool = common::sql(&url).await;
+    let (columns, references) = if common::on_postgres() {
+        (
+            "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'responses'",
+            "SELECT ccu.table_name::text FROM information_schema.table_constraints tc
+             JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name
+             WHERE tc.table_name = 'responses' AND tc.constraint_type = 'FOREIGN KEY'",
+        )
+    } else {
+        (
+            "SELECT name FROM pragma_table_info('responses')",
+            "SELECT \"table\" FROM pragma_foreign_key_list('responses')",
+        )
+    };
+    let columns: Vec<String> = sqlx::query_scalar(columns).fetch_all(&pool).await.unwrap();
     assert!(columns.contains(&"agency_code".to_string()), "{columns:?}");
     for forbidden in ["invitation", "dossier", "token", "phone", "email", "contact", "user", "officer", "created_by"] {
         assert!(!columns.iter().any(|c| c.contains(forbidden)), "responses.{forbidden}: {columns:?}");
     }
-    let references: Vec<String> = sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_list('responses')")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let references: Vec<String> = sqlx::query_scalar(references).fetch_all(&pool).await.unwrap();
     assert!(!references.iter().any(|t| t == "invitations" || t == "users"), "{references:?}");
 }
 

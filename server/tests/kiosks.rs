@@ -105,8 +105,8 @@ async fn an_expired_code_and_guessed_codes_do_not_pair() {
     let app = spawn_app().await;
     let pairing = app.state.register_kiosk(&Actor::cli(), "P", "Kiosk hết hạn").await.unwrap();
     // Half an hour later, as the clock would have it.
-    let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE kiosks SET pairing_expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
+    let pool = common::sql(&app.database_url).await;
+    sqlx::query("UPDATE kiosks SET pairing_expires_at = '2020-01-01T00:00:00.000Z' WHERE id = $1")
         .bind(pairing.kiosk_id)
         .execute(&pool)
         .await
@@ -193,7 +193,7 @@ async fn a_service_point_with_live_kiosks_cannot_be_closed() {
 #[test]
 fn the_cli_registers_lists_and_revokes_kiosks() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let url = common::fresh_database_blocking(dir.path(), "cli.db");
     let run = |args: &[&str]| common::hailong(&url, args);
     assert!(run(&["demo"]).status.success());
     let out = run(&["kiosk", "add", "--agency", "PT-STP", "--name", "Kiosk Sở Tư pháp", "--json"]);

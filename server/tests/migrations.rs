@@ -18,7 +18,7 @@ const BEFORE_PACKED_RESPONSES: &str = "20261130000013";
 async fn database_before(dir: &std::path::Path, version: &str) -> (String, SqlitePool) {
     let old = dir.join("migrations");
     std::fs::create_dir(&old).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations")).unwrap() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite")).unwrap() {
         let path = entry.unwrap().path();
         if path.file_name().unwrap().to_string_lossy().as_ref() < version {
             std::fs::copy(&path, old.join(path.file_name().unwrap())).unwrap();

@@ -73,7 +73,7 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
 #[tokio::test]
 async fn a_province_starts_from_nothing_imports_its_tree_and_reorganises_it() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/tinh.db", dir.path().display());
+    let url = common::fresh_database(dir.path(), "tinh.db").await;
     assert!(run(&url, &["migrate"]).0);
     let (ok, out, err) = run(&url, &["init", "--province", "25", "--name", "UBND tỉnh Phú Thọ"]);
     assert!(ok, "{err}");
@@ -162,7 +162,7 @@ async fn a_province_starts_from_nothing_imports_its_tree_and_reorganises_it() {
 #[test]
 fn a_file_with_bad_lines_is_refused_whole_with_each_line_named() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/tinh.db", dir.path().display());
+    let url = common::fresh_database_blocking(dir.path(), "tinh.db");
     assert!(run(&url, &["init", "--province", "25", "--name", "UBND tỉnh Phú Thọ"]).0);
     let good = write(&dir, "tinh.csv", &province_csv());
     assert!(run(&url, &["agency", "import", &good]).0);
@@ -215,17 +215,30 @@ fn a_file_with_bad_lines_is_refused_whole_with_each_line_named() {
 }
 
 #[test]
-fn a_database_url_that_is_not_sqlite_stops_the_start_and_creates_nothing() {
+fn a_database_url_that_cannot_be_used_stops_the_start_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
-        .args(["migrate"])
-        .current_dir(dir.path())
-        .env("HAILONG_DATABASE_URL", "postgres://hailong@localhost/hailong")
-        .output()
-        .unwrap();
+    let in_dir = |args: &[&str], env: &[(&str, &str)]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("HAILONG_DATABASE_URL", "postgres://hailong@127.0.0.1:1/hailong")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    // No PostgreSQL listens on port 1: the message names where it looked.
+    let out = in_dir(&["migrate"], &[("HAILONG_LINK_SECRET", common::LINK_SECRET)]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("PostgreSQL chưa được hỗ trợ"), "{out:?}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no folder named postgres: appears");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("không kết nối được PostgreSQL tại 127.0.0.1:1 (cơ sở dữ liệu hailong)"), "{err}");
+    // Several servers share one PostgreSQL: the link secret cannot be a file beside it.
+    let out = in_dir(&["serve"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("với PostgreSQL, hãy đặt HAILONG_LINK_SECRET"), "{err}");
+    let out = in_dir(&["backup", "copy.db"], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("với PostgreSQL hãy dùng pg_dump"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file named after the URL appears");
     let out = common::hailong("mysql://x", &["migrate"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("sqlite://"));
 }

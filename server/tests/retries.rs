@@ -12,8 +12,8 @@ fn new_id() -> String {
 }
 
 /// A connection of its own to the app's database file, as another process would have.
-async fn database(app: &TestApp) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&app.database_url).await.unwrap()
+async fn database(app: &TestApp) -> sqlx::AnyPool {
+    common::sql(&app.database_url).await
 }
 
 #[tokio::test]
@@ -74,11 +74,13 @@ async fn a_day_answered_offline_counts_on_that_day_within_seven_days() {
     assert_eq!(count_on(days_ago(3)).await, 1);
     assert_eq!(count_on(days_ago(6)).await, 1);
     assert_eq!(count_on(days_ago(4)).await, 0);
-    let days: Vec<String> =
-        sqlx::query_scalar("SELECT date(hour * 3600, 'unixepoch', '+7 hours') FROM responses ORDER BY hour")
-            .fetch_all(&database(&app).await)
-            .await
-            .unwrap();
+    let days: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM responses ORDER BY hour",
+        common::vietnam_day_of_hour()
+    )))
+    .fetch_all(&database(&app).await)
+    .await
+    .unwrap();
     assert_eq!(days, [days_ago(6), days_ago(3), days_ago(0)]);
 }
 
@@ -86,11 +88,18 @@ async fn a_day_answered_offline_counts_on_that_day_within_seven_days() {
 async fn a_storage_failure_is_503_with_retry_after_on_every_way_in_and_the_retry_is_stored() {
     let app = spawn_app().await;
     let db = database(&app).await;
-    // SQLite itself refuses the write, as a full or failing disk would.
-    sqlx::query("CREATE TRIGGER broken_disk BEFORE INSERT ON responses BEGIN SELECT RAISE(ABORT, 'disk I/O'); END")
-        .execute(&db)
-        .await
-        .unwrap();
+    // The database itself refuses the write, as a full or failing disk would.
+    let broken_disk = if common::on_postgres() {
+        vec![
+            "CREATE FUNCTION broken_disk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk I/O'; END $$",
+            "CREATE TRIGGER broken_disk BEFORE INSERT ON responses FOR EACH ROW EXECUTE FUNCTION broken_disk()",
+        ]
+    } else {
+        vec!["CREATE TRIGGER broken_disk BEFORE INSERT ON responses BEGIN SELECT RAISE(ABORT, 'disk I/O'); END"]
+    };
+    for statement in broken_disk {
+        sqlx::query(statement).execute(&db).await.unwrap();
+    }
     let cookie = format!("hailong_kiosk={}", app.kiosk_token);
     let api_body = json!({"id": new_id(), "agency": "D1", "answers": {"A1": 5}});
     let draft = |id: &str| {
@@ -123,7 +132,9 @@ async fn a_storage_failure_is_503_with_retry_after_on_every_way_in_and_the_retry
     }
     assert_eq!(app.stored().await, 0);
 
-    sqlx::query("DROP TRIGGER broken_disk").execute(&db).await.unwrap();
+    let mended =
+        if common::on_postgres() { "DROP TRIGGER broken_disk ON responses" } else { "DROP TRIGGER broken_disk" };
+    sqlx::query(mended).execute(&db).await.unwrap();
     assert_eq!(app.post_response(&api_body).await.status(), 201);
     let function = server_fn(&server_fn_id).await.unwrap();
     assert_eq!(function.status(), 200);

@@ -52,12 +52,13 @@ async fn under_https_cookies_are_host_prefixed_and_secure_and_hsts_is_sent() {
 fn serve(dir: &std::path::Path) -> (std::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let url = format!("sqlite://{}/log.db", dir.display());
+    let url = common::fresh_database_blocking(dir, "log.db");
     assert!(common::hailong(&url, &["demo"]).status.success());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("HAILONG_DATABASE_URL", &url)
         .env("HAILONG_PUBLIC_URL", &base)
+        .envs(common::on_postgres().then_some(("HAILONG_LINK_SECRET", common::LINK_SECRET)))
         .env("RUST_LOG", "debug")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -219,6 +219,11 @@ pub struct OutboxItem {
     pub text: String,
 }
 
+/// How long a claimed delivery is kept from the other senders (servers) while this one sends
+/// it: longer than a round of 20 sends at the gateways' timeouts (30 s at most). A server that
+/// dies while sending leaves the message to be sent once this has passed.
+const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(15);
+
 /// Longest the worker sleeps: expired invitations' contacts are forgotten within this.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// How soon the worker tries again to empty the write-ahead log when readers were in the way.
@@ -306,7 +311,8 @@ impl AppState {
         let media = self.deliveries.configured();
         // Bounded, so that a wake-up storm cannot starve the sweep above.
         for _ in 0..50 {
-            let due = self.db.due_deliveries(&media, Utc::now(), 20).await?;
+            let now = Utc::now();
+            let due = self.db.claim_due_deliveries(&media, now, now + SEND_LEASE, 20).await?;
             if due.is_empty() {
                 break;
             }

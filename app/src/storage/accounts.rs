@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, Row};
 
-use super::{insert_audit, parse_optional_time, parse_time, timestamp, Db, Result, StorageError};
+use super::{
+    insert_audit, on_pool, parse_optional_time, parse_time, timestamp, AsConn, Bind, Change, Db, Result, StorageError,
+};
 use crate::domain::account::Role;
 use crate::domain::audit::{Actor, AuditAction, AuditEntry};
 
@@ -92,43 +94,45 @@ impl Db {
         must_change_password: bool,
         actor: &Actor,
     ) -> Result<Result<Vec<i64>, String>> {
-        let mut tx = self.write.begin().await?;
-        let mut ids = Vec::with_capacity(users.len());
-        for (username, password_hash, role, agency) in users {
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO users (username, password_hash, role, agency_code, must_change_password, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
-            )
-            .bind(username)
-            .bind(password_hash)
-            .bind(role.as_str())
-            .bind(agency)
-            .bind(must_change_password)
-            .bind(timestamp(Utc::now()))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(id) = id else { return Ok(Err(username.clone())) };
-            let subject = format!(
-                "{username} ({}{})",
-                role.as_str(),
-                agency.as_ref().map(|a| format!(", {a}")).unwrap_or_default()
-            );
-            insert_audit(&mut *tx, actor, AuditAction::UserAdded, &subject).await?;
-            ids.push(id);
-        }
-        tx.commit().await?;
-        Ok(Ok(ids))
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(users.len());
+            for (username, password_hash, role, agency) in users {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO users (username, password_hash, role, agency_code, must_change_password, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .bind(role.as_str())
+                .bind(agency)
+                .bind(must_change_password)
+                .bind(timestamp(Utc::now()))
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(id) = id else { return Ok(Err(username.clone())) };
+                let subject = format!(
+                    "{username} ({}{})",
+                    role.as_str(),
+                    agency.as_ref().map(|a| format!(", {a}")).unwrap_or_default()
+                );
+                insert_audit(tx.conn(), actor, AuditAction::UserAdded, &subject).await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(Ok(ids))
+        })
     }
 
     /// Every account, by username.
     pub async fn users(&self) -> Result<Vec<UserListing>> {
-        let rows: Vec<UserListingRow> = sqlx::query_as(
+        let rows: Vec<UserListingRow> = on_pool!(&self.read, |p| sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.agency_code, u.must_change_password, a.name AS agency_name,
                     u.created_at, u.last_login_at, u.disabled_at
              FROM users u LEFT JOIN agencies a ON a.code = u.agency_code ORDER BY u.username",
         )
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         rows.into_iter().map(UserListingRow::into_listing).collect()
     }
 
@@ -141,70 +145,78 @@ impl Db {
         actor: &Actor,
         subject: &str,
     ) -> Result<bool> {
-        let update = sqlx::query("UPDATE users SET role = $1, agency_code = $2 WHERE id = $3")
-            .bind(role.as_str())
-            .bind(agency)
-            .bind(id);
+        let update = Change {
+            sql: "UPDATE users SET role = $1, agency_code = $2 WHERE id = $3",
+            binds: vec![Bind::from(role.as_str()), Bind::from(agency), Bind::from(id)],
+        };
         self.change_audited(update, actor, AuditAction::UserUpdated, subject).await
     }
 
     /// Disables an account (its sessions end at once) or enables it again.
     pub async fn set_user_disabled(&self, id: i64, disabled: bool, actor: &Actor, subject: &str) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = if disabled {
-            sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
-                .bind(timestamp(Utc::now()))
-        } else {
-            sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
-        }
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-        let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
-        insert_audit(&mut *tx, actor, action, subject).await?;
-        tx.commit().await?;
-        Ok(true)
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let done = if disabled {
+                sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+                    .bind(timestamp(Utc::now()))
+            } else {
+                sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
+            }
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
+            insert_audit(tx.conn(), actor, action, subject).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Gives an account a new one-time password and ends its sessions.
     pub async fn reset_password(&self, id: i64, password_hash: &str, actor: &Actor, subject: &str) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = TRUE WHERE id = $2")
-            .bind(password_hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-        insert_audit(&mut *tx, actor, AuditAction::PasswordReset, subject).await?;
-        tx.commit().await?;
-        Ok(true)
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = TRUE WHERE id = $2")
+                .bind(password_hash)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            insert_audit(tx.conn(), actor, AuditAction::PasswordReset, subject).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// How many admin accounts can still log in.
     pub async fn active_admins(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL")
-            .fetch_one(&self.read)
-            .await?;
+        let n: i64 = on_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL"
+        )
+        .fetch_one(p)
+        .await)?;
         Ok(n as u64)
     }
 
     /// The account and its password hash, if it exists and is not disabled.
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(
-            "SELECT id, username, role, agency_code, must_change_password, password_hash
+        on_pool!(&self.read, |p| {
+            let row = sqlx::query(
+                "SELECT id, username, role, agency_code, must_change_password, password_hash
              FROM users WHERE username = $1 AND disabled_at IS NULL",
-        )
-        .bind(username)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|r| Ok((UserRow::from_row(&r)?.into_user()?, r.get("password_hash")))).transpose()
+            )
+            .bind(username)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| Ok((UserRow::from_row(&r)?.into_user()?, r.get("password_hash")))).transpose()
+        })
     }
 
     /// Sets a user's own new password and ends their other sessions.
@@ -215,20 +227,22 @@ impl Db {
         keep_session: &str,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(user_id)
-            .bind(keep_session)
-            .execute(&mut *tx)
-            .await?;
-        insert_audit(&mut *tx, actor, AuditAction::PasswordChanged, &actor.name).await?;
-        tx.commit().await?;
-        Ok(())
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
+                .bind(password_hash)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep_session)
+                .execute(&mut *tx)
+                .await?;
+            insert_audit(tx.conn(), actor, AuditAction::PasswordChanged, &actor.name).await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Records a failed login from `ip`, and forgets failures older than `keep_since`.
@@ -239,19 +253,21 @@ impl Db {
         at: DateTime<Utc>,
         keep_since: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
-            .bind(timestamp(keep_since))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO login_failures (username, ip, failed_at) VALUES ($1, $2, $3)")
-            .bind(username)
-            .bind(ip)
-            .bind(timestamp(at))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+                .bind(timestamp(keep_since))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO login_failures (username, ip, failed_at) VALUES ($1, $2, $3)")
+                .bind(username)
+                .bind(ip)
+                .bind(timestamp(at))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Failed logins from `ip` since `since`: for `username`, and for any username.
@@ -261,35 +277,39 @@ impl Db {
         ip: &str,
         since: DateTime<Utc>,
     ) -> Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
-        let rows = sqlx::query("SELECT username, failed_at FROM login_failures WHERE ip = $1 AND failed_at >= $2")
-            .bind(ip)
-            .bind(timestamp(since))
-            .fetch_all(&self.read)
-            .await?;
-        let (mut account, mut address) = (Vec::new(), Vec::new());
-        for row in rows {
-            let at = parse_time(row.get("failed_at"))?;
-            if row.get::<String, _>("username") == username {
-                account.push(at);
+        on_pool!(&self.read, |p| {
+            let rows = sqlx::query("SELECT username, failed_at FROM login_failures WHERE ip = $1 AND failed_at >= $2")
+                .bind(ip)
+                .bind(timestamp(since))
+                .fetch_all(p)
+                .await?;
+            let (mut account, mut address) = (Vec::new(), Vec::new());
+            for row in rows {
+                let at = parse_time(row.get("failed_at"))?;
+                if row.get::<String, _>("username") == username {
+                    account.push(at);
+                }
+                address.push(at);
             }
-            address.push(at);
-        }
-        Ok((account, address))
+            Ok((account, address))
+        })
     }
 
     /// Forgets the failures of `username` from `ip` after it logged in there.
     pub async fn clear_login_failures(&self, username: &str, ip: &str) -> Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
+        on_pool!(&self.write, |p| sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(username)
             .bind(ip)
-            .execute(&self.write)
-            .await?;
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     /// How many failed logins are remembered (for the pruning test).
     pub async fn count_login_failures(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures").fetch_one(&self.read).await?;
+        let n: i64 =
+            on_pool!(&self.read, |p| sqlx::query_scalar("SELECT COUNT(*) FROM login_failures").fetch_one(p).await)?;
         Ok(n as u64)
     }
 
@@ -301,78 +321,86 @@ impl Db {
         expires_at: DateTime<Utc>,
         actor: &Actor,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        let now = timestamp(Utc::now());
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(&now)
-            .bind(timestamp(expires_at))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-            .bind(&now)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(&now).execute(&mut *tx).await?;
-        insert_audit(&mut *tx, actor, AuditAction::LoginSucceeded, &actor.name).await?;
-        tx.commit().await?;
-        Ok(())
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let now = timestamp(Utc::now());
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(&now)
+                .bind(timestamp(expires_at))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(&now).execute(&mut *tx).await?;
+            insert_audit(tx.conn(), actor, AuditAction::LoginSucceeded, &actor.name).await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// The user of a live session.
     pub async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(
+        let row: Option<UserRow> = on_pool!(&self.read, |p| sqlx::query_as(
             "SELECT u.id, u.username, u.role, u.agency_code, u.must_change_password
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(timestamp(now))
-        .fetch_optional(&self.read)
-        .await?;
+        .fetch_optional(p)
+        .await)?;
         row.map(UserRow::into_user).transpose()
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
+        on_pool!(&self.write, |p| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     pub async fn audit(&self, actor: &Actor, action: AuditAction, subject: &str) -> Result<()> {
-        insert_audit(&self.write, actor, action, subject).await
+        on_pool!(&self.write, |p| insert_audit(p.acquire().await?.conn(), actor, action, subject).await)
     }
 
     /// Audit lines matching `filter`, newest first.
     pub async fn audit_log(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, ip, action, subject FROM audit_log
+        on_pool!(&self.read, |p| {
+            let rows = sqlx::query(
+                "SELECT id, at, actor, ip, action, subject FROM audit_log
              WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2)
                AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) AND ($5 IS NULL OR id < $5)
              ORDER BY id DESC LIMIT $6",
-        )
-        .bind(&filter.actor)
-        .bind(filter.action.map(AuditAction::as_str))
-        .bind(filter.from.map(timestamp))
-        .bind(filter.until.map(timestamp))
-        .bind(filter.before)
-        .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let action: String = r.get("action");
-                Ok(AuditEntry {
-                    id: r.get("id"),
-                    at: r.get("at"),
-                    actor: r.get("actor"),
-                    ip: r.get("ip"),
-                    action: AuditAction::parse(&action)
-                        .ok_or_else(|| StorageError::Corrupt(format!("audit action {action}")))?,
-                    subject: r.get("subject"),
+            )
+            .bind(&filter.actor)
+            .bind(filter.action.map(AuditAction::as_str))
+            .bind(filter.from.map(timestamp))
+            .bind(filter.until.map(timestamp))
+            .bind(filter.before)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let action: String = r.get("action");
+                    Ok(AuditEntry {
+                        id: r.get("id"),
+                        at: r.get("at"),
+                        actor: r.get("actor"),
+                        ip: r.get("ip"),
+                        action: AuditAction::parse(&action)
+                            .ok_or_else(|| StorageError::Corrupt(format!("audit action {action}")))?,
+                        subject: r.get("subject"),
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 }

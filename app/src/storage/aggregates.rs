@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 
 use super::responses::{responses_after, Cursor};
-use super::{Db, Result, StorageError};
+use super::{on_conn, on_pool, AsConn, Conn, Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
 use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey};
@@ -54,10 +54,10 @@ const COUNTS_COLUMNS: &str =
     "grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts";
 
 /// Adds `tallies` to the stored ones, inside the caller's transaction.
-pub(super) async fn merge_tallies(tx: &mut SqliteConnection, tallies: &BTreeMap<TallyKey, Tally>) -> Result<()> {
+pub(super) async fn merge_tallies(tx: Conn<'_>, tallies: &BTreeMap<TallyKey, Tally>) -> Result<()> {
     let keys: Vec<&TallyKey> = tallies.keys().collect();
-    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let mut select = QueryBuilder::<Sqlite>::new(format!(
+    on_conn!(tx, |c| for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let mut select = QueryBuilder::new(format!(
             "SELECT {COUNTS_COLUMNS} FROM report_counts
              WHERE (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value) IN "
         ));
@@ -65,14 +65,14 @@ pub(super) async fn merge_tallies(tx: &mut SqliteConnection, tallies: &BTreeMap<
             push_key(&mut row, key);
         });
         let mut merged: Vec<(&TallyKey, Tally)> = chunk.iter().map(|key| (*key, tallies[*key].clone())).collect();
-        for row in select.build_query_as::<CountsRow>().fetch_all(&mut *tx).await? {
+        for row in select.build_query_as::<CountsRow>().fetch_all(&mut *c).await? {
             let key = row.key()?;
             let Some((_, sum)) = merged.iter_mut().find(|(k, _)| **k == key) else { continue };
             let stored = Tally::from_json(&row.counts, sum.width())
                 .map_err(|e| StorageError::Corrupt(format!("{e} ({key:?})")))?;
             sum.add(&stored);
         }
-        let mut upsert = QueryBuilder::<Sqlite>::new(
+        let mut upsert = QueryBuilder::new(
             "INSERT INTO report_counts (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts) ",
         );
         upsert.push_values(&merged, |mut row, (key, tally)| {
@@ -83,18 +83,23 @@ pub(super) async fn merge_tallies(tx: &mut SqliteConnection, tallies: &BTreeMap<
             " ON CONFLICT (grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value)
               DO UPDATE SET counts = excluded.counts",
         );
-        upsert.build().execute(&mut *tx).await?;
-    }
+        upsert.build().execute(&mut *c).await?;
+    });
     Ok(())
 }
 
-fn push_key(row: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, key: &TallyKey) {
-    row.push_bind(key.grain.as_str())
+/// Binds the 8 columns of a tally's key, in [`COUNTS_COLUMNS`] order.
+fn push_key<DB>(row: &mut sqlx::query_builder::Separated<'_, DB, &'static str>, key: &TallyKey)
+where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    row.push_bind(key.grain.as_str().to_owned())
         .push_bind(key.facet.clone())
         .push_bind(key.span.clone())
         .push_bind(key.agency.clone())
         .push_bind(key.service_point.clone())
-        .push_bind(key.channel.as_str())
+        .push_bind(key.channel.as_str().to_owned())
         .push_bind(key.version.clone())
         .push_bind(key.facet_value.clone());
 }
@@ -127,15 +132,15 @@ impl Db {
     /// The stored tallies `query` selects, each read in the layout of its version. Rows of a
     /// version missing from `layouts` are corrupt: every stored version has its questionnaire.
     pub async fn tally_rows(&self, query: &TallyQuery<'_>, layouts: &HashMap<String, Layout>) -> Result<Vec<TallyRow>> {
-        let rows: Vec<CountsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<CountsRow> = on_pool!(&self.read, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COUNTS_COLUMNS} FROM report_counts WHERE grain = $1 AND facet = $2 AND span >= $3 AND span <= $4"
         )))
         .bind(query.grain.as_str())
         .bind(query.facet)
         .bind(query.first)
         .bind(query.last)
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         rows.into_iter()
             .map(|row| {
                 let version = row.questionnaire_version;
@@ -157,10 +162,11 @@ impl Db {
 
     /// Whether responses are stored but no aggregate is (a database from before aggregates).
     pub async fn aggregates_missing(&self) -> Result<bool> {
-        let missing: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM report_counts)")
-                .fetch_one(&self.read)
-                .await?;
+        let missing: bool = on_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM responses) AND NOT EXISTS (SELECT 1 FROM report_counts)"
+        )
+        .fetch_one(p)
+        .await)?;
         Ok(missing)
     }
 
@@ -168,35 +174,45 @@ impl Db {
     /// waits meanwhile, so no response is counted twice or missed). Returns how many
     /// responses were counted.
     pub async fn rebuild_aggregates(&self, layouts: &HashMap<String, Layout>) -> Result<u64> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query("DELETE FROM report_counts").execute(&mut *tx).await?;
-        let mut after = Cursor::start();
-        let mut counted = 0;
-        loop {
-            let step = responses_after(&mut tx, &after, None, layouts).await?;
-            let Some(last) = step.last() else { break };
-            after = Cursor::after(last);
-            counted += step.len() as u64;
-            let mut tallies: BTreeMap<TallyKey, Tally> = BTreeMap::new();
-            for version in
-                step.iter().map(|r| &r.response.questionnaire_version).collect::<std::collections::BTreeSet<_>>()
-            {
-                let layout =
-                    layouts.get(version).ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
-                let of_version = step.iter().filter(|r| &r.response.questionnaire_version == version);
-                tallies.extend(tally_responses(
-                    layout,
-                    of_version.map(|r| Counted {
-                        response: &r.response,
-                        service_point: &r.service_point,
-                        channel: r.channel,
-                        day: vietnam_day(r.submitted_at),
-                    }),
-                ));
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            if let Conn::Postgres(c) = &mut tx.conn() {
+                // No server adds a batch meanwhile (see `insert_in`).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(super::responses::WRITER_LOCK)
+                    .execute(&mut **c)
+                    .await?;
             }
-            merge_tallies(&mut tx, &tallies).await?;
-        }
-        tx.commit().await?;
-        Ok(counted)
+            sqlx::query("DELETE FROM report_counts").execute(&mut *tx).await?;
+            let mut after = Cursor::start();
+            let mut counted = 0;
+            loop {
+                let step = responses_after(tx.conn(), &after, None, layouts).await?;
+                let Some(last) = step.last() else { break };
+                after = Cursor::after(last);
+                counted += step.len() as u64;
+                let mut tallies: BTreeMap<TallyKey, Tally> = BTreeMap::new();
+                for version in
+                    step.iter().map(|r| &r.response.questionnaire_version).collect::<std::collections::BTreeSet<_>>()
+                {
+                    let layout = layouts
+                        .get(version)
+                        .ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
+                    let of_version = step.iter().filter(|r| &r.response.questionnaire_version == version);
+                    tallies.extend(tally_responses(
+                        layout,
+                        of_version.map(|r| Counted {
+                            response: &r.response,
+                            service_point: &r.service_point,
+                            channel: r.channel,
+                            day: vietnam_day(r.submitted_at),
+                        }),
+                    ));
+                }
+                merge_tallies(tx.conn(), &tallies).await?;
+            }
+            tx.commit().await?;
+            Ok(counted)
+        })
     }
 }

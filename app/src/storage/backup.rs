@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use super::{Db, Result, StorageError};
+use super::{Db, Pool, Result, StorageError};
 
 /// What a backup holds, as checked.
 #[derive(Debug)]
@@ -17,8 +17,11 @@ pub struct BackupSummary {
     pub schema: i64,
 }
 
-/// The file of a `sqlite://` URL; `None` for an in-memory database.
+/// The file of a `sqlite://` URL; `None` for an in-memory database or another engine.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    if super::check_url(url).ok()? != super::Engine::Sqlite {
+        return None;
+    }
     let rest = url.split_once(':')?.1.trim_start_matches("//");
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
@@ -27,9 +30,16 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 impl Db {
     /// Writes a consistent copy of the database into `path`, which must not exist yet: one read
     /// transaction (`VACUUM INTO`), so writers go on meanwhile and the copy is as of its start.
+    /// A SQLite database only: PostgreSQL has its own tools (docs/deploy.md).
     pub async fn backup_into(&self, path: &Path) -> Result<()> {
+        let Pool::Sqlite(read) = &self.read else {
+            return Err(StorageError::Url(
+                "hailong backup chỉ dùng cho SQLite; với PostgreSQL hãy dùng pg_dump hoặc pg_basebackup (docs/deploy.md)"
+                    .into(),
+            ));
+        };
         let target = path.to_str().ok_or_else(|| StorageError::Url(format!("{}: không phải UTF-8", path.display())))?;
-        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.read).await?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(read).await?;
         Ok(())
     }
 }

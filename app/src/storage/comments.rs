@@ -2,11 +2,11 @@
 //! response's id, as the UUID text the client made (stored as 16 bytes).
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::responses::uuid_of;
-use super::{hour_of, Db, Result};
+use super::{hour_of, on_pool, Bind, Change, Db, Result};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::comment::CommentStatus;
 
@@ -39,18 +39,18 @@ impl CommentRow {
 impl Db {
     /// Up to `limit` comments waiting for an admin, in id order (random: not the order they came).
     pub async fn pending_comments(&self, limit: u32) -> Result<(Vec<StoredComment>, u64)> {
-        let rows: Vec<CommentRow> = sqlx::query_as(
+        let rows: Vec<CommentRow> = on_pool!(&self.read, |p| sqlx::query_as(
             "SELECT id, agency_code, comment FROM responses
              WHERE comment IS NOT NULL AND comment_status = 'pending' ORDER BY id LIMIT $1",
         )
         .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
-        let waiting: i64 = sqlx::query_scalar(
+        .fetch_all(p)
+        .await)?;
+        let waiting: i64 = on_pool!(&self.read, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM responses WHERE comment IS NOT NULL AND comment_status = 'pending'",
         )
-        .fetch_one(&self.read)
-        .await?;
+        .fetch_one(p)
+        .await)?;
         Ok((rows.into_iter().map(CommentRow::into_comment).collect::<Result<_>>()?, waiting as u64))
     }
 
@@ -58,9 +58,10 @@ impl Db {
     /// `response_id` is not a UUID).
     pub async fn set_comment_status(&self, response_id: &str, status: CommentStatus, actor: &Actor) -> Result<bool> {
         let Ok(id) = Uuid::try_parse(response_id) else { return Ok(false) };
-        let change = sqlx::query("UPDATE responses SET comment_status = $1 WHERE id = $2 AND comment IS NOT NULL")
-            .bind(status.as_str())
-            .bind(id.as_bytes().to_vec());
+        let change = Change {
+            sql: "UPDATE responses SET comment_status = $1 WHERE id = $2 AND comment IS NOT NULL",
+            binds: vec![Bind::from(status.as_str()), Bind::from(id.as_bytes().to_vec())],
+        };
         let action = match status {
             CommentStatus::Approved => AuditAction::CommentApproved,
             _ => AuditAction::CommentHidden,
@@ -78,17 +79,19 @@ impl Db {
         if agencies.is_empty() {
             return Ok(Vec::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT id, agency_code, comment FROM responses
+        on_pool!(&self.read, |p| {
+            let mut query = QueryBuilder::new(
+                "SELECT id, agency_code, comment FROM responses
              WHERE comment IS NOT NULL AND comment_status = 'approved' AND agency_code IN ",
-        );
-        query.push_tuples(agencies, |mut row, code| {
-            row.push_bind(code.clone());
-        });
-        query.push(" AND hour >= ").push_bind(hour_of(start));
-        query.push(" AND hour < ").push_bind(hour_of(end));
-        query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
-        let rows: Vec<CommentRow> = query.build_query_as().fetch_all(&self.read).await?;
-        rows.into_iter().map(CommentRow::into_comment).collect()
+            );
+            query.push_tuples(agencies, |mut row, code| {
+                row.push_bind(code.clone());
+            });
+            query.push(" AND hour >= ").push_bind(hour_of(start));
+            query.push(" AND hour < ").push_bind(hour_of(end));
+            query.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+            let rows: Vec<CommentRow> = query.build_query_as().fetch_all(p).await?;
+            rows.into_iter().map(CommentRow::into_comment).collect()
+        })
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{parse_optional_time, parse_time, timestamp, Db, Result, StorageError};
+use super::{on_pool, parse_optional_time, parse_time, timestamp, Db, Engine, Result, StorageError};
 use crate::domain::delivery::{DeliveryStatus, Medium};
 
 /// A delivery as the officer, the API and the admin's outbox see it.
@@ -108,7 +108,7 @@ impl Db {
         hint: &str,
     ) -> Result<bool> {
         let now = timestamp(Utc::now());
-        let queued = sqlx::query(
+        let queued = on_pool!(&self.write, |p| sqlx::query(
             "INSERT INTO deliveries (invitation_id, medium, recipient, recipient_hint, next_attempt_at, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (invitation_id, medium) DO UPDATE SET
@@ -122,45 +122,73 @@ impl Db {
         .bind(hint)
         .bind(&now)
         .bind(&now)
-        .execute(&self.write)
-        .await?
-        .rows_affected();
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(queued == 1)
     }
 
     /// The deliveries of an invitation, SMS first.
     pub async fn deliveries_of(&self, invitation_id: i64) -> Result<Vec<Delivery>> {
-        let rows: Vec<DeliveryRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<DeliveryRow> = on_pool!(&self.write, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.invitation_id = $1 ORDER BY d.medium DESC"
         )))
         .bind(invitation_id)
-        .fetch_all(&self.write)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
-    /// Queued deliveries by one of `media` whose time has come, oldest first.
-    pub async fn due_deliveries(
+    /// Claims up to `limit` queued deliveries by one of `media` whose time has come, oldest
+    /// first, for one sender: each is put off until `lease_until`, so that no other server's
+    /// worker (nor this one's next round) sends it meanwhile. Sent or failed, the sender marks it
+    /// before then; a server that dies while sending leaves it to be sent after the lease.
+    pub async fn claim_due_deliveries(
         &self,
         media: &[Medium],
         now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<PendingDelivery>> {
         if media.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        // PostgreSQL: rows another server is claiming are skipped, not waited for; the outer
+        // condition is checked again on the row as that claim left it.
+        let skip_locked = match self.engine() {
+            Engine::Sqlite => "",
+            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+        };
+        let due = format!("status = 'queued' AND medium IN ({}) AND next_attempt_at <= $1", media_list(media));
+        let claim = format!(
+            "UPDATE deliveries SET next_attempt_at = $2
+             WHERE {due} AND id IN (SELECT id FROM deliveries WHERE {due}
+                                    ORDER BY next_attempt_at, id LIMIT $3 {skip_locked})
+             RETURNING id"
+        );
+        let select = format!(
             "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
-             WHERE d.status = 'queued' AND d.medium IN ({}) AND d.next_attempt_at <= $1
-             ORDER BY d.next_attempt_at, d.id LIMIT $2",
-            media_list(media)
-        )))
-        .bind(timestamp(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.write)
-        .await?;
-        rows.into_iter().map(PendingRow::into_pending).collect()
+             WHERE d.id = $1"
+        );
+        let rows: Vec<PendingRow> = on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(claim))
+                .bind(timestamp(now))
+                .bind(timestamp(lease_until))
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                rows.push(sqlx::query_as(sqlx::AssertSqlSafe(select.as_str())).bind(id).fetch_one(&mut *tx).await?);
+            }
+            tx.commit().await?;
+            rows
+        });
+        let mut pending = rows.into_iter().map(PendingRow::into_pending).collect::<Result<Vec<_>>>()?;
+        pending.sort_by(|a, b| a.delivery.id.cmp(&b.delivery.id));
+        Ok(pending)
     }
 
     /// When the next queued delivery by one of `media` falls due.
@@ -168,12 +196,12 @@ impl Db {
         if media.is_empty() {
             return Ok(None);
         }
-        let next: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let next: Option<String> = on_pool!(&self.write, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'queued' AND medium IN ({})",
             media_list(media)
         )))
-        .fetch_one(&self.write)
-        .await?;
+        .fetch_one(p)
+        .await)?;
         next.as_deref().map(parse_time).transpose()
     }
 
@@ -182,29 +210,29 @@ impl Db {
         if media.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<PendingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<PendingRow> = on_pool!(&self.read, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.status = 'queued' AND d.medium IN ({}) ORDER BY d.created_at, d.id",
             media_list(media)
         )))
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         rows.into_iter().map(PendingRow::into_pending).collect()
     }
 
     /// Records a delivered message and forgets its contact. `false` when it was no longer queued.
     pub async fn mark_delivery_sent(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
-        let updated = sqlx::query(
+        let updated = on_pool!(&self.write, |p| sqlx::query(
             "UPDATE deliveries SET status = 'sent', recipient = NULL, sent_at = $1, attempts = attempts + 1,
                  last_error = NULL
              WHERE id = $2 AND status = 'queued'",
         )
         .bind(timestamp(at))
         .bind(id)
-        .execute(&self.write)
-        .await?
-        .rows_affected();
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(updated == 1)
     }
 
@@ -222,29 +250,37 @@ impl Db {
                  WHERE id = $3 AND status = 'queued'"
             }
         };
-        sqlx::query(query).bind(error).bind(retry_at.map(timestamp)).bind(id).execute(&self.write).await?;
+        on_pool!(&self.write, |p| sqlx::query(query)
+            .bind(error)
+            .bind(retry_at.map(timestamp))
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     /// Cancels what is still queued for answered or expired invitations and forgets every contact
     /// they still hold. Returns how many deliveries were cancelled.
     pub async fn cancel_closed_deliveries(&self, now: DateTime<Utc>) -> Result<u64> {
-        Ok(sqlx::query(
+        Ok(on_pool!(&self.write, |p| sqlx::query(
             "UPDATE deliveries SET status = 'cancelled', recipient = NULL
              WHERE status = 'queued' AND invitation_id IN
                  (SELECT id FROM invitations WHERE answered_at IS NOT NULL OR expires_at <= $1)",
         )
         .bind(timestamp(now))
-        .execute(&self.write)
-        .await?
-        .rows_affected())
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))?)
     }
 
     /// The contacts still held, for tests and the privacy check: (delivery id, recipient).
     pub async fn stored_contacts(&self) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query("SELECT id, recipient FROM deliveries WHERE recipient IS NOT NULL ORDER BY id")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get("id"), r.get("recipient"))).collect())
+        on_pool!(&self.read, |p| {
+            let rows = sqlx::query("SELECT id, recipient FROM deliveries WHERE recipient IS NOT NULL ORDER BY id")
+                .fetch_all(p)
+                .await?;
+            Ok(rows.iter().map(|r| (r.get("id"), r.get("recipient"))).collect())
+        })
     }
 }

@@ -2,10 +2,10 @@
 //! (`service::mixer`): storage sees only opaque sealed bytes and keyed tags.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
 use super::responses::{insert_in, NewResponse, Outcome};
-use super::{timestamp, Db, Result};
+use super::{on_pool, timestamp, AsConn, Db, Result};
 use crate::domain::tally::Layout;
 
 /// What became of an answer given on a link.
@@ -38,58 +38,62 @@ impl Db {
         sealed: &[u8],
         hour: DateTime<Utc>,
     ) -> Result<Held> {
-        let mut tx = self.write.begin().await?;
-        let stored: Option<Option<i64>> = sqlx::query_scalar("SELECT body_hash FROM responses WHERE id = $1")
-            .bind(id.as_bytes().as_slice())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(hash) = stored {
-            return Ok(Held::StoredBefore(hash));
-        }
-        let held: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM held_link_answers WHERE id_tag = $1")
-            .bind(id_tag)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(sealed) = held {
-            return Ok(Held::HeldBefore(sealed));
-        }
-        // answered_at to the hour, like submitted_at: the two must not pair up by time.
-        let claimed = sqlx::query(
-            "UPDATE invitations SET answered_at = $1 WHERE id = $2 AND answered_at IS NULL AND expires_at > $3",
-        )
-        .bind(timestamp(hour))
-        .bind(invitation)
-        .bind(timestamp(Utc::now()))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            return Ok(Held::Closed);
-        }
-        sqlx::query("INSERT INTO held_link_answers (id_tag, sealed, held_since) VALUES ($1, $2, $3)")
-            .bind(id_tag)
-            .bind(sealed)
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let stored: Option<Option<i64>> = sqlx::query_scalar("SELECT body_hash FROM responses WHERE id = $1")
+                .bind(id.as_bytes().as_slice())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(hash) = stored {
+                return Ok(Held::StoredBefore(hash));
+            }
+            let held: Option<Vec<u8>> = sqlx::query_scalar("SELECT sealed FROM held_link_answers WHERE id_tag = $1")
+                .bind(id_tag)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(sealed) = held {
+                return Ok(Held::HeldBefore(sealed));
+            }
+            // answered_at to the hour, like submitted_at: the two must not pair up by time.
+            let claimed = sqlx::query(
+                "UPDATE invitations SET answered_at = $1 WHERE id = $2 AND answered_at IS NULL AND expires_at > $3",
+            )
             .bind(timestamp(hour))
+            .bind(invitation)
+            .bind(timestamp(Utc::now()))
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Held::New)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                return Ok(Held::Closed);
+            }
+            sqlx::query("INSERT INTO held_link_answers (id_tag, sealed, held_since) VALUES ($1, $2, $3)")
+                .bind(id_tag)
+                .bind(sealed)
+                .bind(timestamp(hour))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Held::New)
+        })
     }
 
     /// How many answers are held now.
     pub async fn count_held_answers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM held_link_answers").fetch_one(&self.read).await?;
+        let n: i64 =
+            on_pool!(&self.read, |p| sqlx::query_scalar("SELECT COUNT(*) FROM held_link_answers").fetch_one(p).await)?;
         Ok(n as u64)
     }
 
     /// The held answers that came in before `before` (all of them with `None`).
     pub async fn held_answers(&self, before: Option<DateTime<Utc>>) -> Result<Vec<HeldAnswer>> {
         let before = before.map_or_else(|| "9999".to_owned(), timestamp);
-        let rows: Vec<(Vec<u8>, Vec<u8>)> =
-            sqlx::query_as("SELECT id_tag, sealed FROM held_link_answers WHERE held_since < $1")
-                .bind(before)
-                .fetch_all(&self.read)
-                .await?;
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT id_tag, sealed FROM held_link_answers WHERE held_since < $1"
+        )
+        .bind(before)
+        .fetch_all(p)
+        .await)?;
         Ok(rows.into_iter().map(|(id_tag, sealed)| HeldAnswer { id_tag, sealed }).collect())
     }
 
@@ -103,16 +107,18 @@ impl Db {
         tags: &[Vec<u8>],
         layout: &Layout,
     ) -> Result<Vec<Outcome>> {
-        let mut tx = self.write.begin().await?;
-        let outcomes = insert_in(&mut tx, batch, layout).await?;
-        for chunk in tags.chunks(500) {
-            let mut delete = QueryBuilder::<Sqlite>::new("DELETE FROM held_link_answers WHERE id_tag IN ");
-            delete.push_tuples(chunk, |mut row, tag| {
-                row.push_bind(tag);
-            });
-            delete.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let outcomes = insert_in(tx.conn(), batch, layout).await?;
+            for chunk in tags.chunks(500) {
+                let mut delete = QueryBuilder::new("DELETE FROM held_link_answers WHERE id_tag IN ");
+                delete.push_tuples(chunk, |mut row, tag| {
+                    row.push_bind(tag);
+                });
+                delete.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        })
     }
 }

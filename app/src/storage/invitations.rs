@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{insert_audit, parse_optional_time, parse_time, timestamp, Db, Result, StorageError};
+use super::{
+    insert_audit, on_pool, parse_optional_time, parse_time, timestamp, AsConn, Bind, Change, Db, Result, StorageError,
+};
 use crate::domain::audit::{Actor, AuditAction};
 
 /// An invitation with the names a page shows.
@@ -63,31 +65,35 @@ const INVITATION_COLUMNS: &str =
 impl Db {
     /// Adds or renames a procedure (audit-logged).
     pub async fn save_procedure(&self, code: &str, name: &str, actor: &Actor) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO procedures (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
-        )
-        .bind(code)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut *tx, actor, AuditAction::ProcedureSaved, &format!("{code}: {name}")).await?;
-        tx.commit().await?;
-        Ok(())
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO procedures (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(code)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+            insert_audit(tx.conn(), actor, AuditAction::ProcedureSaved, &format!("{code}: {name}")).await?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Active procedures, by name: (code, name).
     pub async fn procedures(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT code, name FROM procedures WHERE active = TRUE ORDER BY name")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get("code"), r.get("name"))).collect())
+        on_pool!(&self.read, |p| {
+            let rows =
+                sqlx::query("SELECT code, name FROM procedures WHERE active = TRUE ORDER BY name").fetch_all(p).await?;
+            Ok(rows.iter().map(|r| (r.get("code"), r.get("name"))).collect())
+        })
     }
 
     /// Inserts an invitation unless its dossier has one; returns the dossier's invitation either way
     /// and whether it is new. `token_hash` is used only when it is new.
     pub async fn insert_invitation(&self, new: &NewInvitation<'_>, token_hash: &str) -> Result<(Invitation, bool)> {
-        let inserted = sqlx::query(
+        let inserted = on_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO invitations (dossier_code, procedure_code, agency_code, token_hash, created_by, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agency_code, dossier_code) DO NOTHING",
         )
@@ -98,10 +104,9 @@ impl Db {
         .bind(new.created_by)
         .bind(timestamp(Utc::now()))
         .bind(timestamp(new.expires_at))
-        .execute(&self.write)
-        .await?
-        .rows_affected()
-            == 1;
+        .execute(p)
+        .await.map(|done| done.rows_affected())
+        })? == 1;
         let invitation = self
             .invitation_by_dossier(new.agency_code, new.dossier_code)
             .await?
@@ -111,48 +116,49 @@ impl Db {
 
     /// The invitation of a competent agency's dossier.
     pub async fn invitation_by_dossier(&self, agency_code: &str, dossier_code: &str) -> Result<Option<Invitation>> {
-        let row: Option<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: Option<InvitationRow> = on_pool!(&self.write, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{INVITATION_COLUMNS} WHERE i.agency_code = $1 AND i.dossier_code = $2"
         )))
         .bind(agency_code)
         .bind(dossier_code)
-        .fetch_optional(&self.write)
-        .await?;
+        .fetch_optional(p)
+        .await)?;
         row.map(InvitationRow::into_invitation).transpose()
     }
 
     /// The invitations of every agency that used this dossier code.
     pub async fn invitations_with_dossier_code(&self, dossier_code: &str) -> Result<Vec<Invitation>> {
-        let rows: Vec<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<InvitationRow> = on_pool!(&self.read, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{INVITATION_COLUMNS} WHERE i.dossier_code = $1 ORDER BY i.id"
         )))
         .bind(dossier_code)
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         rows.into_iter().map(InvitationRow::into_invitation).collect()
     }
 
     /// The latest invitations created by the officers of a service point (all of them for
     /// `None`), newest first.
     pub async fn recent_invitations(&self, service_point: Option<&str>, limit: u32) -> Result<Vec<Invitation>> {
-        let rows: Vec<InvitationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<InvitationRow> = on_pool!(&self.read, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{INVITATION_COLUMNS}
              WHERE $1 IS NULL OR i.created_by IN (SELECT id FROM users WHERE agency_code = $1)
              ORDER BY i.id DESC LIMIT $2"
         )))
         .bind(service_point)
         .bind(i64::from(limit))
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(p)
+        .await)?;
         rows.into_iter().map(InvitationRow::into_invitation).collect()
     }
 
     pub async fn invitation_by_token_hash(&self, token_hash: &str) -> Result<Option<Invitation>> {
-        let row: Option<InvitationRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{INVITATION_COLUMNS} WHERE i.token_hash = $1")))
-                .bind(token_hash)
-                .fetch_optional(&self.read)
-                .await?;
+        let row: Option<InvitationRow> = on_pool!(&self.read, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{INVITATION_COLUMNS} WHERE i.token_hash = $1"
+        )))
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)?;
         row.map(InvitationRow::into_invitation).transpose()
     }
 }
@@ -171,71 +177,79 @@ pub struct ApiKeyListing {
 
 impl Db {
     pub async fn add_api_key(&self, agency: &str, name: &str, key_hash: &str, actor: &Actor) -> Result<i64> {
-        let mut tx = self.write.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_keys (agency_code, name, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(agency)
-        .bind(name)
-        .bind(key_hash)
-        .bind(timestamp(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_audit(&mut *tx, actor, AuditAction::ApiKeyAdded, &format!("#{id} {name} ({agency})")).await?;
-        tx.commit().await?;
-        Ok(id)
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_keys (agency_code, name, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(agency)
+            .bind(name)
+            .bind(key_hash)
+            .bind(timestamp(Utc::now()))
+            .fetch_one(&mut *tx)
+            .await?;
+            insert_audit(tx.conn(), actor, AuditAction::ApiKeyAdded, &format!("#{id} {name} ({agency})")).await?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     /// The id of a live API key and the agency whose subtree it covers.
     pub async fn api_key(&self, key_hash: &str) -> Result<Option<(i64, String)>> {
-        let row = sqlx::query("SELECT id, agency_code FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-            .bind(key_hash)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|r| (r.get("id"), r.get("agency_code"))))
+        on_pool!(&self.read, |p| {
+            let row = sqlx::query("SELECT id, agency_code FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                .bind(key_hash)
+                .fetch_optional(p)
+                .await?;
+            Ok(row.map(|r| (r.get("id"), r.get("agency_code"))))
+        })
     }
 
     /// Notes that a key was used at `minute` (already truncated), once per minute at most.
     pub async fn touch_api_key(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
+        on_pool!(&self.write, |p| sqlx::query(
             "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
         )
         .bind(timestamp(minute))
         .bind(id)
-        .execute(&self.write)
-        .await?;
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     /// Every key, live ones first, newest first.
     pub async fn api_keys(&self) -> Result<Vec<ApiKeyListing>> {
-        let rows = sqlx::query(
-            "SELECT k.id, k.name, k.agency_code, a.name AS agency_name, k.created_at, k.last_used_at, k.revoked_at
+        on_pool!(&self.read, |p| {
+            let rows = sqlx::query(
+                "SELECT k.id, k.name, k.agency_code, a.name AS agency_name, k.created_at, k.last_used_at, k.revoked_at
              FROM api_keys k JOIN agencies a ON a.code = k.agency_code
              ORDER BY k.revoked_at IS NOT NULL, k.id DESC",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiKeyListing {
-                    id: r.get("id"),
-                    name: r.get("name"),
-                    agency_code: r.get("agency_code"),
-                    agency_name: r.get("agency_name"),
-                    created_at: parse_time(r.get("created_at"))?,
-                    last_used_at: parse_optional_time(r.get("last_used_at"))?,
-                    revoked_at: parse_optional_time(r.get("revoked_at"))?,
+            )
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ApiKeyListing {
+                        id: r.get("id"),
+                        name: r.get("name"),
+                        agency_code: r.get("agency_code"),
+                        agency_name: r.get("agency_name"),
+                        created_at: parse_time(r.get("created_at"))?,
+                        last_used_at: parse_optional_time(r.get("last_used_at"))?,
+                        revoked_at: parse_optional_time(r.get("revoked_at"))?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Revokes a key: it answers 401 from now on.
     pub async fn revoke_api_key(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let revoke = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(timestamp(Utc::now()))
-            .bind(id);
+        let revoke = Change {
+            sql: "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            binds: vec![Bind::from(timestamp(Utc::now())), Bind::from(id)],
+        };
         self.change_audited(revoke, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await
     }
 }
@@ -248,13 +262,15 @@ impl Db {
         days: &crate::domain::period::ClosedDays,
     ) -> Result<std::collections::HashMap<String, u64>> {
         use crate::domain::period::start_of_day;
-        let rows = sqlx::query(
+        on_pool!(&self.read, |p| {
+            let rows = sqlx::query(
             "SELECT agency_code, COUNT(*) AS n FROM invitations WHERE created_at >= $1 AND created_at < $2 GROUP BY agency_code",
         )
         .bind(super::timestamp(start_of_day(days.from)))
         .bind(super::timestamp(start_of_day(days.to) + chrono::Duration::days(1)))
-        .fetch_all(&self.read)
+        .fetch_all(p)
         .await?;
-        Ok(rows.iter().map(|r| (r.get("agency_code"), r.get::<i64, _>("n") as u64)).collect())
+            Ok(rows.iter().map(|r| (r.get("agency_code"), r.get::<i64, _>("n") as u64)).collect())
+        })
     }
 }

@@ -1,10 +1,15 @@
 //! Storage: every SQL statement of hailong lives in this module, one function per query.
 //!
-//! SQLite in WAL mode with `synchronous = FULL`. Writes of responses go through one connection
+//! Two engines behind one seam: SQLite (one file, the default) and PostgreSQL (several servers
+//! on one database). A [`Db`] holds a pool of either; each query is written once and compiled
+//! for both ([`on_pool!`], [`on_conn!`]), so the SQL is portable: `$N` placeholders, recursive
+//! CTEs, `ON CONFLICT`, `RETURNING`, signed integers, `TRUE`/`FALSE`, text timestamps that sort
+//! as bytes (`COLLATE "C"` on PostgreSQL). What only one engine has (pragmas, `VACUUM INTO`,
+//! advisory locks) is matched on the engine where it is used.
+//!
+//! On SQLite: WAL mode with `synchronous = FULL`; writes of responses go through one connection
 //! (see `service::writer`), reads through a separate pool, so readers never queue behind the
-//! writer's lock. The SQL is kept portable (`$N` placeholders, recursive CTEs, `ON CONFLICT`,
-//! `RETURNING`, signed integers, `TRUE`/`FALSE`), and a row shape several queries share is a
-//! `FromRow` struct rather than a function of `SqliteRow`, so a PostgreSQL backend can follow.
+//! writer's lock.
 
 mod accounts;
 mod aggregates;
@@ -23,8 +28,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::Row;
+use sqlx::{PgConnection, Row, SqliteConnection};
 
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::Questionnaire;
@@ -55,15 +61,92 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
-/// Handle on the database: a read pool and a single-connection write pool.
+/// Handle on the database: a read pool and a write pool (on SQLite a single connection).
 #[derive(Clone, Debug)]
 pub struct Db {
-    read: SqlitePool,
-    write: SqlitePool,
+    read: Pool,
+    write: Pool,
 }
 
-/// The schema's migrations, compiled in.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+/// A pool of either engine.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One connection of either engine, inside whatever transaction its owner holds: what the
+/// statements several writes share take.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// The same connection, borrowed again for one more statement.
+    pub(crate) fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// A transaction or pooled connection of either engine, as a [`Conn`].
+pub(crate) trait AsConn {
+    fn conn(&mut self) -> Conn<'_>;
+}
+
+macro_rules! as_conn {
+    ($($held:ty => $variant:ident),*) => {$(
+        impl AsConn for $held {
+            fn conn(&mut self) -> Conn<'_> {
+                Conn::$variant(self)
+            }
+        }
+    )*};
+}
+
+as_conn! {
+    sqlx::Transaction<'_, sqlx::Sqlite> => Sqlite,
+    sqlx::pool::PoolConnection<sqlx::Sqlite> => Sqlite,
+    sqlx::Transaction<'_, sqlx::Postgres> => Postgres,
+    sqlx::pool::PoolConnection<sqlx::Postgres> => Postgres
+}
+
+/// Runs `$body` with `$p` bound to the engine's own pool: the body is written once and compiled
+/// for each engine.
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::storage::Pool::Sqlite($p) => $body,
+            $crate::storage::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// As [`on_pool!`], for a [`Conn`]: `$c` is the engine's own `&mut` connection.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::storage::Conn::Sqlite($c) => $body,
+            $crate::storage::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+pub(crate) use {on_conn, on_pool};
+
+/// The schema's migrations, compiled in: one folder per engine, the same versions in both.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which engine a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
 
 /// How long a statement waits for a lock held by another connection (`truncate_wal` sets it
 /// back to this).
@@ -99,9 +182,16 @@ fn start_of_hour(hour: i64) -> Result<DateTime<Utc>> {
 }
 
 impl Db {
-    /// Opens (creating if missing) the SQLite database at `url`, e.g. `sqlite://data/hailong.db`.
+    /// Opens the database at `url`: `sqlite://data/hailong.db` (created if missing) or
+    /// `postgres://user:password@host/database` (which must exist).
     pub async fn open(url: &str) -> Result<Self> {
-        check_url(url)?;
+        match check_url(url)? {
+            Engine::Sqlite => Self::open_sqlite(url).await,
+            Engine::Postgres => Self::open_postgres(url).await,
+        }
+    }
+
+    async fn open_sqlite(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StorageError::Url(e.to_string()))?
             .create_if_missing(true)
@@ -125,19 +215,53 @@ impl Db {
             .await?;
         let read =
             SqlitePoolOptions::new().max_connections(4).connect_with(options.pragma("cache_size", "-8192")).await?;
-        Ok(Self { read, write })
+        Ok(Self { read: Pool::Sqlite(read), write: Pool::Sqlite(write) })
+    }
+
+    /// PostgreSQL takes concurrent writers: the write pool has several connections (the
+    /// response writer still sends one batch at a time), and each server has its own pools.
+    async fn open_postgres(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StorageError::Url(e.to_string()))?
+            .application_name("hailong")
+            .options([("lock_timeout", "10s")]);
+        let unreachable = |e: sqlx::Error| {
+            StorageError::Url(format!(
+                "không kết nối được PostgreSQL tại {}:{} (cơ sở dữ liệu {}): {e}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or("?")
+            ))
+        };
+        let write = PgPoolOptions::new().max_connections(8).connect_with(options.clone()).await.map_err(unreachable)?;
+        let read = PgPoolOptions::new().max_connections(8).connect_with(options.clone()).await.map_err(unreachable)?;
+        Ok(Self { read: Pool::Postgres(read), write: Pool::Postgres(write) })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.write {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        let applied = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&self.write);
+        let write = match &self.write {
+            Pool::Sqlite(write) => write,
+            Pool::Postgres(write) => {
+                PG_MIGRATOR.run(write).await?;
+                return Ok(());
+            }
+        };
+        let applied = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(write);
         let before = applied().await.unwrap_or(0);
-        MIGRATOR.run(&self.write).await?;
+        MIGRATOR.run(write).await?;
         if applied().await? == before {
             return Ok(());
         }
         // Migrations that rebuild tables run with foreign keys off: check what they left (a scan
         // of every table, so only when a migration ran).
-        let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&self.write).await?;
+        let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(write).await?;
         if let Some(row) = broken.first() {
             let table: String = row.get(0);
             return Err(StorageError::Corrupt(format!("{} rows break a foreign key, e.g. in {table}", broken.len())));
@@ -148,8 +272,10 @@ impl Db {
     /// Copies the write-ahead log into the database file and empties the log, so that rows
     /// erased since (contacts) do not stay behind in old log frames. Waits at most a quarter
     /// second for readers still on an old snapshot: `false` then, to be tried again later.
+    /// PostgreSQL keeps its own log (docs/privacy.md): nothing to do there.
     pub async fn truncate_wal(&self) -> Result<bool> {
-        let mut connection = self.write.acquire().await?;
+        let Pool::Sqlite(write) = &self.write else { return Ok(true) };
+        let mut connection = write.acquire().await?;
         sqlx::query("PRAGMA busy_timeout = 250").execute(&mut *connection).await?;
         let done: std::result::Result<(i64, i64, i64), sqlx::Error> =
             sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *connection).await;
@@ -158,8 +284,8 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
+        on_pool!(&self.write, |p| p.close().await);
+        on_pool!(&self.read, |p| p.close().await);
     }
 
     // ----- questionnaires -----
@@ -167,8 +293,9 @@ impl Db {
     /// Stores `questionnaire` (its original JSON `body`) as a new immutable version, unless that
     /// version exists already, and makes it the current one.
     pub async fn install_questionnaire(&self, questionnaire: &Questionnaire, body: &str) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query(
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
             "INSERT INTO questionnaires (version, body, loaded_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
         )
         .bind(&questionnaire.version)
@@ -176,83 +303,140 @@ impl Db {
         .bind(timestamp(Utc::now()))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE questionnaires SET is_current = FALSE WHERE is_current = TRUE AND version <> $1")
-            .bind(&questionnaire.version)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE questionnaires SET is_current = TRUE WHERE version = $1")
-            .bind(&questionnaire.version)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            sqlx::query("UPDATE questionnaires SET is_current = FALSE WHERE is_current = TRUE AND version <> $1")
+                .bind(&questionnaire.version)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE questionnaires SET is_current = TRUE WHERE version = $1")
+                .bind(&questionnaire.version)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     /// Every questionnaire version ever installed.
     pub async fn questionnaires(&self) -> Result<Vec<Questionnaire>> {
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM questionnaires").fetch_all(&self.read).await?;
+        let bodies: Vec<String> =
+            on_pool!(&self.read, |p| sqlx::query_scalar("SELECT body FROM questionnaires").fetch_all(p).await)?;
         bodies.iter().map(|b| Questionnaire::parse(b).map_err(|e| StorageError::Corrupt(e.to_string()))).collect()
     }
 
     pub async fn current_questionnaire(&self) -> Result<Option<Questionnaire>> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = TRUE")
-            .fetch_optional(&self.read)
-            .await?;
+        let body: Option<String> = on_pool!(&self.read, |p| {
+            sqlx::query_scalar("SELECT body FROM questionnaires WHERE is_current = TRUE").fetch_optional(p).await
+        })?;
         body.map(|b| Questionnaire::parse(&b).map_err(|e| StorageError::Corrupt(e.to_string()))).transpose()
     }
 }
 
-/// Only SQLite databases for now: anything else stops the start with a clear message, instead
-/// of becoming a file name.
-pub fn check_url(url: &str) -> Result<()> {
+/// Which engine `url` names; anything else stops the start with a clear message, instead of
+/// becoming a file name.
+pub fn check_url(url: &str) -> Result<Engine> {
     let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
     match scheme.as_deref() {
-        Some("sqlite") => Ok(()),
-        Some("postgres" | "postgresql") => Err(StorageError::Url(
-            "PostgreSQL chưa được hỗ trợ trong phiên bản này; hãy dùng HAILONG_DATABASE_URL=sqlite://đường/dẫn/tệp.db"
-                .into(),
-        )),
+        Some("sqlite") => Ok(Engine::Sqlite),
+        Some("postgres" | "postgresql") => Ok(Engine::Postgres),
         _ => Err(StorageError::Url(format!(
-            "HAILONG_DATABASE_URL \"{url}\" không hợp lệ; hãy dùng dạng sqlite://đường/dẫn/tệp.db"
+            "HAILONG_DATABASE_URL \"{url}\" không hợp lệ; hãy dùng dạng sqlite://đường/dẫn/tệp.db \
+             hoặc postgres://người_dùng:mật_khẩu@máy/cơ_sở_dữ_liệu"
         ))),
     }
 }
 
+/// A value bound to a statement that is built before its engine is known ([`Change`]).
+#[derive(Clone, Debug)]
+pub(crate) enum Bind {
+    Int(i64),
+    Text(Option<String>),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Bind {
+    fn from(value: i64) -> Self {
+        Bind::Int(value)
+    }
+}
+
+impl From<&str> for Bind {
+    fn from(value: &str) -> Self {
+        Bind::Text(Some(value.to_owned()))
+    }
+}
+
+impl From<String> for Bind {
+    fn from(value: String) -> Self {
+        Bind::Text(Some(value))
+    }
+}
+
+impl From<Option<&str>> for Bind {
+    fn from(value: Option<&str>) -> Self {
+        Bind::Text(value.map(str::to_owned))
+    }
+}
+
+impl From<Vec<u8>> for Bind {
+    fn from(value: Vec<u8>) -> Self {
+        Bind::Bytes(value)
+    }
+}
+
 /// One statement that changes rows, as `Db::change_audited` takes it.
-pub(crate) type Change<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+pub(crate) struct Change {
+    pub sql: &'static str,
+    pub binds: Vec<Bind>,
+}
+
+/// Binds `binds` to `sql`, for whichever engine `$query` is built for.
+macro_rules! bound {
+    ($sql:expr, $binds:expr) => {{
+        let mut query = sqlx::query($sql);
+        for bind in $binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(*value),
+                Bind::Text(value) => query.bind(value.as_deref()),
+                Bind::Bytes(value) => query.bind(value.as_slice()),
+            };
+        }
+        query
+    }};
+}
 
 impl Db {
     /// Runs `change` and, when it changed a row, appends its audit line, in one transaction.
     /// False (and nothing written) when no row matched.
     pub(crate) async fn change_audited(
         &self,
-        change: Change<'_>,
+        change: Change,
         actor: &Actor,
         action: AuditAction,
         subject: &str,
     ) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        if change.execute(&mut *tx).await?.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_audit(&mut *tx, actor, action, subject).await?;
-        tx.commit().await?;
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            if bound!(change.sql, &change.binds).execute(&mut *tx).await?.rows_affected() == 0 {
+                return Ok(false);
+            }
+            insert_audit(tx.conn(), actor, action, subject).await?;
+            tx.commit().await?;
+        });
         Ok(true)
     }
 }
 
-/// Appends one line to the audit log, inside whatever transaction `executor` is.
-pub(crate) async fn insert_audit<'e, E>(executor: E, actor: &Actor, action: AuditAction, subject: &str) -> Result<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    sqlx::query("INSERT INTO audit_log (at, actor, ip, action, subject) VALUES ($1, $2, $3, $4, $5)")
-        .bind(timestamp(Utc::now()))
-        .bind(&actor.name)
-        .bind(&actor.ip)
-        .bind(action.as_str())
-        .bind(subject)
-        .execute(executor)
-        .await?;
+/// Appends one line to the audit log, inside whatever transaction `conn` is in.
+pub(crate) async fn insert_audit(conn: Conn<'_>, actor: &Actor, action: AuditAction, subject: &str) -> Result<()> {
+    on_conn!(conn, |c| {
+        sqlx::query("INSERT INTO audit_log (at, actor, ip, action, subject) VALUES ($1, $2, $3, $4, $5)")
+            .bind(timestamp(Utc::now()))
+            .bind(&actor.name)
+            .bind(&actor.ip)
+            .bind(action.as_str())
+            .bind(subject)
+            .execute(&mut *c)
+            .await?;
+    });
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{insert_audit, timestamp, Db, Result, StorageError};
+use super::{insert_audit, on_pool, timestamp, AsConn, Conn, Db, Result, StorageError};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::registry::RegistryEntry;
 use crate::domain::{Agency, AgencyKind};
@@ -62,23 +62,25 @@ impl AgencyRow {
 impl Db {
     /// All agencies, open and closed, in tree order.
     pub async fn agencies(&self) -> Result<Vec<Agency>> {
-        let rows: Vec<AgencyRow> = sqlx::query_as(TREE_ORDER).fetch_all(&self.read).await?;
+        let rows: Vec<AgencyRow> = on_pool!(&self.read, |p| sqlx::query_as(TREE_ORDER).fetch_all(p).await)?;
         rows.into_iter().map(AgencyRow::into_agency).collect()
     }
 
     pub async fn agency(&self, code: &str) -> Result<Option<Agency>> {
-        let row: Option<AgencyRow> =
-            sqlx::query_as("SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = $1")
-                .bind(code)
-                .fetch_optional(&self.read)
-                .await?;
+        let row: Option<AgencyRow> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT code, name, kind, parent_code, valid_from, valid_to FROM agencies WHERE code = $1"
+        )
+        .bind(code)
+        .fetch_optional(p)
+        .await)?;
         row.map(AgencyRow::into_agency).transpose()
     }
 
     /// The agencies open on `day` whose dossiers `point` receives; a point that lists none
     /// serves itself.
     pub async fn served_agencies(&self, point: &str, day: NaiveDate) -> Result<Vec<Agency>> {
-        let rows: Vec<AgencyRow> = sqlx::query_as(
+        let rows: Vec<AgencyRow> = on_pool!(&self.read, |p| {
+            sqlx::query_as(
             "SELECT a.code, a.name, a.kind, a.parent_code, a.valid_from, a.valid_to FROM agencies a
              WHERE (a.code IN (SELECT agency_code FROM service_point_agencies WHERE service_point_code = $1)
                     OR (a.code = $1 AND NOT EXISTS (SELECT 1 FROM service_point_agencies WHERE service_point_code = $1)))
@@ -87,29 +89,35 @@ impl Db {
         )
         .bind(point)
         .bind(day.to_string())
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(p)
+        .await
+        })?;
         rows.into_iter().map(AgencyRow::into_agency).collect()
     }
 
     /// The whole registry in tree order, each agency with its successors and served agencies.
     pub async fn registry(&self) -> Result<Vec<RegistryEntry>> {
         let agencies = self.agencies().await?;
-        let mut successors: HashMap<String, Vec<String>> = HashMap::new();
-        for row in sqlx::query("SELECT agency_code, successor_code FROM agency_successors ORDER BY successor_code")
-            .fetch_all(&self.read)
-            .await?
-        {
-            successors.entry(row.get("agency_code")).or_default().push(row.get("successor_code"));
-        }
-        let mut serves: HashMap<String, Vec<String>> = HashMap::new();
-        for row in
-            sqlx::query("SELECT service_point_code, agency_code FROM service_point_agencies ORDER BY agency_code")
-                .fetch_all(&self.read)
-                .await?
-        {
-            serves.entry(row.get("service_point_code")).or_default().push(row.get("agency_code"));
-        }
+        let (successors, serves) = on_pool!(&self.read, |p| {
+            let successors: Vec<(String, String)> =
+                sqlx::query_as("SELECT agency_code, successor_code FROM agency_successors ORDER BY successor_code")
+                    .fetch_all(p)
+                    .await?;
+            let serves: Vec<(String, String)> = sqlx::query_as(
+                "SELECT service_point_code, agency_code FROM service_point_agencies ORDER BY agency_code",
+            )
+            .fetch_all(p)
+            .await?;
+            (successors, serves)
+        });
+        let by_agency = |pairs: Vec<(String, String)>| {
+            let mut grouped: HashMap<String, Vec<String>> = HashMap::new();
+            for (agency, other) in pairs {
+                grouped.entry(agency).or_default().push(other);
+            }
+            grouped
+        };
+        let (mut successors, mut serves) = (by_agency(successors), by_agency(serves));
         Ok(agencies
             .into_iter()
             .map(|agency| RegistryEntry {
@@ -132,80 +140,92 @@ impl Db {
         action: AuditAction,
         subject: &str,
     ) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        sqlx::query("PRAGMA defer_foreign_keys = ON").execute(&mut *tx).await?;
-        if let Some(id) = staged {
-            let marked = sqlx::query("UPDATE agency_imports SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
-                .bind(timestamp(Utc::now()))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if marked.rows_affected() == 0 {
-                return Ok(false);
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let defer = match tx.conn() {
+                Conn::Sqlite(_) => "PRAGMA defer_foreign_keys = ON",
+                Conn::Postgres(_) => "SET CONSTRAINTS ALL DEFERRED",
+            };
+            sqlx::query(defer).execute(&mut *tx).await?;
+            if let Some(id) = staged {
+                let marked =
+                    sqlx::query("UPDATE agency_imports SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
+                        .bind(timestamp(Utc::now()))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                if marked.rows_affected() == 0 {
+                    return Ok(false);
+                }
             }
-        }
-        for entry in entries {
-            let a = &entry.agency;
-            sqlx::query(
-                "INSERT INTO agencies (code, name, kind, parent_code, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
-                     parent_code = excluded.parent_code, valid_from = excluded.valid_from, valid_to = excluded.valid_to",
-            )
-            .bind(&a.code)
-            .bind(&a.name)
-            .bind(a.kind.as_str())
-            .bind(&a.parent)
-            .bind(a.valid_from.map(|d| d.to_string()))
-            .bind(a.valid_to.map(|d| d.to_string()))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM agency_successors WHERE agency_code = $1").bind(&a.code).execute(&mut *tx).await?;
-            for successor in &entry.successors {
-                sqlx::query("INSERT INTO agency_successors (agency_code, successor_code) VALUES ($1, $2)")
-                    .bind(&a.code)
-                    .bind(successor)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM service_point_agencies WHERE service_point_code = $1")
+            for entry in entries {
+                let a = &entry.agency;
+                sqlx::query(
+                    "INSERT INTO agencies (code, name, kind, parent_code, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                         parent_code = excluded.parent_code, valid_from = excluded.valid_from, valid_to = excluded.valid_to",
+                )
                 .bind(&a.code)
+                .bind(&a.name)
+                .bind(a.kind.as_str())
+                .bind(&a.parent)
+                .bind(a.valid_from.map(|d| d.to_string()))
+                .bind(a.valid_to.map(|d| d.to_string()))
                 .execute(&mut *tx)
                 .await?;
-            for served in &entry.serves {
-                sqlx::query("INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES ($1, $2)")
+                sqlx::query("DELETE FROM agency_successors WHERE agency_code = $1")
                     .bind(&a.code)
-                    .bind(served)
                     .execute(&mut *tx)
                     .await?;
+                for successor in &entry.successors {
+                    sqlx::query("INSERT INTO agency_successors (agency_code, successor_code) VALUES ($1, $2)")
+                        .bind(&a.code)
+                        .bind(successor)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM service_point_agencies WHERE service_point_code = $1")
+                    .bind(&a.code)
+                    .execute(&mut *tx)
+                    .await?;
+                for served in &entry.serves {
+                    sqlx::query("INSERT INTO service_point_agencies (service_point_code, agency_code) VALUES ($1, $2)")
+                        .bind(&a.code)
+                        .bind(served)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
-        }
-        insert_audit(&mut *tx, actor, action, subject).await?;
-        tx.commit().await?;
-        Ok(true)
+            insert_audit(tx.conn(), actor, action, subject).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Keeps an uploaded CSV for its preview; returns its id.
     pub async fn stage_import(&self, csv: &str, uploaded_by: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(on_pool!(&self.write, |p| sqlx::query_scalar(
             "INSERT INTO agency_imports (csv, uploaded_by, uploaded_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(csv)
         .bind(uploaded_by)
         .bind(timestamp(Utc::now()))
-        .fetch_one(&self.write)
-        .await?)
+        .fetch_one(p)
+        .await)?)
     }
 
     pub async fn staged_import(&self, id: i64) -> Result<Option<StagedImport>> {
-        let row = sqlx::query("SELECT id, csv, uploaded_by, applied_at FROM agency_imports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|r| StagedImport {
-            id: r.get("id"),
-            csv: r.get("csv"),
-            uploaded_by: r.get("uploaded_by"),
-            applied: r.get::<Option<String>, _>("applied_at").is_some(),
-        }))
+        on_pool!(&self.read, |p| {
+            let row = sqlx::query("SELECT id, csv, uploaded_by, applied_at FROM agency_imports WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?;
+            Ok(row.map(|r| StagedImport {
+                id: r.get("id"),
+                csv: r.get("csv"),
+                uploaded_by: r.get("uploaded_by"),
+                applied: r.get::<Option<String>, _>("applied_at").is_some(),
+            }))
+        })
     }
 }

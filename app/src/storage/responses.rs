@@ -8,13 +8,13 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use super::aggregates::merge_tallies;
 use super::kiosks::count_kiosk_days;
 use super::packed::{pack, unpack, Packed};
-use super::{hour_of, start_of_hour, Db, Result, StorageError};
+use super::{hour_of, on_conn, on_pool, start_of_hour, AsConn, Conn, Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
 use crate::domain::tally::{tally_responses, Counted, Layout};
@@ -43,6 +43,9 @@ pub enum Outcome {
     Conflict,
 }
 
+/// The PostgreSQL advisory lock a batch of responses holds while it adds to the aggregates.
+pub(super) const WRITER_LOCK: i64 = 0x6861_696c_6f6e_6701; // "hailong" and 1
+
 /// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -50,33 +53,33 @@ impl Db {
     /// Stores `batch`, answers of the questionnaire laid out as `layout`, in one transaction
     /// with the report aggregates it adds to, and says what became of each entry.
     pub async fn insert_responses(&self, batch: &[NewResponse], layout: &Layout) -> Result<Vec<Outcome>> {
-        let mut tx = self.write.begin().await?;
-        let outcomes = insert_in(&mut tx, batch, layout).await?;
-        tx.commit().await?;
-        Ok(outcomes)
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let outcomes = insert_in(tx.conn(), batch, layout).await?;
+            tx.commit().await?;
+            Ok(outcomes)
+        })
     }
 
     pub async fn count_responses(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses").fetch_one(&self.read).await?;
+        let n: i64 = on_pool!(&self.read, |p| sqlx::query_scalar("SELECT COUNT(*) FROM responses").fetch_one(p).await)?;
         Ok(n as u64)
     }
 
     /// Criteria answered or skipped, over every response (a criterion not shown is not counted).
     pub async fn count_answers(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(length(replace(answers, '.', ''))), 0) FROM responses")
-            .fetch_one(&self.read)
-            .await?;
+        let n: i64 = on_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT COALESCE(SUM(length(replace(answers, '.', ''))), 0) FROM responses"
+        )
+        .fetch_one(p)
+        .await)?;
         Ok(n as u64)
     }
 }
 
 /// Stores `batch` inside `tx`, with the aggregates and the kiosks' day counts, and says what
 /// became of each entry.
-pub(super) async fn insert_in(
-    tx: &mut SqliteConnection,
-    batch: &[NewResponse],
-    layout: &Layout,
-) -> Result<Vec<Outcome>> {
+pub(super) async fn insert_in(mut tx: Conn<'_>, batch: &[NewResponse], layout: &Layout) -> Result<Vec<Outcome>> {
     if let Some(other) = batch.iter().find(|r| r.response.questionnaire_version != layout.version) {
         let version = &other.response.questionnaire_version;
         return Err(StorageError::Corrupt(format!(
@@ -84,11 +87,16 @@ pub(super) async fn insert_in(
             layout.version
         )));
     }
+    if let Conn::Postgres(c) = &mut tx {
+        // The aggregates are read, added to and written back: on PostgreSQL, where several
+        // servers write, one batch at a time (a lock held until the transaction ends).
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITER_LOCK).execute(&mut **c).await?;
+    }
     let mut first_of_id = HashSet::new();
     let candidates: Vec<&NewResponse> = batch.iter().filter(|r| first_of_id.insert(r.response.id)).collect();
     let mut inserted = HashSet::with_capacity(candidates.len());
     for chunk in candidates.chunks(ROWS_PER_INSERT) {
-        inserted.extend(insert_rows(tx, chunk, layout).await?);
+        inserted.extend(insert_rows(tx.reborrow(), chunk, layout).await?);
     }
     let fresh: Vec<&NewResponse> = candidates.into_iter().filter(|r| inserted.contains(&r.response.id)).collect();
     let tallies = tally_responses(
@@ -100,46 +108,49 @@ pub(super) async fn insert_in(
             day: vietnam_day(r.submitted_at),
         }),
     );
-    merge_tallies(&mut *tx, &tallies).await?;
-    count_kiosk_days(&mut *tx, fresh.iter().filter_map(|r| Some((r.kiosk_id?, vietnam_day(r.submitted_at))))).await?;
+    merge_tallies(tx.reborrow(), &tallies).await?;
+    count_kiosk_days(tx.reborrow(), fresh.iter().filter_map(|r| Some((r.kiosk_id?, vietnam_day(r.submitted_at)))))
+        .await?;
     outcomes(tx, batch, &inserted).await
 }
 
 /// Inserts `rows` (of distinct ids) in one statement, leaving out those whose id is stored
 /// already; returns the ids stored now.
-async fn insert_rows(tx: &mut SqliteConnection, rows: &[&NewResponse], layout: &Layout) -> Result<Vec<Uuid>> {
+async fn insert_rows(tx: Conn<'_>, rows: &[&NewResponse], layout: &Layout) -> Result<Vec<Uuid>> {
     let rows = rows
         .iter()
         .map(|r| Ok((*r, pack(layout, &r.response.answers, &r.response.expectations, &r.response.profile)?)))
         .collect::<Result<Vec<(&NewResponse, Packed)>>>()?;
-    let mut insert = QueryBuilder::<Sqlite>::new(
+    on_conn!(tx, |c| {
+        let mut insert = QueryBuilder::new(
         "INSERT INTO responses (agency_code, hour, id, questionnaire_version, service_point_code, kiosk_id, channel,
                                 answers, expectations, profile, body_hash, comment, comment_status) ",
     );
-    insert.push_values(rows, |mut row, (r, packed)| {
-        row.push_bind(r.response.agency.as_str())
-            .push_bind(hour_of(r.submitted_at))
-            .push_bind(r.response.id.as_bytes().as_slice())
-            .push_bind(r.response.questionnaire_version.as_str())
-            .push_bind(r.service_point.as_str())
-            .push_bind(r.kiosk_id)
-            .push_bind(channel_code(r.channel))
-            .push_bind(packed.answers)
-            .push_bind(packed.expectations)
-            .push_bind(packed.profile)
-            .push_bind(body_hash(&r.response))
-            .push_bind(r.response.comment.as_deref())
-            .push_bind(r.response.comment.as_ref().map(|_| "pending"));
-    });
-    // Any conflict is the id's: it is unique, and the primary key holds it.
-    insert.push(" ON CONFLICT DO NOTHING RETURNING id");
-    let ids: Vec<Vec<u8>> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
-    ids.iter().map(|id| uuid_of(id)).collect()
+        insert.push_values(rows, |mut row, (r, packed)| {
+            row.push_bind(r.response.agency.as_str())
+                .push_bind(hour_of(r.submitted_at))
+                .push_bind(r.response.id.as_bytes().as_slice())
+                .push_bind(r.response.questionnaire_version.as_str())
+                .push_bind(r.service_point.as_str())
+                .push_bind(r.kiosk_id)
+                .push_bind(channel_code(r.channel))
+                .push_bind(packed.answers)
+                .push_bind(packed.expectations)
+                .push_bind(packed.profile)
+                .push_bind(body_hash(&r.response))
+                .push_bind(r.response.comment.as_deref())
+                .push_bind(r.response.comment.as_ref().map(|_| "pending"));
+        });
+        // Any conflict is the id's: it is unique, and the primary key holds it.
+        insert.push(" ON CONFLICT DO NOTHING RETURNING id");
+        let ids: Vec<Vec<u8>> = insert.build_query_scalar().fetch_all(&mut *c).await?;
+        ids.iter().map(|id| uuid_of(id)).collect()
+    })
 }
 
 /// What became of each entry of `batch`, `inserted` being the ids stored now. An entry not
 /// stored now was stored before, or earlier in this batch: it is compared with what it said then.
-async fn outcomes(tx: &mut SqliteConnection, batch: &[NewResponse], inserted: &HashSet<Uuid>) -> Result<Vec<Outcome>> {
+async fn outcomes(tx: Conn<'_>, batch: &[NewResponse], inserted: &HashSet<Uuid>) -> Result<Vec<Outcome>> {
     let mut seen = HashSet::new();
     let again: Vec<Uuid> =
         batch.iter().map(|r| r.response.id).filter(|id| !inserted.contains(id) || !seen.insert(*id)).collect();
@@ -178,14 +189,16 @@ pub(crate) fn body_hash(response: &ValidResponse) -> i64 {
 }
 
 /// The stored body hash of each of `ids` that is stored (`None` for rows older than the hash).
-async fn stored_hashes(tx: &mut SqliteConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Option<i64>>> {
+async fn stored_hashes(mut tx: Conn<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Option<i64>>> {
     let mut found = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_INSERT) {
-        let mut select = QueryBuilder::<Sqlite>::new("SELECT id, body_hash FROM responses WHERE id IN ");
-        select.push_tuples(chunk, |mut row, id| {
-            row.push_bind(id.as_bytes().as_slice());
+        let rows: Vec<(Vec<u8>, Option<i64>)> = on_conn!(tx.reborrow(), |c| {
+            let mut select = QueryBuilder::new("SELECT id, body_hash FROM responses WHERE id IN ");
+            select.push_tuples(chunk, |mut row, id| {
+                row.push_bind(id.as_bytes().as_slice());
+            });
+            select.build_query_as().fetch_all(&mut *c).await?
         });
-        let rows: Vec<(Vec<u8>, Option<i64>)> = select.build_query_as().fetch_all(&mut *tx).await?;
         for (id, hash) in rows {
             found.insert(uuid_of(&id)?, hash);
         }
@@ -259,12 +272,16 @@ const PAGE: i64 = 500;
 /// The next responses in (agency, hour, id) order after `after` — up to `until` (agency, hour)
 /// when given — with their answers, read in the layout of their questionnaire version.
 pub(super) async fn responses_after(
-    tx: &mut SqliteConnection,
+    tx: Conn<'_>,
     after: &Cursor,
     until: Option<(&str, i64)>,
     layouts: &HashMap<String, Layout>,
 ) -> Result<Vec<StoredResponse>> {
     let (last_agency, end) = until.unwrap_or(("\u{10FFFF}", i64::MAX));
+    let tx = match tx {
+        Conn::Sqlite(tx) => tx,
+        Conn::Postgres(tx) => return pg_responses_after(tx, after, (last_agency, end), layouts).await,
+    };
     // The page comes back as one JSON text: a row crosses from SQLite's thread to ours with a
     // wake-up and copies of each value, and a page of rows that way costs more than the rest
     // of an export together.
@@ -287,6 +304,48 @@ pub(super) async fn responses_after(
     let rows: Vec<PageRow> =
         serde_json::from_str(&page).map_err(|e| StorageError::Corrupt(format!("a page of responses: {e}")))?;
     rows.into_iter().map(|row| stored_response(row, layouts)).collect()
+}
+
+/// [`responses_after`] on PostgreSQL, whose rows come over the wire already: no JSON.
+async fn pg_responses_after(
+    tx: &mut sqlx::PgConnection,
+    after: &Cursor,
+    (last_agency, end): (&str, i64),
+    layouts: &HashMap<String, Layout>,
+) -> Result<Vec<StoredResponse>> {
+    type Row = (String, i64, Vec<u8>, String, String, i64, bool, String, String, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT agency_code, hour, id, questionnaire_version, service_point_code, channel, comment IS NOT NULL,
+                answers, expectations, profile
+         FROM responses
+         WHERE (agency_code, hour, id) > ($1, $2, $3) AND (agency_code, hour) < ($4, $5)
+         ORDER BY agency_code, hour, id LIMIT $6",
+    )
+    .bind(after.agency.as_str())
+    .bind(after.hour)
+    .bind(after.id.as_slice())
+    .bind(last_agency)
+    .bind(end)
+    .bind(PAGE)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter()
+        .map(|(agency, hour, id, version, point, channel, commented, answers, expectations, profile)| {
+            let row = PageRow(
+                agency,
+                hour,
+                hex::encode(id),
+                version,
+                point,
+                channel,
+                commented.into(),
+                answers,
+                expectations,
+                profile,
+            );
+            stored_response(row, layouts)
+        })
+        .collect()
 }
 
 fn stored_response(row: PageRow, layouts: &HashMap<String, Layout>) -> Result<StoredResponse> {
@@ -321,12 +380,14 @@ impl Db {
         after: Option<(DateTime<Utc>, Uuid)>,
         layouts: &HashMap<String, Layout>,
     ) -> Result<Vec<StoredResponse>> {
-        let mut connection = self.read.acquire().await?;
         // An empty id sorts before every id: the first page starts with the first response at `start`.
         let from = match after {
             Some((at, id)) => Cursor { agency: agency.to_owned(), hour: hour_of(at), id: id.as_bytes().to_vec() },
             None => Cursor { agency: agency.to_owned(), hour: hour_of(start), id: Vec::new() },
         };
-        responses_after(&mut connection, &from, Some((agency, hour_of(end))), layouts).await
+        on_pool!(&self.read, |p| {
+            let mut connection = p.acquire().await?;
+            responses_after(connection.conn(), &from, Some((agency, hour_of(end))), layouts).await
+        })
     }
 }

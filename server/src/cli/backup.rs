@@ -44,6 +44,17 @@ fn sync_dir_of(path: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// PostgreSQL has its own backups (pg_dump, base backups with WAL archiving): docs/deploy.md.
+fn refuse_postgres(database_url: &str) -> anyhow::Result<()> {
+    if app::storage::check_url(database_url)? == app::storage::Engine::Postgres {
+        bail!(
+            "hailong backup và hailong restore dùng cho SQLite; với PostgreSQL hãy dùng pg_dump / pg_restore \
+             hoặc pg_basebackup (xem docs/deploy.md)"
+        )
+    }
+    Ok(())
+}
+
 fn describe(summary: &BackupSummary) -> String {
     format!("{} phiếu, {} đơn vị, lược đồ {}", summary.responses, summary.agencies, summary.schema)
 }
@@ -51,6 +62,7 @@ fn describe(summary: &BackupSummary) -> String {
 /// Copies the live database into `file` (which must not exist), checks the copy and only then
 /// gives it its name. The server may keep serving meanwhile.
 pub async fn backup(database_url: &str, file: &Path) -> anyhow::Result<()> {
+    refuse_postgres(database_url)?;
     let Some(database) = sqlite_path(database_url) else {
         bail!("cơ sở dữ liệu trong bộ nhớ không sao lưu được")
     };
@@ -91,6 +103,7 @@ pub async fn backup(database_url: &str, file: &Path) -> anyhow::Result<()> {
 /// Replaces the database with the backup `file`, once it has been checked; the replaced files
 /// are kept beside it. Refused while a server uses the database.
 pub async fn restore(database_url: &str, file: &Path) -> anyhow::Result<()> {
+    refuse_postgres(database_url)?;
     let Some(database) = sqlite_path(database_url) else {
         bail!("cơ sở dữ liệu trong bộ nhớ không khôi phục được")
     };

@@ -347,6 +347,9 @@ impl Cli {
 
 /// The link secret kept beside a SQLite database (`<file>.link-secret`, mode 0600).
 fn link_secret_file(database_url: &str) -> anyhow::Result<String> {
+    if app::storage::check_url(database_url)? == app::storage::Engine::Postgres {
+        bail!("với PostgreSQL, hãy đặt HAILONG_LINK_SECRET (ít nhất 32 ký tự, cùng một giá trị trên mọi máy chủ)")
+    }
     let Some(database) = app::storage::sqlite_path(database_url) else {
         bail!("cơ sở dữ liệu trong bộ nhớ không giữ được khóa liên kết; hãy đặt HAILONG_LINK_SECRET")
     };

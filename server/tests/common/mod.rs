@@ -1,4 +1,6 @@
-//! Test helpers: the real application on a random port over a fresh SQLite file.
+//! Test helpers: the real application on a random port over a fresh database — a SQLite file,
+//! or, when `HAILONG_TEST_POSTGRES_URL` names a PostgreSQL server (`scripts/with-postgres.sh`
+//! sets it; `make test` runs the suite both ways), a new PostgreSQL database on it.
 #![allow(dead_code)] // each test binary uses its own part of the helpers
 
 pub mod process;
@@ -21,6 +23,61 @@ D1,Cơ quan D1,department,P,,,
 G,Cơ quan G,service_branch,D1,,,
 D2,Cơ quan D2,department,P,,,
 ";
+
+/// The PostgreSQL server the tests run on, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("HAILONG_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty())
+}
+
+pub fn on_postgres() -> bool {
+    postgres_server().is_some()
+}
+
+/// The link secret of servers started by the tests: on PostgreSQL there is no file beside the
+/// database to keep one in.
+pub const LINK_SECRET: &str = "a test link secret that is long enough";
+
+/// A new, empty database for one test: the SQLite file `name` in `dir`, or a new PostgreSQL
+/// database (the throwaway cluster is deleted whole at the end).
+pub async fn fresh_database(dir: &std::path::Path, name: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let Some(server) = postgres_server() else { return format!("sqlite://{}/{name}", dir.display()) };
+    let database = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server).await.expect("the test PostgreSQL answers");
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).await.unwrap();
+    admin.close().await.unwrap();
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{database}")
+}
+
+/// [`fresh_database`] from code that is not async (on a thread of its own, as the caller may
+/// be inside a runtime all the same).
+pub fn fresh_database_blocking(dir: &std::path::Path, name: &str) -> String {
+    let dir = dir.to_owned();
+    let name = name.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(fresh_database(&dir, &name))
+    })
+    .join()
+    .unwrap()
+}
+
+/// A pool on the test's database for statements the application has no function for (moving
+/// time, reading raw rows): the same `$N` SQL on both engines.
+pub async fn sql(database_url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(database_url).await.expect("the test database opens")
+}
+
+/// SQL for the Vietnam day of a response's `hour` column (`2026-11-30`).
+pub fn vietnam_day_of_hour() -> &'static str {
+    if on_postgres() {
+        "to_char(to_timestamp(hour * 3600 + 7 * 3600) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    } else {
+        "date(hour * 3600, 'unixepoch', '+7 hours')"
+    }
+}
 
 pub struct TestApp {
     pub base: String,
@@ -45,12 +102,12 @@ pub async fn spawn_app() -> TestApp {
 /// As [`spawn_app`], with the given settings (admin token and link secret filled in).
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/test.db", dir.path().display());
+    let database_url = fresh_database(dir.path(), "test.db").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let settings = Settings {
         admin_token: Some(ADMIN_TOKEN.into()),
-        link_secret: "a test link secret that is long enough".into(),
+        link_secret: LINK_SECRET.into(),
         public_url: format!("http://{addr}"),
         ..settings
     };
@@ -112,15 +169,15 @@ impl TestApp {
     /// Moves every stored response `days` back in time and recomputes the aggregates: reports
     /// cover closed days only, so what a test submits today shows once it is "yesterday".
     pub async fn age_responses(&self, days: u32) {
-        let db = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-        sqlx::query("UPDATE responses SET hour = hour - 24 * ?").bind(days).execute(&db).await.unwrap();
+        let db = sql(&self.database_url).await;
+        sqlx::query("UPDATE responses SET hour = hour - 24 * $1").bind(i64::from(days)).execute(&db).await.unwrap();
         // Each kiosk's count of a day follows its responses.
-        sqlx::query(
-            "DELETE FROM kiosk_days;
-             INSERT INTO kiosk_days (kiosk_id, day, responses)
-                 SELECT kiosk_id, date(hour * 3600, 'unixepoch', '+7 hours'), COUNT(*) FROM responses
-                 WHERE kiosk_id IS NOT NULL GROUP BY 1, 2",
-        )
+        sqlx::query("DELETE FROM kiosk_days").execute(&db).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO kiosk_days (kiosk_id, day, responses)
+                 SELECT kiosk_id, {}, COUNT(*) FROM responses WHERE kiosk_id IS NOT NULL GROUP BY 1, 2",
+            vietnam_day_of_hour()
+        )))
         .execute(&db)
         .await
         .unwrap();
@@ -172,12 +229,13 @@ pub fn hailong(database_url: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
         .args(args)
         .env("HAILONG_DATABASE_URL", database_url)
+        .envs(on_postgres().then_some(("HAILONG_LINK_SECRET", LINK_SECRET)))
         .output()
         .expect("the CLI runs")
 }
 
 /// The ids of the responses stored in `db`, as the clients wrote them (the table keeps 16 bytes).
-pub async fn response_ids(db: &sqlx::SqlitePool) -> Vec<String> {
+pub async fn response_ids(db: &sqlx::AnyPool) -> Vec<String> {
     let ids: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id FROM responses").fetch_all(db).await.unwrap();
     ids.iter().map(|id| uuid::Uuid::from_slice(id).expect("16 bytes").to_string()).collect()
 }

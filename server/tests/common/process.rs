@@ -27,6 +27,7 @@ pub async fn start(database_url: &str, port: u16) -> Server {
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("HAILONG_DATABASE_URL", database_url)
         .env("HAILONG_KIOSK_MAX_PER_MINUTE", "0")
+        .envs(super::on_postgres().then_some(("HAILONG_LINK_SECRET", super::LINK_SECRET)))
         .env("LEPTOS_SITE_ROOT", "/nonexistent")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
