@@ -51,11 +51,7 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
     let ci = api["elements"][0]["criteria"][0]["ci95"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() < 100.0 && ci[1] == 100.0, "Wilson for 2/2 is [34.2, 100]: {ci:?}");
 
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
-        .args(["index", "--agency", "D1", "--json"])
-        .env("HAILONG_DATABASE_URL", &app.database_url)
-        .output()
-        .expect("the CLI runs");
+    let cli = common::hailong(&app.database_url, &["index", "--agency", "D1", "--json"]);
     assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
     let by_cli: Value = serde_json::from_slice(&cli.stdout).expect("the CLI prints JSON");
     assert_eq!(by_cli, api);

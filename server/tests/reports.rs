@@ -86,7 +86,7 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
         app.state.invite(None, &format!("HS-X2-{n}"), "KS", "X2").await.unwrap();
     }
     let db = common::sql(&app.database_url).await;
-    sqlx::query("UPDATE invitations SET created_at = ?")
+    sqlx::query("UPDATE invitations SET created_at = $1")
         .bind(format!("{}T03:00:00.000Z", last + Duration::days(4)))
         .execute(&db)
         .await
