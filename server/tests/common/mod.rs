@@ -3,6 +3,7 @@
 //! sets it; `make test` runs the suite both ways), a new PostgreSQL database on it.
 #![allow(dead_code)] // each test binary uses its own part of the helpers
 
+pub mod gateway;
 pub mod process;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -117,21 +118,27 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let kiosk_token = paired_kiosk(&state, "P").await;
     state.save_procedure(&Actor::cli(), "KS", "Đăng ký khai sinh").await.unwrap();
 
-    state.start_delivery_worker();
-    state.start_link_mixer();
-
-    let router = server::http::router(state.clone(), server::http::leptos_options(addr), Default::default());
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
-    });
     TestApp {
-        base: format!("http://{addr}"),
+        base: serve(state.clone(), listener),
         state,
         database_url,
         kiosk_token,
         client: reqwest::Client::new(),
         _dir: dir,
     }
+}
+
+/// Starts what `hailong serve` runs beside the router (the delivery worker, the link mixer)
+/// and serves `state` on `listener`: its base URL.
+pub fn serve(state: AppState, listener: tokio::net::TcpListener) -> String {
+    let addr = listener.local_addr().unwrap();
+    state.start_delivery_worker();
+    state.start_link_mixer();
+    let router = server::http::router(state, server::http::leptos_options(addr), Default::default());
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
+    });
+    format!("http://{addr}")
 }
 
 /// Registers a kiosk at `point` and pairs it; returns its device token.
