@@ -15,6 +15,7 @@ mod accounts;
 mod aggregates;
 mod backup;
 mod comments;
+mod copy;
 mod deliveries;
 mod dossiers;
 mod held;

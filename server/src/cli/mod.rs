@@ -2,6 +2,7 @@
 
 mod accounts;
 mod backup;
+mod copy;
 mod registry;
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,7 +22,7 @@ pub use registry::AgencyCommand;
 #[derive(Debug, Parser)]
 #[command(name = "hailong", version, about = "Khảo sát sự hài lòng của người dân, tổ chức (SIPAS)")]
 pub struct Cli {
-    /// SQLite database, created if missing.
+    /// sqlite://file.db (created if missing) or postgres://user:password@host/database.
     #[arg(long, env = "HAILONG_DATABASE_URL", default_value = "sqlite://data/hailong.db", global = true)]
     database_url: String,
     /// Bearer token for the indices API and the admin view.
@@ -111,6 +112,17 @@ enum Command {
     /// Replaces the database with the backup FILE after checking it; the server must be
     /// stopped. The replaced database is kept beside it.
     Restore { file: std::path::PathBuf },
+    /// Copies a whole database into another, empty one — e.g. a province's SQLite file into
+    /// PostgreSQL — and checks the copy by its row counts and its indices. The source is read as
+    /// of one moment; stop the servers first so that nothing written after it is left behind.
+    Copy {
+        /// The database copied, e.g. sqlite://data/hailong.db.
+        #[arg(long)]
+        from: String,
+        /// The empty database it is copied into, e.g. postgres://hailong@localhost/hailong.
+        #[arg(long)]
+        to: String,
+    },
     /// Prints the satisfaction indices of an agency and its subtree.
     Index {
         #[arg(long)]
@@ -247,6 +259,7 @@ impl Cli {
         match &self.command {
             Command::Backup { file } => return backup::backup(&self.database_url, file).await,
             Command::Restore { file } => return backup::restore(&self.database_url, file).await,
+            Command::Copy { from, to } => return copy::copy(from, to).await,
             _ => {}
         }
         // A server keeps its database to itself; the other commands may run beside it.
@@ -320,7 +333,7 @@ impl Cli {
             Command::Kiosk { command } => accounts::kiosk(&state, command).await?,
             Command::Apikey { command } => accounts::apikey(&state, command).await?,
             Command::User { command } => accounts::user(&state, command).await?,
-            Command::Backup { .. } | Command::Restore { .. } => {} // done before the state starts
+            Command::Backup { .. } | Command::Restore { .. } | Command::Copy { .. } => {} // done before the state starts
             Command::Index { agency, from, to, json } => {
                 let period = Period::parse(from.as_deref(), to.as_deref())?;
                 let index = state.indices(&agency, &period.into()).await?;
