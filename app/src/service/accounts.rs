@@ -316,6 +316,7 @@ impl AppState {
         action: AuditAction,
     ) -> Result<(), ServiceError> {
         self.db.record_login_failure(&actor.name, &ip.to_string(), now, now - account::THROTTLE_WINDOW).await?;
+        metrics::counter!("hailong_login_failures_total").increment(1);
         self.db.audit(actor, action, &actor.name).await?;
         Ok(())
     }

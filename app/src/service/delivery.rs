@@ -219,6 +219,11 @@ pub struct OutboxItem {
     pub text: String,
 }
 
+/// Adds one try to `hailong_deliveries_total`: sent, to be retried, or failed for good.
+fn count_delivery(medium: Medium, outcome: &'static str) {
+    metrics::counter!("hailong_deliveries_total", "medium" => medium.as_str(), "outcome" => outcome).increment(1);
+}
+
 /// How long a claimed delivery is kept from the other senders (servers) while this one sends
 /// it: longer than a round of 20 sends at the gateways' timeouts (30 s at most). A server that
 /// dies while sending leaves the message to be sent once this has passed.
@@ -350,6 +355,7 @@ impl AppState {
         match self.deliveries.send(delivery.medium, &pending.recipient, &message).await {
             Ok(()) => {
                 self.db.mark_delivery_sent(delivery.id, Utc::now()).await?;
+                count_delivery(delivery.medium, "sent");
                 self.contacts_erased();
                 tracing::info!(delivery = delivery.id, medium = delivery.medium.as_str(), "survey link sent");
             }
@@ -358,6 +364,7 @@ impl AppState {
                 let retry = if failure.permanent { None } else { self.deliveries.backoff.after(attempts) };
                 let retry_at = retry.map(|wait| Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
                 self.db.mark_delivery_failed(delivery.id, &failure.cause, retry_at).await?;
+                count_delivery(delivery.medium, if retry_at.is_some() { "retry" } else { "failed" });
                 if retry_at.is_none() {
                     self.contacts_erased();
                 }

@@ -177,6 +177,7 @@ impl AppState {
         batch.shuffle(&mut rand::rng());
         let layout = crate::domain::tally::Layout::of(&self.questionnaire);
         let outcomes = self.db.release_held_answers(&batch, &tags, &layout).await?;
+        super::writer::count_stored(&batch, &outcomes);
         Ok(outcomes.iter().filter(|o| **o == Outcome::New).count() as u64)
     }
 

@@ -51,6 +51,8 @@ pub struct Settings {
     pub targets: Vec<crate::domain::report::Target>,
     /// Link answers stored together in one batch (k); fewer wait at most to the end of the hour.
     pub link_mix: u32,
+    /// Bearer token a Prometheus scraper sends for `/metrics`; `None` turns `/metrics` off.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             pairing_minutes: kiosks::PAIRING_MINUTES,
             targets: crate::domain::report::DEFAULT_TARGETS.to_vec(),
             link_mix: mixer::LINK_MIX,
+            metrics_token: None,
         }
     }
 }
@@ -221,6 +224,30 @@ impl AppState {
     /// Closes the database (at the end of `serve`).
     pub async fn close(&self) {
         self.db.close().await;
+    }
+
+    /// Whether `token` is the configured metrics token.
+    pub fn is_metrics_token(&self, token: &str) -> bool {
+        self.settings.metrics_token.as_deref().is_some_and(|expected| secret::same(expected, token))
+    }
+
+    /// Whether this server can take answers: the database answers on both pools and the
+    /// response writer runs. What a load balancer asks before sending it requests.
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        if !self.writer.is_running() {
+            return Err(ServiceError::WriterStopped);
+        }
+        self.db.ready().await?;
+        Ok(())
+    }
+
+    /// Sets the database pool gauges (`hailong_db_connections`), read when `/metrics` is scraped.
+    pub fn gauge_pools(&self) {
+        for (pool, open, idle) in self.db.pool_use() {
+            let in_use = (open as usize).saturating_sub(idle);
+            metrics::gauge!("hailong_db_connections", "pool" => pool, "state" => "in_use").set(in_use as f64);
+            metrics::gauge!("hailong_db_connections", "pool" => pool, "state" => "idle").set(idle as f64);
+        }
     }
 
     /// Whether `token` is the configured admin token.

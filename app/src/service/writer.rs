@@ -27,16 +27,24 @@ impl ResponseWriter {
         Self { queue }
     }
 
+    /// Whether the writer task still takes responses.
+    pub fn is_running(&self) -> bool {
+        !self.queue.is_closed()
+    }
+
     /// Stores `response` and says what became of it. Returns only after the transaction that
     /// holds it has committed; with the queue full (the disk is behind), at once with
     /// [`ServiceError::Overloaded`], so that the client sends it again later.
     pub async fn store(&self, response: NewResponse) -> Result<Outcome, ServiceError> {
+        let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         self.queue.try_send((response, reply)).map_err(|error| match error {
             mpsc::error::TrySendError::Full(_) => ServiceError::Overloaded,
             mpsc::error::TrySendError::Closed(_) => ServiceError::WriterStopped,
         })?;
-        match answer.await {
+        let stored = answer.await;
+        metrics::histogram!("hailong_submit_seconds").record(started.elapsed().as_secs_f64());
+        match stored {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(cause)) => Err(ServiceError::Storage(crate::storage::StorageError::Corrupt(cause))),
             Err(_) => Err(ServiceError::WriterStopped),
@@ -49,9 +57,15 @@ async fn run(db: Db, layout: Layout, mut receiver: mpsc::Receiver<(NewResponse, 
     // Waits for one response, then takes whatever else is already queued: no artificial delay,
     // so a lone kiosk is answered at once and a crowd shares transactions.
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics::histogram!("hailong_writer_batch_size").record(batch.len() as f64);
+        metrics::gauge!("hailong_writer_queue_depth").set(receiver.len() as f64);
         let (responses, replies): (Vec<NewResponse>, Vec<Reply>) = std::mem::take(&mut batch).into_iter().unzip();
-        match db.insert_responses(&responses, &layout).await {
+        let started = std::time::Instant::now();
+        let inserted = db.insert_responses(&responses, &layout).await;
+        metrics::histogram!("hailong_writer_commit_seconds").record(started.elapsed().as_secs_f64());
+        match inserted {
             Ok(fresh) => {
+                count_stored(&responses, &fresh);
                 for (reply, new) in replies.into_iter().zip(fresh) {
                     let _ = reply.send(Ok(new));
                 }
@@ -62,6 +76,15 @@ async fn run(db: Db, layout: Layout, mut receiver: mpsc::Receiver<(NewResponse, 
                     let _ = reply.send(Err(error.to_string()));
                 }
             }
+        }
+    }
+}
+
+/// Adds the responses stored now (not the repeats) to `hailong_responses_stored_total`, by channel.
+pub(crate) fn count_stored(responses: &[NewResponse], outcomes: &[Outcome]) {
+    for (response, outcome) in responses.iter().zip(outcomes) {
+        if *outcome == Outcome::New {
+            metrics::counter!("hailong_responses_stored_total", "channel" => response.channel.as_str()).increment(1);
         }
     }
 }

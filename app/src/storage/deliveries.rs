@@ -187,7 +187,7 @@ impl Db {
             rows
         });
         let mut pending = rows.into_iter().map(PendingRow::into_pending).collect::<Result<Vec<_>>>()?;
-        pending.sort_by(|a, b| a.delivery.id.cmp(&b.delivery.id));
+        pending.sort_by_key(|p| p.delivery.id);
         Ok(pending)
     }
 

@@ -284,6 +284,21 @@ impl Db {
         Ok(done?.0 == 0)
     }
 
+    /// Each pool's connections: (pool, open, of which idle).
+    pub fn pool_use(&self) -> [(&'static str, u32, usize); 2] {
+        let usage = |pool: &Pool| on_pool!(pool, |p| (p.size(), p.num_idle()));
+        let ((read, read_idle), (write, write_idle)) = (usage(&self.read), usage(&self.write));
+        [("read", read, read_idle), ("write", write, write_idle)]
+    }
+
+    /// Whether both pools answer a query: what a load balancer's readiness check asks.
+    pub async fn ready(&self) -> Result<()> {
+        for pool in [&self.read, &self.write] {
+            on_pool!(pool, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         on_pool!(&self.write, |p| p.close().await);
         on_pool!(&self.read, |p| p.close().await);

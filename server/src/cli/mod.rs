@@ -48,8 +48,21 @@ pub struct Cli {
     /// dossier (fewer wait at most to the end of the hour). 1 stores each at once: tests only.
     #[arg(long, env = "HAILONG_LINK_MIX", default_value_t = app::service::mixer::LINK_MIX, global = true)]
     link_mix: u32,
+    /// Bearer token a Prometheus scraper sends for /metrics (at least 16 characters); without
+    /// it, /metrics is off.
+    #[arg(long, env = "HAILONG_METRICS_TOKEN", global = true, hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Log lines as text (for a person) or as JSON objects, one per line (for a log collector).
+    #[arg(long, env = "HAILONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +265,9 @@ impl Cli {
                 bail!("mã quản trị (HAILONG_ADMIN_TOKEN) phải có ít nhất 16 ký tự; để trống thì bỏ hẳn biến này");
             }
         }
+        if self.metrics_token.as_ref().is_some_and(|token| token.chars().count() < 16) {
+            bail!("mã đọc số liệu (HAILONG_METRICS_TOKEN) phải có ít nhất 16 ký tự");
+        }
         if !(1..=3650).contains(&self.invitation_days) {
             bail!("HAILONG_INVITATION_DAYS phải từ 1 đến 3650 ngày");
         }
@@ -284,6 +300,7 @@ impl Cli {
             secure_cookies: public_url.starts_with("https://"),
             pairing_minutes: self.pairing_minutes,
             link_mix: self.link_mix.max(1),
+            metrics_token: self.metrics_token.clone(),
             targets: app::domain::report::parse_targets(&self.targets).map_err(anyhow::Error::msg)?,
             ..Settings::default()
         };

@@ -9,6 +9,7 @@ mod exports;
 mod integration;
 mod kiosk;
 mod layers;
+mod metrics;
 mod reports;
 
 use std::net::SocketAddr;
@@ -51,6 +52,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         let app = app.clone();
         move || provide_context(app.clone())
     };
+    metrics::install();
     let state = HttpState { app, leptos };
     let mut router = Router::new();
     for survey in &surveys {
@@ -59,7 +61,10 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         router = router.route(survey.path(), get(render));
     }
     router
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(metrics::live))
+        .route("/livez", get(metrics::live))
+        .route("/readyz", get(metrics::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/pkg/{*file}", get(assets::serve))
         .route("/kiosk-sw.js", get(kiosk::service_worker))
         .route("/api/v1/questionnaire", get(api::questionnaire))
