@@ -115,6 +115,12 @@ async fn a_copy_into_a_database_with_data_or_from_nothing_is_refused_and_changes
 
     let (ok, _, err) = run(&["copy", "--from", &province, "--to", &other]);
     assert!(!ok && err.contains("cơ sở dữ liệu đích đã có dữ liệu"), "{err}");
+    // A server still writing into the SQLite file would leave its answers behind.
+    let mut server = common::process::start(&province, common::process::free_port()).await;
+    let (ok, _, err) = run(&["copy", "--from", &province, "--to", &sqlite(dir.path(), "trong.db")]);
+    server.kill();
+    assert!(!ok && err.contains("đang dùng cơ sở dữ liệu"), "{err}");
+    assert!(!dir.path().join("trong.db").exists());
     assert_eq!(common::hailong(&other, &["index", "--agency", "PT", "--json"]).stdout, before);
 
     let (ok, _, err) =

@@ -355,9 +355,40 @@ pub fn check_url(url: &str) -> Result<Engine> {
         Some("sqlite") => Ok(Engine::Sqlite),
         Some("postgres" | "postgresql") => Ok(Engine::Postgres),
         _ => Err(StorageError::Url(format!(
-            "HAILONG_DATABASE_URL \"{url}\" không hợp lệ; hãy dùng dạng sqlite://đường/dẫn/tệp.db \
-             hoặc postgres://người_dùng:mật_khẩu@máy/cơ_sở_dữ_liệu"
+            "HAILONG_DATABASE_URL \"{}\" không hợp lệ; hãy dùng dạng sqlite://đường/dẫn/tệp.db \
+             hoặc postgres://người_dùng:mật_khẩu@máy/cơ_sở_dữ_liệu",
+            redacted(url)
         ))),
+    }
+}
+
+/// `url` with its password, if it has one, shown as `***`: what may be printed or logged.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let host_start = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_start].rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{}", &rest[host_start..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_password_never_reaches_the_screen() {
+        assert_eq!(
+            redacted("postgres://hailong:bí mật@db.tinh.vn:5432/hailong"),
+            "postgres://hailong:***@db.tinh.vn:5432/hailong"
+        );
+        assert_eq!(redacted("postgres://hailong@localhost/hailong"), "postgres://hailong@localhost/hailong");
+        assert_eq!(redacted("postgres://u:p@h/d?sslmode=require"), "postgres://u:***@h/d?sslmode=require");
+        assert_eq!(redacted("sqlite://data/hailong.db"), "sqlite://data/hailong.db");
+        assert_eq!(redacted("sqlite://data/a@b:c.db"), "sqlite://data/a@b:c.db");
     }
 }
 

@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use app::domain::period::Period;
 use app::service::{AppState, Settings};
-use app::storage::{check_url, sqlite_path, Db};
+use app::storage::{check_url, redacted, sqlite_path, Db};
 
 /// Copies `from` into `to` (migrated here, and refused unless empty), then compares the
 /// satisfaction indices of every top agency as each side computes them.
@@ -17,11 +17,13 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
     if let Some(file) = sqlite_path(from).filter(|file| !file.is_file()) {
         bail!("không có cơ sở dữ liệu nguồn {}", file.display());
     }
+    // A server on a SQLite source would write what the copy leaves behind: refused.
+    let _serving = super::backup::lock_database(from)?;
     let started = std::time::Instant::now();
     let source = Db::open(from).await.context("không mở được cơ sở dữ liệu nguồn")?;
     let target = Db::open(to).await.context("không mở được cơ sở dữ liệu đích")?;
     target.migrate().await.context("không tạo được lược đồ ở đích")?;
-    println!("Chép {from} → {to}:");
+    println!("Chép {} → {}:", redacted(from), redacted(to));
     let copied = source.copy_into(&target, |table, rows| println!("  {table}: {rows} dòng")).await;
     source.close().await;
     target.close().await;

@@ -320,7 +320,7 @@ impl Cli {
         };
         let state = AppState::start(&self.database_url, settings)
             .await
-            .with_context(|| format!("không mở được cơ sở dữ liệu {}", self.database_url))?;
+            .with_context(|| format!("không mở được cơ sở dữ liệu {}", app::storage::redacted(&self.database_url)))?;
         match self.command {
             Command::Migrate => {
                 println!("Đã cập nhật cơ sở dữ liệu; phiếu khảo sát hiện hành: {}", state.questionnaire.version);

@@ -97,6 +97,24 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         .with_state(state)
 }
 
+/// Ctrl-C, or SIGTERM as systemd and container runtimes send it: requests under way finish,
+/// then the database is closed.
+async fn stop_asked() {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(terminate) => terminate,
+        Err(error) => {
+            tracing::warn!(%error, "SIGTERM cannot be caught: only Ctrl-C stops the server gracefully");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("hailong dừng: các yêu cầu đang xử lý được làm xong");
+}
+
 pub async fn serve(app: AppState, addr: SocketAddr, proxies: TrustedProxies) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
@@ -108,9 +126,7 @@ pub async fn serve(app: AppState, addr: SocketAddr, proxies: TrustedProxies) -> 
     tracing::info!("hailong đang phục vụ tại http://{addr}");
     let router = router(app.clone(), leptos_options(addr), proxies);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stop_asked())
         .await?;
     app.close().await;
     Ok(())
