@@ -66,11 +66,16 @@ lint:
 e2e:
 	cd end2end && npx playwright test
 
-## make bench: the submit path against a raw-SQLite baseline, 200 SIGKILLs, the reports at scale
+## make bench: the submit path against a raw-SQLite baseline, on SQLite and on PostgreSQL with 1
+## and 3 servers; 200 SIGKILLs; the reports at scale on both engines
+PG_BENCH := HAILONG_PG_DURABLE=1 scripts/with-postgres.sh
 bench:
 	cargo bench -p server --bench submit
+	$(PG_BENCH) cargo bench -p server --bench submit
+	BENCH_SERVERS=3 $(PG_BENCH) cargo bench -p server --bench submit
 	HAILONG_KILL_ROUNDS=200 cargo test --release -p server --test durability -- --nocapture
 	cargo bench -p server --bench reports
+	$(PG_BENCH) cargo bench -p server --bench reports
 
 clean:
 	rm -rf target/site target/site-surveys target/e2e data

@@ -15,9 +15,13 @@ cleanup() { as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/n
 trap cleanup EXIT INT TERM
 as_owner "$PGBIN/initdb" -D "$DIR/data" -U hailong --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
   || { cat "$DIR/initdb.log" >&2; exit 1; }
-# A test cluster: nothing is kept, so no fsync; a socket in the temp folder, TCP on localhost only.
+# A test cluster: nothing is kept, so no fsync (HAILONG_PG_DURABLE=1 keeps PostgreSQL's defaults,
+# for benchmarks: every COMMIT on disk, as SQLite's synchronous=FULL); a socket in the temp
+# folder, TCP on localhost only.
+SPEED="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${HAILONG_PG_DURABLE:-0}" = 1 ] && SPEED=""
 as_owner "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 30 \
-  -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
+  -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 $SPEED -c max_connections=500" \
   start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
 as_owner "$PGBIN/createdb" -h "$DIR" -p "$PORT" -U hailong hailong
 export HAILONG_TEST_POSTGRES_URL="postgres://hailong@127.0.0.1:$PORT/hailong"

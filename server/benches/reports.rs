@@ -5,7 +5,11 @@
 //! time, size and the server process's peak memory (VmHWM) per export.
 //! Run: `cargo bench -p server --bench reports` (env `BENCH_RESPONSES=100000,1000000`,
 //! `BENCH_REQUESTS=40`). Rebuild with `make build` before serving by hand: a bench rebuilds
-//! `target/release/hailong` without the embedded site.
+//! `target/release/hailong` without the embedded site. Under `HAILONG_PG_DURABLE=1
+//! scripts/with-postgres.sh` the database is PostgreSQL.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
@@ -30,7 +34,7 @@ async fn main() {
 async fn run(size: u64, requests: usize) {
     let dir = std::env::temp_dir().join(format!("hailong-bench-reports-{}-{size}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let url = format!("sqlite://{}/bench.db", dir.display());
+    let url = common::fresh_database(&dir, "bench.db").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let addr = listener.local_addr().expect("an address");
     let settings = Settings {
@@ -43,8 +47,15 @@ async fn run(size: u64, requests: usize) {
     let started = Instant::now();
     server::demo::load_bulk(&state, size).await.expect("bulk responses");
     let load = started.elapsed();
-    let bytes: u64 =
-        std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    let bytes: u64 = if common::on_postgres() {
+        let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&common::sql(&url).await)
+            .await
+            .expect("size");
+        size as u64
+    } else {
+        std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum()
+    };
 
     let router = server::http::router(state.clone(), server::http::leptos_options(addr), Default::default());
     tokio::spawn(async move {
@@ -59,7 +70,8 @@ async fn run(size: u64, requests: usize) {
     let period = format!("from={}&to={}", today - chrono::Duration::days(365), today);
     let http = reqwest::Client::new();
     println!(
-        "reports at {size} responses: bulk load {:.1} s ({:.0} responses/s), database {:.0} MB",
+        "reports ({}) at {size} responses: bulk load {:.1} s ({:.0} responses/s), database {:.0} MB",
+        if common::on_postgres() { "PostgreSQL" } else { "SQLite" },
         load.as_secs_f64(),
         size as f64 / load.as_secs_f64(),
         bytes as f64 / 1e6

@@ -1,7 +1,11 @@
 //! Submit-path benchmark: 64 concurrent HTTP clients posting kiosk responses to the real server
 //! over a fresh SQLite file for a fixed time. Prints responses/s and latency percentiles.
 //! Run: `cargo bench -p server --bench submit` (env `BENCH_SECONDS`, `BENCH_CLIENTS`,
-//! `BENCH_PRELOAD`), or `make bench`.
+//! `BENCH_PRELOAD`, `BENCH_SERVERS`), or `make bench`.
+//!
+//! Under `HAILONG_PG_DURABLE=1 scripts/with-postgres.sh` the server's database is PostgreSQL
+//! instead (every COMMIT flushed, as SQLite's synchronous=FULL), and `BENCH_SERVERS=3` spreads
+//! the clients over three servers on it, each with its own writer.
 //!
 //! First, in the same run, a baseline: what SQLite alone does on this machine with the same
 //! durability (WAL, synchronous=FULL) and the best batching — the same number of producers
@@ -125,28 +129,33 @@ async fn baseline(clients: usize, seconds: u64) -> (f64, f64) {
     (written as f64 / seconds as f64, p99.as_secs_f64() * 1000.0)
 }
 
-/// Bytes of the database file, once its log is copied in.
-async fn database_bytes(app: &common::TestApp) -> u64 {
-    while !app.state.checkpoint().await.unwrap() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let path = app::storage::sqlite_path(&app.database_url).unwrap();
-    std::fs::metadata(path).unwrap().len()
-}
-
 /// Stores `count` responses through the bulk path of `hailong demo --responses` at the
 /// benchmark's service point; prints how long that took and what it weighs.
 async fn preload(app: &common::TestApp, count: u64) {
     let started = Instant::now();
     let stored = server::demo::load_bulk_at(&app.state, count, &["P"]).await.expect("bulk load");
     let seconds = started.elapsed().as_secs_f64();
-    let bytes = database_bytes(app).await;
+    let bytes = common::database_bytes(app).await;
     println!(
         "preload: {stored} responses in {seconds:.1} s ({:.0}/s), database {:.0} MB, {:.0} bytes per response",
         stored as f64 / seconds,
         bytes as f64 / 1e6,
         bytes as f64 / stored.max(1) as f64
     );
+}
+
+/// One more server on the database of `app`, as `hailong serve` on another machine would be:
+/// its base URL.
+async fn another_server(app: &common::TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let settings = app::service::Settings {
+        link_secret: common::LINK_SECRET.into(),
+        public_url: format!("http://{}", listener.local_addr().unwrap()),
+        kiosk_limits: app::domain::anomaly::KioskLimits { max_per_minute: 0, ..Default::default() },
+        ..Default::default()
+    };
+    let state = app::service::AppState::start(&app.database_url, settings).await.expect("the server starts");
+    common::serve(state, listener)
 }
 
 #[tokio::main]
@@ -158,16 +167,22 @@ async fn main() {
         "baseline (SQLite alone, synchronous=FULL, one writer, multi-row INSERTs): {raw_rate:.0} responses/s, p99 {raw_p99:.1} ms"
     );
     let app = common::spawn_app().await;
+    let servers: usize = std::env::var("BENCH_SERVERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let mut bases = vec![app.base.clone()];
+    for _ in 1..servers {
+        bases.push(another_server(&app).await);
+    }
+    let engine = if common::on_postgres() { "PostgreSQL" } else { "SQLite" };
     let preloaded: u64 = std::env::var("BENCH_PRELOAD").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     if preloaded > 0 {
         preload(&app, preloaded).await;
     }
     let preloaded = app.stored().await;
-    let bytes_before = database_bytes(&app).await;
+    let bytes_before = common::database_bytes(&app).await;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
     for client in 0..clients {
-        let (base, token, http) = (app.base.clone(), app.kiosk_token.clone(), app.client.clone());
+        let (base, token, http) = (bases[client % servers].clone(), app.kiosk_token.clone(), app.client.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
@@ -202,12 +217,12 @@ async fn main() {
     let stored = total - preloaded;
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "submit: {clients} clients, {seconds} s over {preloaded} stored: {stored} responses stored, {:.0} responses/s, p50 {:.1} ms, p99 {:.1} ms",
+        "submit ({engine}, {servers} server(s)): {clients} clients, {seconds} s over {preloaded} stored: {stored} responses stored, {:.0} responses/s, p50 {:.1} ms, p99 {:.1} ms",
         stored as f64 / seconds as f64,
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0
     );
-    let bytes = database_bytes(&app).await;
+    let bytes = common::database_bytes(&app).await;
     println!(
         "submit: {:.0} % of the baseline; {:.0} bytes of database per response ({:.0} per response stored in the run)",
         100.0 * stored as f64 / seconds as f64 / raw_rate,

@@ -71,6 +71,23 @@ pub async fn sql(database_url: &str) -> sqlx::AnyPool {
     sqlx::AnyPool::connect(database_url).await.expect("the test database opens")
 }
 
+/// Bytes the test's database takes: the SQLite file (its log copied in first), or the
+/// PostgreSQL database's files.
+pub async fn database_bytes(app: &TestApp) -> u64 {
+    if on_postgres() {
+        let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&sql(&app.database_url).await)
+            .await
+            .unwrap();
+        return size as u64;
+    }
+    while !app.state.checkpoint().await.unwrap() {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let path = app::storage::sqlite_path(&app.database_url).unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
 /// SQL for the Vietnam day of a response's `hour` column (`2026-11-30`).
 pub fn vietnam_day_of_hour() -> &'static str {
     if on_postgres() {
