@@ -281,15 +281,21 @@ impl AppState {
         if let Some(seconds) = self.login_wait(&username, ip, now).await? {
             return Err(LoginError::Throttled { seconds });
         }
+        // Counted as a failure before the password is checked, and forgotten below if it
+        // matches: a try on another server meanwhile (several servers on PostgreSQL) already
+        // sees this one, instead of each server letting one guess through at the same time.
+        let ip_text = ip.to_string();
+        self.db.record_login_failure(&username, &ip_text, now, now - account::THROTTLE_WINDOW).await?;
         let found = self.db.user_for_login(&username).await?;
         // An unknown name is checked against a dummy hash, so it takes as long as a known one.
         let hash = found.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, hash)| hash.clone());
         let matches = check_in_background(password, hash).await;
         let Some((user, _)) = found.filter(|_| matches) else {
-            self.record_failure(&actor, ip, now, AuditAction::LoginFailed).await?;
+            metrics::counter!("hailong_login_failures_total").increment(1);
+            self.db.audit(&actor, AuditAction::LoginFailed, &actor.name).await?;
             return Err(LoginError::BadCredentials);
         };
-        self.db.clear_login_failures(&username, &ip.to_string()).await?;
+        self.db.clear_login_failures(&username, &ip_text).await?;
         let token = secret::new_token();
         self.db.add_session(&secret::hash(&token), user.id, now + SESSION_LIFETIME, &actor).await?;
         Ok((user, token))
