@@ -132,11 +132,7 @@ impl Db {
             }
             on_pool!(&target.write, |to| {
                 let mut to = to.begin().await?;
-                let defer = match target.engine() {
-                    Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
-                    Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
-                };
-                sqlx::query(defer).execute(&mut *to).await?;
+                sqlx::query(target.engine().defer_foreign_keys()).execute(&mut *to).await?;
                 for (table, target_table) in tables.iter().zip(&target_tables) {
                     let count = format!("SELECT COUNT(*) FROM {}", table.name);
                     let expected: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count)).fetch_one(&mut *from).await?;

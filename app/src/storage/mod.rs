@@ -149,6 +149,17 @@ pub enum Engine {
     Postgres,
 }
 
+impl Engine {
+    /// The statement that makes the current transaction check foreign keys at its COMMIT, so
+    /// that rows may come in any order (PostgreSQL's keys are DEFERRABLE for this).
+    pub(crate) fn defer_foreign_keys(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "PRAGMA defer_foreign_keys = ON",
+            Engine::Postgres => "SET CONSTRAINTS ALL DEFERRED",
+        }
+    }
+}
+
 /// How long a statement waits for a lock held by another connection (`truncate_wal` sets it
 /// back to this).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

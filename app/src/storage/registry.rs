@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{insert_audit, on_pool, timestamp, AsConn, Conn, Db, Result, StorageError};
+use super::{insert_audit, on_pool, timestamp, AsConn, Db, Result, StorageError};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::registry::RegistryEntry;
 use crate::domain::{Agency, AgencyKind};
@@ -142,11 +142,7 @@ impl Db {
     ) -> Result<bool> {
         on_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
-            let defer = match tx.conn() {
-                Conn::Sqlite(_) => "PRAGMA defer_foreign_keys = ON",
-                Conn::Postgres(_) => "SET CONSTRAINTS ALL DEFERRED",
-            };
-            sqlx::query(defer).execute(&mut *tx).await?;
+            sqlx::query(self.engine().defer_foreign_keys()).execute(&mut *tx).await?;
             if let Some(id) = staged {
                 let marked =
                     sqlx::query("UPDATE agency_imports SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
