@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
-use uuid::Uuid;
+use uuid::{Uuid, Version};
 
 use super::questionnaire::Questionnaire;
 
@@ -102,17 +102,19 @@ pub fn validate(
     }
 }
 
+/// A response's id must be a random (version 4) UUID. An id made from the clock (versions 1, 6,
+/// 7) would store the second the citizen answered, which the hour-granular row hides; the nil
+/// UUID is what a client with a broken generator sends, and it would swallow every response.
 fn parse_id(value: Option<&Value>, errors: &mut FieldErrors) -> Option<Uuid> {
-    // The nil UUID is what a client with a broken generator sends: it would swallow every response.
-    let parsed = value.and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()).filter(|id| !id.is_nil());
-    if parsed.is_none() {
-        let message = match value {
-            None | Some(Value::Null) => "Thiếu mã phiếu (id) do thiết bị tạo.",
-            Some(_) => "Mã phiếu (id) phải là một UUID hợp lệ.",
-        };
-        errors.insert("id".into(), message.into());
-    }
-    parsed
+    let parsed = value.and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+    let message = match (value, parsed) {
+        (_, Some(id)) if id.get_version() == Some(Version::Random) => return parsed,
+        (None | Some(Value::Null), _) => "Thiếu mã phiếu (id) do thiết bị tạo.",
+        (_, Some(_)) => "Mã phiếu (id) phải là UUID ngẫu nhiên (phiên bản 4); mã tạo từ đồng hồ để lộ lúc trả lời.",
+        (_, None) => "Mã phiếu (id) phải là một UUID hợp lệ.",
+    };
+    errors.insert("id".into(), message.into());
+    None
 }
 
 fn parse_agency(value: Option<&Value>, served: &[String], errors: &mut FieldErrors) -> Option<String> {
@@ -353,6 +355,24 @@ mod tests {
         assert_eq!(error_keys(json!({"id": "abc", "answers": {"A1": 4}})), ["id"]);
         assert_eq!(error_keys(json!({"id": 7, "answers": {"A1": 4}})), ["id"]);
         assert_eq!(error_keys(json!({"id": "00000000-0000-0000-0000-000000000000", "answers": {"A1": 4}})), ["id"]);
+    }
+
+    #[test]
+    fn an_id_made_from_the_clock_is_refused() {
+        // versions 1, 6 and 7 carry the time they were made; the same bits with version 4 pass
+        for clock_id in [
+            "c232ab00-9414-11ec-b3c8-9f6bdeced846",
+            "1ec9414c-232a-6b00-b3c8-9f6bdeced846",
+            "017f22e2-79b0-7cc3-98c4-dc0c0c07398f",
+        ] {
+            let errors = check(json!({"id": clock_id, "answers": {"A1": 4}})).unwrap_err();
+            assert_eq!(
+                errors["id"],
+                "Mã phiếu (id) phải là UUID ngẫu nhiên (phiên bản 4); mã tạo từ đồng hồ để lộ lúc trả lời.",
+                "{clock_id}"
+            );
+        }
+        assert!(check(json!({"id": "017f22e2-79b0-4cc3-98c4-dc0c0c07398f", "answers": {"A1": 4}})).is_ok());
     }
 
     #[test]
