@@ -57,6 +57,16 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
             "comment",
         ),
         ("invalid UUID", json!({"id": "1234", "agency": "D1", "answers": {"A1": 5}}).to_string(), "id"),
+        (
+            "UUID made from the clock (version 7)",
+            json!({"id": "017f22e2-79b0-7cc3-98c4-dc0c0c07398f", "agency": "D1", "answers": {"A1": 5}}).to_string(),
+            "id",
+        ),
+        (
+            "3 MB body",
+            json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "comment": "x".repeat(3 << 20)}).to_string(),
+            "body",
+        ),
         ("missing id", json!({"agency": "D1", "answers": {"A1": 5}}).to_string(), "id"),
         ("agency not served here", json!({"id": id, "agency": "XYZ", "answers": {"A1": 5}}).to_string(), "agency"),
         ("agency needed at a multi-agency point", json!({"id": id, "answers": {"A1": 5}}).to_string(), "agency"),

@@ -5,7 +5,7 @@ mod backup;
 mod copy;
 mod registry;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
 use app::domain::anomaly::KioskLimits;
@@ -161,9 +161,10 @@ enum Command {
         kiosk_thanks_seconds: u32,
         #[command(flatten)]
         limits: LimitArgs,
-        /// Reverse proxies whose X-Forwarded-For names the client, comma-separated (e.g. 127.0.0.1).
-        #[arg(long, env = "HAILONG_TRUSTED_PROXIES", value_delimiter = ',')]
-        trusted_proxies: Vec<IpAddr>,
+        /// Reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or
+        /// ranges (e.g. 127.0.0.1 or 10.0.0.0/24).
+        #[arg(long, env = "HAILONG_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::http::parse_proxy)]
+        trusted_proxies: Vec<ipnet::IpNet>,
         #[command(flatten)]
         delivery: DeliveryArgs,
     },

@@ -10,21 +10,38 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
 
-/// Reverse proxies whose `X-Forwarded-For` is believed (`HAILONG_TRUSTED_PROXIES`).
+use super::api::ApiError;
+
+/// Reverse proxies whose `X-Forwarded-For` is believed (`HAILONG_TRUSTED_PROXIES`): addresses
+/// and ranges (a load balancer pool in `10.0.0.0/24`).
 #[derive(Clone, Debug, Default)]
-pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+pub struct TrustedProxies(pub Arc<Vec<IpNet>>);
 
 impl TrustedProxies {
+    fn trusts(&self, address: &IpAddr) -> bool {
+        self.0.iter().any(|range| range.contains(address))
+    }
+
     /// The client of a request that reached us from `peer`: the peer itself, or, from a
     /// trusted proxy, the right-most address in `X-Forwarded-For` that is not a trusted proxy.
     pub fn client(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
-        if !self.0.contains(&peer) {
+        if !self.trusts(&peer) {
             return peer;
         }
         let hops = forwarded_for.unwrap_or("").split(',').rev().filter_map(|hop| hop.trim().parse::<IpAddr>().ok());
-        hops.into_iter().find(|hop| !self.0.contains(hop)).unwrap_or(peer)
+        hops.into_iter().find(|hop| !self.trusts(hop)).unwrap_or(peer)
     }
+}
+
+/// One entry of `HAILONG_TRUSTED_PROXIES`: an address (`127.0.0.1`, `::1`) or a range
+/// (`10.0.0.0/24`).
+pub fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("'{text}' không phải địa chỉ IP hay dải địa chỉ (ví dụ 127.0.0.1 hoặc 10.0.0.0/24)"))
 }
 
 /// Puts the client's address on the request (`ClientIp`) for throttling and the audit log.
@@ -80,6 +97,25 @@ pub async fn same_origin_posts(State(app): State<AppState>, request: Request, ne
     next.run(request).await
 }
 
+/// The largest body axum reads (its default), far above a survey (a few KB) or a province's
+/// registry as CSV.
+const BODY_LIMIT: &str = "2 MB";
+
+/// axum refuses a body over its limit with a 413 that speaks English; this one says it in
+/// Vietnamese, in the API's JSON shape on `/api/`.
+pub async fn too_large_in_vietnamese(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    let message = format!("Nội dung gửi lên quá lớn (tối đa {BODY_LIMIT}).");
+    match api {
+        true => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body", &message).into_response(),
+        false => (StatusCode::PAYLOAD_TOO_LARGE, message).into_response(),
+    }
+}
+
 /// Headers every response gets. Pages rendered by Leptos set their own Content-Security-Policy
 /// (with the nonce of their inline hydration scripts); everything else gets a strict one.
 pub async fn security_headers(State(app): State<AppState>, request: Request, next: Next) -> Response {
@@ -128,15 +164,40 @@ pub fn trace() -> tower_http::trace::TraceLayer<
 mod tests {
     use super::*;
 
+    fn address(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn only_a_trusted_proxy_may_name_the_client() {
-        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
-        let proxies = TrustedProxies(Arc::new(vec![proxy]));
-        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let proxy = address("127.0.0.1");
+        let proxies = TrustedProxies(Arc::new(vec![parse_proxy("127.0.0.1").unwrap()]));
+        let client = address("203.0.113.7");
         assert_eq!(proxies.client(proxy, Some("198.51.100.1, 203.0.113.7")), client, "the right-most untrusted hop");
         assert_eq!(proxies.client(client, Some("198.51.100.1")), client, "a client cannot claim another address");
+        assert_eq!(
+            proxies.client(address("127.0.0.2"), Some("198.51.100.1")),
+            address("127.0.0.2"),
+            "one address, not its range"
+        );
         assert_eq!(proxies.client(proxy, None), proxy);
         assert_eq!(proxies.client(proxy, Some("not an address")), proxy);
+    }
+
+    #[test]
+    fn a_range_of_proxies_is_trusted_hop_by_hop() {
+        let proxies =
+            TrustedProxies(Arc::new(vec![parse_proxy("10.0.0.0/24").unwrap(), parse_proxy(" ::1 ").unwrap()]));
+        let client = address("203.0.113.7");
+        // the balancer 10.0.0.9 forwards what the edge proxy 10.0.0.4 saw
+        assert_eq!(proxies.client(address("10.0.0.9"), Some("203.0.113.7, 10.0.0.4")), client);
+        assert_eq!(proxies.client(address("::1"), Some("203.0.113.7")), client);
+        assert_eq!(proxies.client(address("10.0.1.9"), Some("198.51.100.1")), address("10.0.1.9"), "outside the range");
+        assert_eq!(
+            parse_proxy("10.0.0.0/33").unwrap_err(),
+            "'10.0.0.0/33' không phải địa chỉ IP hay dải địa chỉ (ví dụ 127.0.0.1 hoặc 10.0.0.0/24)"
+        );
+        assert!(parse_proxy("nginx").is_err());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-pub use layers::TrustedProxies;
+pub use layers::{parse_proxy, TrustedProxies};
 
 /// What every handler can extract: the application and the Leptos site settings.
 #[derive(Clone, FromRef)]
@@ -89,6 +89,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
             move || shell(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<HttpState, _>(context, shell))
+        .layer(axum::middleware::from_fn(layers::too_large_in_vietnamese))
         .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
