@@ -98,6 +98,38 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
     assert_eq!(app.state.count_answers().await.unwrap(), 0);
 }
 
+/// A body over 2 MB is refused in Vietnamese on every way in, the kiosk's server function and
+/// the no-JS form post included (they would otherwise fail to read it), and so is one sent in
+/// chunks, which no Content-Length announces.
+#[tokio::test]
+async fn a_body_over_two_megabytes_is_413_in_vietnamese_on_every_way_in() {
+    let app = spawn_app().await;
+    let cookie = format!("hailong_kiosk={}", app.kiosk_token);
+    let big = format!("nav=submit&comment={}", "x".repeat(3 << 20));
+    for path in ["/api/kiosk/submit", "/kiosk"] {
+        let response = app.post_form(path, Some(&cookie), &big).await;
+        assert_eq!(response.status(), 413, "{path}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains("Nội dung gửi lên quá lớn (tối đa 2 MB)."), "{path}: {text}");
+    }
+    let body =
+        json!({"id": new_id(), "agency": "D1", "answers": {"A1": 5}, "comment": "x".repeat(3 << 20)}).to_string();
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.into_bytes().chunks(64 << 10).map(|c| Ok(c.to_vec())).collect();
+    let chunked = app
+        .client
+        .post(format!("{}/api/v1/responses", app.base))
+        .bearer_auth(&app.kiosk_token)
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chunked.status(), 413);
+    let errors: Value = chunked.json().await.unwrap();
+    assert_eq!(errors["errors"]["body"], "Nội dung gửi lên quá lớn (tối đa 2 MB).");
+    assert_eq!(app.stored().await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_clients_sending_500_each_with_a_fifth_resent_store_exactly_4000() {
     let app = spawn_app().await;

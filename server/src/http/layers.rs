@@ -99,17 +99,23 @@ pub async fn same_origin_posts(State(app): State<AppState>, request: Request, ne
 
 /// The largest body axum reads (its default), far above a survey (a few KB) or a province's
 /// registry as CSV.
-const BODY_LIMIT: &str = "2 MB";
+const BODY_LIMIT: u64 = 2 << 20;
 
-/// axum refuses a body over its limit with a 413 that speaks English; this one says it in
-/// Vietnamese, in the API's JSON shape on `/api/`.
+/// A body over the limit is refused before it is read, by its `Content-Length`: server functions
+/// would otherwise fail to read it and answer 500. A body sent in chunks is cut by axum's
+/// extractors, whose English 413 is replaced. Either way the refusal is in Vietnamese, in the
+/// API's JSON shape on `/api/`.
 pub async fn too_large_in_vietnamese(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let response = match declared {
+        Some(length) if length > BODY_LIMIT => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        _ => next.run(request).await,
+    };
     if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return response;
     }
-    let message = format!("Nội dung gửi lên quá lớn (tối đa {BODY_LIMIT}).");
+    let message = format!("Nội dung gửi lên quá lớn (tối đa {} MB).", BODY_LIMIT >> 20);
     match api {
         true => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body", &message).into_response(),
         false => (StatusCode::PAYLOAD_TOO_LARGE, message).into_response(),
