@@ -97,17 +97,17 @@ pub async fn same_origin_posts(State(app): State<AppState>, request: Request, ne
     next.run(request).await
 }
 
-/// The largest body axum reads (its default), far above a survey (a few KB) or a province's
-/// registry as CSV.
-const BODY_LIMIT: u64 = 2 << 20;
+/// The largest body the server reads (`DefaultBodyLimit` on the router takes it too), far above
+/// a survey (a few KB) or a province's registry as CSV.
+pub const BODY_LIMIT: usize = 2 << 20;
 
 /// A body over the limit is refused before it is read, by its `Content-Length`: server functions
 /// would otherwise fail to read it and answer 500. A body sent in chunks is cut by axum's
-/// extractors, whose English 413 is replaced. Either way the refusal is in Vietnamese, in the
+/// extractors (`DefaultBodyLimit`), whose English 413 is replaced. Either way the refusal is in Vietnamese, in the
 /// API's JSON shape on `/api/`.
 pub async fn too_large_in_vietnamese(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let response = match declared {
         Some(length) if length > BODY_LIMIT => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         _ => next.run(request).await,
@@ -116,9 +116,10 @@ pub async fn too_large_in_vietnamese(request: Request, next: Next) -> Response {
         return response;
     }
     let message = format!("Nội dung gửi lên quá lớn (tối đa {} MB).", BODY_LIMIT >> 20);
-    match api {
-        true => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body", &message).into_response(),
-        false => (StatusCode::PAYLOAD_TOO_LARGE, message).into_response(),
+    if api {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body", &message).into_response()
+    } else {
+        (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
     }
 }
 

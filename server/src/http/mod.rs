@@ -89,6 +89,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
             move || shell(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<HttpState, _>(context, shell))
+        .layer(axum::extract::DefaultBodyLimit::max(layers::BODY_LIMIT))
         .layer(axum::middleware::from_fn(layers::too_large_in_vietnamese))
         .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::security_headers))
