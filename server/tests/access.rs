@@ -46,11 +46,12 @@ async fn staff_see_their_points_invitations_and_another_agencys_dossier_does_not
     let app = spawn_app().await;
     let staff = app.session("motcua", Role::Staff, Some("P")).await;
     let elsewhere = app.session("motcua.d2", Role::Staff, Some("D2")).await;
-    app.state.invite(None, "HS-ACCESS-1", "KS", "D1").await.unwrap();
+    common::issue(&app.state, "HS-ACCESS-1", "KS", "D1").await;
 
     let (status, body) = app.page(Some(&staff), "/staff/invitations/D1/HS-ACCESS-1").await;
     assert_eq!(status, 200);
-    assert!(body.contains("<svg") && body.contains("/s/"), "the officer sees the link and its QR code");
+    assert!(body.contains("Chưa trả lời"), "the officer sees where it stands");
+    assert!(!body.contains("<svg") && !body.contains("/s/"), "never the one-stop software's link or QR code");
     assert!(!body.contains("Rất hài lòng"), "never an answer");
     // Another point's officer, a wrong agency, an unknown dossier: all the same 404.
     let not_there = [
@@ -144,9 +145,10 @@ async fn every_route_for_every_role() {
     let admin = app.session("tinh", Role::Admin, None).await;
     let manager = app.session("lanhdao.d1", Role::Manager, Some("D1")).await;
     let staff = app.session("motcua", Role::Staff, Some("P")).await;
-    let (link, _) = app.state.invite(None, "HS-MATRIX-1", "KS", "D1").await.unwrap();
+    let link = common::issue(&app.state, "HS-MATRIX-1", "KS", "D1").await;
     let survey = format!("/s/{}", link.token);
-    let staged = app.state.stage_registry_import(&Actor::cli(), common::REGISTRY).await.unwrap();
+    // Uploaded by the admin of the matrix: only they may apply it.
+    let staged = app.state.stage_registry_import(&Actor::new("tinh", None), common::REGISTRY).await.unwrap();
     let spare_kiosk = app.state.register_kiosk(&Actor::cli(), "P", "Kiosk dự phòng").await.unwrap().kiosk_id;
     let (spare_key, _) = app.state.register_api_key(&Actor::cli(), "D2", "Phần mềm thử").await.unwrap();
     app.state.add_user(&Actor::cli(), "canbo.thu", Role::Staff, Some("P")).await.unwrap();
@@ -203,6 +205,8 @@ async fn every_route_for_every_role() {
         ("GET", "/kiosk".into(), "".into(), [401, 401, 401, 401]),
         ("POST", "/admin/agencies/import".into(), "file=x".into(), change(400)),
         ("POST", "/admin/users/import".into(), "file=x".into(), change(400)),
+        // Before the agency forms below change the registry it was previewed against (409 then).
+        ("POST", agencies::ApplyImport::PATH.into(), format!("id={staged}"), change(302)),
         ("POST", procedures::SaveProcedure::PATH.into(), "code=NEW&name=Thủ tục mới".into(), change(302)),
         ("POST", dossiers::SaveDossiers::PATH.into(), "csv=D1,2026-10,120".into(), change(302)),
         ("POST", dossiers::SaveDossiers::PATH.into(), "csv=D1,2026-10,nhiều".into(), change(422)),
@@ -215,7 +219,6 @@ async fn every_route_for_every_role() {
             change(302),
         ),
         ("POST", agencies::CloseAgency::PATH.into(), "code=G&closes_on=2030-01-01&successors=NOPE".into(), change(422)),
-        ("POST", agencies::ApplyImport::PATH.into(), format!("id={staged}"), change(302)),
         ("POST", kiosks::AddKiosk::PATH.into(), "name=Kiosk mới&point=P".into(), change(302)),
         ("POST", kiosks::RepairKiosk::PATH.into(), format!("id={spare_kiosk}"), change(302)),
         ("POST", kiosks::UpdateKiosk::PATH.into(), format!("id={spare_kiosk}&name=Kiosk đổi tên&point=P"), change(302)),
@@ -322,8 +325,8 @@ async fn the_invitation_form_checks_contacts_before_creating_anything() {
         .post_form(path, Some(&staff), "dossier_code=HS-F-2&procedure=KS&agency=D1&phone=%2B84+912+345+678&email=")
         .await;
     assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
-    let link = app.state.invitation_of_dossier("D1", "HS-F-2").await.unwrap().unwrap();
-    let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
+    let invitation = app.state.invitation_of_dossier("D1", "HS-F-2").await.unwrap().unwrap();
+    let deliveries = app.state.deliveries_of(&invitation).await.unwrap();
     assert_eq!(deliveries.len(), 1, "a blank e-mail sends nothing: {deliveries:?}");
     assert_eq!(deliveries[0].recipient_hint, "091•••••78");
 

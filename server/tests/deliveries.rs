@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use app::domain::audit::Actor;
 use app::domain::delivery::{Backoff, DeliveryStatus, Medium};
 use app::service::delivery::{DeliverySettings, SmtpRelay};
-use app::service::invitations::InvitationLink;
 use app::service::{ServiceError, Settings};
-use app::storage::Delivery;
+use app::storage::{Delivery, Invitation};
 use common::gateway::{gateway_settings, sms_gateway};
 use common::{spawn_app, spawn_app_with, TestApp};
 use serde_json::{json, Value};
@@ -73,18 +72,19 @@ async fn smtp_sink() -> (String, Arc<Mutex<Vec<Mail>>>) {
     (url, inbox)
 }
 
-async fn invite(app: &TestApp, dossier: &str, contacts: &[(Medium, &str)]) -> InvitationLink {
-    let (link, _) = app.state.invite(None, dossier, "KS", "D1").await.unwrap();
+/// Makes a dossier's invitation as the one-stop software does and sends its link to `contacts`.
+async fn invite(app: &TestApp, dossier: &str, contacts: &[(Medium, &str)]) -> common::Issued {
+    let invited = common::invite(&app.state, dossier, "KS", "D1").await.unwrap();
     let contacts: Vec<(Medium, String)> = contacts.iter().map(|(m, c)| (*m, c.to_string())).collect();
-    app.state.send_invitation(&link, &contacts).await.unwrap();
-    link
+    app.state.send_invitation(&invited, &contacts, &Actor::cli()).await.unwrap();
+    common::issue(&app.state, dossier, "KS", "D1").await
 }
 
 /// Waits (up to 10 s) until every delivery of the invitation is past `Queued`.
-async fn settled(app: &TestApp, link: &InvitationLink) -> Vec<Delivery> {
+async fn settled(app: &TestApp, invitation: &Invitation) -> Vec<Delivery> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
+        let deliveries = app.state.deliveries_of(invitation).await.unwrap();
         if deliveries.iter().all(|d| d.status != DeliveryStatus::Queued) || Instant::now() > deadline {
             return deliveries;
         }
@@ -130,8 +130,8 @@ async fn an_email_reaches_the_smtp_server_once_and_the_address_is_forgotten() {
     assert_eq!(created.status(), 201);
     let url = created.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
 
-    let link = app.state.invitation_of_dossier("D1", "HS-MAIL-1").await.unwrap().unwrap();
-    let deliveries = settled(&app, &link).await;
+    let invitation = app.state.invitation_of_dossier("D1", "HS-MAIL-1").await.unwrap().unwrap();
+    let deliveries = settled(&app, &invitation).await;
     assert_eq!(deliveries.len(), 1);
     assert_eq!((deliveries[0].status, deliveries[0].attempts), (DeliveryStatus::Sent, 1), "{deliveries:?}");
     assert_eq!(deliveries[0].recipient_hint, "D•••@example.vn");
@@ -169,7 +169,7 @@ async fn an_sms_goes_to_the_http_gateway_as_configured() {
     let app = spawn_app_with(gateway_settings(&base, Backoff::default())).await;
     let link = invite(&app, "HS-SMS-1", &[(Medium::Sms, "0912345678")]).await;
 
-    let deliveries = settled(&app, &link).await;
+    let deliveries = settled(&app, &link.invitation).await;
     assert_eq!(deliveries[0].status, DeliveryStatus::Sent, "{deliveries:?}");
     let request = requests.lock().unwrap()[0].clone();
     assert_eq!(request.uri.query(), Some("to=0912345678"));
@@ -205,7 +205,7 @@ async fn a_failing_gateway_is_retried_with_growing_waits_until_it_answers() {
     let app = spawn_app_with(gateway_settings(&base, backoff)).await;
     let link = invite(&app, "HS-SMS-2", &[(Medium::Sms, "+84 386 123 456")]).await;
 
-    let deliveries = settled(&app, &link).await;
+    let deliveries = settled(&app, &link.invitation).await;
     assert_eq!((deliveries[0].status, deliveries[0].attempts), (DeliveryStatus::Sent, 3), "{deliveries:?}");
     let times: Vec<Instant> = requests.lock().unwrap().iter().map(|r| r.at).collect();
     assert_eq!(times.len(), 3);
@@ -219,21 +219,23 @@ async fn a_gateway_that_keeps_failing_is_given_up_and_the_number_forgotten() {
     let (base, requests) = sms_gateway(vec![500; 10]).await;
     let app = spawn_app_with(gateway_settings(&base, Backoff { base: Duration::ZERO, max_attempts: 3 })).await;
     let link = invite(&app, "HS-SMS-3", &[(Medium::Sms, "0912345678")]).await;
-    let deliveries = settled(&app, &link).await;
+    let deliveries = settled(&app, &link.invitation).await;
     assert_eq!((deliveries[0].status, deliveries[0].attempts), (DeliveryStatus::Failed, 3), "{deliveries:?}");
     assert_eq!(deliveries[0].last_error.as_deref(), Some("Cổng SMS trả lời HTTP 500."));
     assert_eq!(requests.lock().unwrap().len(), 3);
     assert!(app.state.stored_contacts().await.unwrap().is_empty(), "a failed message keeps no number");
 
-    // The officer may try again with another number: the failed message is queued afresh.
-    let again = app.state.invitation_of_dossier("D1", "HS-SMS-3").await.unwrap().unwrap();
-    assert_eq!(app.state.send_invitation(&again, &[(Medium::Sms, "0987654321".into())]).await.unwrap(), 1);
+    // Its maker may try again with another number while the link is theirs: the failed message is
+    // queued afresh.
+    let again = common::invite(&app.state, "HS-SMS-3", "KS", "D1").await.unwrap();
+    let resend = app.state.send_invitation(&again, &[(Medium::Sms, "0987654321".into())], &Actor::cli()).await;
+    assert_eq!(resend.unwrap(), 1);
 
     // A refusal (4xx) is not retried.
     let (base, requests) = sms_gateway(vec![400]).await;
     let app = spawn_app_with(gateway_settings(&base, Backoff { base: Duration::ZERO, max_attempts: 5 })).await;
     let link = invite(&app, "HS-SMS-4", &[(Medium::Sms, "0912345678")]).await;
-    let deliveries = settled(&app, &link).await;
+    let deliveries = settled(&app, &link.invitation).await;
     assert_eq!((deliveries[0].status, deliveries[0].attempts), (DeliveryStatus::Failed, 1), "{deliveries:?}");
     assert_eq!(requests.lock().unwrap().len(), 1);
 }
@@ -273,15 +275,16 @@ async fn an_answer_cancels_what_is_still_queued() {
     let app = spawn_app().await;
     let link = invite(&app, "HS-OUT-2", &[(Medium::Sms, "0912345678")]).await;
     let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"A1": 5}});
-    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap()).await.unwrap();
+    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap(), None).await.unwrap();
     app.state.deliver_due().await.unwrap();
     let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
     assert_eq!(deliveries[0].status, DeliveryStatus::Cancelled);
     assert!(app.state.stored_contacts().await.unwrap().is_empty());
 
     // An answered invitation sends nothing new.
-    let answered = app.state.invitation_of_dossier("D1", "HS-OUT-2").await.unwrap().unwrap();
-    assert_eq!(app.state.send_invitation(&answered, &[(Medium::Email, "a@b.vn".into())]).await.unwrap(), 0);
+    let answered = common::invite(&app.state, "HS-OUT-2", "KS", "D1").await.unwrap();
+    let sent = app.state.send_invitation(&answered, &[(Medium::Email, "a@b.vn".into())], &Actor::cli()).await;
+    assert_eq!(sent.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ async fn one_stop_software_invites_within_its_scope_and_reads_the_status_only() 
     let token = first["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let link = app.state.invitation_for_token(&token).await.unwrap().unwrap();
     let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"A1": 4}});
-    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap()).await.unwrap();
+    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap(), None).await.unwrap();
     let state: Value = get(&app, &key, "HS-API-1").await.json().await.unwrap();
     assert_eq!(state["status"], "answered");
 
@@ -78,7 +78,7 @@ async fn two_agencies_may_use_the_same_dossier_code_and_never_see_each_others() 
     assert_eq!(seen["status"], "pending");
     let d1_link = app.state.invitation_of_dossier("D1", "HS-CHUNG").await.unwrap().unwrap();
     let d2_link = app.state.invitation_of_dossier("D2", "HS-CHUNG").await.unwrap().unwrap();
-    assert_ne!(d1_link.invitation.id, d2_link.invitation.id);
+    assert_ne!(d1_link.id, d2_link.id);
     // A province-wide key sees both and must say which.
     let (_, province) = app.state.register_api_key(&Actor::cli(), "P", "Một cửa tỉnh").await.unwrap();
     assert_eq!(get(&app, &province, "HS-CHUNG").await.status(), 422);

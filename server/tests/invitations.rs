@@ -16,19 +16,20 @@ fn answer() -> serde_json::Map<String, serde_json::Value> {
 }
 
 #[tokio::test]
-async fn the_same_dossier_gets_the_same_link_and_a_token_finds_it() {
+async fn a_link_is_random_and_a_token_finds_its_invitation() {
     let app = spawn_app().await;
-    let (first, created) = app.state.invite(None, " HS-2026-0001 ", "KS", "D1").await.unwrap();
-    assert!(created);
+    let first = common::issue(&app.state, " HS-2026-0001 ", "KS", "D1").await;
+    assert!(first.created);
     assert_eq!(first.status, InvitationStatus::Pending);
     assert!(first.token.len() >= 32, "at least 128 bits");
     assert!(first.url.ends_with(&format!("/s/{}", first.token)));
-    let (again, created) = app.state.invite(None, "HS-2026-0001", "KS", "D1").await.unwrap();
-    assert!(!created);
+    // Asked again by its maker within the re-print time: the same invitation and link.
+    let again = common::issue(&app.state, "HS-2026-0001", "KS", "D1").await;
+    assert!(!again.created);
     assert_eq!((again.token, again.invitation.id), (first.token.clone(), first.invitation.id));
     // Another agency's dossier with the same code is another invitation with another link.
-    let (other, created) = app.state.invite(None, "HS-2026-0001", "KS", "D2").await.unwrap();
-    assert!(created);
+    let other = common::issue(&app.state, "HS-2026-0001", "KS", "D2").await;
+    assert!(other.created);
     assert_ne!(other.token, first.token);
     assert_eq!(other.invitation.agency_code, "D2");
 
@@ -36,19 +37,35 @@ async fn the_same_dossier_gets_the_same_link_and_a_token_finds_it() {
     assert_eq!(found.invitation.procedure_name, "Đăng ký khai sinh");
     assert!(app.state.invitation_for_token("0123456789abcdef0123456789abcdef01234567").await.unwrap().is_none());
 
-    assert!(matches!(app.state.invite(None, "HS 1", "KS", "D1").await, Err(InviteError::Invalid(_))));
-    assert!(matches!(app.state.invite(None, "HS-2", "NOPE", "D1").await, Err(InviteError::UnknownProcedure)));
-    assert!(matches!(app.state.invite(None, "HS-3", "KS", "NOPE").await, Err(InviteError::UnknownAgency(_))));
+    let invite = |dossier: &'static str, procedure: &'static str, agency: &'static str| {
+        let state = app.state.clone();
+        async move { common::invite(&state, dossier, procedure, agency).await }
+    };
+    assert!(matches!(invite("HS 1", "KS", "D1").await, Err(InviteError::Invalid(_))));
+    assert!(matches!(invite("HS-2", "NOPE", "D1").await, Err(InviteError::UnknownProcedure)));
+    assert!(matches!(invite("HS-3", "KS", "NOPE").await, Err(InviteError::UnknownAgency(_))));
+
+    // The database keeps the token's hash and, for the re-print time, the token sealed: never
+    // the token itself, and no row of it is readable without the link secret.
+    let pool = common::sql(&app.database_url).await;
+    let dump: Vec<(String, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT token_hash, link_sealed FROM invitations").fetch_all(&pool).await.unwrap();
+    assert_eq!(dump.len(), 2);
+    for (hash, sealed) in &dump {
+        assert_ne!(hash, &first.token);
+        let sealed = sealed.as_ref().expect("sealed during the re-print time");
+        assert!(!sealed.windows(16).any(|w| w == &first.token.as_bytes()[..16]), "the token is not readable");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
     let app = spawn_app().await;
-    let (link, _) = app.state.invite(None, "HS-2026-0002", "KS", "G").await.unwrap();
+    let link = common::issue(&app.state, "HS-2026-0002", "KS", "G").await;
     let invitation = link.invitation.clone();
     let submissions = (0..10).map(|_| {
         let (state, invitation) = (app.state.clone(), invitation.clone());
-        tokio::spawn(async move { state.submit_from_link(&invitation, &answer()).await.unwrap().1 })
+        tokio::spawn(async move { state.submit_from_link(&invitation, &answer(), None).await.unwrap().1 })
     });
     let outcomes: Vec<Outcome> = futures::future::join_all(submissions).await.into_iter().map(Result::unwrap).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == Outcome::New).count(), 1, "{outcomes:?}");
@@ -75,9 +92,9 @@ async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
 #[tokio::test]
 async fn a_retry_of_a_stored_link_answer_is_a_repeat_and_a_wrong_answer_changes_nothing() {
     let app = spawn_app().await;
-    let (link, _) = app.state.invite(None, "HS-2026-0003", "KS", "D1").await.unwrap();
+    let link = common::issue(&app.state, "HS-2026-0003", "KS", "D1").await;
     let bad = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 9}}).as_object().unwrap().clone();
-    assert!(matches!(app.state.submit_from_link(&link.invitation, &bad).await, Err(ServiceError::Invalid(_))));
+    assert!(matches!(app.state.submit_from_link(&link.invitation, &bad, None).await, Err(ServiceError::Invalid(_))));
     let pending = app.state.invitation_for_token(&link.token).await.unwrap().unwrap();
     assert_eq!(pending.status, InvitationStatus::Pending, "a rejected answer does not use the link up");
     let body = answer();
@@ -85,7 +102,7 @@ async fn a_retry_of_a_stored_link_answer_is_a_repeat_and_a_wrong_answer_changes_
     changed.insert("comment".into(), json!("Một ý kiến khác"));
     let submit = |body: serde_json::Map<String, serde_json::Value>| {
         let (state, invitation) = (app.state.clone(), link.invitation.clone());
-        async move { state.submit_from_link(&invitation, &body).await.unwrap().1 }
+        async move { state.submit_from_link(&invitation, &body, None).await.unwrap().1 }
     };
     assert_eq!(submit(body.clone()).await, Outcome::New);
     // While held, and once stored: the same answer is a repeat, another one under its id a conflict.
@@ -102,9 +119,12 @@ async fn a_retry_of_a_stored_link_answer_is_a_repeat_and_a_wrong_answer_changes_
 #[tokio::test]
 async fn an_expired_link_takes_no_answer() {
     let app = spawn_app_with(Settings { invitation_days: 0, ..Settings::default() }).await;
-    let (link, _) = app.state.invite(None, "HS-2026-0004", "KS", "D1").await.unwrap();
+    let link = common::issue(&app.state, "HS-2026-0004", "KS", "D1").await;
     assert_eq!(link.status, InvitationStatus::Expired);
-    assert_eq!(app.state.submit_from_link(&link.invitation, &answer()).await.unwrap().1, Outcome::InvitationClosed);
+    assert_eq!(
+        app.state.submit_from_link(&link.invitation, &answer(), None).await.unwrap().1,
+        Outcome::InvitationClosed
+    );
     assert_eq!(app.stored().await, 0);
 }
 
@@ -148,5 +168,5 @@ async fn an_admin_extends_the_procedure_list_and_bad_entries_change_nothing() {
     assert_eq!(procedures.len(), 2, "{procedures:?}");
     assert!(procedures.contains(&("GPXD".to_string(), "Cấp giấy phép xây dựng".to_string())));
     // the new procedure can be used at once
-    assert!(app.state.invite(None, "HS-GPXD-1", "GPXD", "D1").await.unwrap().1);
+    assert!(common::issue(&app.state, "HS-GPXD-1", "GPXD", "D1").await.created);
 }

@@ -83,7 +83,7 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
     .await;
     // 20 dossiers of X2 got survey links last month: minimum sample 20 / (1 + 20 × 0.0025) = 19.05 → 20.
     for n in 0..20 {
-        app.state.invite(None, &format!("HS-X2-{n}"), "KS", "X2").await.unwrap();
+        common::issue(&app.state, &format!("HS-X2-{n}"), "KS", "X2").await;
     }
     let db = common::sql(&app.database_url).await;
     sqlx::query("UPDATE invitations SET created_at = $1")

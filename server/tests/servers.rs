@@ -91,9 +91,10 @@ async fn three_servers_store_each_answer_once_and_send_each_message_once() {
     let mut links = Vec::new();
     for n in 0..30 {
         let state = &states[n % 3];
-        let (link, _) = state.invite(None, &format!("HS-3MAY-{n}"), "KS", "D1").await.unwrap();
-        state.send_invitation(&link, &[(Medium::Sms, format!("09123456{n:02}"))]).await.unwrap();
-        links.push(link);
+        let invited = common::invite(state, &format!("HS-3MAY-{n}"), "KS", "D1").await.unwrap();
+        let contacts = [(Medium::Sms, format!("09123456{n:02}"))];
+        state.send_invitation(&invited, &contacts, &app::domain::audit::Actor::cli()).await.unwrap();
+        links.push(invited);
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while sent.lock().unwrap().len() < links.len() && Instant::now() < deadline {
@@ -118,7 +119,7 @@ async fn three_servers_store_each_answer_once_and_send_each_message_once() {
             let (state, invitation) = (state.clone(), link.invitation.clone());
             tokio::spawn(async move {
                 let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 5}});
-                state.submit_from_link(&invitation, answer.as_object().unwrap()).await.unwrap().1
+                state.submit_from_link(&invitation, answer.as_object().unwrap(), None).await.unwrap().1
             })
         });
         let mut outcomes = Vec::new();

@@ -1,5 +1,6 @@
 //! `/admin/kiosks`: the tablets at service points — register (a one-time pairing code), rename,
-//! move, re-pair, revoke — and what the kiosk limits flagged.
+//! move, re-pair, revoke — and what the kiosk limits flagged; beside them, what officers' survey
+//! links flagged (on the officer and the invitation, never on an answer).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,10 +32,24 @@ pub struct AnomalyRow {
     pub occurrences: u64,
 }
 
+/// A flag on an officer and/or one of their invitations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OfficerFlagRow {
+    pub hour: String,
+    /// The officer's username, or "phần mềm một cửa" for its invitations.
+    pub officer: String,
+    pub point: String,
+    /// Competent agency / dossier code of the flagged invitation, if one is named.
+    pub dossier: String,
+    pub kind: String,
+    pub occurrences: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KiosksView {
     pub kiosks: Vec<KioskRow>,
     pub anomalies: Vec<AnomalyRow>,
+    pub officer_flags: Vec<OfficerFlagRow>,
     /// Open service points: (code, name).
     pub points: Vec<(String, String)>,
     pub notice: Option<Notice>,
@@ -86,8 +101,23 @@ pub async fn load_kiosks() -> Result<PageReply<KiosksView>, ServerFnError> {
             occurrences: a.occurrences,
         })
         .collect();
+    let officer_flags = state
+        .invitation_flags(50)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|f| OfficerFlagRow {
+            hour: vietnam_time(f.hour),
+            officer: f.officer.unwrap_or_else(|| "phần mềm một cửa".into()),
+            point: f.service_point.unwrap_or_default(),
+            dossier: f.dossier.map(|(dossier, agency)| format!("{agency} / {dossier}")).unwrap_or_default(),
+            kind: f.kind.label().to_owned(),
+            occurrences: f.occurrences,
+        })
+        .collect();
     let points = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
-    Ok(PageReply::Ready(KiosksView { kiosks, anomalies, points, notice: crate::access::ssr::take_flash(&state) }))
+    let notice = crate::access::ssr::take_flash(&state);
+    Ok(PageReply::Ready(KiosksView { kiosks, anomalies, officer_flags, points, notice }))
 }
 
 #[server]
@@ -194,7 +224,7 @@ pub fn KiosksPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
                 {move || Suspend::new(async move {
                     page_reply(data.await, |view| {
-                        let KiosksView { kiosks, anomalies, points, notice } = view;
+                        let KiosksView { kiosks, anomalies, officer_flags, points, notice } = view;
                         let options = move |selected: &str| points.iter().map(|(code, name)| {
                             view! { <option value=code.clone() selected=code == selected>{format!("{name} ({code})")}</option> }
                         }).collect_view();
@@ -261,10 +291,42 @@ pub fn KiosksPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                             </section>
+                            <OfficerFlags flags=officer_flags />
                         }.into_any()
                     })
                 })}
             </Suspense>
         </main>
+    }
+}
+
+/// What officers' survey links flagged: to look into at the service point, never a verdict.
+#[component]
+fn OfficerFlags(flags: Vec<OfficerFlagRow>) -> impl IntoView {
+    let table = if flags.is_empty() {
+        view! { <p id="no-officer-flags">"Chưa có dấu hiệu bất thường."</p> }.into_any()
+    } else {
+        let rows = flags
+            .into_iter()
+            .map(|f| {
+                view! {
+                    <tr><td>{f.hour}</td><td>{f.officer}</td><td>{f.point}</td><td>{f.dossier}</td><td>{f.kind}</td><td class="num">{f.occurrences}</td></tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="anomalies officer-flags">
+                <thead><tr><th>"Giờ"</th><th>"Cán bộ"</th><th>"Điểm phục vụ"</th><th>"Hồ sơ"</th><th>"Dấu hiệu"</th><th>"Số lần"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        <section>
+            <h2>"Dấu hiệu bất thường ở lời mời khảo sát (theo cán bộ)"</h2>
+            <p class="hint">"Ghi trên cán bộ và lời mời, không bao giờ trên phiếu trả lời: phiếu vẫn được tính. Đây là những việc cần xem lại tại điểm phục vụ."</p>
+            {table}
+        </section>
     }
 }

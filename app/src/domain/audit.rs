@@ -67,6 +67,10 @@ audit_actions! {
     AgencySaved = "agency.save", "Thêm, sửa đơn vị";
     AgencyClosed = "agency.close", "Đóng đơn vị (sáp nhập, chia tách)";
     ProcedureSaved = "procedure.save", "Sửa danh mục thủ tục";
+    InvitationCreated = "invitation.create", "Tạo lời mời khảo sát";
+    InvitationShown = "invitation.show", "Xem, in lại đường dẫn khảo sát";
+    InvitationSent = "invitation.send", "Gửi đường dẫn khảo sát qua SMS, e-mail";
+    InvitationOverLimit = "invitation.over_limit", "Tạo lời mời vượt mức trong ngày (bị từ chối)";
     DeliverySentByHand = "delivery.sent_by_hand", "Đánh dấu đã gửi thủ công";
     CommentApproved = "comment.approve", "Duyệt ý kiến";
     CommentHidden = "comment.hide", "Ẩn ý kiến";

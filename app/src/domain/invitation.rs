@@ -64,6 +64,93 @@ pub fn last_day(expires_at: DateTime<Utc>) -> String {
     (expires_at - chrono::Duration::seconds(1)).with_timezone(&super::period::vietnam()).format("%d/%m/%Y").to_string()
 }
 
+/// What the province lets an officer do with survey links, and what gets an officer flagged
+/// (issue 19: "links belong to the citizen").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerLimits {
+    /// Invitations one officer may make in a Vietnam day; more are refused (429) and flagged.
+    /// 0 turns the limit off.
+    pub max_per_day: u32,
+    /// A link answered within this many minutes of being made flags its invitation and maker.
+    pub quick_answer_minutes: u32,
+    /// Minutes after making a link during which its maker (and nobody else) may show and print
+    /// it again; after that the link exists only with the citizen.
+    pub reprint_minutes: u32,
+    /// Only the one-stop software (the integration API) makes invitations; the staff page only
+    /// looks them up.
+    pub api_only: bool,
+}
+
+impl Default for OfficerLimits {
+    /// A busy counter returns well under a hundred dossiers a day; a citizen handed a slip at
+    /// the counter rarely answers before leaving the building.
+    fn default() -> Self {
+        Self { max_per_day: 150, quick_answer_minutes: 5, reprint_minutes: 15, api_only: false }
+    }
+}
+
+impl OfficerLimits {
+    /// Most minutes a link may stay re-printable: a working day.
+    pub const MAX_REPRINT_MINUTES: u32 = 8 * 60;
+
+    /// Whether the officer `viewer` may see the link of an invitation `creator` made, at `now`.
+    /// Invitations of the one-stop software (no creator) are never shown on staff pages.
+    pub fn may_show_link(
+        creator: Option<i64>,
+        viewer: i64,
+        reprint_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        creator == Some(viewer) && reprint_until.is_some_and(|until| now < until)
+    }
+
+    /// Whether an answer at `answered` to a link made at `created` came suspiciously soon.
+    pub fn answered_quickly(&self, created: DateTime<Utc>, answered: DateTime<Utc>) -> bool {
+        answered - created < chrono::Duration::minutes(i64::from(self.quick_answer_minutes))
+    }
+
+    /// Whether an officer who already made `made_today` invitations today may make another.
+    pub fn admits(&self, made_today: u64) -> bool {
+        self.max_per_day == 0 || made_today < u64::from(self.max_per_day)
+    }
+}
+
+/// What may show that an officer answers links for citizens. Flags go on the invitation and the
+/// officer, never on an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InvitationFlag {
+    /// More invitations in a day than the province allows (the extra ones were refused).
+    OverDailyLimit,
+    /// A link answered within minutes of being made.
+    AnsweredQuickly,
+    /// A link answered from an address an officer of the same service point is signed in from.
+    OfficerAddress,
+}
+
+impl InvitationFlag {
+    pub const ALL: [InvitationFlag; 3] = [Self::OverDailyLimit, Self::AnsweredQuickly, Self::OfficerAddress];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OverDailyLimit => "over_daily_limit",
+            Self::AnsweredQuickly => "answered_quickly",
+            Self::OfficerAddress => "officer_address",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OverDailyLimit => "Tạo quá số lời mời cho phép trong ngày (lời mời vượt mức bị từ chối)",
+            Self::AnsweredQuickly => "Đường dẫn được trả lời chỉ vài phút sau khi tạo",
+            Self::OfficerAddress => "Đường dẫn được trả lời từ địa chỉ mạng mà cán bộ cùng điểm phục vụ đang đăng nhập",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -105,5 +192,35 @@ mod tests {
         assert_eq!(InvitationStatus::of(now + Duration::days(1), None, now), InvitationStatus::Pending);
         assert_eq!(InvitationStatus::of(now, None, now), InvitationStatus::Expired);
         assert_eq!(InvitationStatus::of(now - Duration::days(1), Some(now), now), InvitationStatus::Answered);
+    }
+
+    #[test]
+    fn only_the_maker_sees_a_link_and_only_for_a_while() {
+        let now = Utc::now();
+        let later = Some(now + Duration::minutes(1));
+        assert!(OfficerLimits::may_show_link(Some(7), 7, later, now));
+        assert!(!OfficerLimits::may_show_link(Some(7), 8, later, now), "another officer");
+        assert!(!OfficerLimits::may_show_link(None, 7, later, now), "made by the one-stop software");
+        assert!(!OfficerLimits::may_show_link(Some(7), 7, Some(now), now), "the window is over");
+        assert!(!OfficerLimits::may_show_link(Some(7), 7, None, now), "erased");
+    }
+
+    #[test]
+    fn quick_answers_and_the_daily_limit() {
+        let limits = OfficerLimits { max_per_day: 3, quick_answer_minutes: 5, ..OfficerLimits::default() };
+        let made = Utc::now();
+        assert!(limits.answered_quickly(made, made + Duration::seconds(299)));
+        assert!(!limits.answered_quickly(made, made + Duration::minutes(5)));
+        assert!(limits.admits(2));
+        assert!(!limits.admits(3));
+        assert!(OfficerLimits { max_per_day: 0, ..limits }.admits(1_000_000));
+    }
+
+    #[test]
+    fn flags_round_trip() {
+        for flag in InvitationFlag::ALL {
+            assert_eq!(InvitationFlag::parse(flag.as_str()), Some(flag));
+        }
+        assert_eq!(InvitationFlag::parse("burst"), None);
     }
 }

@@ -109,7 +109,7 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitR
     let state = expect_context::<crate::service::AppState>();
     let source = match link {
         Some(token) => match state.invitation_for_token(&token).await.map_err(ssr::internal)? {
-            Some(link) => ssr::Source::Link(link.invitation),
+            Some(link) => ssr::Source::Link(link.invitation, crate::access::ssr::client_ip()),
             None => return Ok(SubmitReply::Invalid(vec![ssr::LINK_CLOSED.into()])),
         },
         None => match ssr::paired_kiosk(&state).await? {
@@ -143,10 +143,11 @@ pub mod ssr {
 
     pub const LINK_CLOSED: &str = "Phiếu khảo sát này đã được trả lời hoặc đã hết hạn. Xin cảm ơn Ông/Bà.";
 
-    /// Where a survey is being answered.
+    /// Where a survey is being answered: a kiosk, or a link from an address (which flags the
+    /// invitation if an officer of the point is signed in from it; never kept with the answer).
     pub enum Source {
         Kiosk(Kiosk),
-        Link(Invitation),
+        Link(Invitation, Option<std::net::IpAddr>),
     }
 
     /// The kiosk's device-token cookie; `__Host-` prefixed when served over https.
@@ -227,7 +228,7 @@ pub mod ssr {
         let submission = draft.to_submission();
         let stored = match source {
             Source::Kiosk(kiosk) => state.submit_from_kiosk(kiosk, &submission).await,
-            Source::Link(invitation) => state.submit_from_link(invitation, &submission).await,
+            Source::Link(invitation, from) => state.submit_from_link(invitation, &submission, *from).await,
         };
         match stored {
             Ok((_, Outcome::New | Outcome::Repeat)) => Ok(SubmitReply::Stored),

@@ -229,6 +229,9 @@ fn count_delivery(medium: Medium, outcome: &'static str) {
 /// dies while sending leaves the message to be sent once this has passed.
 const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(15);
 
+/// Why a message whose link cannot be opened is not sent.
+const LINK_LOST: &str = "Không mở được đường dẫn đã lưu (khóa liên kết HAILONG_LINK_SECRET đã bị thay đổi?).";
+
 /// Longest the worker sleeps: expired invitations' contacts are forgotten within this.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// How soon the worker tries again to empty the write-ahead log when readers were in the way.
@@ -267,12 +270,14 @@ impl AppState {
         self.deliveries.is_configured(medium)
     }
 
-    fn message_for(&self, pending: &PendingDelivery) -> Message {
-        Message {
+    /// The message of a delivery; `None` if its link can no longer be opened (the link secret
+    /// was changed): such a message cannot be sent.
+    fn message_for(&self, pending: &PendingDelivery) -> Option<Message> {
+        Some(Message {
             agency: pending.agency_name.clone(),
-            link: self.link_url(&pending.agency_code, &pending.dossier_code),
+            link: self.delivery_link(pending)?.url,
             last_day: crate::domain::invitation::last_day(pending.expires_at),
-        }
+        })
     }
 
     /// Messages no gateway will send: an admin reads them here and sends them by hand.
@@ -281,10 +286,12 @@ impl AppState {
         Ok(pending
             .into_iter()
             .map(|pending| {
-                let message = self.message_for(&pending);
-                let text = match pending.delivery.medium {
-                    Medium::Sms => message.sms_text(),
-                    Medium::Email => format!("{}\n\n{}", message.email_subject(), message.email_body()),
+                let text = match (self.message_for(&pending), pending.delivery.medium) {
+                    (Some(message), Medium::Sms) => message.sms_text(),
+                    (Some(message), Medium::Email) => {
+                        format!("{}\n\n{}", message.email_subject(), message.email_body())
+                    }
+                    (None, _) => LINK_LOST.to_owned(),
                 };
                 OutboxItem { pending, text }
             })
@@ -311,6 +318,10 @@ impl AppState {
     /// and says how long to sleep before the next round.
     pub async fn deliver_due(&self) -> Result<Duration, ServiceError> {
         if self.db.cancel_closed_deliveries(Utc::now()).await? > 0 {
+            self.contacts_erased();
+        }
+        // A link nobody may print again and no message still needs is erased.
+        if self.db.forget_old_links(Utc::now()).await? > 0 {
             self.contacts_erased();
         }
         let media = self.deliveries.configured();
@@ -351,8 +362,11 @@ impl AppState {
 
     async fn try_delivery(&self, pending: &PendingDelivery) -> Result<(), ServiceError> {
         let delivery = &pending.delivery;
-        let message = self.message_for(pending);
-        match self.deliveries.send(delivery.medium, &pending.recipient, &message).await {
+        let sent = match self.message_for(pending) {
+            Some(message) => self.deliveries.send(delivery.medium, &pending.recipient, &message).await,
+            None => Err(Failure { cause: LINK_LOST.to_owned(), permanent: true }),
+        };
+        match sent {
             Ok(()) => {
                 self.db.mark_delivery_sent(delivery.id, Utc::now()).await?;
                 count_delivery(delivery.medium, "sent");

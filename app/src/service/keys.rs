@@ -51,12 +51,12 @@ impl AppState {
         Ok(())
     }
 
-    /// The agency a live key covers (its subtree), noting when it was last used.
-    pub async fn api_key_agency(&self, key: &str) -> Result<Option<String>, ServiceError> {
+    /// The id of a live key and the agency it covers (its subtree), noting when it was last used.
+    pub async fn api_key_agency(&self, key: &str) -> Result<Option<(i64, String)>, ServiceError> {
         let Some((id, agency)) = self.db.api_key(&secret::hash(key)).await? else { return Ok(None) };
         if let Some(minute) = self.note_once_a_minute(format!("apikey:{id}")) {
             self.db.touch_api_key(id, minute).await?;
         }
-        Ok(Some(agency))
+        Ok(Some((id, agency)))
     }
 }

@@ -24,10 +24,12 @@ use crate::storage::{Held, NewResponse, Outcome, StorageError};
 /// Default size of a mixed batch (k): the answers stored together.
 pub const LINK_MIX: u32 = 5;
 
-/// The keys of the held answers, derived from the link secret.
+/// The keys of the held answers, and of the survey links kept for re-printing and sending,
+/// derived from the link secret.
 pub struct Sealer {
     cipher: ChaCha20Poly1305,
     tag_key: Vec<u8>,
+    link_cipher: ChaCha20Poly1305,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -63,7 +65,18 @@ impl Sealer {
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
             tag_key: derive(link_secret, "hailong: held answer ids").to_vec(),
+            link_cipher: ChaCha20Poly1305::new(Key::from_slice(&derive(link_secret, "hailong: survey link tokens"))),
         }
+    }
+
+    /// A survey link's token, sealed for the short time it may be shown again (`invitations.link_sealed`).
+    pub fn seal_link(&self, token: &str) -> Vec<u8> {
+        seal_with(&self.link_cipher, token.as_bytes())
+    }
+
+    /// The token of a sealed link; `None` if it does not open (another link secret).
+    pub fn open_link(&self, sealed: &[u8]) -> Option<String> {
+        open_with(&self.link_cipher, sealed).and_then(|plain| String::from_utf8(plain).ok())
     }
 
     fn tag(&self, id: &uuid::Uuid) -> Vec<u8> {
@@ -87,22 +100,31 @@ impl Sealer {
             body_hash: crate::storage::body_hash(r),
         })
         .expect("a response serialises");
-        let nonce: [u8; 12] = rand::random();
-        let mut sealed = nonce.to_vec();
-        sealed.extend(self.cipher.encrypt(Nonce::from_slice(&nonce), plain.as_slice()).expect("sealing cannot fail"));
-        sealed
+        seal_with(&self.cipher, &plain)
     }
 
     fn open(&self, sealed: &[u8]) -> Result<Sealed, StorageError> {
         let refused =
             || StorageError::Corrupt("a held link answer cannot be opened (was the link secret changed?)".into());
-        if sealed.len() < 12 {
-            return Err(refused());
-        }
-        let (nonce, text) = sealed.split_at(12);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), text).map_err(|_| refused())?;
+        let plain = open_with(&self.cipher, sealed).ok_or_else(refused)?;
         serde_json::from_slice(&plain).map_err(|e| StorageError::Corrupt(format!("a held link answer: {e}")))
     }
+}
+
+/// nonce ‖ ChaCha20-Poly1305 of `plain`, under a fresh random nonce.
+fn seal_with(cipher: &ChaCha20Poly1305, plain: &[u8]) -> Vec<u8> {
+    let nonce: [u8; 12] = rand::random();
+    let mut sealed = nonce.to_vec();
+    sealed.extend(cipher.encrypt(Nonce::from_slice(&nonce), plain).expect("sealing cannot fail"));
+    sealed
+}
+
+fn open_with(cipher: &ChaCha20Poly1305, sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < 12 {
+        return None;
+    }
+    let (nonce, text) = sealed.split_at(12);
+    cipher.decrypt(Nonce::from_slice(nonce), text).ok()
 }
 
 impl Sealed {
@@ -234,5 +256,17 @@ mod tests {
         assert!(Sealer::new("another secret of at least thirty-two characters").open(&sealed).is_err());
         assert_eq!(sealer.tag(&new.response.id), sealer.tag(&new.response.id));
         assert_ne!(sealer.tag(&new.response.id), sealer.tag(&uuid::Uuid::new_v4()));
+    }
+
+    #[test]
+    fn a_sealed_link_opens_with_its_own_key_only() {
+        let sealer = Sealer::new("a link secret of at least thirty-two characters");
+        let sealed = sealer.seal_link("0123456789abcdef");
+        assert!(!sealed.windows(8).any(|w| w == b"01234567"), "the token is not readable");
+        assert_eq!(sealer.open_link(&sealed).as_deref(), Some("0123456789abcdef"));
+        assert_ne!(sealer.seal_link("0123456789abcdef"), sealed, "a fresh nonce each time");
+        assert_eq!(Sealer::new("another secret of at least thirty-two characters").open_link(&sealed), None);
+        assert!(sealer.open(&sealed).is_err(), "a link is not an answer: other key");
+        assert_eq!(sealer.open_link(&sealed[..11]), None);
     }
 }

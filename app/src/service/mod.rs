@@ -53,6 +53,8 @@ pub struct Settings {
     pub link_mix: u32,
     /// Bearer token a Prometheus scraper sends for `/metrics`; `None` turns `/metrics` off.
     pub metrics_token: Option<String>,
+    /// Who may make survey links, for how long their maker may show them, and what flags an officer.
+    pub officer_limits: crate::domain::invitation::OfficerLimits,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             targets: crate::domain::report::DEFAULT_TARGETS.to_vec(),
             link_mix: mixer::LINK_MIX,
             metrics_token: None,
+            officer_limits: crate::domain::invitation::OfficerLimits::default(),
         }
     }
 }

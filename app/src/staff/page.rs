@@ -45,17 +45,29 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
             view! { <option value=code selected=selected>{name}</option> }
         })
         .collect_view();
-    view! {
-        <h1>"Gửi phiếu khảo sát"</h1>
-        <p>"Khi trả kết quả hồ sơ, tạo đường dẫn khảo sát để người dân trả lời trên điện thoại. Mỗi hồ sơ chỉ có một đường dẫn, dùng được một lần; phiếu trả lời không gắn với hồ sơ hay người dân."</p>
-        {no_procedures}
-        <ActionForm action=create attr:class="login invite">
-            <label>
-                <span>"Mã hồ sơ"</span>
-                <input type="text" name="dossier_code" required maxlength="50" autocomplete="off" />
-            </label>
+    let reprint = form.reprint_minutes;
+    let intro = if form.api_only {
+        view! {
+            <p class="notice" role="note">
+                "Tỉnh nhận lời mời khảo sát từ phần mềm một cửa; phần mềm gửi đường dẫn cho người dân. Tại đây chỉ tra cứu tình trạng lời mời của một hồ sơ."
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p>"Khi trả kết quả hồ sơ, tạo đường dẫn khảo sát để người dân trả lời trên điện thoại. Mỗi hồ sơ chỉ có một đường dẫn, dùng được một lần; phiếu trả lời không gắn với hồ sơ hay người dân."</p>
+            <p class="hint">{format!("Đường dẫn thuộc về người dân: chỉ người tạo xem và in được, trong {reprint} phút sau khi tạo. Nhập mã một hồ sơ đã có lời mời để xem tình trạng.")}</p>
+            {no_procedures}
+        }
+        .into_any()
+    };
+    let creating = (!form.api_only).then(|| {
+        view! {
             <label><span>"Thủ tục hành chính"</span><select name="procedure" required>{procedures}</select></label>
-            <label><span>"Cơ quan giải quyết"</span><select name="agency" required>{agencies}</select></label>
+        }
+    });
+    let contacts = (!form.api_only).then(|| {
+        view! {
             <fieldset class="contacts">
                 <legend>"Gửi đường dẫn cho người dân (không bắt buộc)"</legend>
                 <label>
@@ -68,8 +80,27 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
                 </label>
                 <p class="hint">"Số điện thoại và e-mail chỉ dùng để gửi đường dẫn này và bị xóa ngay khi đã gửi xong hoặc khi đường dẫn hết hạn."</p>
             </fieldset>
+        }
+    });
+    let (heading, button) = if form.api_only {
+        ("Tra cứu lời mời khảo sát", "Tra cứu")
+    } else {
+        ("Gửi phiếu khảo sát", "Tạo đường dẫn khảo sát")
+    };
+    view! {
+        <h1>{heading}</h1>
+        {intro}
+        <ActionForm action=create attr:class="login invite">
+            <label>
+                <span>"Mã hồ sơ"</span>
+                <input type="text" name="dossier_code" required maxlength="50" autocomplete="off" />
+            </label>
+            {creating}
+            {form.api_only.then(|| view! { <input type="hidden" name="procedure" value="" /> })}
+            <label><span>"Cơ quan giải quyết"</span><select name="agency" required>{agencies}</select></label>
+            {contacts}
             {move || failure_alert(create.value().get())}
-            <button type="submit" class="primary">"Tạo đường dẫn khảo sát"</button>
+            <button type="submit" class="primary">{button}</button>
         </ActionForm>
         <RecentInvitations recent=form.recent />
     }
@@ -139,7 +170,7 @@ pub fn InvitationPage() -> impl IntoView {
 
 #[component]
 fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
-    let InvitationView { dossier_code, procedure_name, agency_name, url, qr_svg, expires_on, status, deliveries } =
+    let InvitationView { dossier_code, procedure_name, agency_name, link, no_link, expires_on, status, deliveries } =
         invitation;
     let deliveries = (!deliveries.is_empty()).then(|| {
         let rows = deliveries
@@ -160,11 +191,23 @@ fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
             </table>
         }
     });
+    let Some(link) = link else {
+        return view! {
+            <h1>"Lời mời khảo sát của hồ sơ " {dossier_code}</h1>
+            <p>"Tình trạng: " <strong id="invitation-status">{status}</strong> " · Hạn trả lời: " {expires_on}</p>
+            <p>{procedure_name} " — " {agency_name}</p>
+            <p class="notice" id="no-link" role="note">{no_link}</p>
+            {deliveries}
+            <p><a href="/staff">"Gửi phiếu cho hồ sơ khác"</a></p>
+        }
+        .into_any();
+    };
     view! {
         <div class="no-print">
             <h1>"Đường dẫn khảo sát của hồ sơ " {dossier_code.clone()}</h1>
             <p>"Tình trạng: " <strong id="invitation-status">{status}</strong> " · Hạn trả lời: " {expires_on.clone()}</p>
-            <p>"Đường dẫn: " <a id="survey-link" href=url.clone()>{url.clone()}</a></p>
+            <p>"Đường dẫn: " <a id="survey-link" href=link.url.clone()>{link.url.clone()}</a></p>
+            <p class="hint">{format!("Đường dẫn thuộc về người dân: hãy trao phiếu mời cho họ. Chỉ bạn xem và in lại được, đến {}.", link.printable_until)}</p>
             {deliveries}
             <p>"Bấm Ctrl+P (hoặc nút In của trình duyệt) để in phiếu mời khổ A6 bên dưới. "
                <a href="/staff">"Gửi phiếu cho hồ sơ khác"</a></p>
@@ -173,9 +216,10 @@ fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
             <h2>"Mời Ông/Bà đánh giá sự phục vụ"</h2>
             <p class="slip-agency">{agency_name}</p>
             <p>"Thủ tục: " {procedure_name}</p>
-            <div class="qr" inner_html=qr_svg></div>
-            <p class="slip-link">{url}</p>
+            <div class="qr" inner_html=link.qr_svg></div>
+            <p class="slip-link">{link.url}</p>
             <p>"Quét mã QR bằng điện thoại để trả lời phiếu khảo sát ẩn danh (khoảng 2 phút), trước ngày " {expires_on} "."</p>
         </section>
     }
+    .into_any()
 }

@@ -13,6 +13,10 @@ pub struct InviteForm {
     pub default_agency: Option<String>,
     /// The latest invitations made at the officer's service point.
     pub recent: Vec<RecentInvitation>,
+    /// The province takes invitations only from its one-stop software: the page only looks up.
+    pub api_only: bool,
+    /// Minutes a link's maker may show and print it again.
+    pub reprint_minutes: u32,
 }
 
 /// A line of the officer's recent invitations.
@@ -28,18 +32,29 @@ pub struct RecentInvitation {
     pub deliveries: Vec<DeliveryView>,
 }
 
-/// An invitation as the officer sees it: never the answer, only whether there is one.
+/// An invitation as the officer sees it: never the answer, only whether there is one; its link
+/// only for the officer who made it, for the few minutes they may print it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InvitationView {
     pub dossier_code: String,
     pub procedure_name: String,
     pub agency_name: String,
-    pub url: String,
-    pub qr_svg: String,
+    pub link: Option<SlipLink>,
+    /// Why there is no link, when there is none.
+    pub no_link: Option<String>,
     /// Last day to answer, dd/mm/yyyy in Vietnam time.
     pub expires_on: String,
     pub status: String,
     pub deliveries: Vec<DeliveryView>,
+}
+
+/// A survey link on its maker's screen and slip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SlipLink {
+    pub url: String,
+    pub qr_svg: String,
+    /// hh:mm, Vietnam time: after this the link is not shown again.
+    pub printable_until: String,
 }
 
 /// A message sent (or to be sent) with the link, as the officer sees it.
@@ -77,7 +92,15 @@ pub async fn load_invite_form() -> Result<PageReply<InviteForm>, ServerFnError> 
             agency_name: invitation.agency_name,
         });
     }
-    Ok(PageReply::Ready(InviteForm { procedures, default_agency: access.user.agency_code, agencies, recent }))
+    let limits = state.settings.officer_limits;
+    Ok(PageReply::Ready(InviteForm {
+        procedures,
+        default_agency: access.user.agency_code,
+        agencies,
+        recent,
+        api_only: limits.api_only,
+        reprint_minutes: limits.reprint_minutes,
+    }))
 }
 
 #[server]
@@ -88,26 +111,25 @@ pub async fn create_invitation(
     #[server(default)] phone: String,
     #[server(default)] email: String,
 ) -> Result<(), ServerFnError> {
-    use crate::service::invitations::InviteError;
-    use crate::service::refuse;
-    use axum::http::StatusCode;
+    use crate::service::invitations::Maker;
     let state = expect_context::<crate::service::AppState>();
     let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Invite).await?;
     // An agency this point does not receive dossiers for does not exist for this officer.
     if !access.reach.contains(agency.trim()) {
-        return refuse(StatusCode::NOT_FOUND, "Không có cơ quan này trong danh sách tiếp nhận của điểm phục vụ.");
+        return crate::service::refuse(
+            axum::http::StatusCode::NOT_FOUND,
+            "Không có cơ quan này trong danh sách tiếp nhận của điểm phục vụ.",
+        );
     }
     let contacts = match crate::domain::delivery::parse_contacts(Some(&phone), Some(&email)) {
         Ok(contacts) => contacts,
-        Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        Err(error) => return crate::service::refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
     };
-    let link = match state.invite(Some(access.user.id), &dossier_code, &procedure, &agency).await {
-        Ok((link, _)) => link,
-        Err(InviteError::Service(error)) => return Err(ssr::internal(error)),
-        Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
-    };
-    state.send_invitation(&link, &contacts).await.map_err(ssr::internal)?;
-    leptos_axum::redirect(&ssr::invitation_path(&link.invitation));
+    let actor = access.actor();
+    let maker = Maker::Officer { user_id: access.user.id, actor: &actor };
+    let invited = state.invite(maker, &dossier_code, &procedure, &agency).await.map_err(ssr::refused)?;
+    state.send_invitation(&invited, &contacts, &actor).await.map_err(ssr::refused)?;
+    leptos_axum::redirect(&ssr::invitation_path(&invited.invitation));
     Ok(())
 }
 
@@ -119,31 +141,42 @@ pub async fn load_invitation(agency: String, dossier_code: String) -> Result<Pag
         Err(refusal) => return Ok(refusal),
     };
     let found = if access.reach.contains(agency.trim()) {
-        state.invitation_of_dossier(&agency, &dossier_code).await.map_err(ssr::internal)?
+        state
+            .invitation_for_officer(access.user.id, &access.actor(), &agency, &dossier_code)
+            .await
+            .map_err(ssr::internal)?
     } else {
         None
     };
     // Another agency's dossier answers exactly like one nobody invited.
-    let Some(link) = found else {
+    let Some(invited) = found else {
         crate::access::ssr::set_status(axum::http::StatusCode::NOT_FOUND);
         return Ok(PageReply::Invalid(
             "Không có lời mời khảo sát nào cho mã hồ sơ này tại điểm phục vụ của bạn.".into(),
         ));
     };
-    let invitation = link.invitation.clone();
-    let deliveries = state.deliveries_of(&invitation).await.map_err(ssr::internal)?;
+    let invitation = &invited.invitation;
+    let deliveries = state.deliveries_of(invitation).await.map_err(ssr::internal)?;
     let deliveries = deliveries.iter().map(|d| ssr::delivery_view(&state, d)).collect();
-    let qr_svg = qrcode::QrCode::new(link.url.as_bytes())
-        .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
-        .map_err(ssr::internal)?;
+    let link = match &invited.link {
+        Some(link) => Some(SlipLink {
+            url: link.url.clone(),
+            qr_svg: qrcode::QrCode::new(link.url.as_bytes())
+                .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
+                .map_err(ssr::internal)?,
+            printable_until: invitation.reprint_until.map(ssr::vietnam_clock).unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let no_link = link.is_none().then(|| ssr::no_link_reason(&state, invitation, access.user.id));
     Ok(PageReply::Ready(InvitationView {
         dossier_code: invitation.dossier_code.clone(),
         procedure_name: invitation.procedure_name.clone(),
         agency_name: invitation.agency_name.clone(),
-        url: link.url,
-        qr_svg,
+        link,
+        no_link,
         expires_on: crate::domain::invitation::last_day(invitation.expires_at),
-        status: ssr::status_text(&invitation).into(),
+        status: ssr::status_text(invitation).into(),
         deliveries,
     }))
 }
@@ -171,6 +204,41 @@ pub mod ssr {
 
     pub fn vietnam_time(at: chrono::DateTime<chrono::Utc>) -> String {
         at.with_timezone(&crate::domain::period::vietnam()).format("%H:%M %d/%m/%Y").to_string()
+    }
+
+    pub fn vietnam_clock(at: chrono::DateTime<chrono::Utc>) -> String {
+        at.with_timezone(&crate::domain::period::vietnam()).format("%H:%M").to_string()
+    }
+
+    /// Why the officer `viewer` does not see an invitation's link.
+    pub fn no_link_reason(state: &AppState, invitation: &crate::storage::Invitation, viewer: i64) -> String {
+        match invitation.created_by {
+            None => "Lời mời này do phần mềm một cửa tạo và gửi cho người dân; đường dẫn không hiển thị ở đây.".into(),
+            Some(maker) if maker != viewer => {
+                "Đường dẫn chỉ hiển thị cho cán bộ đã tạo lời mời, ngay khi tạo; nó thuộc về người dân.".into()
+            }
+            Some(_) => format!(
+                "Đường dẫn chỉ được xem, in lại trong {} phút sau khi tạo; sau đó chỉ người dân giữ đường dẫn.",
+                state.settings.officer_limits.reprint_minutes
+            ),
+        }
+    }
+
+    /// An invitation refused or failed: its status and Vietnamese reason, or the internal error.
+    pub fn refused(error: crate::service::invitations::InviteError) -> ServerFnError {
+        use crate::service::invitations::InviteError;
+        use axum::http::StatusCode;
+        let status = match &error {
+            InviteError::Service(error) => return internal(error),
+            InviteError::ApiOnly => StatusCode::FORBIDDEN,
+            InviteError::OverDailyLimit(_) => StatusCode::TOO_MANY_REQUESTS,
+            InviteError::AlreadyIssued => StatusCode::CONFLICT,
+            InviteError::Invalid(_) | InviteError::UnknownProcedure | InviteError::UnknownAgency(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+        };
+        let Err(refusal) = crate::service::refuse::<std::convert::Infallible>(status, error.to_string());
+        refusal
     }
 
     pub fn status_text(invitation: &crate::storage::Invitation) -> &'static str {

@@ -313,7 +313,8 @@ impl Db {
         Ok(n as u64)
     }
 
-    /// Opens a session after a successful login (audit-logged with the address).
+    /// Opens a session after a successful login (audit-logged with the address, which the session
+    /// keeps: a link answered from it is flagged).
     pub async fn add_session(
         &self,
         token_hash: &str,
@@ -324,13 +325,16 @@ impl Db {
         on_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             let now = timestamp(Utc::now());
-            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                .bind(token_hash)
-                .bind(user_id)
-                .bind(&now)
-                .bind(timestamp(expires_at))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(&now)
+            .bind(timestamp(expires_at))
+            .bind(actor.ip.as_deref())
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
                 .bind(&now)
                 .bind(user_id)

@@ -29,6 +29,11 @@ pub struct PendingDelivery {
     pub agency_code: String,
     pub agency_name: String,
     pub expires_at: DateTime<Utc>,
+    /// The link's token, sealed; kept on the invitation while a message carrying it waits.
+    pub link_sealed: Option<Vec<u8>>,
+    /// The hash of the link's token, to check a link derived for an invitation made before
+    /// migration 14.
+    pub token_hash: String,
 }
 
 const DELIVERY_COLUMNS: &str = "d.id, d.invitation_id, d.medium, d.recipient_hint, d.status, d.attempts, d.last_error,
@@ -77,6 +82,8 @@ struct PendingRow {
     agency_code: String,
     agency_name: String,
     expires_at: String,
+    link_sealed: Option<Vec<u8>>,
+    token_hash: String,
 }
 
 impl PendingRow {
@@ -88,6 +95,8 @@ impl PendingRow {
             agency_code: self.agency_code,
             agency_name: self.agency_name,
             expires_at: parse_time(&self.expires_at)?,
+            link_sealed: self.link_sealed,
+            token_hash: self.token_hash,
         })
     }
 }
@@ -167,7 +176,7 @@ impl Db {
              RETURNING id"
         );
         let select = format!(
-            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
+            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at, i.link_sealed, i.token_hash
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.id = $1"
         );
@@ -210,14 +219,16 @@ impl Db {
         if media.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<PendingRow> = on_pool!(&self.read, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at
+        let rows: Vec<PendingRow> = on_pool!(&self.read, |p| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS}, d.recipient, i.dossier_code, i.agency_code, a.name AS agency_name, i.expires_at, i.link_sealed, i.token_hash
              FROM deliveries d JOIN invitations i ON i.id = d.invitation_id JOIN agencies a ON a.code = i.agency_code
              WHERE d.status = 'queued' AND d.medium IN ({}) ORDER BY d.created_at, d.id",
             media_list(media)
         )))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         rows.into_iter().map(PendingRow::into_pending).collect()
     }
 

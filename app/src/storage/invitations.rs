@@ -7,6 +7,7 @@ use super::{
     insert_audit, on_pool, parse_optional_time, parse_time, timestamp, AsConn, Bind, Change, Db, Result, StorageError,
 };
 use crate::domain::audit::{Actor, AuditAction};
+use crate::domain::invitation::InvitationFlag;
 
 /// An invitation with the names a page shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +20,12 @@ pub struct Invitation {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
+    /// The officer who made it; `None` for the one-stop software's.
+    pub created_by: Option<i64>,
+    /// Until when its maker may show the link again.
+    pub reprint_until: Option<DateTime<Utc>>,
+    /// The link's token, sealed, while it may be re-printed or a message carrying it waits.
+    pub link_sealed: Option<Vec<u8>>,
 }
 
 pub struct NewInvitation<'a> {
@@ -27,6 +34,23 @@ pub struct NewInvitation<'a> {
     pub agency_code: &'a str,
     pub created_by: Option<i64>,
     pub expires_at: DateTime<Utc>,
+    pub token_hash: &'a str,
+    pub link_sealed: &'a [u8],
+    pub reprint_until: DateTime<Utc>,
+}
+
+/// An officer flag as the admin's integrity view lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OfficerFlag {
+    pub kind: InvitationFlag,
+    /// The officer's username, if the flag names one.
+    pub officer: Option<String>,
+    /// The officer's service point.
+    pub service_point: Option<String>,
+    /// The dossier of the flagged invitation, with its competent agency.
+    pub dossier: Option<(String, String)>,
+    pub hour: DateTime<Utc>,
+    pub occurrences: u64,
 }
 
 /// An invitation as [`INVITATION_COLUMNS`] selects it.
@@ -40,6 +64,9 @@ struct InvitationRow {
     created_at: String,
     expires_at: String,
     answered_at: Option<String>,
+    created_by: Option<i64>,
+    reprint_until: Option<String>,
+    link_sealed: Option<Vec<u8>>,
 }
 
 impl InvitationRow {
@@ -53,14 +80,44 @@ impl InvitationRow {
             created_at: parse_time(&self.created_at)?,
             expires_at: parse_time(&self.expires_at)?,
             answered_at: parse_optional_time(self.answered_at)?,
+            created_by: self.created_by,
+            reprint_until: parse_optional_time(self.reprint_until)?,
+            link_sealed: self.link_sealed,
         })
     }
 }
 
 const INVITATION_COLUMNS: &str =
     "SELECT i.id, i.dossier_code, p.name AS procedure_name, i.agency_code, a.name AS agency_name,
-            i.created_at, i.expires_at, i.answered_at
+            i.created_at, i.expires_at, i.answered_at, i.created_by, i.reprint_until, i.link_sealed
      FROM invitations i JOIN procedures p ON p.code = i.procedure_code JOIN agencies a ON a.code = i.agency_code";
+
+/// A flag as [`Db::invitation_flags`] selects it.
+#[derive(sqlx::FromRow)]
+struct FlagRow {
+    kind: String,
+    username: Option<String>,
+    service_point: Option<String>,
+    dossier_code: Option<String>,
+    agency_code: Option<String>,
+    hour: String,
+    occurrences: i64,
+}
+
+impl FlagRow {
+    fn into_flag(self) -> Result<OfficerFlag> {
+        let kind = &self.kind;
+        Ok(OfficerFlag {
+            kind: InvitationFlag::parse(kind)
+                .ok_or_else(|| StorageError::Corrupt(format!("invitation flag {kind}")))?,
+            officer: self.username,
+            service_point: self.service_point,
+            dossier: self.dossier_code.zip(self.agency_code),
+            hour: parse_time(&self.hour)?,
+            occurrences: self.occurrences as u64,
+        })
+    }
+}
 
 impl Db {
     /// Adds or renames a procedure (audit-logged).
@@ -89,29 +146,164 @@ impl Db {
         })
     }
 
-    /// Inserts an invitation unless its dossier has one; returns the dossier's invitation either way
-    /// and whether it is new. `token_hash` is used only when it is new.
-    pub async fn insert_invitation(&self, new: &NewInvitation<'_>, token_hash: &str) -> Result<(Invitation, bool)> {
+    /// Inserts an invitation unless its dossier has one, audit-logged as made by `actor`; returns
+    /// the dossier's invitation either way and whether it is new.
+    pub async fn insert_invitation(&self, new: &NewInvitation<'_>, actor: &Actor) -> Result<(Invitation, bool)> {
         let inserted = on_pool!(&self.write, |p| {
-            sqlx::query(
-            "INSERT INTO invitations (dossier_code, procedure_code, agency_code, token_hash, created_by, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agency_code, dossier_code) DO NOTHING",
-        )
-        .bind(new.dossier_code)
-        .bind(new.procedure_code)
-        .bind(new.agency_code)
-        .bind(token_hash)
-        .bind(new.created_by)
-        .bind(timestamp(Utc::now()))
-        .bind(timestamp(new.expires_at))
-        .execute(p)
-        .await.map(|done| done.rows_affected())
-        })? == 1;
+            let mut tx = p.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO invitations (dossier_code, procedure_code, agency_code, token_hash, created_by, created_at,
+                     expires_at, link_sealed, reprint_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (agency_code, dossier_code) DO NOTHING",
+            )
+            .bind(new.dossier_code)
+            .bind(new.procedure_code)
+            .bind(new.agency_code)
+            .bind(new.token_hash)
+            .bind(new.created_by)
+            .bind(timestamp(Utc::now()))
+            .bind(timestamp(new.expires_at))
+            .bind(new.link_sealed)
+            .bind(timestamp(new.reprint_until))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if inserted {
+                let subject = format!("{} / {}", new.agency_code, new.dossier_code);
+                insert_audit(tx.conn(), actor, AuditAction::InvitationCreated, &subject).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StorageError>(inserted)
+        })?;
         let invitation = self
             .invitation_by_dossier(new.agency_code, new.dossier_code)
             .await?
             .ok_or_else(|| StorageError::Corrupt(format!("invitation of {} vanished", new.dossier_code)))?;
         Ok((invitation, inserted))
+    }
+
+    /// How many invitations the officer `user_id` made from `since` on.
+    pub async fn invitations_made_since(&self, user_id: i64, since: DateTime<Utc>) -> Result<u64> {
+        let n: i64 = on_pool!(&self.write, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM invitations WHERE created_by = $1 AND created_at >= $2"
+        )
+        .bind(user_id)
+        .bind(timestamp(since))
+        .fetch_one(p)
+        .await)?;
+        Ok(n as u64)
+    }
+
+    /// Erases the sealed links whose re-print time is over and that no queued message still
+    /// needs. Returns how many were erased.
+    pub async fn forget_old_links(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(on_pool!(&self.write, |p| {
+            sqlx::query(
+            "UPDATE invitations SET link_sealed = NULL
+             WHERE link_sealed IS NOT NULL AND (reprint_until IS NULL OR reprint_until <= $1)
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.invitation_id = invitations.id AND d.status = 'queued')",
+        )
+        .bind(timestamp(now))
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected())
+        })?)
+    }
+
+    /// Counts one more `kind` flag on an officer and/or an invitation in the hour starting at `hour`.
+    pub async fn record_invitation_flag(
+        &self,
+        kind: InvitationFlag,
+        officer: Option<i64>,
+        invitation: Option<i64>,
+        hour: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            let counted = sqlx::query(
+                "UPDATE invitation_flags SET occurrences = occurrences + 1
+                 WHERE kind = $1 AND officer_id IS NOT DISTINCT FROM $2 AND invitation_id IS NOT DISTINCT FROM $3
+                   AND hour = $4",
+            )
+            .bind(kind.as_str())
+            .bind(officer)
+            .bind(invitation)
+            .bind(timestamp(hour))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if counted == 0 {
+                sqlx::query(
+                    "INSERT INTO invitation_flags (kind, officer_id, invitation_id, hour) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(kind.as_str())
+                .bind(officer)
+                .bind(invitation)
+                .bind(timestamp(hour))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The latest officer flags, newest first.
+    pub async fn invitation_flags(&self, limit: u32) -> Result<Vec<OfficerFlag>> {
+        let rows: Vec<FlagRow> = on_pool!(&self.read, |p| {
+            sqlx::query_as(
+            "SELECT f.kind, u.username, u.agency_code AS service_point, i.dossier_code, i.agency_code, f.hour, f.occurrences
+             FROM invitation_flags f LEFT JOIN users u ON u.id = f.officer_id LEFT JOIN invitations i ON i.id = f.invitation_id
+             ORDER BY f.hour DESC, f.id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await
+        })?;
+        rows.into_iter().map(FlagRow::into_flag).collect()
+    }
+
+    /// How many flags of each kind were raised from `since` on.
+    pub async fn count_invitation_flags(&self, since: DateTime<Utc>) -> Result<Vec<(InvitationFlag, u64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT kind, SUM(occurrences) FROM invitation_flags WHERE hour >= $1 GROUP BY kind ORDER BY kind"
+        )
+        .bind(timestamp(since))
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter()
+            .map(|(kind, n)| {
+                let flag = InvitationFlag::parse(&kind)
+                    .ok_or_else(|| StorageError::Corrupt(format!("invitation flag {kind}")))?;
+                Ok((flag, n as u64))
+            })
+            .collect()
+    }
+
+    /// The officer `creator`, and the officers of the points receiving dossiers for `agency`, whose
+    /// live session signed in from `ip`.
+    pub async fn officers_signed_in_from(
+        &self,
+        ip: &str,
+        creator: Option<i64>,
+        agency: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        on_pool!(&self.write, |p| sqlx::query_scalar(
+            "SELECT DISTINCT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.ip = $1 AND s.expires_at > $2
+               AND (u.id = $3
+                    OR u.agency_code IN (SELECT service_point_code FROM service_point_agencies WHERE agency_code = $4))
+             ORDER BY s.user_id",
+        )
+        .bind(ip)
+        .bind(timestamp(now))
+        .bind(creator)
+        .bind(agency)
+        .fetch_all(p)
+        .await
+        .map_err(StorageError::from))
     }
 
     /// The invitation of a competent agency's dossier.

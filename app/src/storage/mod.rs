@@ -42,7 +42,7 @@ pub use backup::{inspect_backup, known_schema, sqlite_path, BackupSummary};
 pub use comments::StoredComment;
 pub use deliveries::{Delivery, PendingDelivery};
 pub use held::{Held, HeldAnswer};
-pub use invitations::{ApiKeyListing, Invitation, NewInvitation};
+pub use invitations::{ApiKeyListing, Invitation, NewInvitation, OfficerFlag};
 pub use kiosks::{Anomaly, Kiosk, KioskListing};
 pub use registry::StagedImport;
 pub(crate) use responses::body_hash;

@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use app::domain::anomaly::KioskLimits;
 use app::domain::audit::Actor;
 use app::domain::delivery::Backoff;
+use app::domain::invitation::OfficerLimits;
 use app::domain::Period;
 use app::service::delivery::{DeliverySettings, SmsGateway, SmtpRelay};
 use app::service::{AppState, Settings};
@@ -23,7 +24,13 @@ pub use registry::AgencyCommand;
 #[command(name = "hailong", version, about = "Khảo sát sự hài lòng của người dân, tổ chức (SIPAS)")]
 pub struct Cli {
     /// sqlite://file.db (created if missing) or postgres://user:password@host/database.
-    #[arg(long, env = "HAILONG_DATABASE_URL", default_value = "sqlite://data/hailong.db", global = true)]
+    #[arg(
+        long,
+        env = "HAILONG_DATABASE_URL",
+        default_value = "sqlite://data/hailong.db",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: String,
     /// Bearer token for the indices API and the admin view.
     #[arg(long, env = "HAILONG_ADMIN_TOKEN", global = true, hide_env_values = true)]
@@ -161,6 +168,8 @@ enum Command {
         kiosk_thanks_seconds: u32,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        officers: OfficerArgs,
         /// Reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or
         /// ranges (e.g. 127.0.0.1 or 10.0.0.0/24).
         #[arg(long, env = "HAILONG_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::http::parse_proxy)]
@@ -197,11 +206,43 @@ struct LimitArgs {
     kiosk_identical: u32,
 }
 
+/// Who may make survey links, how long their maker may print them, and what flags an officer.
+#[derive(Debug, clap::Args)]
+struct OfficerArgs {
+    /// Survey links one officer may make in a day; more are refused and flagged (0: no limit).
+    #[arg(long, env = "HAILONG_OFFICER_MAX_PER_DAY", default_value_t = OfficerLimits::default().max_per_day)]
+    officer_max_per_day: u32,
+    /// A link answered within this many minutes of being made flags its officer.
+    #[arg(long, env = "HAILONG_QUICK_ANSWER_MINUTES", default_value_t = OfficerLimits::default().quick_answer_minutes)]
+    quick_answer_minutes: u32,
+    /// Minutes after making a link during which its maker may show and print it again (1 to 480).
+    #[arg(long, env = "HAILONG_REPRINT_MINUTES", default_value_t = OfficerLimits::default().reprint_minutes)]
+    reprint_minutes: u32,
+    /// Only the one-stop software (the integration API) makes survey links; the staff page only
+    /// looks them up.
+    #[arg(long, env = "HAILONG_INVITATIONS_API_ONLY")]
+    invitations_api_only: bool,
+}
+
+impl OfficerArgs {
+    fn limits(&self) -> anyhow::Result<OfficerLimits> {
+        if !(1..=OfficerLimits::MAX_REPRINT_MINUTES).contains(&self.reprint_minutes) {
+            bail!("HAILONG_REPRINT_MINUTES phải từ 1 đến {} phút", OfficerLimits::MAX_REPRINT_MINUTES);
+        }
+        Ok(OfficerLimits {
+            max_per_day: self.officer_max_per_day,
+            quick_answer_minutes: self.quick_answer_minutes,
+            reprint_minutes: self.reprint_minutes,
+            api_only: self.invitations_api_only,
+        })
+    }
+}
+
 /// Gateways for sending survey links. Without them, messages wait in the admin's outbox.
 #[derive(Debug, clap::Args)]
 struct DeliveryArgs {
     /// SMS gateway URL; may contain {phone} (0912345678), {phone84} (84912345678), {link} and {message}.
-    #[arg(long, env = "HAILONG_SMS_URL")]
+    #[arg(long, env = "HAILONG_SMS_URL", hide_env_values = true)]
     sms_url: Option<String>,
     /// HTTP method of the SMS gateway.
     #[arg(long, env = "HAILONG_SMS_METHOD", default_value = "POST")]
@@ -306,7 +347,7 @@ impl Cli {
             ..Settings::default()
         };
         let settings = match &self.command {
-            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, delivery, limits, .. } => Settings {
+            Command::Serve { kiosk_idle_seconds, kiosk_thanks_seconds, delivery, limits, officers, .. } => Settings {
                 kiosk_idle_seconds: *kiosk_idle_seconds,
                 kiosk_thanks_seconds: *kiosk_thanks_seconds,
                 delivery: delivery.settings()?,
@@ -315,6 +356,7 @@ impl Cli {
                     burst: limits.kiosk_burst,
                     identical: limits.kiosk_identical,
                 },
+                officer_limits: officers.limits()?,
                 ..base
             },
             _ => base,

@@ -1,28 +1,31 @@
 //! The integration API for one-stop software (docs/api.md): invitations per returned dossier.
 //! Authenticated by API keys scoped to an agency subtree.
 
+use app::access::ssr::ClientIp;
 use app::domain::access::{Principal, Reach};
+use app::domain::audit::Actor;
 use app::domain::delivery::{parse_contacts, ContactError};
 use app::domain::invitation::InvitationStatus;
-use app::service::invitations::{InvitationLink, InviteError};
+use app::service::invitations::{InviteError, Invited, Link, Maker};
 use app::service::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use super::api::{bearer, ApiError};
 
-/// The agencies the request's API key may invite for.
-async fn scope(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> {
+/// The agencies the request's API key may invite for, and the key as the audit log names it.
+async fn scope(app: &AppState, headers: &HeaderMap, ip: ClientIp) -> Result<(Reach, Actor), ApiError> {
     let key = bearer(headers).ok_or_else(|| ApiError::unauthorized("Thiếu khóa API (Authorization: Bearer …)."))?;
-    let agency = app
+    let (id, agency) = app
         .api_key_agency(key)
         .await?
         .ok_or_else(|| ApiError::unauthorized("Khóa API không hợp lệ hoặc đã bị thu hồi."))?;
-    Ok(app::access::ssr::reach(app, &Principal::ApiKey { agency }).await?)
+    let actor = Actor::new(format!("apikey#{id}"), Some(ip.0));
+    Ok((app::access::ssr::reach(app, &Principal::ApiKey { agency }).await?, actor))
 }
 
 /// An agency outside the key's subtree does not exist for it (404, never 403).
@@ -30,15 +33,27 @@ fn unknown_agency() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "agency", "Không có cơ quan, đơn vị mã này trong phạm vi của khóa API.")
 }
 
-fn invitation_json(app: &AppState, link: &InvitationLink) -> Value {
+fn invitation_json(app: &AppState, invited: &Invited, link: &Link) -> Value {
+    let invitation = &invited.invitation;
     json!({
         "url": link.url,
         "qr_svg_url": format!(
             "{}/api/v1/invitations/{}/qr.svg?agency={}",
-            app.settings.public_url, link.invitation.dossier_code, link.invitation.agency_code
+            app.settings.public_url, invitation.dossier_code, invitation.agency_code
         ),
-        "expires_at": link.invitation.expires_at.to_rfc3339(),
+        "expires_at": invitation.expires_at.to_rfc3339(),
+        "printable_until": invitation.reprint_until.map(|t| t.to_rfc3339()),
     })
+}
+
+/// The link of a dossier that has one already, asked for after the re-print time (or made on
+/// the staff page): the link belongs to the citizen now.
+fn already_issued() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "dossier_code",
+        "Hồ sơ này đã có lời mời khảo sát; đường dẫn chỉ được cấp khi tạo (và lấy lại trong thời gian ngắn sau đó). Tình trạng: GET /api/v1/invitations/{mã hồ sơ}.",
+    )
 }
 
 fn optional_text<'a>(body: &'a serde_json::Map<String, Value>, field: &str) -> Result<Option<&'a str>, ApiError> {
@@ -55,10 +70,16 @@ fn text_field<'a>(body: &'a serde_json::Map<String, Value>, field: &str) -> Resu
     })
 }
 
-/// `POST /api/v1/invitations`: 201 new, 200 the dossier's existing invitation, 404 for an
-/// agency outside the key's subtree.
-pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let scope = scope(&app, &headers).await?;
+/// `POST /api/v1/invitations`: 201 new; 200 the same link again when the software asks again
+/// within the re-print time; 409 for a dossier whose link was issued before; 404 for an agency
+/// outside the key's subtree.
+pub async fn create(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Extension(ip): Extension<ClientIp>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (scope, actor) = scope(&app, &headers, ip).await?;
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "body", "Nội dung phải là một đối tượng JSON."));
     };
@@ -87,17 +108,27 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     if !scope.contains(agency.trim()) {
         return Err(unknown_agency());
     }
-    let (link, created) = app.invite(None, dossier, procedure, agency).await.map_err(|error| match error {
+    let invited = app.invite(Maker::OneStop { actor: &actor }, dossier, procedure, agency).await.map_err(refused)?;
+    let Some(link) = &invited.link else { return Err(already_issued()) };
+    app.send_invitation(&invited, &contacts, &actor).await.map_err(refused)?;
+    let status = if invited.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(invitation_json(&app, &invited, link))).into_response())
+}
+
+fn refused(error: InviteError) -> ApiError {
+    match error {
         InviteError::Service(e) => ApiError::from(e),
         InviteError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "dossier_code", &e.to_string()),
         InviteError::UnknownProcedure => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "procedure", &error.to_string())
         }
         InviteError::UnknownAgency(_) => unknown_agency(),
-    })?;
-    app.send_invitation(&link, &contacts).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(invitation_json(&app, &link))).into_response())
+        InviteError::AlreadyIssued => already_issued(),
+        // Neither applies to the one-stop software.
+        InviteError::ApiOnly | InviteError::OverDailyLimit(_) => {
+            ApiError::new(StatusCode::FORBIDDEN, "dossier_code", &error.to_string())
+        }
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -108,11 +139,17 @@ pub struct Which {
 
 /// The invitation of a dossier among the key's agencies; those of other agencies answer 404
 /// exactly like a dossier nobody invited, so a key cannot probe them.
-async fn find(app: &AppState, headers: &HeaderMap, dossier: &str, which: &Which) -> Result<InvitationLink, ApiError> {
-    let scope = scope(app, headers).await?;
-    let mut found = app.invitations_within(dossier, &scope).await?;
+async fn find(
+    app: &AppState,
+    headers: &HeaderMap,
+    ip: ClientIp,
+    dossier: &str,
+    which: &Which,
+) -> Result<Invited, ApiError> {
+    let (scope, actor) = scope(app, headers, ip).await?;
+    let mut found = app.invitations_within(dossier, &scope, &actor).await?;
     if let Some(agency) = which.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        found.retain(|link| link.invitation.agency_code == agency);
+        found.retain(|invited| invited.invitation.agency_code == agency);
     }
     match found.len() {
         0 => Err(ApiError::new(StatusCode::NOT_FOUND, "dossier_code", "Không có lời mời khảo sát cho hồ sơ này.")),
@@ -129,17 +166,18 @@ async fn find(app: &AppState, headers: &HeaderMap, dossier: &str, which: &Which)
 pub async fn status(
     State(app): State<AppState>,
     headers: HeaderMap,
+    Extension(ip): Extension<ClientIp>,
     Path(dossier): Path<String>,
     Query(which): Query<Which>,
 ) -> Result<Json<Value>, ApiError> {
-    let link = find(&app, &headers, &dossier, &which).await?;
-    let status = match link.status {
+    let found = find(&app, &headers, ip, &dossier, &which).await?;
+    let status = match found.status {
         InvitationStatus::Pending => "pending",
         InvitationStatus::Answered => "answered",
         InvitationStatus::Expired => "expired",
     };
     let delivery: Vec<Value> = app
-        .deliveries_of(&link.invitation)
+        .deliveries_of(&found.invitation)
         .await?
         .iter()
         .map(|d| {
@@ -153,17 +191,26 @@ pub async fn status(
             })
         })
         .collect();
-    Ok(Json(json!({"status": status, "delivery": delivery, "expires_at": link.invitation.expires_at.to_rfc3339()})))
+    Ok(Json(json!({"status": status, "delivery": delivery, "expires_at": found.invitation.expires_at.to_rfc3339()})))
 }
 
-/// `GET /api/v1/invitations/{dossier_code}/qr.svg`: the link as a QR code.
+/// `GET /api/v1/invitations/{dossier_code}/qr.svg`: the link as a QR code, for an invitation
+/// the software made, within its re-print time; 410 after it.
 pub async fn qr(
     State(app): State<AppState>,
     headers: HeaderMap,
+    Extension(ip): Extension<ClientIp>,
     Path(dossier): Path<String>,
     Query(which): Query<Which>,
 ) -> Result<Response, ApiError> {
-    let link = find(&app, &headers, &dossier, &which).await?;
+    let found = find(&app, &headers, ip, &dossier, &which).await?;
+    let Some(link) = found.link else {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "dossier_code",
+            "Mã QR chỉ lấy được trong thời gian ngắn sau khi tạo lời mời; đường dẫn nay thuộc về người dân.",
+        ));
+    };
     let svg = qrcode::QrCode::new(link.url.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr", "Không tạo được mã QR."))?;

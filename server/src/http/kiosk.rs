@@ -12,7 +12,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
+use axum::{Extension, Form};
 use leptos::prelude::*;
 
 use super::HttpState;
@@ -73,6 +73,7 @@ pub async fn step(
 pub async fn link_step(
     State(state): State<HttpState>,
     Path(token): Path<String>,
+    Extension(ip): Extension<app::access::ssr::ClientIp>,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
@@ -93,7 +94,7 @@ pub async fn link_step(
         return message_page(StatusCode::GONE, "Phiếu khảo sát đã đóng", LINK_CLOSED, ("/", "Trang chủ"));
     }
     let setup = link_setup(&app, &link);
-    advance(state, headers, form, Source::Link(link.invitation), setup, format!("/s/{token}")).await
+    advance(state, headers, form, Source::Link(link.invitation, Some(ip.0)), setup, format!("/s/{token}")).await
 }
 
 /// Applies one posted screen of `source`'s survey and renders the next one at `path`.

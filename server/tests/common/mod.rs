@@ -263,3 +263,37 @@ pub async fn response_ids(db: &sqlx::AnyPool) -> Vec<String> {
     let ids: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id FROM responses").fetch_all(db).await.unwrap();
     ids.iter().map(|id| uuid::Uuid::from_slice(id).expect("16 bytes").to_string()).collect()
 }
+
+/// A survey link as the one-stop software gets it when it makes an invitation.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub invitation: app::storage::Invitation,
+    pub token: String,
+    pub url: String,
+    pub status: app::domain::invitation::InvitationStatus,
+    pub created: bool,
+}
+
+/// Makes (or finds, within the re-print time) a dossier's invitation as the one-stop software does.
+pub async fn invite(
+    state: &AppState,
+    dossier: &str,
+    procedure: &str,
+    agency: &str,
+) -> Result<app::service::invitations::Invited, app::service::invitations::InviteError> {
+    use app::service::invitations::Maker;
+    state.invite(Maker::OneStop { actor: &Actor::cli() }, dossier, procedure, agency).await
+}
+
+/// [`invite`], for a test that needs the link: panics if there is none.
+pub async fn issue(state: &AppState, dossier: &str, procedure: &str, agency: &str) -> Issued {
+    let invited = invite(state, dossier, procedure, agency).await.unwrap();
+    let link = invited.link.unwrap_or_else(|| panic!("no link for {dossier}"));
+    Issued {
+        invitation: invited.invitation,
+        token: link.token,
+        url: link.url,
+        status: invited.status,
+        created: invited.created,
+    }
+}
