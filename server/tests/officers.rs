@@ -196,6 +196,24 @@ async fn an_officer_sees_their_own_link_for_a_while_and_is_limited_and_flagged()
         assert!(page.contains(text), "{text}: {page}");
     }
     assert!(!page.contains(&token));
+    // The printed report counts them in its data-quality section once their day is closed.
+    let yesterday = app::storage::timestamp(chrono::Utc::now() - chrono::Duration::days(1));
+    sqlx::query("UPDATE invitation_flags SET hour = $1").bind(&yesterday).execute(&pool).await.unwrap();
+    let (status, report) = app.page(Some(&admin), "/admin/report").await;
+    assert_eq!(status, 200);
+    let quality = report.split("id=\"data-quality\"").nth(1).expect("a data-quality section");
+    let row = |label: &str| {
+        let at = quality.find(label).unwrap_or_else(|| panic!("{label}: {quality}"));
+        quality[at..].split("class=\"num\">").nth(1).unwrap().split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(row("Lời mời: Tạo quá số lời mời"), "1");
+    assert_eq!(row("Lời mời: Đường dẫn được trả lời chỉ vài phút"), "1");
+    assert_eq!(row("Lời mời: Đường dẫn được trả lời từ địa chỉ mạng"), "2");
+    assert_eq!(row("Kiosk: Nhiều phiếu dồn dập"), "0");
+    // A manager's report covers their subtree; the province's flags are not theirs to read.
+    let manager = app.session("lanhdao", Role::Manager, Some("D1")).await;
+    let (_, theirs) = app.page(Some(&manager), "/admin/report?agency=D1").await;
+    assert!(!theirs.contains("data-quality"));
     // The response row keeps nothing of any of this.
     let columns: Vec<String> = if common::on_postgres() {
         sqlx::query_scalar(

@@ -32,7 +32,7 @@ pub fn PrintPage() -> impl IntoView {
 
 #[component]
 fn PrintView(report: PrintedReport) -> impl IntoView {
-    let PrintedReport { dashboard, rankings, dossiers, minimum_sample, printed_on } = report;
+    let PrintedReport { dashboard, rankings, dossiers, minimum_sample, printed_on, integrity } = report;
     let frame = dashboard.frame.clone();
     let index = dashboard.index.clone();
     let q = dashboard.questionnaire.clone();
@@ -141,6 +141,26 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <table class="trend">
                 <thead><tr><th>"Quý"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th><th>"Số phiếu"</th></tr></thead>
                 <tbody>{labelled_rows(&dashboard.quarters)}</tbody>
+            </table>
+        </section>
+        {integrity.map(|counts| view! { <IntegrityCounts counts /> })}
+    }
+}
+
+/// The data-quality section: what the kiosk limits and the officer flags saw in the period.
+#[component]
+fn IntegrityCounts(counts: Vec<(String, u64)>) -> impl IntoView {
+    let rows = counts
+        .into_iter()
+        .map(|(what, n)| view! { <tr><th scope="row">{what}</th><td class="num">{n}</td></tr> })
+        .collect_view();
+    view! {
+        <section id="data-quality">
+            <h2>"6. Chất lượng dữ liệu"</h2>
+            <p>"Dấu hiệu bất thường ghi nhận trong kỳ (chi tiết tại trang Kiosk của quản trị). Cờ được ghi trên thiết bị, cán bộ và lời mời, không trên phiếu trả lời: các phiếu này vẫn được tính."</p>
+            <table class="integrity">
+                <thead><tr><th>"Dấu hiệu"</th><th>"Số lần"</th></tr></thead>
+                <tbody>{rows}</tbody>
             </table>
         </section>
     }

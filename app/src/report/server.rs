@@ -304,6 +304,9 @@ pub struct PrintedReport {
     pub dossiers: u64,
     pub minimum_sample: u64,
     pub printed_on: String,
+    /// What the kiosk limits and officer flags saw in the period (what, how often); for a reader
+    /// of the whole province only, since the flags are not kept per agency.
+    pub integrity: Option<Vec<(String, u64)>>,
 }
 
 #[server]
@@ -336,7 +339,14 @@ pub async fn report_print(
         Some(days) => state.dossiers_in(&frame.agency.code, days, &scope).await.map_err(internal)?,
         None => 0,
     };
+    let integrity = match &days {
+        Some(days) if access.reach == crate::domain::access::Reach::All => {
+            Some(state.integrity_counts(days).await.map_err(internal)?)
+        }
+        _ => None,
+    };
     Ok(PageReply::Ready(PrintedReport {
+        integrity,
         minimum_sample: crate::domain::index::minimum_sample(dossiers),
         dossiers,
         rankings,

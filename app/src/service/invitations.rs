@@ -393,6 +393,27 @@ impl AppState {
         Ok(())
     }
 
+    /// What the kiosk limits and the officer flags saw over `days`, for the report's data-quality
+    /// section: (what, how often), every kind listed, zeros included.
+    pub async fn integrity_counts(
+        &self,
+        days: &crate::domain::period::ClosedDays,
+    ) -> Result<Vec<(String, u64)>, ServiceError> {
+        use crate::domain::anomaly::AnomalyKind;
+        let (from, until) = (start_of_day(days.from), start_of_day(days.to) + Duration::days(1));
+        let kiosks = self.db.count_anomalies(from, until).await?;
+        let officers = self.db.count_invitation_flags(from, until).await?;
+        let count = |found: Option<u64>| found.unwrap_or(0);
+        let mut counts: Vec<(String, u64)> = AnomalyKind::ALL
+            .into_iter()
+            .map(|kind| (format!("Kiosk: {}", kind.label()), count(kiosks.iter().find(|k| k.0 == kind).map(|k| k.1))))
+            .collect();
+        counts.extend(InvitationFlag::ALL.into_iter().map(|flag| {
+            (format!("Lời mời: {}", flag.label()), count(officers.iter().find(|f| f.0 == flag).map(|f| f.1)))
+        }));
+        Ok(counts)
+    }
+
     /// The latest officer flags, newest first.
     pub async fn invitation_flags(&self, limit: u32) -> Result<Vec<crate::storage::OfficerFlag>, ServiceError> {
         Ok(self.db.invitation_flags(limit).await?)

@@ -264,12 +264,18 @@ impl Db {
         rows.into_iter().map(FlagRow::into_flag).collect()
     }
 
-    /// How many flags of each kind were raised from `since` on.
-    pub async fn count_invitation_flags(&self, since: DateTime<Utc>) -> Result<Vec<(InvitationFlag, u64)>> {
+    /// How many flags of each kind were raised in the hours from `from` until `until`.
+    pub async fn count_invitation_flags(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<(InvitationFlag, u64)>> {
         let rows: Vec<(String, i64)> = on_pool!(&self.read, |p| sqlx::query_as(
-            "SELECT kind, SUM(occurrences) FROM invitation_flags WHERE hour >= $1 GROUP BY kind ORDER BY kind"
+            "SELECT kind, CAST(SUM(occurrences) AS BIGINT) FROM invitation_flags WHERE hour >= $1 AND hour < $2
+             GROUP BY kind ORDER BY kind"
         )
-        .bind(timestamp(since))
+        .bind(timestamp(from))
+        .bind(timestamp(until))
         .fetch_all(p)
         .await)?;
         rows.into_iter()
