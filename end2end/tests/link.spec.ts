@@ -26,6 +26,18 @@ for (const javaScriptEnabled of [true, false]) {
     await staff.getByRole("button", { name: "Tạo đường dẫn khảo sát" }).click();
     await expect(staff.locator("#survey-link")).toHaveAttribute("href", url!);
 
+    // The link belongs to the citizen: another officer of the province looking the dossier up
+    // sees where it stands, never the link or its QR code.
+    const other = await browser.newContext({ javaScriptEnabled });
+    const admin = await other.newPage();
+    await logIn(admin, "admin", "hailong-demo-admin");
+    await admin.goto(`/staff/invitations/PT-STP/${dossier}`);
+    await expect(admin.locator("#invitation-status")).toHaveText("Chưa trả lời");
+    await expect(admin.locator("#no-link")).toContainText("chỉ hiển thị cho cán bộ đã tạo");
+    await expect(admin.locator("#survey-link")).toHaveCount(0);
+    expect(await admin.content()).not.toContain(url!.split("/s/")[1]);
+    await other.close();
+
     const phone = await browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 844 }, isMobile: true });
     const citizen = await phone.newPage();
     await citizen.goto(url!);
