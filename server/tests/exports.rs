@@ -138,3 +138,31 @@ async fn report_tables_export_and_wrong_names_are_refused() {
     let anonymous = app.client.get(format!("{}/api/v1/exports/responses.csv", app.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test]
+async fn text_a_spreadsheet_would_run_is_exported_inert() {
+    use app::domain::audit::{Actor, AuditAction};
+    use app::domain::registry::ImportRow;
+    let app = spawn_app().await;
+    let row = ImportRow {
+        code: "D3".into(),
+        name: "=HYPERLINK(\"http://x\";\"Bấm\")".into(),
+        kind: "department".into(),
+        parent: "P".into(),
+        ..ImportRow::default()
+    };
+    app.state.apply_registry(&Actor::cli(), &[row], None, AuditAction::AgencySaved).await.unwrap();
+    store(&app, "D3", 2, 5).await;
+    let from = vietnam_day(Utc::now()) - Duration::days(30);
+    let (status, _, body) =
+        download(&app, &format!("/api/v1/exports/ranking.csv?kind=department&from={from}"), None).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&body);
+    let d3 = rows.iter().find(|r| r[1] == "D3").expect("D3 is ranked");
+    assert_eq!(d3[2], "'=HYPERLINK(\"http://x\";\"Bấm\")");
+    assert_eq!(d3[6], "5", "numbers stay numbers");
+    assert!(d3[3].parse::<f64>().is_ok(), "the index is a number: {}", d3[3]);
+    let admin = app.session("tinh", Role::Admin, None).await;
+    let (_, _, registry) = download(&app, "/admin/agencies.csv", Some(&admin)).await;
+    assert!(String::from_utf8_lossy(&registry).contains("D3,\"'=HYPERLINK("), "the registry file too");
+}

@@ -1,6 +1,8 @@
 //! What the exports hold, whatever the file format: the report tables, and one row per response
 //! with nothing that identifies a person (no id, no time of day, no comment).
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate};
 
 use super::questionnaire::Questionnaire;
@@ -34,15 +36,42 @@ impl Cell {
         self.with_field(str::to_owned)
     }
 
-    /// Hands the CSV field to `use_it` without allocating for text and whole numbers.
+    /// Hands the CSV field to `use_it` without allocating for text and whole numbers. Text is
+    /// [`inert_text`]; a number (even a negative one) stays a number.
     pub fn with_field<R>(&self, use_it: impl FnOnce(&str) -> R) -> R {
         match self {
-            Self::Text(text) => use_it(text),
+            Self::Text(text) => use_it(&inert_text(text)),
             // Whole numbers (counts, levels) through integer formatting: far cheaper than a float's.
             Self::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => use_it(itoa::Buffer::new().format(*n as i64)),
             Self::Number(n) => use_it(&format!("{n:.4}")),
             Self::Empty => use_it(""),
         }
+    }
+}
+
+/// What makes a spreadsheet read a cell as a formula (CSV injection, "formula injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell of a CSV file the project writes, made inert: text that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return — after any apostrophes — gets one more `'` in front, so that
+/// Excel or LibreOffice shows it instead of running it (OWASP's advice). Every CSV cell of text
+/// passes here: exports ([`Cell::with_field`]) and the registry (`registry::csv::write`).
+/// Numbers are written as numbers and never pass here; XLSX cells are typed strings, never
+/// formulas, and need none of this.
+pub fn inert_text(text: &str) -> Cow<'_, str> {
+    if text.trim_start_matches('\'').starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The text [`inert_text`] was given, for the files the project reads back (the registry):
+/// exactly one added apostrophe is taken off, and only where [`inert_text`] adds one.
+pub fn from_inert_text(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
     }
 }
 
@@ -258,5 +287,28 @@ mod tests {
         assert_eq!(Cell::Number(12.0).to_field(), "12");
         assert_eq!(Cell::Number(83.944_44).to_field(), "83.9444");
         assert_eq!(Cell::Empty.to_field(), "");
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_run_gets_an_apostrophe_and_numbers_stay_numbers() {
+        for (text, written) in [
+            ("=HYPERLINK(\"http://x\";\"Bấm\")", "'=HYPERLINK(\"http://x\";\"Bấm\")"),
+            ("+84 912 345 678", "'+84 912 345 678"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1+1", "'\r=1+1"),
+            ("'=1+1", "''=1+1"),
+        ] {
+            assert_eq!(Cell::text(text).to_field(), written, "{text:?}");
+            assert_eq!(from_inert_text(written), text, "read back: {written:?}");
+        }
+        for text in ["Trung tâm Phục vụ hành chính công, tỉnh Phú Thọ", "", "'trích dẫn", "a=b", " -"] {
+            assert_eq!(Cell::text(text).to_field(), text, "{text:?}");
+            assert_eq!(from_inert_text(text), text, "{text:?}");
+        }
+        assert!(matches!(inert_text("Sở Nội vụ"), Cow::Borrowed(_)), "no copy of ordinary text");
+        assert_eq!(Cell::Number(-0.5).to_field(), "-0.5000");
+        assert_eq!(Cell::Number(-3.0).to_field(), "-3");
     }
 }

@@ -268,7 +268,7 @@ fn write_row(sheet: &mut Worksheet, row: u32, cells: &[Cell]) -> Result<(), Xlsx
 fn csv_bytes(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     if !headers.is_empty() {
-        let _ = writer.write_record(headers);
+        let _ = writer.write_record(headers.iter().map(|header| export::inert_text(header).into_owned()));
     }
     for row in rows {
         for cell in row {

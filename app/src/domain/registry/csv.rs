@@ -1,7 +1,10 @@
 //! The registry's CSV format: header `code,name,kind,parent,valid_from,successor,serves` in any
-//! order, lists `;`-separated (see `domain::table` for what a readable file is).
+//! order, lists `;`-separated (see `domain::table` for what a readable file is). Text a
+//! spreadsheet would run as a formula is written with a leading `'` and read back without it
+//! (`domain::export::inert_text`).
 
 use super::{ImportRow, RegistryEntry, RowError};
+use crate::domain::export::{from_inert_text, inert_text};
 use crate::domain::table::{read_csv, write_csv};
 
 pub const HEADER: [&str; 7] = ["code", "name", "kind", "parent", "valid_from", "successor", "serves"];
@@ -12,7 +15,7 @@ pub fn read(text: &str) -> Result<Vec<ImportRow>, Vec<RowError>> {
         .into_iter()
         .map(|row| {
             let mut cells = row.cells.into_iter();
-            let mut next = || cells.next().unwrap_or_default();
+            let mut next = || cells.next().map(|cell| from_inert_text(&cell).to_owned()).unwrap_or_default();
             ImportRow {
                 line: row.line,
                 code: next(),
@@ -43,6 +46,9 @@ pub fn write(entries: &[RegistryEntry]) -> String {
                 entry.successors.join(";"),
                 entry.serves.join(";"),
             ]
+            .into_iter()
+            .map(|cell| inert_text(&cell).into_owned())
+            .collect()
         }),
     )
 }
@@ -89,5 +95,18 @@ mod tests {
         let written = write(&entries);
         assert!(super::super::plan(&entries, &read(&written).unwrap()).unwrap().is_empty());
         assert!(written.contains("\"Trung tâm Phục vụ hành chính công, tỉnh Phú Thọ\""));
+    }
+
+    #[test]
+    fn a_name_a_spreadsheet_would_run_is_written_inert_and_reads_back_the_same() {
+        let file = "code,name,kind,parent,valid_from,successor,serves\n\
+            25,UBND tỉnh Phú Thọ,province,,,,\n\
+            -1,\"=HYPERLINK(\"\"http://x\"\")\",department,25,,,\n";
+        let plan = super::super::plan(&[], &read(file).unwrap()).unwrap();
+        let written = write(&plan.added);
+        assert!(written.contains("'-1,\"'=HYPERLINK(\"\"http://x\"\")\",department,25"), "{written}");
+        let back = read(&written).unwrap();
+        assert_eq!((back[1].code.as_str(), back[1].name.as_str()), ("-1", "=HYPERLINK(\"http://x\")"));
+        assert!(super::super::plan(&plan.added, &back).unwrap().is_empty());
     }
 }
