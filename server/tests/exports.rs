@@ -140,6 +140,39 @@ async fn report_tables_export_and_wrong_names_are_refused() {
 }
 
 #[tokio::test]
+async fn an_export_is_named_by_fixed_words_never_by_the_request() {
+    let app = spawn_app().await;
+    store(&app, "D1", 2, 5).await;
+    let from = vietnam_day(Utc::now()) - Duration::days(30);
+    let today = vietnam_day(Utc::now());
+    let (status, disposition, _) =
+        download(&app, &format!("/api/v1/exports/breakdown.csv?agency=D1&by=gender&from={from}"), None).await;
+    assert_eq!((status, disposition.as_str()), (200, "attachment; filename=\"phan-to-gender.csv\""));
+
+    let hostile = "%22%0D%0ASet-Cookie:%20x%3D1;%20..%2F..%2Fetc%2Fpasswd";
+    for query in [
+        // a breakdown the questionnaire does not have, also over a period with no closed day
+        format!("agency=D1&by={hostile}&from={from}"),
+        format!("agency=D1&by={hostile}&from={today}&to={today}"),
+        format!("agency=D1{hostile}&by=gender&from={from}"),
+        format!("agency=..%2FD1&by=gender&from={from}"),
+        format!("agency=D1&by=gender&from={from}{hostile}"),
+        format!("agency=D1&by=gender&from={from}&to=..%2F{hostile}"),
+    ] {
+        for format in ["csv", "xlsx"] {
+            let path = format!("/api/v1/exports/breakdown.{format}?{query}");
+            let response = app.client.get(format!("{}{path}", app.base)).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+            let status = response.status().as_u16();
+            assert!(response.headers().get("content-disposition").is_none(), "{path}");
+            assert!(response.headers().get("set-cookie").is_none(), "{path}");
+            assert!([404, 422].contains(&status), "{path}: {status}");
+            let body = response.text().await.unwrap();
+            assert!(body.starts_with("{\"errors\":"), "a Vietnamese message in JSON: {body}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn text_a_spreadsheet_would_run_is_exported_inert() {
     use app::domain::audit::{Actor, AuditAction};
     use app::domain::registry::ImportRow;

@@ -96,19 +96,17 @@ async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<T
         }
         _ => {
             let agency = agency.as_deref().ok_or_else(missing)?;
-            let by = query.by.as_deref().map(str::trim).unwrap_or("channel");
-            let rows = match days {
-                Some(days) => {
-                    app.breakdown(agency, &BreakdownBy::parse(by), days, scope).await.map_err(|e| match e {
-                        error @ app::service::ServiceError::UnknownBreakdown(_) => {
-                            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "by", &error.to_string())
-                        }
-                        other => other.into(),
-                    })?
-                }
-                None => Vec::new(),
-            };
-            export::breakdown_table(by, &rows)
+            let by = BreakdownBy::parse(query.by.as_deref().map(str::trim).unwrap_or("channel"));
+            // Asked even without a closed day (rows of today, thrown away), so that a breakdown
+            // the questionnaire does not have is refused, never named in the file.
+            let rows =
+                app.breakdown(agency, &by, days.as_ref().unwrap_or(&empty), scope).await.map_err(|e| match e {
+                    error @ app::service::ServiceError::UnknownBreakdown(_) => {
+                        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "by", &error.to_string())
+                    }
+                    other => other.into(),
+                })?;
+            export::breakdown_table(by.as_str(), if days.is_some() { &rows } else { &[] })
         }
     })
 }
@@ -279,11 +277,16 @@ fn csv_bytes(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
+/// The file as a download. Its name is made of fixed words and checked codes only (never of
+/// the request's text); as a last guard, anything but ASCII letters, digits, `.`, `-` and `_`
+/// becomes `_`, so the header can hold no quote, line break or path.
 fn attachment(file_name: &str, format: Format, body: Body) -> Response {
     let content_type = match format {
         Format::Csv => "text/csv; charset=utf-8",
         Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     };
+    let safe = |c: char| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' };
+    let file_name: String = file_name.trim_start_matches('.').chars().map(safe).collect();
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
