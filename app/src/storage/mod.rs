@@ -373,17 +373,49 @@ pub fn check_url(url: &str) -> Result<Engine> {
     }
 }
 
-/// `url` with its password, if it has one, shown as `***`: what may be printed or logged.
+/// `url` with its password, if it has one, shown as `***`: what may be printed or logged. The
+/// password may stand in the user part (`user:password@host`) or, as PostgreSQL also takes it,
+/// in the query (`?password=…`, `&sslpassword=…`; names compared case-blind and
+/// percent-decoded, as the driver reads them).
 pub fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let host_start = rest.find('/').unwrap_or(rest.len());
-    match rest[..host_start].rsplit_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
-            format!("{scheme}://{user}:***@{host}{}", &rest[host_start..])
+    let (user, after) = match rest[..host_start].rsplit_once('@') {
+        Some((user_info, _)) => {
+            // From a `:` on is the password; a `?` there means the URL is ambiguous (a `?` in the
+            // password, or an `@` in the query): hide from it on too.
+            let user = match user_info.find([':', '?']) {
+                Some(end) => format!("{}:***", &user_info[..end]),
+                None => user_info.to_owned(),
+            };
+            (format!("{user}@"), &rest[user_info.len() + 1..])
         }
-        _ => url.to_owned(),
-    }
+        None => (String::new(), rest),
+    };
+    let Some((path, query)) = after.split_once('?') else { return format!("{scheme}://{user}{after}") };
+    let secret = |name: &str| {
+        let (mut bytes, mut decoded) = (name.bytes(), Vec::new());
+        while let Some(b) = bytes.next() {
+            let hex = |b: Option<u8>| b.and_then(|b| (b as char).to_digit(16));
+            match b {
+                b'%' => match (hex(bytes.next()), hex(bytes.next())) {
+                    (Some(high), Some(low)) => decoded.push((high * 16 + low) as u8),
+                    _ => return true, // not a name the driver reads: hide it to be safe
+                },
+                b'+' => decoded.push(b' '),
+                b => decoded.push(b),
+            }
+        }
+        String::from_utf8_lossy(&decoded).to_lowercase().contains("password")
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if secret(name) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{user}{path}?{}", query.join("&"))
 }
 
 #[cfg(test)]
@@ -400,6 +432,34 @@ mod tests {
         assert_eq!(redacted("postgres://u:p@h/d?sslmode=require"), "postgres://u:***@h/d?sslmode=require");
         assert_eq!(redacted("sqlite://data/hailong.db"), "sqlite://data/hailong.db");
         assert_eq!(redacted("sqlite://data/a@b:c.db"), "sqlite://data/a@b:c.db");
+    }
+
+    #[test]
+    fn a_password_in_the_query_is_hidden_too() {
+        assert_eq!(
+            redacted("postgres://hailong@db/hailong?password=bí-mật&sslmode=require"),
+            "postgres://hailong@db/hailong?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgres:///hailong?host=/run/postgresql&user=hailong&password=s3cret"),
+            "postgres:///hailong?host=/run/postgresql&user=hailong&password=***"
+        );
+        assert_eq!(
+            redacted("postgres://u:p@db/h?sslmode=verify-full&sslpassword=khoa&application_name=hailong"),
+            "postgres://u:***@db/h?sslmode=verify-full&sslpassword=***&application_name=hailong"
+        );
+        // As the driver reads the name: any case, percent-encoded; no path before the query.
+        assert_eq!(redacted("postgres://db?PASSWORD=x"), "postgres://db?PASSWORD=***");
+        assert_eq!(redacted("postgres://db/h?pass%77ord=x"), "postgres://db/h?pass%77ord=***");
+        assert_eq!(redacted("postgres://db/h?pa%zzword=x"), "postgres://db/h?pa%zzword=***");
+        assert_eq!(redacted("postgres://u:p@db?password=x"), "postgres://u:***@db?password=***");
+        // Ambiguous (not percent-encoded): whatever the driver would make of it, nothing leaks.
+        assert_eq!(redacted("postgres://db?password=a@b"), "postgres://db:***@b");
+        assert_eq!(redacted("postgres://u:p?w@db/h"), "postgres://u:***@db/h");
+        // Nothing else is touched: a value that mentions a password, an empty query.
+        assert_eq!(redacted("postgres://db/h?application_name=password"), "postgres://db/h?application_name=password");
+        assert_eq!(redacted("postgres://db/h?"), "postgres://db/h?");
+        assert_eq!(redacted("sqlite://data/hailong.db?mode=rwc"), "sqlite://data/hailong.db?mode=rwc");
     }
 }
 
