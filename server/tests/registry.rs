@@ -1,8 +1,10 @@
 //! A province from nothing, through the `hailong` binary on a real SQLite file: init, the import
-//! of a realistic registry, a reorganisation, files with bad lines, the export.
+//! of a realistic registry, a reorganisation, files with bad lines, the export; and an upload on
+//! `/admin/agencies`, applied only by the admin who previewed it, to the registry they previewed.
 
 mod common;
 
+use app::domain::account::Role;
 use app::domain::audit::Actor;
 use app::service::{AppState, Settings};
 use chrono::TimeZone;
@@ -241,4 +243,100 @@ fn a_database_url_that_cannot_be_used_stops_the_start_and_creates_nothing() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file named after the URL appears");
     let out = common::hailong("mysql://x", &["migrate"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("sqlite://"));
+}
+
+/// A registry CSV uploaded on `/admin/agencies` as a browser sends the form: the upload's id.
+async fn upload(app: &common::TestApp, cookie: &str, csv: &str) -> i64 {
+    let boundary = "hailong-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"don-vi.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{}/admin/agencies/import", app.base))
+        .header("origin", &app.base)
+        .header("cookie", cookie)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(response.status().is_redirection(), "{}: {}", response.status(), response.text().await.unwrap());
+    location
+        .strip_prefix("/admin/agencies/import/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("{location}"))
+}
+
+/// The registry with one more department, `code`.
+fn adding(code: &str) -> String {
+    format!("{}{code},Sở mới {code},department,P,,,\n", common::REGISTRY)
+}
+
+async fn apply(app: &common::TestApp, cookie: &str, id: i64) -> (u16, String) {
+    use leptos::server_fn::ServerFn;
+    let response = app.post_form(app::admin::agencies::ApplyImport::PATH, Some(cookie), &format!("id={id}")).await;
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn exists(app: &common::TestApp, code: &str) -> bool {
+    app.state.agency(code).await.unwrap().is_some()
+}
+
+#[tokio::test]
+async fn an_upload_is_applied_only_by_the_admin_who_previewed_it_and_only_to_that_registry() {
+    let app = common::spawn_app().await;
+    let tinh = app.session("tinh", Role::Admin, None).await;
+    let other = app.session("quantri.khac", Role::Admin, None).await;
+    let button = "Áp dụng các thay đổi";
+
+    // Another admin sees the preview but cannot apply it.
+    let id = upload(&app, &tinh, &adding("D3")).await;
+    let (status, page) = app.page(Some(&other), &format!("/admin/agencies/import/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("import-refusal") && page.contains("do tài khoản tinh tải lên"), "{page}");
+    assert!(!page.contains(button));
+    let (status, message) = apply(&app, &other, id).await;
+    assert_eq!(status, 403, "{message}");
+    assert!(message.contains("chỉ người đã tải lên và xem trước mới áp dụng được"), "{message}");
+    assert!(!exists(&app, "D3").await, "nothing changed");
+
+    // The registry changes between the preview and the apply: refused, nothing changed.
+    let (status, page) = app.page(Some(&tinh), &format!("/admin/agencies/import/{id}")).await;
+    assert!(status == 200 && page.contains(button) && page.contains("D3 — Sở mới D3"), "{page}");
+    let rows = AppState::read_registry_csv(&adding("D4")).unwrap();
+    let cli = Actor::cli();
+    app.state.apply_registry(&cli, &rows, None, app::domain::audit::AuditAction::AgenciesImported).await.unwrap();
+    let (_, page) = app.page(Some(&tinh), &format!("/admin/agencies/import/{id}")).await;
+    assert!(page.contains("Danh mục đơn vị đã thay đổi sau khi xem trước") && !page.contains(button), "{page}");
+    let (status, message) = apply(&app, &tinh, id).await;
+    assert_eq!(status, 409, "{message}");
+    assert!(message.contains("Hãy tải tệp lên lại"), "{message}");
+    assert!(!exists(&app, "D3").await, "nothing changed");
+
+    // Uploaded again, previewed over today's registry: applied, once.
+    let id = upload(&app, &tinh, &adding("D3")).await;
+    let (status, message) = apply(&app, &tinh, id).await;
+    assert_eq!(status, 302, "{message}");
+    assert!(exists(&app, "D3").await && exists(&app, "D4").await);
+    assert_eq!(apply(&app, &tinh, id).await.0, 409, "a second apply");
+    let (_, page) = app.page(Some(&tinh), &format!("/admin/agencies/import/{id}")).await;
+    assert!(page.contains("Tệp này đã được áp dụng.") && !page.contains(button), "{page}");
+}
+
+#[tokio::test]
+async fn of_two_uploads_previewed_together_only_the_first_applied_is_stored() {
+    let app = common::spawn_app().await;
+    let tinh = app.session("tinh", Role::Admin, None).await;
+    let other = app.session("quantri.khac", Role::Admin, None).await;
+    let (first, second) = (upload(&app, &tinh, &adding("D3")).await, upload(&app, &other, &adding("D4")).await);
+    // At the same moment: whichever commits second finds the registry changed, inside its
+    // transaction if not before.
+    let (a, b) = tokio::join!(apply(&app, &tinh, first), apply(&app, &other, second));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [302, 409], "{a:?} {b:?}");
+    assert_ne!(exists(&app, "D3").await, exists(&app, "D4").await, "one file, not both");
 }

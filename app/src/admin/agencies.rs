@@ -130,6 +130,9 @@ pub async fn close_agency(code: String, closes_on: String, successors: String) -
 pub struct ImportPreview {
     pub id: i64,
     pub applied: bool,
+    /// Why the signed-in admin cannot apply it now (another admin's upload, a registry changed
+    /// since the upload); no button then.
+    pub refusal: Option<String>,
     pub errors: Vec<String>,
     pub added: Vec<String>,
     pub changed: Vec<String>,
@@ -144,9 +147,10 @@ pub async fn load_import(id: i64) -> Result<PageReply<ImportPreview>, ServerFnEr
     use crate::service::registry::RegistryError;
     use crate::service::AppState;
     let state = expect_context::<AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, Action::Administer).await? {
-        return Ok(refusal);
-    }
+    let access = match crate::access::ssr::require(&state, Action::Administer).await? {
+        Ok(access) => access,
+        Err(refusal) => return Ok(refusal),
+    };
     let staged = match state.staged_registry_import(id).await {
         Ok(staged) => staged,
         Err(RegistryError::NoSuchImport) => {
@@ -155,9 +159,15 @@ pub async fn load_import(id: i64) -> Result<PageReply<ImportPreview>, ServerFnEr
         }
         Err(error) => return Err(crate::service::internal(error)),
     };
+    let refusal = match state.check_staged_import(&access.actor(), &staged).await {
+        Ok(()) | Err(RegistryError::AlreadyApplied) => None,
+        Err(RegistryError::Service(error)) => return Err(crate::service::internal(error)),
+        Err(error) => Some(error.to_string()),
+    };
     let mut preview = ImportPreview {
         id,
         applied: staged.applied,
+        refusal,
         errors: Vec::new(),
         added: Vec::new(),
         changed: Vec::new(),
@@ -210,14 +220,19 @@ mod ssr {
     use crate::service::registry::RegistryError;
     use crate::service::AppState;
 
-    /// The plan applied, or the refusal: 409 for a file applied twice, 422 with every line wrong.
+    /// The plan applied, or the refusal: 409 for a file applied twice or a registry changed
+    /// since the plan (or the upload's preview), 403 for another admin's upload, 422 with every
+    /// line wrong.
     pub fn applied(result: Result<ImportPlan, RegistryError>) -> Result<ImportPlan, ServerFnError> {
         use axum::http::StatusCode;
         match result {
             Ok(plan) => Ok(plan),
             Err(RegistryError::Service(error)) => Err(crate::service::internal(error)),
-            Err(error @ RegistryError::AlreadyApplied) => {
+            Err(error @ (RegistryError::AlreadyApplied | RegistryError::RegistryChanged)) => {
                 crate::service::refuse(StatusCode::CONFLICT, error.to_string())
+            }
+            Err(error @ RegistryError::NotYourImport(_)) => {
+                crate::service::refuse(StatusCode::FORBIDDEN, error.to_string())
             }
             Err(error @ RegistryError::NoSuchImport) => {
                 crate::service::refuse(StatusCode::NOT_FOUND, error.to_string())
@@ -404,11 +419,12 @@ fn PreviewBody(preview: ImportPreview, apply: ServerAction<ApplyImport>) -> impl
     let nothing = preview.added.is_empty() && preview.changed.is_empty() && preview.closed.is_empty();
     view! {
         {preview.applied.then(|| view! { <p role="status">"Tệp này đã được áp dụng."</p> })}
+        {preview.refusal.clone().map(|why| view! { <p class="errors" role="alert" id="import-refusal">{why}</p> })}
         {list("Thêm mới", "import-added", preview.added)}
         {list("Thay đổi", "import-changed", preview.changed)}
         {list("Đóng", "import-closed", preview.closed)}
         <p>{format!("{} đơn vị không thay đổi.", preview.unchanged)}</p>
-        {(!preview.applied && !nothing).then(|| view! {
+        {(!preview.applied && preview.refusal.is_none() && !nothing).then(|| view! {
             <ActionForm action=apply>
                 <input type="hidden" name="id" value=preview.id />
                 {move || failure_alert(apply.value().get())}

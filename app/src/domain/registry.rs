@@ -345,6 +345,29 @@ pub fn open_codes(registry: &[RegistryEntry], day: NaiveDate) -> HashSet<String>
     registry.iter().filter(|e| e.agency.is_open_on(day)).map(|e| e.agency.code.clone()).collect()
 }
 
+/// Why a planned change was not stored (nothing was).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotSaved {
+    /// The upload was applied already.
+    AlreadyApplied,
+    /// The registry is no longer the one the change was planned (or its upload previewed) against.
+    RegistryChanged,
+}
+
+/// What a staged import remembers of the registry it was previewed against (and what its apply
+/// compares, in the transaction that stores it): the SHA-256 of every entry, whole and in order.
+/// Any change to the registry changes it; undoing a change restores it.
+#[cfg(feature = "ssr")]
+pub fn fingerprint(registry: &[RegistryEntry]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for entry in registry {
+        hash.update(serde_json::to_vec(entry).expect("an entry is strings and dates"));
+        hash.update(b"\n");
+    }
+    hex::encode(hash.finalize())
+}
+
 #[cfg(feature = "ssr")]
 pub mod csv;
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The agency registry: starting a province, importing and exporting the tree, the admin's
-//! changes one agency at a time. Every change goes through `domain::registry::plan`.
+//! changes one agency at a time. Every change goes through `domain::registry::plan`, and is
+//! stored only if the registry is still the one it was planned against (an upload: the one its
+//! preview showed, and only by the admin who uploaded it).
 
 use chrono::Utc;
 
 use super::{AppState, ServiceError};
 use crate::domain::account::Role;
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::registry::{self, ImportPlan, ImportRow, RegistryEntry, RowError};
+use crate::domain::registry::{self, ImportPlan, ImportRow, NotSaved, RegistryEntry, RowError};
 use crate::storage::StagedImport;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,18 @@ pub enum RegistryError {
     AlreadyApplied,
     #[error("Không có tệp tải lên này.")]
     NoSuchImport,
+    /// Another admin's upload: only the one who previewed it may apply it.
+    #[error(
+        "Tệp này do tài khoản {0} tải lên; chỉ người đã tải lên và xem trước mới áp dụng được. \
+         Nếu cần, hãy tự tải tệp lên để xem trước."
+    )]
+    NotYourImport(String),
+    /// The registry changed after the plan (or the upload's preview) was made.
+    #[error(
+        "Danh mục đơn vị đã thay đổi sau khi xem trước nên chưa áp dụng gì. \
+         Hãy tải tệp lên lại để xem trước các thay đổi so với danh mục hiện nay."
+    )]
+    RegistryChanged,
     #[error(transparent)]
     Account(#[from] super::accounts::AccountServiceError),
     #[error(transparent)]
@@ -64,9 +78,12 @@ impl AppState {
         let plan = registry::plan(&current, &[row]).map_err(RegistryError::Rows)?;
         let actor = Actor::cli();
         let entries: Vec<&RegistryEntry> = plan.entries().collect();
-        self.db
-            .save_registry(&entries, None, &actor, AuditAction::Init, &format!("{} {}", code.trim(), name.trim()))
-            .await?;
+        let subject = format!("{} {}", code.trim(), name.trim());
+        saved(
+            self.db
+                .save_registry(&entries, &registry::fingerprint(&current), None, &actor, AuditAction::Init, &subject)
+                .await?,
+        )?;
         self.lookups.forget();
         let one_time_password = self.add_user(&actor, admin_username, Role::Admin, None).await?;
         Ok(Initialised { username: admin_username.trim().to_lowercase(), one_time_password })
@@ -99,13 +116,18 @@ impl AppState {
 
     /// What `rows` would change; nothing is stored.
     pub async fn plan_registry(&self, rows: &[ImportRow]) -> Result<ImportPlan, RegistryError> {
-        let current = self.db.registry().await?;
-        let plan = registry::plan(&current, rows).map_err(RegistryError::Rows)?;
+        self.plan_against(&self.db.registry().await?, rows).await
+    }
+
+    async fn plan_against(&self, current: &[RegistryEntry], rows: &[ImportRow]) -> Result<ImportPlan, RegistryError> {
+        let plan = registry::plan(current, rows).map_err(RegistryError::Rows)?;
         self.check_closed_points(&plan, rows).await?;
         Ok(plan)
     }
 
-    /// Checks and applies `rows` in one transaction; returns what changed.
+    /// Checks and applies `rows` in one transaction, refused if the registry changes meanwhile;
+    /// returns what changed. `staged`, an upload (see [`Self::apply_staged_import`], which also
+    /// checks who applies it), is applied only to the registry its preview was made from.
     pub async fn apply_registry(
         &self,
         actor: &Actor,
@@ -113,7 +135,15 @@ impl AppState {
         staged: Option<i64>,
         action: AuditAction,
     ) -> Result<ImportPlan, RegistryError> {
-        let plan = self.plan_registry(rows).await?;
+        let current = self.db.registry().await?;
+        let seen = registry::fingerprint(&current);
+        if let Some(id) = staged {
+            let previewed = self.staged_registry_import(id).await?.registry_fingerprint;
+            if previewed.as_deref() != Some(seen.as_str()) {
+                return Err(RegistryError::RegistryChanged);
+            }
+        }
+        let plan = self.plan_against(&current, rows).await?;
         let entries: Vec<&RegistryEntry> = plan.entries().collect();
         let subject = format!(
             "{} thêm, {} sửa, {} đóng{}",
@@ -122,9 +152,7 @@ impl AppState {
             plan.closed.len(),
             summary(&entries)
         );
-        if !self.db.save_registry(&entries, staged, actor, action, &subject).await? {
-            return Err(RegistryError::AlreadyApplied);
-        }
+        saved(self.db.save_registry(&entries, &seen, staged, actor, action, &subject).await?)?;
         // Which agencies a service point serves may have changed.
         self.lookups.forget();
         Ok(plan)
@@ -140,23 +168,41 @@ impl AppState {
         Ok(registry::csv::write(&self.db.registry().await?))
     }
 
-    /// Keeps an uploaded CSV so that its preview and its apply read the same text.
+    /// Keeps an uploaded CSV, with who uploaded it and the registry it is previewed against,
+    /// so that its preview and its apply read the same text over the same registry.
     pub async fn stage_registry_import(&self, actor: &Actor, csv: &str) -> Result<i64, RegistryError> {
         // Unreadable files are refused at once, before anything is kept.
         Self::read_registry_csv(csv)?;
-        Ok(self.db.stage_import(csv, &actor.name).await?)
+        let fingerprint = registry::fingerprint(&self.db.registry().await?);
+        Ok(self.db.stage_import(csv, &actor.name, &fingerprint).await?)
     }
 
     pub async fn staged_registry_import(&self, id: i64) -> Result<StagedImport, RegistryError> {
         self.db.staged_import(id).await?.ok_or(RegistryError::NoSuchImport)
     }
 
-    /// Applies an uploaded CSV after its preview; a second apply is refused.
-    pub async fn apply_staged_import(&self, actor: &Actor, id: i64) -> Result<ImportPlan, RegistryError> {
-        let staged = self.staged_registry_import(id).await?;
+    /// Why `actor` cannot apply `staged` now (applied already, another admin's upload, the
+    /// registry changed since its preview), or `Ok` if they can: what the preview page tells
+    /// before the button, and what the apply checks again.
+    pub async fn check_staged_import(&self, actor: &Actor, staged: &StagedImport) -> Result<(), RegistryError> {
         if staged.applied {
             return Err(RegistryError::AlreadyApplied);
         }
+        if staged.uploaded_by != actor.name {
+            return Err(RegistryError::NotYourImport(staged.uploaded_by.clone()));
+        }
+        let now = registry::fingerprint(&self.db.registry().await?);
+        if staged.registry_fingerprint.as_deref() != Some(now.as_str()) {
+            return Err(RegistryError::RegistryChanged);
+        }
+        Ok(())
+    }
+
+    /// Applies an uploaded CSV after its preview, as [`Self::check_staged_import`] allows; the
+    /// registry is compared again in the transaction that stores the change.
+    pub async fn apply_staged_import(&self, actor: &Actor, id: i64) -> Result<ImportPlan, RegistryError> {
+        let staged = self.staged_registry_import(id).await?;
+        self.check_staged_import(actor, &staged).await?;
         let rows = Self::read_registry_csv(&staged.csv)?;
         self.apply_registry(actor, &rows, Some(id), AuditAction::AgenciesImported).await
     }
@@ -180,6 +226,14 @@ impl AppState {
                 .collect(),
         ))
     }
+}
+
+/// Storage's refusal as the service's error.
+fn saved(outcome: Result<(), NotSaved>) -> Result<(), RegistryError> {
+    outcome.map_err(|refusal| match refusal {
+        NotSaved::AlreadyApplied => RegistryError::AlreadyApplied,
+        NotSaved::RegistryChanged => RegistryError::RegistryChanged,
+    })
 }
 
 /// The first few codes of a change, for the audit line.

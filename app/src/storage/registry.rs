@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{insert_audit, on_pool, timestamp, AsConn, Db, Result, StorageError};
+use super::{insert_audit, on_conn, on_pool, timestamp, AsConn, Conn, Db, Engine, Result, StorageError};
 use crate::domain::audit::{Actor, AuditAction};
-use crate::domain::registry::RegistryEntry;
+use crate::domain::registry::{fingerprint, NotSaved, RegistryEntry};
 use crate::domain::{Agency, AgencyKind};
 
 /// Agencies in tree order: parents before children, siblings by name.
@@ -20,13 +20,21 @@ const TREE_ORDER: &str = "WITH RECURSIVE tree (code, path) AS (
      FROM agencies a JOIN tree t ON t.code = a.code
      ORDER BY t.path, a.code";
 
+/// The PostgreSQL advisory lock a change of the registry holds until its COMMIT, so that the
+/// registry it checks is the one it changes even with several servers.
+const REGISTRY_LOCK: i64 = 0x6861_696c_6f6e_6752; // "hailong" and "R"
+
 /// An upload of `/admin/agencies` waiting for its preview to be applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StagedImport {
     pub id: i64,
     pub csv: String,
+    /// The admin who uploaded it, the only one who may apply it.
     pub uploaded_by: String,
     pub applied: bool,
+    /// `domain::registry::fingerprint` of the registry when it was uploaded; `None` for an
+    /// upload kept from before migration 15.
+    pub registry_fingerprint: Option<String>,
 }
 
 fn day(text: Option<String>) -> Result<Option<NaiveDate>> {
@@ -97,52 +105,32 @@ impl Db {
 
     /// The whole registry in tree order, each agency with its successors and served agencies.
     pub async fn registry(&self) -> Result<Vec<RegistryEntry>> {
-        let agencies = self.agencies().await?;
-        let (successors, serves) = on_pool!(&self.read, |p| {
-            let successors: Vec<(String, String)> =
-                sqlx::query_as("SELECT agency_code, successor_code FROM agency_successors ORDER BY successor_code")
-                    .fetch_all(p)
-                    .await?;
-            let serves: Vec<(String, String)> = sqlx::query_as(
-                "SELECT service_point_code, agency_code FROM service_point_agencies ORDER BY agency_code",
-            )
-            .fetch_all(p)
-            .await?;
-            (successors, serves)
-        });
-        let by_agency = |pairs: Vec<(String, String)>| {
-            let mut grouped: HashMap<String, Vec<String>> = HashMap::new();
-            for (agency, other) in pairs {
-                grouped.entry(agency).or_default().push(other);
-            }
-            grouped
-        };
-        let (mut successors, mut serves) = (by_agency(successors), by_agency(serves));
-        Ok(agencies
-            .into_iter()
-            .map(|agency| RegistryEntry {
-                successors: successors.remove(&agency.code).unwrap_or_default(),
-                serves: serves.remove(&agency.code).unwrap_or_default(),
-                agency,
-            })
-            .collect())
+        on_pool!(&self.read, |p| registry_on(p.acquire().await?.conn()).await)
     }
 
     /// Stores `entries` whole (agency, successors, served agencies) in one transaction with
     /// one audit line, and marks the upload `staged` applied. Foreign keys are checked at the
-    /// commit, so entries may come in any order. False (and nothing stored) when `staged` was
-    /// applied already.
+    /// commit, so entries may come in any order. Nothing is stored when `staged` was applied
+    /// already, or when the registry's fingerprint is no longer `planned_on`, the registry the
+    /// entries were planned against (compared inside the transaction, one change at a time).
     pub async fn save_registry(
         &self,
         entries: &[&RegistryEntry],
+        planned_on: &str,
         staged: Option<i64>,
         actor: &Actor,
         action: AuditAction,
         subject: &str,
-    ) -> Result<bool> {
+    ) -> Result<Result<(), NotSaved>> {
         on_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
+            if self.engine() == Engine::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REGISTRY_LOCK).execute(&mut *tx).await?;
+            }
             sqlx::query(self.engine().defer_foreign_keys()).execute(&mut *tx).await?;
+            if fingerprint(&registry_on(tx.conn()).await?) != planned_on {
+                return Ok(Err(NotSaved::RegistryChanged));
+            }
             if let Some(id) = staged {
                 let marked =
                     sqlx::query("UPDATE agency_imports SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL")
@@ -151,7 +139,7 @@ impl Db {
                         .execute(&mut *tx)
                         .await?;
                 if marked.rows_affected() == 0 {
-                    return Ok(false);
+                    return Ok(Err(NotSaved::AlreadyApplied));
                 }
             }
             for entry in entries {
@@ -194,34 +182,75 @@ impl Db {
             }
             insert_audit(tx.conn(), actor, action, subject).await?;
             tx.commit().await?;
-            Ok(true)
+            Ok(Ok(()))
         })
     }
 
-    /// Keeps an uploaded CSV for its preview; returns its id.
-    pub async fn stage_import(&self, csv: &str, uploaded_by: &str) -> Result<i64> {
+    /// Keeps an uploaded CSV for its preview, with the fingerprint of the registry it is
+    /// previewed against; returns its id.
+    pub async fn stage_import(&self, csv: &str, uploaded_by: &str, registry_fingerprint: &str) -> Result<i64> {
         Ok(on_pool!(&self.write, |p| sqlx::query_scalar(
-            "INSERT INTO agency_imports (csv, uploaded_by, uploaded_at) VALUES ($1, $2, $3) RETURNING id",
+            "INSERT INTO agency_imports (csv, uploaded_by, uploaded_at, registry_fingerprint)
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(csv)
         .bind(uploaded_by)
         .bind(timestamp(Utc::now()))
+        .bind(registry_fingerprint)
         .fetch_one(p)
         .await)?)
     }
 
     pub async fn staged_import(&self, id: i64) -> Result<Option<StagedImport>> {
         on_pool!(&self.read, |p| {
-            let row = sqlx::query("SELECT id, csv, uploaded_by, applied_at FROM agency_imports WHERE id = $1")
-                .bind(id)
-                .fetch_optional(p)
-                .await?;
+            let row = sqlx::query(
+                "SELECT id, csv, uploaded_by, applied_at, registry_fingerprint FROM agency_imports WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
             Ok(row.map(|r| StagedImport {
                 id: r.get("id"),
                 csv: r.get("csv"),
                 uploaded_by: r.get("uploaded_by"),
                 applied: r.get::<Option<String>, _>("applied_at").is_some(),
+                registry_fingerprint: r.get("registry_fingerprint"),
             }))
         })
     }
+}
+
+/// The whole registry in tree order as `conn` sees it (inside a transaction: as it will change).
+async fn registry_on(conn: Conn<'_>) -> Result<Vec<RegistryEntry>> {
+    let (agencies, successors, serves) = on_conn!(conn, |c| {
+        let agencies: Vec<AgencyRow> = sqlx::query_as(TREE_ORDER).fetch_all(&mut *c).await?;
+        let successors: Vec<(String, String)> =
+            sqlx::query_as("SELECT agency_code, successor_code FROM agency_successors ORDER BY successor_code")
+                .fetch_all(&mut *c)
+                .await?;
+        let serves: Vec<(String, String)> =
+            sqlx::query_as("SELECT service_point_code, agency_code FROM service_point_agencies ORDER BY agency_code")
+                .fetch_all(&mut *c)
+                .await?;
+        (agencies, successors, serves)
+    });
+    let by_agency = |pairs: Vec<(String, String)>| {
+        let mut grouped: HashMap<String, Vec<String>> = HashMap::new();
+        for (agency, other) in pairs {
+            grouped.entry(agency).or_default().push(other);
+        }
+        grouped
+    };
+    let (mut successors, mut serves) = (by_agency(successors), by_agency(serves));
+    agencies
+        .into_iter()
+        .map(|row| {
+            let agency = row.into_agency()?;
+            Ok(RegistryEntry {
+                successors: successors.remove(&agency.code).unwrap_or_default(),
+                serves: serves.remove(&agency.code).unwrap_or_default(),
+                agency,
+            })
+        })
+        .collect()
 }

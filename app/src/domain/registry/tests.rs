@@ -229,3 +229,27 @@ fn the_root_has_no_parent_and_everything_else_has_one() {
         ["Dòng 2 (TT-2): không có đơn vị mã NOPE (cột serves)"]
     );
 }
+
+#[cfg(feature = "ssr")]
+#[test]
+fn any_change_to_the_registry_changes_its_fingerprint() {
+    let registry = province();
+    let same = fingerprint(&registry);
+    assert_eq!(same.len(), 64, "SHA-256 in hex");
+    assert_eq!(fingerprint(&province()), same, "the same registry, the same fingerprint");
+    let mut renamed = registry.clone();
+    renamed[1].agency.name = "Sở Nội vụ tỉnh".into();
+    let mut opened = registry.clone();
+    opened[1].agency.valid_from = Some(day("2025-07-01"));
+    let mut serving = registry.clone();
+    serving[2].serves = vec!["SNV".into()];
+    let fewer = &registry[..registry.len() - 1];
+    for (what, other) in [
+        ("a name", &renamed[..]),
+        ("an opening day", &opened),
+        ("a served agency", &serving),
+        ("one agency fewer", fewer),
+    ] {
+        assert_ne!(fingerprint(other), same, "{what}");
+    }
+}
