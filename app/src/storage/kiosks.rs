@@ -243,8 +243,8 @@ impl Db {
         .await)?;
         rows.into_iter()
             .map(|(kind, n)| {
-                let parsed =
-                    AnomalyKind::parse(&kind).ok_or_else(|| super::StorageError::Corrupt(format!("anomaly kind {kind}")))?;
+                let parsed = AnomalyKind::parse(&kind)
+                    .ok_or_else(|| super::StorageError::Corrupt(format!("anomaly kind {kind}")))?;
                 Ok((parsed, n as u64))
             })
             .collect()
