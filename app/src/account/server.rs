@@ -5,32 +5,22 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn log_in(username: String, password: String) -> Result<(), ServerFnError> {
-    use crate::domain::account::Role;
     use crate::service::accounts::{LoginError, SESSION_LIFETIME};
 
     let state = expect_context::<crate::service::AppState>();
-    let response = expect_context::<leptos_axum::ResponseOptions>();
     let ip = crate::access::ssr::client_ip().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     match state.login(&username, &password, ip, chrono::Utc::now()).await {
         Ok((user, token)) => {
             ssr::set_cookie(&state, ssr::session_cookie(&state), &token, SESSION_LIFETIME.num_seconds());
-            let next = match (user.must_change_password, user.role) {
-                (true, _) => "/account/password",
-                (false, Role::Staff) => "/staff",
-                (false, _) => "/admin",
-            };
+            let next = if user.must_change_password { "/account/password" } else { ssr::home(user.role) };
             leptos_axum::redirect(next);
             Ok(())
         }
         Err(LoginError::Service(error)) => Err(ssr::internal(error)),
-        Err(error) => {
-            let status = match error {
-                LoginError::Throttled { .. } | LoginError::Busy => axum::http::StatusCode::TOO_MANY_REQUESTS,
-                _ => axum::http::StatusCode::UNAUTHORIZED,
-            };
-            response.set_status(status);
-            Err(ServerFnError::new(error.to_string()))
-        }
+        Err(error) => match error.retry_after() {
+            Some(seconds) => ssr::refuse_for(seconds, error.to_string()),
+            None => crate::service::refuse(axum::http::StatusCode::UNAUTHORIZED, error.to_string()),
+        },
     }
 }
 
@@ -59,15 +49,15 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     }
     let ip = crate::access::ssr::client_ip().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     match state.change_password(&token, &current, &new, ip).await {
-        Ok(()) => {
-            leptos_axum::redirect("/admin");
+        Ok(role) => {
+            leptos_axum::redirect(ssr::home(role));
             Ok(())
         }
         Err(AccountServiceError::Service(error)) => Err(ssr::internal(error)),
-        Err(error @ (AccountServiceError::Throttled { .. } | AccountServiceError::Busy)) => {
-            refuse(axum::http::StatusCode::TOO_MANY_REQUESTS, error.to_string())
-        }
-        Err(error) => refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        Err(error) => match error.retry_after() {
+            Some(seconds) => ssr::refuse_for(seconds, error.to_string()),
+            None => refuse(axum::http::StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+        },
     }
 }
 
@@ -137,6 +127,25 @@ pub mod ssr {
                 Err(Denied::Anonymous)
             }
         })
+    }
+
+    /// Where a user's pages start: the staff page for one-stop staff, the indices for the others.
+    pub fn home(role: crate::domain::account::Role) -> &'static str {
+        match role {
+            crate::domain::account::Role::Staff => "/staff",
+            _ => "/admin",
+        }
+    }
+
+    /// A try turned away for now: 429 with `Retry-After` and the Vietnamese `message`.
+    pub fn refuse_for<T>(seconds: i64, message: String) -> Result<T, ServerFnError> {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::HeaderValue::from_str(&seconds.max(1).to_string()),
+        ) {
+            response.insert_header(axum::http::header::RETRY_AFTER, value);
+        }
+        crate::service::refuse(axum::http::StatusCode::TOO_MANY_REQUESTS, message)
     }
 
     /// Sets (or, with `max_age` 0, clears) an HttpOnly cookie for the whole site on the response.

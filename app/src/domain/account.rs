@@ -1,5 +1,7 @@
 //! Staff accounts (tài khoản): roles, username and password rules, login throttling.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +138,59 @@ pub const FREE_FAILURES_PER_ADDRESS: usize = 20;
 /// The first wait; each further failure doubles it, up to the window.
 pub const FIRST_DELAY: Duration = Duration::seconds(30);
 
+/// Failed tries over all clients within a minute (counted in the database, so over every
+/// server) beyond which only known clients may try: a flood from many addresses turns new
+/// addresses away (429), never the offices that logged in before.
+pub const FAILURES_PER_MINUTE: u64 = 300;
+/// A client that logged in within this time is known: it keeps trying when the budget is spent.
+pub const KNOWN_CLIENT_FOR: Duration = Duration::days(30);
+/// Tries of one client at the gate at once (waiting or being checked); more are refused at once,
+/// so that one client cannot fill the queue everybody else waits in.
+pub const TRIES_IN_FLIGHT_PER_CLIENT: usize = 2;
+/// Wrong pairing codes, typed from any address, after which every code pending at that moment
+/// dies: a code can be guessed this many times at most, however many addresses try.
+pub const PAIRING_CODE_WRONG_TRIES: i64 = 5;
+
+/// The key a client's failures are counted under: an IPv4 address, or the /64 network of an
+/// IPv6 address (one subscriber gets a whole /64 and may pick any address in it). An
+/// IPv4-mapped IPv6 address counts as its IPv4 address.
+pub fn client_key(ip: IpAddr) -> String {
+    let v6 = match ip {
+        IpAddr::V4(v4) => return v4.to_string(),
+        IpAddr::V6(v6) => v6,
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return v4.to_string();
+    }
+    let [a, b, c, d, ..] = v6.segments();
+    format!("{}/64", Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+}
+
+/// Why a try is turned away before its password or code is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// This client failed too often: it waits until then.
+    Until(DateTime<Utc>),
+    /// The global budget of failures is spent and this client never logged in recently.
+    Saturated,
+}
+
+/// Whether a try may go on, given the recent failures of this client for this name and for any
+/// name, the failures everywhere within the last minute, and whether the client is known
+/// (logged in within [`KNOWN_CLIENT_FOR`], or already signed in).
+pub fn hold(
+    account_failures: &[DateTime<Utc>],
+    client_failures: &[DateTime<Utc>],
+    failures_last_minute: u64,
+    known_client: bool,
+    now: DateTime<Utc>,
+) -> Option<Hold> {
+    if let Some(until) = retry_after(account_failures, client_failures, now) {
+        return Some(Hold::Until(until));
+    }
+    (failures_last_minute >= FAILURES_PER_MINUTE && !known_client).then_some(Hold::Saturated)
+}
+
 /// Until when a login from an address must wait, given the recent failures from that address
 /// for this username and for any username. Nobody can lock an account for everyone: the
 /// waits belong to the address the failures came from.
@@ -203,6 +258,31 @@ mod tests {
         // one failure per username, twenty usernames
         assert_eq!(retry_after(&spray[..1], &spray, now), Some(spray[0] + Duration::seconds(30)));
         assert_eq!(retry_after(&spray[..1], &spray[..19], now), None);
+    }
+
+    #[test]
+    fn a_client_is_an_ipv4_address_or_an_ipv6_slash_64() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
+        assert_ne!(key("203.0.113.9"), key("203.0.113.10"));
+        assert_eq!(key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(key("::1"), "::/64");
+    }
+
+    #[test]
+    fn a_spent_budget_turns_away_new_clients_only() {
+        let now = Utc::now();
+        assert_eq!(hold(&[], &[], FAILURES_PER_MINUTE - 1, false, now), None);
+        assert_eq!(hold(&[], &[], FAILURES_PER_MINUTE, false, now), Some(Hold::Saturated));
+        assert_eq!(hold(&[], &[], FAILURES_PER_MINUTE * 10, true, now), None, "a known client goes on");
+        // A client's own wait comes first, known or not.
+        let five: Vec<_> = (1..=5).map(|s| now - Duration::seconds(s)).collect();
+        let until = Some(Hold::Until(five[0] + FIRST_DELAY));
+        assert_eq!(hold(&five, &five, 0, true, now), until);
+        assert_eq!(hold(&five, &five, FAILURES_PER_MINUTE, false, now), until);
     }
 
     #[test]

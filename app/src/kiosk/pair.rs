@@ -22,10 +22,10 @@ pub async fn pair_this_kiosk(code: String) -> Result<(), ServerFnError> {
             Ok(())
         }
         Err(PairError::Service(error)) => Err(crate::service::internal(error)),
-        Err(error @ (PairError::Throttled { .. } | PairError::Busy)) => {
-            crate::service::refuse(StatusCode::TOO_MANY_REQUESTS, error.to_string())
-        }
-        Err(error @ PairError::Wrong) => crate::service::refuse(StatusCode::NOT_FOUND, error.to_string()),
+        Err(error) => match error.retry_after() {
+            Some(seconds) => crate::account::server::ssr::refuse_for(seconds, error.to_string()),
+            None => crate::service::refuse(StatusCode::NOT_FOUND, error.to_string()),
+        },
     }
 }
 

@@ -4,6 +4,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 
+use super::gate::Refusal;
 use super::{secret, AppState, ServiceError};
 use crate::domain::account::{self, AccountError, NewAccount, Role};
 use crate::domain::audit::{Actor, AuditAction};
@@ -23,8 +24,40 @@ pub enum LoginError {
     Throttled { seconds: i64 },
     #[error("Máy chủ đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau ít giây.")]
     Busy,
+    #[error("{SATURATED}")]
+    Saturated,
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+/// Said to a new address while the global budget of failed logins is spent.
+pub const SATURATED: &str = "Hệ thống đang tạm từ chối đăng nhập từ địa chỉ mới vì có quá nhiều lượt đăng nhập sai. \
+     Vui lòng thử lại sau một phút, hoặc đăng nhập từ máy đã đăng nhập trước đây.";
+
+/// How a failed login of a name that is no account appears in the audit log: never what was
+/// typed, which may be a password typed into the wrong box.
+pub const UNKNOWN_ACCOUNT: &str = "(tài khoản không tồn tại)";
+
+impl LoginError {
+    /// Seconds to send in `Retry-After` with the 429 of a refused try.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::Throttled { seconds } => Some(*seconds),
+            Self::Busy => Some(Refusal::Busy.retry_after()),
+            Self::Saturated => Some(Refusal::Saturated.retry_after()),
+            Self::BadCredentials | Self::Service(_) => None,
+        }
+    }
+}
+
+impl From<Refusal> for LoginError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Wait { seconds } => Self::Throttled { seconds },
+            Refusal::Busy => Self::Busy,
+            Refusal::Saturated => Self::Saturated,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +88,17 @@ pub enum AccountServiceError {
     Rows(Vec<RowError>),
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+impl AccountServiceError {
+    /// Seconds to send in `Retry-After` with the 429 of a refused try.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::Throttled { seconds } => Some(*seconds),
+            Self::Busy => Some(Refusal::Busy.retry_after()),
+            _ => None,
+        }
+    }
 }
 
 fn hash_password(password: &str) -> Result<String, ServiceError> {
@@ -275,56 +319,27 @@ impl AppState {
     ) -> Result<(User, String), LoginError> {
         // Invalid names cannot exist: refuse them without a row in login_failures.
         let Ok(username) = account::parse_username(username) else { return Err(LoginError::BadCredentials) };
-        let Ok(_waiting) = self.login_queue.clone().try_acquire_owned() else { return Err(LoginError::Busy) };
-        let _one_at_a_time = self.login_gate.lock().await;
-        let actor = Actor::new(username.clone(), Some(ip));
-        if let Some(seconds) = self.login_wait(&username, ip, now).await? {
-            return Err(LoginError::Throttled { seconds });
-        }
+        let slot = self.login_gate.claim(ip)?;
+        let found = self.db.user_for_login(&username).await?;
+        let counted = self.login_gate.counted_name(&username, found.is_some());
+        let pass = self.pass_gate(slot, &counted, now, false).await??;
         // Counted as a failure before the password is checked, and forgotten below if it
         // matches: a try on another server meanwhile (several servers on PostgreSQL) already
         // sees this one, instead of each server letting one guess through at the same time.
-        let ip_text = ip.to_string();
-        self.db.record_login_failure(&username, &ip_text, now, now - account::THROTTLE_WINDOW).await?;
-        let found = self.db.user_for_login(&username).await?;
+        self.count_failure(&pass, &counted, now).await?;
         // An unknown name is checked against a dummy hash, so it takes as long as a known one.
         let hash = found.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, hash)| hash.clone());
         let matches = check_in_background(password, hash).await;
         let Some((user, _)) = found.filter(|_| matches) else {
-            metrics::counter!("hailong_login_failures_total").increment(1);
-            self.db.audit(&actor, AuditAction::LoginFailed, &actor.name).await?;
+            let name = if counted == username { username.as_str() } else { UNKNOWN_ACCOUNT };
+            self.audit_failure(&Actor::new(name, Some(ip)), AuditAction::LoginFailed, name).await?;
             return Err(LoginError::BadCredentials);
         };
-        self.db.clear_login_failures(&username, &ip_text).await?;
+        self.forget_failures(&pass, &username).await?;
         let token = secret::new_token();
-        self.db.add_session(&secret::hash(&token), user.id, now + SESSION_LIFETIME, &actor).await?;
+        let actor = Actor::new(username, Some(ip));
+        self.db.add_session(&secret::hash(&token), user.id, now + SESSION_LIFETIME, &actor, pass.client()).await?;
         Ok((user, token))
-    }
-
-    /// Seconds a login of `username` from `ip` must still wait, if any.
-    pub(crate) async fn login_wait(
-        &self,
-        username: &str,
-        ip: std::net::IpAddr,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i64>, ServiceError> {
-        let (account, address) =
-            self.db.login_failures_since(username, &ip.to_string(), now - account::THROTTLE_WINDOW).await?;
-        Ok(account::retry_after(&account, &address, now).map(|until| (until - now).num_seconds() + 1))
-    }
-
-    /// Counts a failed try (a login, a pairing code) from `ip` and writes it to the audit log.
-    pub(crate) async fn record_failure(
-        &self,
-        actor: &Actor,
-        ip: std::net::IpAddr,
-        now: DateTime<Utc>,
-        action: AuditAction,
-    ) -> Result<(), ServiceError> {
-        self.db.record_login_failure(&actor.name, &ip.to_string(), now, now - account::THROTTLE_WINDOW).await?;
-        metrics::counter!("hailong_login_failures_total").increment(1);
-        self.db.audit(actor, action, &actor.name).await?;
-        Ok(())
     }
 
     pub async fn session_user(&self, token: &str) -> Result<Option<User>, ServiceError> {
@@ -335,37 +350,43 @@ impl AppState {
         Ok(self.db.delete_session(&secret::hash(token)).await?)
     }
 
-    /// Changes the password of the session's user and ends their other sessions. Wrong current
-    /// passwords count as failed logins from `ip`: a stolen session cannot guess the password
-    /// faster than the login form allows.
+    /// Changes the password of the session's user, ends their other sessions and returns their
+    /// role (where their pages start). Wrong current passwords count as failed logins from `ip`:
+    /// a stolen session cannot guess the password faster than the login form allows.
     pub async fn change_password(
         &self,
         token: &str,
         current: &str,
         new: &str,
         ip: std::net::IpAddr,
-    ) -> Result<(), AccountServiceError> {
+    ) -> Result<Role, AccountServiceError> {
         account::check_password(new)?;
         let user = self.session_user(token).await?.ok_or(AccountServiceError::WrongPassword)?;
         let now = Utc::now();
-        let Ok(_waiting) = self.login_queue.clone().try_acquire_owned() else { return Err(AccountServiceError::Busy) };
-        let _one_at_a_time = self.login_gate.lock().await;
+        // Signed in: never turned away by the global budget, only by its own failures.
+        let passed = match self.login_gate.claim(ip) {
+            Ok(slot) => self.pass_gate(slot, &user.username, now, true).await?,
+            Err(refusal) => Err(refusal),
+        };
+        let pass = match passed {
+            Ok(pass) => pass,
+            Err(Refusal::Wait { seconds }) => return Err(AccountServiceError::Throttled { seconds }),
+            Err(Refusal::Busy | Refusal::Saturated) => return Err(AccountServiceError::Busy),
+        };
         let actor = Actor::new(user.username.clone(), Some(ip));
-        if let Some(seconds) = self.login_wait(&user.username, ip, now).await? {
-            return Err(AccountServiceError::Throttled { seconds });
-        }
         let (_, hash) = self.db.user_for_login(&user.username).await?.ok_or(AccountServiceError::WrongPassword)?;
         if !check_in_background(current, hash.clone()).await {
-            self.record_failure(&actor, ip, now, AuditAction::LoginFailed).await?;
+            self.count_failure(&pass, &user.username, now).await?;
+            self.audit_failure(&actor, AuditAction::LoginFailed, &actor.name).await?;
             return Err(AccountServiceError::WrongPassword);
         }
         if check_in_background(new, hash).await {
             return Err(AccountServiceError::SamePassword);
         }
-        self.db.clear_login_failures(&user.username, &ip.to_string()).await?;
+        self.forget_failures(&pass, &user.username).await?;
         let new_hash = hash_in_background(vec![new.to_owned()]).await?.pop().unwrap_or_default();
         self.db.change_password(user.id, &new_hash, &secret::hash(token), &actor).await?;
-        Ok(())
+        Ok(user.role)
     }
 }
 

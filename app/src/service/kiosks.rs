@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 
+use super::gate::Refusal;
 use super::{answered_at, secret, AppState, ServiceError};
+use crate::domain::account::PAIRING_CODE_WRONG_TRIES;
 use crate::domain::anomaly::{fingerprint, AnomalyKind};
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::period::vietnam_day;
@@ -31,14 +33,43 @@ const PAIRING_ACTOR: &str = "#ghép-nối-kiosk";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PairError {
-    #[error("Mã ghép nối không đúng, đã được dùng hoặc đã hết hạn. Vui lòng xin quản trị viên mã mới.")]
+    #[error(
+        "Mã ghép nối không đúng, đã được dùng, đã hết hạn hoặc đã bị hủy sau {PAIRING_CODE_WRONG_TRIES} lần nhập sai. \
+         Vui lòng xin quản trị viên mã mới."
+    )]
     Wrong,
     #[error("Nhập sai mã nhiều lần. Vui lòng thử lại sau {seconds} giây.")]
     Throttled { seconds: i64 },
     #[error("Máy chủ đang bận. Vui lòng thử lại sau ít giây.")]
     Busy,
+    #[error(
+        "Hệ thống đang tạm từ chối ghép nối từ địa chỉ mới vì có quá nhiều lượt nhập sai. Vui lòng thử lại sau một phút."
+    )]
+    Saturated,
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+impl PairError {
+    /// Seconds to send in `Retry-After` with the 429 of a refused try.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::Throttled { seconds } => Some(*seconds),
+            Self::Busy => Some(Refusal::Busy.retry_after()),
+            Self::Saturated => Some(Refusal::Saturated.retry_after()),
+            Self::Wrong | Self::Service(_) => None,
+        }
+    }
+}
+
+impl From<Refusal> for PairError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Wait { seconds } => Self::Throttled { seconds },
+            Refusal::Busy => Self::Busy,
+            Refusal::Saturated => Self::Saturated,
+        }
+    }
 }
 
 impl From<crate::storage::StorageError> for PairError {
@@ -122,32 +153,38 @@ impl AppState {
     }
 
     /// Exchanges a pairing code typed at `ip` for a device token (shown once, stored hashed).
-    /// Wrong codes count like failed logins from that address, so codes cannot be guessed.
+    /// Wrong codes count like failed logins from that address, and against every code pending:
+    /// after [`PAIRING_CODE_WRONG_TRIES`] wrong codes from anywhere, those codes die.
     pub async fn pair_kiosk(&self, typed: &str, ip: std::net::IpAddr) -> Result<(Kiosk, String), PairError> {
-        let Ok(_waiting) = self.login_queue.clone().try_acquire_owned() else { return Err(PairError::Busy) };
-        let _one_at_a_time = self.login_gate.lock().await;
         let now = Utc::now();
+        let slot = self.login_gate.claim(ip)?;
+        let pass = self.pass_gate(slot, PAIRING_ACTOR, now, false).await??;
         let actor = Actor::new(PAIRING_ACTOR, Some(ip));
-        if let Some(seconds) = self.login_wait(PAIRING_ACTOR, ip, now).await? {
-            return Err(PairError::Throttled { seconds });
-        }
         let code = normalize_code(typed);
         let token = secret::new_token();
         let paired = match code.len() {
             PAIRING_CODE_DIGITS => self.db.pair_kiosk(&secret::hash(&code), &secret::hash(&token), now, &actor).await?,
             _ => None,
         };
-        match paired {
-            Some(kiosk) => {
-                // The kiosk's earlier token stops working.
-                self.lookups.forget();
-                Ok((kiosk, token))
-            }
-            None => {
-                self.record_failure(&actor, ip, now, AuditAction::KioskPairingFailed).await?;
-                Err(PairError::Wrong)
-            }
+        if let Some(kiosk) = paired {
+            // The kiosk's earlier token stops working.
+            self.lookups.forget();
+            return Ok((kiosk, token));
         }
+        self.count_failure(&pass, PAIRING_ACTOR, now).await?;
+        let died = self.db.count_wrong_pairing_code(PAIRING_CODE_WRONG_TRIES).await?;
+        let subject = match died.as_slice() {
+            [] => PAIRING_ACTOR.to_owned(),
+            ids => {
+                let ids: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+                format!(
+                    "{PAIRING_ACTOR}: mã của kiosk {} bị hủy sau {PAIRING_CODE_WRONG_TRIES} lần nhập sai",
+                    ids.join(", ")
+                )
+            }
+        };
+        self.audit_failure(&actor, AuditAction::KioskPairingFailed, &subject).await?;
+        Err(PairError::Wrong)
     }
 
     pub async fn rename_or_move_kiosk(

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod delivery;
+pub mod gate;
 pub mod invitations;
 pub mod keys;
 pub mod kiosks;
@@ -124,11 +125,8 @@ pub struct AppState {
     /// The tally layout of every questionnaire version stored, for reading the aggregates.
     pub(crate) layouts: Arc<std::collections::HashMap<String, Layout>>,
     pub settings: Arc<Settings>,
-    /// One login at a time: the failure count and the password check cannot interleave
-    /// (throttling holds under parallel guesses), and argon2 never takes both cores.
-    pub(crate) login_gate: Arc<tokio::sync::Mutex<()>>,
-    /// Logins waiting for the gate; when none is left, a login is refused at once (429).
-    pub(crate) login_queue: Arc<tokio::sync::Semaphore>,
+    /// Logins, password checks and pairing codes, one at a time after each client's throttle.
+    pub(crate) login_gate: Arc<gate::LoginGate>,
     /// The SMS and e-mail gateways; the worker is started by `start_delivery_worker`.
     pub(crate) deliveries: Arc<delivery::Deliveries>,
     /// Recent submissions per kiosk, for the rate limit and the anomaly flags (memory only).
@@ -203,7 +201,6 @@ impl AppState {
             layouts: Arc::new(layouts),
             settings: Arc::new(settings),
             login_gate: Arc::default(),
-            login_queue: Arc::new(tokio::sync::Semaphore::new(accounts::MAX_WAITING_LOGINS)),
             deliveries,
             kiosk_activity: Arc::default(),
             last_noted: Arc::default(),

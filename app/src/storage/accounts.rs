@@ -6,7 +6,7 @@ use sqlx::{FromRow, Row};
 use super::{
     insert_audit, on_pool, parse_optional_time, parse_time, timestamp, AsConn, Bind, Change, Db, Result, StorageError,
 };
-use crate::domain::account::Role;
+use crate::domain::account::{Role, KNOWN_CLIENT_FOR};
 use crate::domain::audit::{Actor, AuditAction, AuditEntry};
 
 /// A stored account, without its password hash.
@@ -245,11 +245,12 @@ impl Db {
         })
     }
 
-    /// Records a failed login from `ip`, and forgets failures older than `keep_since`.
+    /// Records a failed try of `username` (an existing account's name, or a digest) from
+    /// `client` (its throttling key), and forgets failures older than `keep_since`.
     pub async fn record_login_failure(
         &self,
         username: &str,
-        ip: &str,
+        client: &str,
         at: DateTime<Utc>,
         keep_since: DateTime<Utc>,
     ) -> Result<()> {
@@ -261,7 +262,7 @@ impl Db {
                 .await?;
             sqlx::query("INSERT INTO login_failures (username, ip, failed_at) VALUES ($1, $2, $3)")
                 .bind(username)
-                .bind(ip)
+                .bind(client)
                 .bind(timestamp(at))
                 .execute(&mut *tx)
                 .await?;
@@ -270,16 +271,16 @@ impl Db {
         })
     }
 
-    /// Failed logins from `ip` since `since`: for `username`, and for any username.
+    /// Failed tries from `client` since `since`: for `username`, and for any username.
     pub async fn login_failures_since(
         &self,
         username: &str,
-        ip: &str,
+        client: &str,
         since: DateTime<Utc>,
     ) -> Result<(Vec<DateTime<Utc>>, Vec<DateTime<Utc>>)> {
         on_pool!(&self.read, |p| {
             let rows = sqlx::query("SELECT username, failed_at FROM login_failures WHERE ip = $1 AND failed_at >= $2")
-                .bind(ip)
+                .bind(client)
                 .bind(timestamp(since))
                 .fetch_all(p)
                 .await?;
@@ -295,11 +296,33 @@ impl Db {
         })
     }
 
-    /// Forgets the failures of `username` from `ip` after it logged in there.
-    pub async fn clear_login_failures(&self, username: &str, ip: &str) -> Result<()> {
+    /// Failed tries from every client since `since` (the global budget).
+    pub async fn login_failures_everywhere(&self, since: DateTime<Utc>) -> Result<u64> {
+        let n: i64 =
+            on_pool!(&self.read, |p| sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE failed_at >= $1")
+                .bind(timestamp(since))
+                .fetch_one(p)
+                .await)?;
+        Ok(n as u64)
+    }
+
+    /// Whether `client` logged in since `since`.
+    pub async fn login_client_known(&self, client: &str, since: DateTime<Utc>) -> Result<bool> {
+        let n: i64 = on_pool!(&self.read, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_clients WHERE client = $1 AND succeeded_at >= $2"
+        )
+        .bind(client)
+        .bind(timestamp(since))
+        .fetch_one(p)
+        .await)?;
+        Ok(n > 0)
+    }
+
+    /// Forgets the failures of `username` from `client` after it logged in there.
+    pub async fn clear_login_failures(&self, username: &str, client: &str) -> Result<()> {
         on_pool!(&self.write, |p| sqlx::query("DELETE FROM login_failures WHERE username = $1 AND ip = $2")
             .bind(username)
-            .bind(ip)
+            .bind(client)
             .execute(p)
             .await
             .map(|done| done.rows_affected()))?;
@@ -314,13 +337,15 @@ impl Db {
     }
 
     /// Opens a session after a successful login (audit-logged with the address, which the session
-    /// keeps: a link answered from it is flagged).
+    /// keeps: a link answered from it is flagged), and notes `client` (its throttling key) as
+    /// known until [`KNOWN_CLIENT_FOR`] has passed.
     pub async fn add_session(
         &self,
         token_hash: &str,
         user_id: i64,
         expires_at: DateTime<Utc>,
         actor: &Actor,
+        client: &str,
     ) -> Result<()> {
         on_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
@@ -341,6 +366,18 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(&now).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO login_clients (client, succeeded_at) VALUES ($1, $2)
+                 ON CONFLICT (client) DO UPDATE SET succeeded_at = excluded.succeeded_at",
+            )
+            .bind(client)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM login_clients WHERE succeeded_at < $1")
+                .bind(timestamp(Utc::now() - KNOWN_CLIENT_FOR))
+                .execute(&mut *tx)
+                .await?;
             insert_audit(tx.conn(), actor, AuditAction::LoginSucceeded, &actor.name).await?;
             tx.commit().await?;
             Ok(())

@@ -85,12 +85,14 @@ impl Db {
         on_pool!(&self.write, |p| {
             let mut tx = p.begin().await?;
             forget_expired_codes(tx.conn()).await?;
-            let done = sqlx::query("UPDATE kiosks SET pairing_code_hash = $1, pairing_expires_at = $2 WHERE id = $3")
-                .bind(pairing_hash)
-                .bind(timestamp(expires_at))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let done = sqlx::query(
+                "UPDATE kiosks SET pairing_code_hash = $1, pairing_expires_at = $2, pairing_failures = 0 WHERE id = $3",
+            )
+            .bind(pairing_hash)
+            .bind(timestamp(expires_at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             if done.rows_affected() == 0 {
                 return Ok(false);
             }
@@ -126,6 +128,28 @@ impl Db {
             insert_audit(tx.conn(), actor, AuditAction::KioskPaired, &format!("#{} {}", kiosk.id, kiosk.name)).await?;
             tx.commit().await?;
             Ok(Some(kiosk))
+        })
+    }
+
+    /// Counts a wrong pairing code against every code pending now (a wrong code names none of
+    /// them); the codes that reach `wrong_tries` die. Returns the ids of the kiosks whose code died.
+    pub async fn count_wrong_pairing_code(&self, wrong_tries: i64) -> Result<Vec<i64>> {
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE kiosks SET pairing_failures = pairing_failures + 1 WHERE pairing_code_hash IS NOT NULL",
+            )
+            .execute(&mut *tx)
+            .await?;
+            let died: Vec<i64> = sqlx::query_scalar(
+                "UPDATE kiosks SET pairing_code_hash = NULL, pairing_expires_at = NULL
+                 WHERE pairing_code_hash IS NOT NULL AND pairing_failures >= $1 RETURNING id",
+            )
+            .bind(wrong_tries)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(died)
         })
     }
 

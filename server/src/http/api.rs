@@ -134,10 +134,15 @@ pub async fn pair_kiosk(
         )
             .into_response()),
         Err(PairError::Service(error)) => Err(error.into()),
-        Err(error @ (PairError::Throttled { .. } | PairError::Busy)) => {
-            Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "code", &error.to_string()))
-        }
-        Err(error @ PairError::Wrong) => Err(ApiError::new(StatusCode::NOT_FOUND, "code", &error.to_string())),
+        Err(error) => match error.retry_after() {
+            Some(seconds) => {
+                let mut refused =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "code", &error.to_string()).into_response();
+                refused.headers_mut().insert(header::RETRY_AFTER, seconds.max(1).into());
+                Ok(refused)
+            }
+            None => Err(ApiError::new(StatusCode::NOT_FOUND, "code", &error.to_string())),
+        },
     }
 }
 
