@@ -20,6 +20,8 @@ run: build
 	@echo "  Kiosk:  http://$(ADDR)/kiosk/pair, nhập một mã ghép nối ở trên, rồi khảo sát tại http://$(ADDR)/kiosk"
 	@echo "  Quản trị tỉnh / Administration: http://$(ADDR)/admin/agencies  (tài khoản admin)"
 	@echo "  Chỉ số / Indices: http://$(ADDR)/admin  (đăng nhập bằng một tài khoản demo ở trên)"
+	@echo "  Mật khẩu demo dùng một lần: lần đăng nhập đầu, hệ thống yêu cầu chọn mật khẩu mới (ít nhất 10 ký tự)."
+	@echo "  The demo passwords work once: at first login you are asked to choose a new password."
 	@echo "  Gửi phiếu / Survey links: http://$(ADDR)/staff  (tài khoản motcua.ttpvhcc)"
 	@echo "  API:    curl -H 'Authorization: Bearer $(HAILONG_ADMIN_TOKEN)' 'http://$(ADDR)/api/v1/indices?agency=PT'"
 	@echo

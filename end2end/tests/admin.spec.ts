@@ -1,7 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
-import { kioskToken, waitHydrated } from "./helpers";
+import { kioskToken, logIn, waitHydrated } from "./helpers";
 
-async function logIn(page: Page, username: string, password: string) {
+/** Submits the login form once, hydrated, and leaves the outcome to the test. */
+async function tryLogIn(page: Page, username: string, password: string) {
   await page.goto("/login");
   await waitHydrated(page);
   await page.getByLabel("Tên đăng nhập").fill(username);
@@ -12,7 +13,7 @@ async function logIn(page: Page, username: string, password: string) {
 test("admin view: login, indices of an agency, a new response counts today but not in the indices, logout", async ({ page, request }) => {
   await page.goto("/admin");
   await expect(page.getByRole("heading", { name: "Cần đăng nhập" })).toBeVisible();
-  await logIn(page, "admin", "wrong-password");
+  await tryLogIn(page, "admin", "wrong-password");
   await expect(page.getByRole("alert")).toContainText("Tên đăng nhập hoặc mật khẩu không đúng");
   await logIn(page, "admin", "hailong-demo-admin");
   await expect(page.getByRole("heading", { name: "Chỉ số hài lòng" })).toBeVisible();
@@ -66,10 +67,7 @@ test("a manager sees only their agency's subtree; staff see no indices", async (
 test("login works with JavaScript disabled", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Tên đăng nhập").fill("admin");
-  await page.getByLabel("Mật khẩu").fill("hailong-demo-admin");
-  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await logIn(page, "admin", "hailong-demo-admin");
   await expect(page.getByRole("heading", { name: "Chỉ số hài lòng" })).toBeVisible();
   await context.close();
 });

@@ -1,12 +1,8 @@
 import { expect, test, type Page } from "@playwright/test";
-import { answerSurvey, stored, waitHydrated } from "./helpers";
+import { answerSurvey, logIn, stored, waitHydrated } from "./helpers";
 
 async function logInAsAdmin(page: Page) {
-  await page.goto("/login");
-  await waitHydrated(page);
-  await page.getByLabel("Tên đăng nhập").fill("admin");
-  await page.getByLabel("Mật khẩu").fill("hailong-demo-admin");
-  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await logIn(page, "admin", "hailong-demo-admin");
   await expect(page.getByRole("heading", { name: "Chỉ số hài lòng" })).toBeVisible();
 }
 

@@ -46,7 +46,8 @@ const SERVICE_POINTS: &[&str] = &[
     "PT-X-MAICHAU",
 ];
 
-/// One account per role: (username, role, agency, password). Known passwords: demo only.
+/// One account per role: (username, role, agency, password). Known passwords: one-time, to be
+/// changed at first login; `hailong serve` warns while any still works.
 const DEMO_ACCOUNTS: &[(&str, Role, Option<&str>, &str)] = &[
     ("admin", Role::Admin, None, "hailong-demo-admin"),
     ("lanhdao.stp", Role::Manager, Some("PT-STP"), "hailong-demo-manager"),
@@ -113,7 +114,7 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
         pairing.push((point, code));
     }
     for (username, role, agency, password) in DEMO_ACCOUNTS {
-        state.add_demo_user(username, *role, *agency, password).await?;
+        state.add_demo_user(username, *role, *agency, password, true).await?;
     }
     for (code, name) in PROCEDURES {
         state.save_procedure(&demo, code, name).await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
@@ -136,11 +137,19 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     }
     println!("  (Hết hạn thì cấp mã mới tại {public_url}/admin/kiosks, hoặc chạy lại hailong demo.)");
     println!("\nKiosk: {public_url}/kiosk · Chỉ số hài lòng: {public_url}/admin · Đăng nhập: {public_url}/login");
-    println!("Tài khoản demo (tên đăng nhập / mật khẩu):");
+    println!("Tài khoản demo (tên đăng nhập / mật khẩu dùng một lần):");
     for (username, role, agency, password) in DEMO_ACCOUNTS {
         println!("  {:<18} {username} / {password}  ({})", role.label(), agency.unwrap_or("toàn tỉnh"));
     }
+    println!("  Lần đăng nhập đầu, mỗi tài khoản phải chọn mật khẩu mới (ít nhất 10 ký tự).");
     Ok(())
+}
+
+/// The demo accounts that still log in with their known password (`hailong serve` warns).
+pub async fn accounts_still_on_demo_password(state: &AppState) -> anyhow::Result<Vec<String>> {
+    let known: Vec<(&str, &str)> =
+        DEMO_ACCOUNTS.iter().map(|(username, .., password)| (*username, *password)).collect();
+    Ok(state.accounts_with_password(&known).await?)
 }
 
 /// Stores deterministic sample responses through the same validation and writer as the API

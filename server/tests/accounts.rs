@@ -254,3 +254,62 @@ fn a_too_short_admin_token_is_refused_at_startup() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ít nhất 16 ký tự"));
 }
+
+/// What `hailong serve` over `database_url` writes to stderr until it serves.
+fn serve_start_lines(database_url: &str) -> String {
+    use std::io::BufRead;
+    let port = common::process::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hailong"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("HAILONG_DATABASE_URL", database_url)
+        .envs(common::on_postgres().then_some(("HAILONG_LINK_SECRET", common::LINK_SECRET)))
+        .env("LEPTOS_SITE_ROOT", "/nonexistent")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        if line.contains("đang phục vụ tại") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    said
+}
+
+#[tokio::test]
+async fn demo_accounts_must_choose_a_password_and_serve_warns_until_they_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database(dir.path(), "demo.db").await;
+    let demo = common::hailong(&url, &["demo"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let printed = String::from_utf8(demo.stdout).unwrap();
+    assert!(printed.contains("admin / hailong-demo-admin") && printed.contains("phải chọn mật khẩu mới"), "{printed}");
+    let warned = serve_start_lines(&url);
+    assert!(warned.contains("CẢNH BÁO") && warned.contains("admin, lanhdao.stp, motcua.ttpvhcc"), "{warned}");
+
+    let state = app::service::AppState::start(&url, app::service::Settings::default()).await.unwrap();
+    for (username, password) in [
+        ("admin", "hailong-demo-admin"),
+        ("lanhdao.stp", "hailong-demo-manager"),
+        ("motcua.ttpvhcc", "hailong-demo-staff"),
+    ] {
+        let (user, token) = state.login(username, password, LOCALHOST, Utc::now()).await.unwrap();
+        assert!(user.must_change_password, "{username} must choose a password first");
+        let home = state.change_password(&token, password, "mật khẩu riêng đủ dài", LOCALHOST).await.unwrap();
+        assert_eq!(home, user.role);
+        if username == "admin" {
+            let left = server::demo::accounts_still_on_demo_password(&state).await.unwrap();
+            assert_eq!(left, ["lanhdao.stp", "motcua.ttpvhcc"]);
+        }
+    }
+    state.close().await;
+    let quiet = serve_start_lines(&url);
+    assert!(quiet.contains("đang phục vụ tại") && !quiet.contains("CẢNH BÁO"), "{quiet}");
+}

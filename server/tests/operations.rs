@@ -53,7 +53,7 @@ async fn metrics_count_what_the_server_did_for_the_scraper_with_the_token_only()
     let again = json!({"id": uuid::Uuid::new_v4().to_string(), "agency": "D1", "answers": {"A1": 5}});
     assert_eq!(app.post_response(&again).await.status(), 201);
     assert_eq!(app.post_response(&again).await.status(), 200, "a repeat is not stored again");
-    app.state.add_demo_user("tinh", app::domain::account::Role::Admin, None, "mật khẩu đủ dài 1").await.unwrap();
+    app.state.add_demo_user("tinh", app::domain::account::Role::Admin, None, "mật khẩu đủ dài 1", false).await.unwrap();
     assert!(app.state.login("tinh", "sai mật khẩu", LOCALHOST, chrono::Utc::now()).await.is_err());
 
     let after = scrape(&app, Some(METRICS_TOKEN)).await.text().await.unwrap();

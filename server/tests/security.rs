@@ -35,7 +35,7 @@ async fn pages_and_api_answers_carry_the_security_headers() {
 #[tokio::test]
 async fn under_https_cookies_are_host_prefixed_and_secure_and_hsts_is_sent() {
     let app = spawn_app_with(Settings { secure_cookies: true, ..Settings::default() }).await;
-    app.state.add_demo_user("tinh", Role::Admin, None, "mật khẩu đủ dài 1").await.unwrap();
+    app.state.add_demo_user("tinh", Role::Admin, None, "mật khẩu đủ dài 1", false).await.unwrap();
     let login = <app::account::server::LogIn as leptos::server_fn::ServerFn>::PATH;
     let response =
         app.post_form(login, None, "username=tinh&password=m%E1%BA%ADt+kh%E1%BA%A9u+%C4%91%E1%BB%A7+d%C3%A0i+1").await;

@@ -219,18 +219,34 @@ impl AppState {
         }
     }
 
-    /// Creates a demo account with a known password, unless the username exists already.
+    /// Creates an account with a known password, unless the username exists already: the demo's
+    /// (`one_time`: to be changed at first login) and the tests'.
     pub async fn add_demo_user(
         &self,
         username: &str,
         role: Role,
         agency: Option<&str>,
         password: &str,
+        one_time: bool,
     ) -> Result<(), AccountServiceError> {
         let hash = hash_password(password)?;
         let row = (username.to_owned(), hash, role, agency.map(str::to_owned));
-        self.db.add_users(&[row], false, &Actor::new("demo", None)).await?.ok();
+        self.db.add_users(&[row], one_time, &Actor::new("demo", None)).await?.ok();
         Ok(())
+    }
+
+    /// Which of `accounts` (username, password) can still log in with that password: the demo's
+    /// accounts whose known password nobody has changed.
+    pub async fn accounts_with_password(&self, accounts: &[(&str, &str)]) -> Result<Vec<String>, ServiceError> {
+        let mut found = Vec::new();
+        for (username, password) in accounts {
+            if let Some((user, hash)) = self.db.user_for_login(username).await? {
+                if check_in_background(password, hash).await {
+                    found.push(user.username);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Every account, for the admin.

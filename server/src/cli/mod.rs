@@ -404,6 +404,16 @@ impl Cli {
                 }
             }
             Command::Serve { addr, trusted_proxies, .. } => {
+                let demo = crate::demo::accounts_still_on_demo_password(&state).await?;
+                if !demo.is_empty() {
+                    let rule = "!".repeat(78);
+                    eprintln!(
+                        "{rule}\n!! CẢNH BÁO: tài khoản demo còn dùng mật khẩu demo công khai: {}.\n\
+                         !! Ai biết mật khẩu demo (hailong demo in ra) đều đăng nhập được. Hãy đăng nhập để đổi mật khẩu,\n\
+                         !! hoặc khóa tài khoản: hailong user disable --username <tên>. Đừng dùng demo cho dữ liệu thật.\n{rule}",
+                        demo.join(", ")
+                    );
+                }
                 let media = state.delivery_media();
                 if media.is_empty() {
                     println!("Chưa cấu hình cổng SMS hay máy chủ thư: tin gửi đường dẫn nằm trong /admin/outbox.");
