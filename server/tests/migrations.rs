@@ -30,8 +30,9 @@ async fn database_before(dir: &std::path::Path, version: &str) -> (String, Sqlit
     (url, db)
 }
 
+/// k = 2 (a province may set it): the migrated files hold three responses.
 fn settings() -> Settings {
-    Settings { link_secret: "a test link secret that is long enough".into(), ..Settings::default() }
+    Settings { link_secret: "a test link secret that is long enough".into(), min_cell: 2, ..Settings::default() }
 }
 
 #[tokio::test]

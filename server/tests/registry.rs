@@ -138,8 +138,10 @@ async fn a_province_starts_from_nothing_imports_its_tree_and_reorganises_it() {
         assert_eq!(closed["valid_from"], "2025-07-01", "the day it opened is kept");
     }
     // The closed commune's past indices still answer, by the CLI and the service.
-    let (ok, out, err) =
-        run(&url, &["index", "--agency", "7900", "--from", "2025-10-01", "--to", "2025-10-31", "--json"]);
+    let (ok, out, err) = run(
+        &url,
+        &["--min-cell", "2", "index", "--agency", "7900", "--from", "2025-10-01", "--to", "2025-10-31", "--json"],
+    );
     assert!(ok, "{err}");
     let index: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(index["responses"], 3);

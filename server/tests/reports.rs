@@ -8,9 +8,10 @@ use app::domain::audit::{Actor, AuditAction};
 use app::domain::period::{start_of_day, vietnam_day};
 use app::domain::submission::Channel;
 use app::domain::ValidResponse;
+use app::service::Settings;
 use app::storage::NewResponse;
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
-use common::{spawn_app, TestApp, ADMIN_TOKEN};
+use common::{spawn_app, spawn_app_with, TestApp, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 const CRITERIA: [&str; 16] =
@@ -65,7 +66,8 @@ fn close(actual: &Value, expected: f64) {
 
 #[tokio::test]
 async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merged_units() {
-    let app = spawn_app().await;
+    // k = 2 (a province may set it): the month before holds X1's two responses.
+    let app = spawn_app_with(Settings { min_cell: 2, ..Settings::default() }).await;
     import(&app, "code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,,,\nX2,Xã Hai,commune,P,,,\nX3,Xã Ba,commune,P,,,\n").await;
     let (last, before) = (month_start(1), month_start(2));
     // Last month: X1 3/4 = 75 %, X2 9/10 = 90 %, X3 3/4 = 75 %.

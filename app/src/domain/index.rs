@@ -46,6 +46,21 @@ pub struct SatisfactionIndex {
     pub responses: u64,
     pub overall: Option<f64>,
     pub elements: Vec<ElementIndex>,
+    /// Why no figure is given (a population of fewer than k responses): then `overall` is null
+    /// and `elements` empty, so that nothing describes fewer than k citizens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
+}
+
+/// Fewest responses a published figure may describe (k), unless the province sets another.
+pub const MIN_CELL: u64 = 5;
+/// The range a province may set k in: 1 would publish single answers; above 100 hardly any
+/// commune would have a figure.
+pub const MIN_CELL_RANGE: std::ops::RangeInclusive<u64> = 2..=100;
+
+/// Why a figure about fewer than `min_cell` responses is not shown: "dưới 5 phiếu".
+pub fn below_min_cell(min_cell: u64) -> String {
+    format!("dưới {min_cell} phiếu")
 }
 
 impl CriterionIndex {
@@ -115,7 +130,17 @@ impl SatisfactionIndex {
             })
             .collect();
         let overall = mean_of_present(elements.iter().map(|e| e.index));
-        Self { agency: agency.to_owned(), responses, overall, elements }
+        Self { agency: agency.to_owned(), responses, overall, elements, withheld: None }
+    }
+
+    /// These indices as they may be published: none of them for a population of 1 to
+    /// `min_cell` − 1 responses, only the number of responses and the reason. An empty
+    /// population has nothing to hide.
+    pub fn published(self, min_cell: u64) -> Self {
+        if self.responses == 0 || self.responses >= min_cell {
+            return self;
+        }
+        Self { overall: None, elements: Vec::new(), withheld: Some(below_min_cell(min_cell)), ..self }
     }
 }
 
@@ -236,6 +261,23 @@ mod tests {
         assert_eq!(index.overall, None);
         assert!(index.elements.iter().all(|e| e.index.is_none() && e.criteria.len() >= 3));
         assert_eq!(index.elements.iter().map(|e| e.criteria.len()).sum::<usize>(), 16);
+    }
+
+    #[test]
+    fn a_population_under_k_publishes_its_size_and_no_figure() {
+        let q = Questionnaire::bundled();
+        let four = SatisfactionIndex::compute(&q, "X", 4, &[counts("A1", [0, 0, 1, 2, 1])]);
+        assert!(four.overall.is_some());
+        let published = four.clone().published(5);
+        assert_eq!((published.responses, published.overall), (4, None));
+        assert!(published.elements.is_empty(), "no count per level, index, mean or interval");
+        assert_eq!(published.withheld.as_deref(), Some("dưới 5 phiếu"));
+        let json = serde_json::to_value(&published).unwrap();
+        assert_eq!(json["overall"], serde_json::Value::Null);
+        assert_eq!(json["elements"], serde_json::json!([]));
+        assert_eq!(four.clone().published(4), four, "k responses are published");
+        let none = SatisfactionIndex::compute(&q, "X", 0, &[]);
+        assert_eq!(none.clone().published(5), none);
     }
 
     #[test]

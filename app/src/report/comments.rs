@@ -54,7 +54,7 @@ pub async fn load_comments(
         pending: shown(view.pending),
         waiting: view.waiting,
         approved: view.approved.map(shown),
-        min_cell: crate::service::reports::MIN_CELL,
+        min_cell: state.settings.min_cell,
         frame,
     }))
 }

@@ -127,6 +127,11 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
                 " · khoảng tin cậy 95%: "<span id="overall-interval">{interval(overall_interval)}</span>
                 " · "<span id="response-count">{index.responses}</span>" phiếu"
             </p>
+            {index.withheld.clone().map(|why| view! {
+                <p class="withheld" id="withheld" role="note">
+                    {format!("Không công bố chỉ số: {why}, để không ai đọc được câu trả lời của từng người.")}
+                </p>
+            })}
             <p class="note">"Mục tiêu của tỉnh: "{target_text}"."</p>
             <BarChart title="Chỉ số theo yếu tố".into() rows=element_bars targets=targets.clone() />
             <ul class="elements">
@@ -275,7 +280,7 @@ pub fn labelled_rows(rows: &[Labelled]) -> impl IntoView {
             view! {
                 <tr>
                     <th scope="row">{row.label.clone()}</th>
-                    <td class="num">{percent(row.index.overall)}</td>
+                    <td class="num">{row.index.withheld.clone().unwrap_or_else(|| percent(row.index.overall))}</td>
                     <td class="num">{interval(row.interval)}</td>
                     <td class="num">{row.index.responses}</td>
                 </tr>

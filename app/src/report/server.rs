@@ -269,7 +269,6 @@ pub async fn report_breakdown(
 ) -> Result<PageReply<BreakdownPage>, ServerFnError> {
     use crate::access::ssr::set_status;
     use crate::domain::report::BreakdownBy;
-    use crate::service::reports::MIN_CELL;
     use crate::service::ServiceError;
 
     let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(agency, from, to, basis).await? {
@@ -293,7 +292,7 @@ pub async fn report_breakdown(
         },
         None => Vec::new(),
     };
-    Ok(PageReply::Ready(BreakdownPage { frame, choices, by, rows, min_cell: MIN_CELL }))
+    Ok(PageReply::Ready(BreakdownPage { frame, choices, by, rows, min_cell: state.settings.min_cell }))
 }
 
 /// The printable report: the dashboard and the rankings of every kind of unit the user sees.

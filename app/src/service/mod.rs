@@ -56,6 +56,8 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// Who may make survey links, for how long their maker may show them, and what flags an officer.
     pub officer_limits: crate::domain::invitation::OfficerLimits,
+    /// Fewest responses a published figure may describe (k, `HAILONG_MIN_CELL`).
+    pub min_cell: u64,
 }
 
 impl Default for Settings {
@@ -75,6 +77,7 @@ impl Default for Settings {
             link_mix: mixer::LINK_MIX,
             metrics_token: None,
             officer_limits: crate::domain::invitation::OfficerLimits::default(),
+            min_cell: crate::domain::index::MIN_CELL,
         }
     }
 }

@@ -29,9 +29,6 @@ pub struct Overview {
     pub quarters: Vec<(String, Totals)>,
 }
 
-/// Smallest number of responses a breakdown cell may show (k).
-pub const MIN_CELL: u64 = 5;
-
 /// The interval of an overall index: see [`crate::domain::index::mean_interval`].
 pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
     crate::domain::index::mean_interval(index.overall, index.elements.iter().flat_map(|e| &e.criteria))
@@ -84,11 +81,14 @@ impl AppState {
         Ok(Rollup::new(&self.db.registry().await?, basis))
     }
 
-    /// The indices of `agency`'s subtree from its totals.
+    /// The indices of `agency`'s subtree from its totals, as they may be published: none for
+    /// fewer than k responses (`Settings::min_cell`). Every page, export, API and command that
+    /// shows an index gets it from here.
     pub fn index_of(&self, agency: &str, totals: Option<&Totals>) -> SatisfactionIndex {
         let empty = Totals::default();
         let totals = totals.unwrap_or(&empty);
         SatisfactionIndex::compute(&self.questionnaire, agency, totals.responses, &totals.criterion_counts())
+            .published(self.settings.min_cell)
     }
 
     /// The indices of `agency`'s subtree over the closed days of `population`'s period.
@@ -266,8 +266,12 @@ impl AppState {
         Ok(self.expectation_ranking(&self.overview(agency, days, scope).await?.totals))
     }
 
-    /// The expectations ranking of some totals, over the current questionnaire's areas.
+    /// The expectations ranking of some totals, over the current questionnaire's areas; none for
+    /// fewer than k responses.
     pub fn expectation_ranking(&self, totals: &Totals) -> Vec<ExpectationShare> {
+        if totals.responses < self.settings.min_cell {
+            return Vec::new();
+        }
         let areas: Vec<String> = self.questionnaire.expectations.areas.iter().map(|a| a.code.clone()).collect();
         report::expectation_ranking(totals, &areas)
     }
@@ -372,7 +376,7 @@ impl AppState {
             }
         };
         let counts: Vec<u64> = cells.iter().map(|(_, _, t)| t.responses).collect();
-        let hidden = report::suppressed(&counts, MIN_CELL);
+        let hidden = report::suppressed(&counts, self.settings.min_cell);
         Ok(cells
             .drain(..)
             .zip(hidden)
@@ -431,7 +435,7 @@ impl AppState {
         let mut approved = None;
         if let Some(days) = days {
             let responses = self.report_index(agency, Some(days), &Scope::default()).await?.responses;
-            if responses >= MIN_CELL {
+            if responses >= self.settings.min_cell {
                 let codes: Vec<String> =
                     crate::domain::agency::subtree_codes(&self.db.agencies().await?, agency).into_iter().collect();
                 let bounds = (

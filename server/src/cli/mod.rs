@@ -59,6 +59,11 @@ pub struct Cli {
     /// it, /metrics is off.
     #[arg(long, env = "HAILONG_METRICS_TOKEN", global = true, hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Fewest responses any published figure may describe (k, 2 to 100): an index, a count per
+    /// level, a mean, an interval, an expectations share or a comment list of fewer responses is
+    /// not shown anywhere.
+    #[arg(long, env = "HAILONG_MIN_CELL", default_value_t = app::domain::index::MIN_CELL, global = true)]
+    min_cell: u64,
     /// Log lines as text (for a person) or as JSON objects, one per line (for a log collector).
     #[arg(long, env = "HAILONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -331,6 +336,14 @@ impl Cli {
             Some(_) => bail!("HAILONG_LINK_SECRET phải có ít nhất 32 ký tự"),
             None => link_secret_file(&self.database_url)?,
         };
+        if !app::domain::index::MIN_CELL_RANGE.contains(&self.min_cell) {
+            bail!(
+                "HAILONG_MIN_CELL phải từ {} đến {} phiếu (mặc định {})",
+                app::domain::index::MIN_CELL_RANGE.start(),
+                app::domain::index::MIN_CELL_RANGE.end(),
+                app::domain::index::MIN_CELL
+            );
+        }
         if !(1..=10_080).contains(&self.pairing_minutes) {
             bail!("HAILONG_PAIRING_MINUTES phải từ 1 đến 10080 phút (một tuần)");
         }
@@ -344,6 +357,7 @@ impl Cli {
             link_mix: self.link_mix.max(1),
             metrics_token: self.metrics_token.clone(),
             targets: app::domain::report::parse_targets(&self.targets).map_err(anyhow::Error::msg)?,
+            min_cell: self.min_cell,
             ..Settings::default()
         };
         let settings = match &self.command {
@@ -461,6 +475,9 @@ fn link_secret_file(database_url: &str) -> anyhow::Result<String> {
 fn print_index(index: &app::domain::SatisfactionIndex) {
     let show = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}%"));
     println!("{}: {} phiếu, chỉ số hài lòng chung {}", index.agency, index.responses, show(index.overall));
+    if let Some(why) = &index.withheld {
+        println!("  Không công bố chỉ số: {why}.");
+    }
     for element in &index.elements {
         println!("  {} {}", element.code, show(element.index));
         for c in &element.criteria {

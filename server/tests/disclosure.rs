@@ -1,0 +1,92 @@
+//! No published figure describes fewer than k citizens (issue 19, part 2, direct reads): a
+//! commune-day with fewer than k responses shows its number of responses and "dưới k phiếu" in
+//! the JSON API, the CLI, the dashboard (its hydration payload included), the exports and the
+//! printed report — never a count per level, an index, a mean or an interval. A bad k stops
+//! the server with a Vietnamese sentence.
+
+mod common;
+
+use app::domain::account::Role;
+use common::{spawn_app, TestApp};
+use serde_json::{json, Value};
+
+async fn submit(app: &TestApp, agency: &str, answers: Value) {
+    let body = json!({"id": uuid::Uuid::new_v4().to_string(), "agency": agency, "answers": answers});
+    assert_eq!(app.post_response(&body).await.status(), 201);
+}
+
+/// Four answers no one else gave: if any page shows these counts, it shows these people.
+const LONE: [(&str, u8); 4] = [("A1", 1), ("B2", 2), ("C3", 1), ("E1", 2)];
+
+#[tokio::test]
+async fn four_responses_publish_their_number_and_no_figure_anywhere() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        let answers: serde_json::Map<String, Value> = LONE.iter().map(|(c, v)| (c.to_string(), json!(v))).collect();
+        submit(&app, "G", Value::Object(answers)).await;
+    }
+    for _ in 0..5 {
+        submit(&app, "D2", json!({"A1": 5, "B2": 4})).await;
+    }
+    app.age_responses(1).await;
+
+    let g: Value = app.indices("agency=G").await.json().await.unwrap();
+    assert_eq!((&g["responses"], &g["overall"], &g["elements"]), (&json!(4), &Value::Null, &json!([])), "{g}");
+    assert_eq!(g["withheld"], "dưới 5 phiếu");
+    // Five responses are published, with their counts.
+    let d2: Value = app.indices("agency=D2").await.json().await.unwrap();
+    assert_eq!(d2["elements"][0]["criteria"][0]["counts"], json!([0, 0, 0, 0, 5]));
+    assert!(d2.get("withheld").is_none());
+    // The kiosk channel of G alone: still four.
+    let kiosk: Value = app.indices("agency=G&channel=kiosk").await.json().await.unwrap();
+    assert_eq!((&kiosk["overall"], &kiosk["elements"]), (&Value::Null, &json!([])));
+
+    let cli = common::hailong(&app.database_url, &["index", "--agency", "G", "--json"]);
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let by_cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(by_cli, g);
+    let text = common::hailong(&app.database_url, &["index", "--agency", "G"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Không công bố chỉ số: dưới 5 phiếu"));
+
+    // The dashboard of a manager of G's parent, and its payload: no count per level of G.
+    let manager = app.session("lanhdao", Role::Manager, Some("D1")).await;
+    let (status, page) = app.page(Some(&manager), "/admin?agency=G").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Không công bố chỉ số: dưới 5 phiếu"), "{page}");
+    for leak in ["[4,0,0,0,0]", "[0,4,0,0,0]"] {
+        assert!(!page.contains(leak), "per-level counts of G's four respondents: {page}");
+    }
+    assert!(!page.contains("data-criterion=\"A1\""), "no criterion row");
+
+    // The criteria export of G has no criterion row; the expectations export none either.
+    for file in ["criteria.csv", "expectations.csv"] {
+        let response = app
+            .client
+            .get(format!("{}/api/v1/exports/{file}?agency=G", app.base))
+            .bearer_auth(common::ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{file}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("A1") && !body.contains("E1"), "{file}: {body}");
+    }
+    let (_, printed) = app.page(Some(&manager), "/admin/report?agency=G").await;
+    assert!(printed.contains("dưới 5 phiếu") || printed.contains("Không công bố"), "{printed}");
+    assert!(!printed.contains("data-criterion=\"A1\""));
+}
+
+#[test]
+fn a_province_cannot_set_k_below_2_or_above_100() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    for k in ["0", "1", "1000", "năm"] {
+        let out = common::hailong(&url, &["--min-cell", k, "migrate"]);
+        assert!(!out.status.success(), "k = {k}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("HAILONG_MIN_CELL") || err.contains("min-cell"), "k = {k}: {err}");
+    }
+    let out = common::hailong(&url, &["--min-cell", "1000", "migrate"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("phải từ 2 đến 100 phiếu"));
+    assert!(common::hailong(&url, &["--min-cell", "10", "migrate"]).status.success());
+}
