@@ -401,17 +401,14 @@ impl AppState {
     ) -> Result<Vec<(String, u64)>, ServiceError> {
         use crate::domain::anomaly::AnomalyKind;
         let (from, until) = (start_of_day(days.from), start_of_day(days.to) + Duration::days(1));
-        let kiosks = self.db.count_anomalies(from, until).await?;
-        let officers = self.db.count_invitation_flags(from, until).await?;
-        let count = |found: Option<u64>| found.unwrap_or(0);
-        let mut counts: Vec<(String, u64)> = AnomalyKind::ALL
-            .into_iter()
-            .map(|kind| (format!("Kiosk: {}", kind.label()), count(kiosks.iter().find(|k| k.0 == kind).map(|k| k.1))))
-            .collect();
-        counts.extend(InvitationFlag::ALL.into_iter().map(|flag| {
-            (format!("Lời mời: {}", flag.label()), count(officers.iter().find(|f| f.0 == flag).map(|f| f.1)))
-        }));
-        Ok(counts)
+        fn count<K: PartialEq>(seen: &[(K, u64)], kind: K) -> u64 {
+            seen.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
+        }
+        let seen = self.db.flag_counts(from, until).await?;
+        let kiosks = AnomalyKind::ALL.into_iter().map(|k| (format!("Kiosk: {}", k.label()), count(&seen.kiosks, k)));
+        let officers =
+            InvitationFlag::ALL.into_iter().map(|f| (format!("Lời mời: {}", f.label()), count(&seen.officers, f)));
+        Ok(kiosks.chain(officers).collect())
     }
 
     /// The latest officer flags, newest first.

@@ -6,6 +6,7 @@ use sqlx::Row;
 use super::{
     insert_audit, on_pool, parse_optional_time, parse_time, timestamp, AsConn, Bind, Change, Db, Result, StorageError,
 };
+use crate::domain::anomaly::AnomalyKind;
 use crate::domain::audit::{Actor, AuditAction};
 use crate::domain::invitation::InvitationFlag;
 
@@ -37,6 +38,13 @@ pub struct NewInvitation<'a> {
     pub token_hash: &'a str,
     pub link_sealed: &'a [u8],
     pub reprint_until: DateTime<Utc>,
+}
+
+/// How often each kind of flag was seen over some hours.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlagCounts {
+    pub kiosks: Vec<(AnomalyKind, u64)>,
+    pub officers: Vec<(InvitationFlag, u64)>,
 }
 
 /// An officer flag as the admin's integrity view lists it.
@@ -264,27 +272,30 @@ impl Db {
         rows.into_iter().map(FlagRow::into_flag).collect()
     }
 
-    /// How many flags of each kind were raised in the hours from `from` until `until`.
-    pub async fn count_invitation_flags(
-        &self,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<(InvitationFlag, u64)>> {
-        let rows: Vec<(String, i64)> = on_pool!(&self.read, |p| sqlx::query_as(
-            "SELECT kind, CAST(SUM(occurrences) AS BIGINT) FROM invitation_flags WHERE hour >= $1 AND hour < $2
-             GROUP BY kind ORDER BY kind"
+    /// How often each kind of kiosk flag and of officer flag was seen in the hours from `from`
+    /// until `until`, for the report's data-quality section: kinds never seen are left out.
+    pub async fn flag_counts(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<FlagCounts> {
+        let rows: Vec<(String, String, i64)> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT 'kiosk', kind, CAST(SUM(occurrences) AS BIGINT) FROM kiosk_anomalies
+             WHERE hour >= $1 AND hour < $2 GROUP BY kind
+             UNION ALL
+             SELECT 'officer', kind, CAST(SUM(occurrences) AS BIGINT) FROM invitation_flags
+             WHERE hour >= $1 AND hour < $2 GROUP BY kind"
         )
         .bind(timestamp(from))
         .bind(timestamp(until))
         .fetch_all(p)
         .await)?;
-        rows.into_iter()
-            .map(|(kind, n)| {
-                let flag = InvitationFlag::parse(&kind)
-                    .ok_or_else(|| StorageError::Corrupt(format!("invitation flag {kind}")))?;
-                Ok((flag, n as u64))
-            })
-            .collect()
+        let mut counts = FlagCounts::default();
+        for (source, kind, n) in rows {
+            let corrupt = || StorageError::Corrupt(format!("{source} flag {kind}"));
+            if source == "kiosk" {
+                counts.kiosks.push((AnomalyKind::parse(&kind).ok_or_else(corrupt)?, n as u64));
+            } else {
+                counts.officers.push((InvitationFlag::parse(&kind).ok_or_else(corrupt)?, n as u64));
+            }
+        }
+        Ok(counts)
     }
 
     /// The officer `creator`, and the officers of the points receiving dossiers for `agency`, whose

@@ -255,25 +255,6 @@ impl Db {
         Ok(())
     }
 
-    /// How many minutes each kind of kiosk flag was seen in the hours from `from` until `until`.
-    pub async fn count_anomalies(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(AnomalyKind, u64)>> {
-        let rows: Vec<(String, i64)> = on_pool!(&self.read, |p| sqlx::query_as(
-            "SELECT kind, CAST(SUM(occurrences) AS BIGINT) FROM kiosk_anomalies WHERE hour >= $1 AND hour < $2
-             GROUP BY kind ORDER BY kind"
-        )
-        .bind(timestamp(from))
-        .bind(timestamp(until))
-        .fetch_all(p)
-        .await)?;
-        rows.into_iter()
-            .map(|(kind, n)| {
-                let parsed = AnomalyKind::parse(&kind)
-                    .ok_or_else(|| super::StorageError::Corrupt(format!("anomaly kind {kind}")))?;
-                Ok((parsed, n as u64))
-            })
-            .collect()
-    }
-
     /// The latest flags, newest first.
     pub async fn anomalies(&self, limit: u32) -> Result<Vec<Anomaly>> {
         on_pool!(&self.read, |p| {
