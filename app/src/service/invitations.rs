@@ -164,7 +164,12 @@ impl AppState {
         if let Some(existing) =
             self.db.invitation_by_dossier(agency_code, &dossier_code).await.map_err(ServiceError::from)?
         {
-            return Ok(self.invited(maker, existing, false));
+            let invited = self.invited(maker, existing, false);
+            // An officer is shown the link by the page this request redirects to, audited there.
+            if invited.link.is_some() && matches!(maker, Maker::OneStop { .. }) {
+                self.note_link_shown(maker.actor(), &invited.invitation).await?;
+            }
+            return Ok(invited);
         }
         if limits.api_only && matches!(maker, Maker::Officer { .. }) {
             return Err(InviteError::ApiOnly);
@@ -236,10 +241,15 @@ impl AppState {
         };
         let invited = self.invited(Maker::Officer { user_id, actor }, invitation, false);
         if invited.link.is_some() {
-            let subject = format!("{} / {}", invited.invitation.agency_code, invited.invitation.dossier_code);
-            self.db.audit(actor, AuditAction::InvitationShown, &subject).await?;
+            self.note_link_shown(actor, &invited.invitation).await?;
         }
         Ok(Some(invited))
+    }
+
+    /// Writes to the audit log that `actor` was shown an existing invitation's link again.
+    pub async fn note_link_shown(&self, actor: &Actor, invitation: &Invitation) -> Result<(), ServiceError> {
+        let subject = format!("{} / {}", invitation.agency_code, invitation.dossier_code);
+        Ok(self.db.audit(actor, AuditAction::InvitationShown, &subject).await?)
     }
 
     /// Sends a pending invitation's link to the citizen's contacts (parsed beforehand with

@@ -139,15 +139,8 @@ pub struct Which {
 
 /// The invitation of a dossier among the key's agencies; those of other agencies answer 404
 /// exactly like a dossier nobody invited, so a key cannot probe them.
-async fn find(
-    app: &AppState,
-    headers: &HeaderMap,
-    ip: ClientIp,
-    dossier: &str,
-    which: &Which,
-) -> Result<Invited, ApiError> {
-    let (scope, actor) = scope(app, headers, ip).await?;
-    let mut found = app.invitations_within(dossier, &scope, &actor).await?;
+async fn find(app: &AppState, scope: &Reach, actor: &Actor, dossier: &str, which: &Which) -> Result<Invited, ApiError> {
+    let mut found = app.invitations_within(dossier, scope, actor).await?;
     if let Some(agency) = which.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         found.retain(|invited| invited.invitation.agency_code == agency);
     }
@@ -170,7 +163,8 @@ pub async fn status(
     Path(dossier): Path<String>,
     Query(which): Query<Which>,
 ) -> Result<Json<Value>, ApiError> {
-    let found = find(&app, &headers, ip, &dossier, &which).await?;
+    let (scope, actor) = scope(&app, &headers, ip).await?;
+    let found = find(&app, &scope, &actor, &dossier, &which).await?;
     let status = match found.status {
         InvitationStatus::Pending => "pending",
         InvitationStatus::Answered => "answered",
@@ -203,14 +197,16 @@ pub async fn qr(
     Path(dossier): Path<String>,
     Query(which): Query<Which>,
 ) -> Result<Response, ApiError> {
-    let found = find(&app, &headers, ip, &dossier, &which).await?;
-    let Some(link) = found.link else {
+    let (scope, actor) = scope(&app, &headers, ip).await?;
+    let found = find(&app, &scope, &actor, &dossier, &which).await?;
+    let Some(link) = &found.link else {
         return Err(ApiError::new(
             StatusCode::GONE,
             "dossier_code",
             "Mã QR chỉ lấy được trong thời gian ngắn sau khi tạo lời mời; đường dẫn nay thuộc về người dân.",
         ));
     };
+    app.note_link_shown(&actor, &found.invitation).await?;
     let svg = qrcode::QrCode::new(link.url.as_bytes())
         .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).build())
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "qr", "Không tạo được mã QR."))?;
