@@ -199,3 +199,82 @@ async fn text_a_spreadsheet_would_run_is_exported_inert() {
     let (_, _, registry) = download(&app, "/admin/agencies.csv", Some(&admin)).await;
     assert!(String::from_utf8_lossy(&registry).contains("D3,\"'=HYPERLINK("), "the registry file too");
 }
+
+/// Stores `count` responses at D2 `days_ago`, each with its own A1–A3 answers and the `profile`.
+async fn store_with_profile(app: &TestApp, days_ago: i64, count: usize, profile: &[(&str, &str)]) {
+    let day = vietnam_day(Utc::now()) - Duration::days(days_ago);
+    let batch: Vec<NewResponse> = (0..count)
+        .map(|i| NewResponse {
+            response: ValidResponse {
+                id: uuid::Uuid::new_v4(),
+                agency: "D2".into(),
+                questionnaire_version: app.state.questionnaire.version.clone(),
+                answers: ["A1", "A2", "A3"]
+                    .iter()
+                    .zip([i % 5, i / 5 % 5, i / 25 % 5])
+                    .map(|(code, level)| (code.to_string(), Some(1 + level as u8)))
+                    .collect(),
+                expectations: vec![],
+                profile: profile.iter().map(|(q, o)| (q.to_string(), o.to_string())).collect(),
+                comment: None,
+                day: None,
+            },
+            service_point: "P".into(),
+            kiosk_id: None,
+            channel: Channel::Kiosk,
+            submitted_at: start_of_day(day) + Duration::hours(3),
+        })
+        .collect();
+    app.state.store_bulk(&batch).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_profile_shared_by_fewer_than_k_rows_is_blanked_rows_come_shuffled_and_exports_are_audited() {
+    let app = spawn_app().await;
+    // One day at D2: 24 women aged 25–34 and one man over 60, whose profile would single him out.
+    store_with_profile(&app, 2, 24, &[("gender", "nu"), ("age_band", "25-34")]).await;
+    store_with_profile(&app, 2, 1, &[("gender", "nam"), ("age_band", "60+")]).await;
+    let path = "/api/v1/exports/responses.csv?agency=D2";
+    let (status, _, body) = download(&app, path, None).await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&body);
+    let (gender, age) = (
+        rows[0].iter().position(|h| h == "gender").unwrap(),
+        rows[0].iter().position(|h| h == "age_band").unwrap(),
+    );
+    assert_eq!(rows.len() - 1, 25, "every response is exported");
+    let profiles: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[gender].as_str(), r[age].as_str())).collect();
+    assert_eq!(profiles.iter().filter(|p| **p == ("nu", "25-34")).count(), 24, "a group of 24 keeps its profile");
+    assert_eq!(profiles.iter().filter(|p| **p == ("", "")).count(), 1, "a group of one is blanked");
+    assert!(!profiles.contains(&("nam", "60+")), "even with the admin token");
+
+    // The rows come in another order each time (25 distinct rows: the same order twice is 1 in 25!).
+    let (_, _, again) = download(&app, path, None).await;
+    let order = |rows: &[Vec<String>]| rows[1..].iter().map(|r| r.join(",")).collect::<Vec<_>>();
+    let second = csv_rows(&again);
+    assert_ne!(order(&rows), order(&second));
+    let (mut a, mut b) = (order(&rows), order(&second));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same rows");
+
+    // Each export is in the audit log: who, what, which agency and days, how many rows.
+    let _ = download(&app, "/api/v1/exports/criteria.csv?agency=D2", None).await;
+    let filter = app::storage::AuditFilter {
+        action: Some(app::domain::audit::AuditAction::Exported),
+        ..app::storage::AuditFilter::default()
+    };
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines = app.state.audit_log(&filter, 10).await.unwrap();
+        if lines.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await; // a streamed export is logged as it ends
+    }
+    let subjects: Vec<&str> = lines.iter().map(|l| l.subject.as_str()).collect();
+    assert_eq!(lines.len(), 3, "{subjects:?}");
+    assert!(lines.iter().all(|l| l.actor == "admin-token" && l.ip.as_deref() == Some("127.0.0.1")));
+    assert!(subjects.iter().filter(|s| s.starts_with("phieu-tra-loi: D2, ") && s.ends_with(", 25 dòng")).count() == 2);
+    assert!(subjects.iter().any(|s| s.starts_with("tieu-chi") || s.contains(": D2, ")), "{subjects:?}");
+}

@@ -72,6 +72,7 @@ audit_actions! {
     InvitationSent = "invitation.send", "Gửi đường dẫn khảo sát qua SMS, e-mail";
     InvitationOverLimit = "invitation.over_limit", "Tạo lời mời vượt mức trong ngày (bị từ chối)";
     DeliverySentByHand = "delivery.sent_by_hand", "Đánh dấu đã gửi thủ công";
+    Exported = "export", "Xuất dữ liệu";
     CommentApproved = "comment.approve", "Duyệt ý kiến";
     CommentHidden = "comment.hide", "Ẩn ý kiến";
     DossiersEntered = "dossiers.enter", "Nhập số hồ sơ đã giải quyết";

@@ -246,6 +246,31 @@ pub fn breakdown_table(by: &str, rows: &[BreakdownRow]) -> Table {
     Table { name: format!("phan-to-{by}"), headers: headers.map(String::from).to_vec(), rows }
 }
 
+/// Local suppression for k-anonymity (what statistical offices do to microdata): in `rows`, the
+/// rows whose quasi-identifiers (`key`) are shared by fewer than `min_cell` rows get their
+/// profile blanked (`blank`), so that no row stands out by its profile. The other columns of
+/// the key (agency, period, channel) stay, and are what makes the groups.
+pub fn blank_rare_profiles<T, K: std::hash::Hash + Eq>(
+    rows: &mut [T],
+    min_cell: u64,
+    key: impl Fn(&T) -> K,
+    mut blank: impl FnMut(&mut T),
+) -> usize {
+    let mut groups: std::collections::HashMap<K, u64> = std::collections::HashMap::new();
+    for row in rows.iter() {
+        *groups.entry(key(row)).or_default() += 1;
+    }
+    let rare: Vec<bool> = rows.iter().map(|row| groups[&key(row)] < min_cell).collect();
+    let mut blanked = 0;
+    for (row, rare) in rows.iter_mut().zip(rare) {
+        if rare {
+            blank(row);
+            blanked += 1;
+        }
+    }
+    blanked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +335,35 @@ mod tests {
         assert!(matches!(inert_text("Sở Nội vụ"), Cow::Borrowed(_)), "no copy of ordinary text");
         assert_eq!(Cell::Number(-0.5).to_field(), "-0.5000");
         assert_eq!(Cell::Number(-3.0).to_field(), "-3");
+    }
+
+    #[test]
+    fn profiles_shared_by_fewer_than_k_rows_are_blanked_and_the_rest_kept() {
+        // (channel, profile): three kiosk rows of women 25–34, two of men, one link row of a woman.
+        let mut rows = vec![
+            ("kiosk", Some("nu/25-34")),
+            ("kiosk", Some("nu/25-34")),
+            ("kiosk", Some("nam/35-49")),
+            ("link", Some("nu/25-34")),
+            ("kiosk", Some("nu/25-34")),
+            ("kiosk", Some("nam/35-49")),
+        ];
+        let blanked = blank_rare_profiles(&mut rows, 3, |r| *r, |r| r.1 = None);
+        assert_eq!(blanked, 3);
+        assert_eq!(
+            rows,
+            vec![
+                ("kiosk", Some("nu/25-34")),
+                ("kiosk", Some("nu/25-34")),
+                ("kiosk", None),
+                ("link", None),
+                ("kiosk", Some("nu/25-34")),
+                ("kiosk", None),
+            ]
+        );
+        // With k = 1 nothing is rare; an empty block is fine.
+        let mut same = rows.clone();
+        assert_eq!(blank_rare_profiles(&mut same, 1, |r| *r, |r| r.1 = None), 0);
+        assert_eq!(blank_rare_profiles(&mut Vec::<(u8, u8)>::new(), 5, |r| *r, |_| {}), 0);
     }
 }

@@ -1,19 +1,25 @@
 //! Exports (xuất dữ liệu), scoped like the reports: the responses themselves — one row each,
 //! nothing that identifies a person — and every report table, as CSV or XLSX. Responses stream
-//! page by page, so a million of them never sit in memory.
+//! a block at a time (an agency's responses of one shown day or month), so a million of them
+//! never sit in memory; inside a block the rows are shuffled and a profile shared by fewer than
+//! k rows of the block is blanked (k-anonymity). Every export is audit-logged.
 
 use std::collections::HashSet;
 
+use app::access::ssr::ClientIp;
 use app::domain::access::Reach;
+use app::domain::audit::{Actor, AuditAction};
 use app::domain::export::{self, Cell, Detail, Table};
 use app::domain::period::{vietnam_day, ClosedDays};
 use app::domain::report::BreakdownBy;
 use app::domain::AgencyKind;
 use app::service::AppState;
+use app::storage::StoredResponse;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
 use tokio::sync::mpsc;
 
@@ -37,6 +43,7 @@ enum Format {
 pub async fn export(
     State(app): State<AppState>,
     headers: HeaderMap,
+    Extension(ip): Extension<ClientIp>,
     Path(file): Path<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
@@ -47,13 +54,15 @@ pub async fn export(
         _ => return Err(not_found()),
     };
     let request = request(&app, &headers, params).await?;
+    let actor = Actor::new(request.viewer.clone(), Some(ip.0));
     if name == "responses" {
-        return responses(app, request, format).await;
+        return responses(app, request, actor, format).await;
     }
     let table = match name.as_str() {
         "criteria" | "ranking" | "expectations" | "breakdown" => report_table(&app, &name, &request).await?,
         _ => return Err(not_found()),
     };
+    audit_export(&app, &actor, &table.name, &request, table.rows.len() as u64).await?;
     let file_name = format!("{}.{}", table.name, if format == Format::Csv { "csv" } else { "xlsx" });
     let body = match format {
         Format::Csv => [BOM, &csv_bytes(&table.headers, &table.rows)].concat(),
@@ -67,7 +76,7 @@ pub async fn export(
 }
 
 async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<Table, ApiError> {
-    let Request { agency, days, scope, query, reach } = request;
+    let Request { agency, days, scope, query, reach, .. } = request;
     let missing = || ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency).");
     let questionnaire = &app.questionnaire;
     let empty = ClosedDays { from: vietnam_day(chrono::Utc::now()), to: vietnam_day(chrono::Utc::now()) };
@@ -111,8 +120,22 @@ async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<T
     })
 }
 
-/// The responses of the chosen subtree (or all the caller may see), page by page per agency.
-async fn responses(app: AppState, request: Request, format: Format) -> Result<Response, ApiError> {
+/// Writes an export to the audit log: who, which file, which agency and days, how many rows.
+async fn audit_export(
+    app: &AppState,
+    actor: &Actor,
+    file: &str,
+    request: &Request,
+    rows: u64,
+) -> Result<(), app::service::ServiceError> {
+    let agency = request.agency.as_deref().unwrap_or("tất cả");
+    let days = request.days.map_or("chưa có ngày nào kết thúc".to_owned(), |d| format!("{} – {}", d.from, d.to));
+    app.audit(actor, AuditAction::Exported, &format!("{file}: {agency}, {days}, {rows} dòng")).await
+}
+
+/// The responses of the chosen subtree (or all the caller may see), block by block per agency;
+/// audit-logged once the last row has gone.
+async fn responses(app: AppState, request: Request, actor: Actor, format: Format) -> Result<Response, ApiError> {
     let agencies = app.agencies().await?;
     let roots: Vec<String> = match &request.agency {
         Some(code) => vec![code.clone()],
@@ -126,7 +149,7 @@ async fn responses(app: AppState, request: Request, format: Format) -> Result<Re
     codes.sort();
     let detail = Detail { day: request.reach == Reach::All, profile: request.reach == Reach::All };
     let file_name = format!("phieu-tra-loi.{}", if format == Format::Csv { "csv" } else { "xlsx" });
-    let pages = Pages { app, codes, days: request.days, detail };
+    let pages = Pages { app, codes, days: request.days, detail, audit: (actor, request) };
     let body = match format {
         Format::Csv => stream_csv(pages),
         Format::Xlsx => stream_xlsx(pages).await?,
@@ -134,54 +157,98 @@ async fn responses(app: AppState, request: Request, format: Format) -> Result<Re
     Ok(attachment(&file_name, format, body))
 }
 
-/// Where an export of responses reads from.
+/// Where an export of responses reads from, and whom the audit log names for it.
 struct Pages {
     app: AppState,
     codes: Vec<String>,
     days: Option<ClosedDays>,
     detail: Detail,
+    audit: (Actor, Request),
 }
 
 impl Pages {
-    /// Sends every page of rows to `sender`, agency after agency; stops early when the
-    /// receiver is gone (the download was cancelled).
-    async fn send_to(self, sender: mpsc::Sender<Vec<Vec<Cell>>>) -> Result<(), app::service::ServiceError> {
-        let Some(days) = &self.days else { return Ok(()) };
-        let questionnaire = &self.app.questionnaire;
+    /// Sends every row to `sender`, agency after agency, a block at a time; stops early when the
+    /// receiver is gone (the download was cancelled). Returns how many rows were sent.
+    async fn send_to(&self, sender: mpsc::Sender<Vec<Vec<Cell>>>) -> Result<u64, app::service::ServiceError> {
+        let Some(days) = &self.days else { return Ok(0) };
+        let mut sent = 0;
         for code in &self.codes {
             let mut after = None;
+            let mut block: Vec<StoredResponse> = Vec::new();
             loop {
                 let page = self.app.export_page(code, days, after).await?;
                 let Some(last) = page.last() else { break };
                 after = Some((last.submitted_at, last.response.id));
-                let rows = page
-                    .iter()
-                    .map(|stored| {
-                        export::response_row(
-                            questionnaire,
-                            self.detail,
-                            &stored.response,
-                            &stored.service_point,
-                            stored.channel,
-                            vietnam_day(stored.submitted_at),
-                        )
-                    })
-                    .collect();
-                if sender.send(rows).await.is_err() {
-                    return Ok(());
+                for stored in page {
+                    if block.first().is_some_and(|first| self.shown_when(first) != self.shown_when(&stored)) {
+                        let Some(rows) = self.send_block(&mut block, &sender).await else { return Ok(sent) };
+                        sent += rows;
+                    }
+                    block.push(stored);
                 }
             }
+            let Some(rows) = self.send_block(&mut block, &sender).await else { return Ok(sent) };
+            sent += rows;
         }
-        Ok(())
+        Ok(sent)
     }
 
-    /// Starts reading in the background; pages arrive on the returned receiver, a few at a time.
+    /// The day or month a row shows: what a block shares.
+    fn shown_when(&self, stored: &StoredResponse) -> String {
+        let day = vietnam_day(stored.submitted_at);
+        if self.detail.day {
+            day.to_string()
+        } else {
+            day.format("%Y-%m").to_string()
+        }
+    }
+
+    /// Sends one block of rows, shuffled, with the profiles shared by fewer than k rows of the
+    /// block (same service point and channel) blanked; empties the block. `None` when the
+    /// receiver is gone.
+    async fn send_block(&self, block: &mut Vec<StoredResponse>, sender: &mpsc::Sender<Vec<Vec<Cell>>>) -> Option<u64> {
+        use rand::seq::SliceRandom;
+        if block.is_empty() {
+            return Some(0);
+        }
+        if self.detail.profile {
+            let key = |s: &StoredResponse| (s.service_point.clone(), s.channel, s.response.profile.clone());
+            export::blank_rare_profiles(block, self.app.settings.min_cell, key, |s| s.response.profile.clear());
+        }
+        block.shuffle(&mut rand::rng());
+        let questionnaire = &self.app.questionnaire;
+        let rows: Vec<Vec<Cell>> = block
+            .drain(..)
+            .map(|stored| {
+                let day = vietnam_day(stored.submitted_at);
+                export::response_row(
+                    questionnaire,
+                    self.detail,
+                    &stored.response,
+                    &stored.service_point,
+                    stored.channel,
+                    day,
+                )
+            })
+            .collect();
+        let count = rows.len() as u64;
+        sender.send(rows).await.ok().map(|()| count)
+    }
+
+    /// Starts reading in the background; blocks arrive on the returned receiver, a few at a
+    /// time. The export is audit-logged when it ends, with the rows sent.
     fn start(self) -> mpsc::Receiver<Vec<Vec<Cell>>> {
         let (sender, receiver) = mpsc::channel(4);
         tokio::spawn(async move {
-            if let Err(error) = self.send_to(sender).await {
+            match self.send_to(sender).await {
+                Ok(rows) => {
+                    let (actor, request) = &self.audit;
+                    if let Err(error) = audit_export(&self.app, actor, "phieu-tra-loi", request, rows).await {
+                        tracing::error!(%error, "an export was not audit-logged");
+                    }
+                }
                 // The receiver sees the stream end early; the log says why.
-                tracing::error!(%error, "export stopped");
+                Err(error) => tracing::error!(%error, "export stopped"),
             }
         });
         receiver

@@ -27,11 +27,12 @@ pub struct ReportQuery {
 
 pub type Params = Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>;
 
-/// What the caller may see: everything with the admin token, else the signed-in user's reach.
-async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> {
+/// Who the caller is (as the audit log names them) and what they may see: everything with the
+/// admin token, else the signed-in user's reach.
+async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<(String, Reach), ApiError> {
     if let Some(token) = bearer(headers) {
         return if app.is_admin_token(token) {
-            Ok(Reach::All)
+            Ok(("admin-token".to_owned(), Reach::All))
         } else {
             Err(ApiError::unauthorized("Mã quản trị không đúng."))
         };
@@ -48,11 +49,13 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<Reach, ApiError> 
     if !principal.may(Action::ViewIndices) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "authorization", principal.denial(Action::ViewIndices)));
     }
-    Ok(app::access::ssr::reach(app, &principal).await?)
+    Ok((user.username, app::access::ssr::reach(app, &principal).await?))
 }
 
 /// The request's filter checked: the agency inside the caller's reach, closed days, a basis.
 pub struct Request {
+    /// The caller, as the audit log names them: a username or `admin-token`.
+    pub viewer: String,
     pub reach: Reach,
     pub agency: Option<String>,
     pub days: Option<ClosedDays>,
@@ -61,7 +64,7 @@ pub struct Request {
 }
 
 pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Request, ApiError> {
-    let reach = viewer(app, headers).await?;
+    let (viewer, reach) = viewer(app, headers).await?;
     let Ok(Query(query)) = params else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "query", "Tham số truy vấn không hợp lệ."));
     };
@@ -81,7 +84,7 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
         }
     }
     let days = period.closed_days(app::service::registry::today());
-    Ok(Request { reach, agency, days, scope: Scope { channel: None, basis }, query })
+    Ok(Request { viewer, reach, agency, days, scope: Scope { channel: None, basis }, query })
 }
 
 fn required(agency: Option<String>) -> Result<String, ApiError> {
