@@ -68,6 +68,7 @@ async fn comments_are_masked_moderated_and_shown_only_with_enough_responses() {
     }
     let (_, body) = app.page(Some(&manager), &page).await;
     assert!(body.contains("approved-comments") && body.contains("Cán bộ chậm"), "five responses: the comment shows");
+    assert!(!body.contains(&id), "no response id in a manager's page or its data");
     let (_, body) = app.page(Some(&manager), &format!("/admin/comments?agency=D2&from={from}")).await;
     assert!(!body.contains("Cán bộ chậm"), "not another subtree's");
 

@@ -44,16 +44,22 @@ pub async fn load_comments(
         state.comments(&frame.agency.code, days.as_ref(), frame.is_admin).await.map_err(crate::service::internal)?;
     let name =
         |code: &str| frame.agencies.iter().find(|a| a.code == code).map_or_else(|| code.to_owned(), |a| a.name.clone());
-    let shown = |comments: Vec<crate::storage::StoredComment>| -> Vec<ShownComment> {
+    // A response's id goes only to the admin's moderation queue, which needs it for its buttons:
+    // the approved list reaches managers, and their page's data carries no id.
+    let shown = |comments: Vec<crate::storage::StoredComment>, with_id: bool| -> Vec<ShownComment> {
         comments
             .into_iter()
-            .map(|c| ShownComment { agency: name(&c.agency_code), id: c.response_id, text: c.text })
+            .map(|c| ShownComment {
+                agency: name(&c.agency_code),
+                id: if with_id { c.response_id } else { String::new() },
+                text: c.text,
+            })
             .collect()
     };
     Ok(PageReply::Ready(CommentsPage {
-        pending: shown(view.pending),
+        pending: shown(view.pending, true),
         waiting: view.waiting,
-        approved: view.approved.map(shown),
+        approved: view.approved.map(|approved| shown(approved, false)),
         min_cell: state.settings.min_cell,
         frame,
     }))
