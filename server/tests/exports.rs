@@ -238,10 +238,8 @@ async fn a_profile_shared_by_fewer_than_k_rows_is_blanked_rows_come_shuffled_and
     let (status, _, body) = download(&app, path, None).await;
     assert_eq!(status, 200);
     let rows = csv_rows(&body);
-    let (gender, age) = (
-        rows[0].iter().position(|h| h == "gender").unwrap(),
-        rows[0].iter().position(|h| h == "age_band").unwrap(),
-    );
+    let (gender, age) =
+        (rows[0].iter().position(|h| h == "gender").unwrap(), rows[0].iter().position(|h| h == "age_band").unwrap());
     assert_eq!(rows.len() - 1, 25, "every response is exported");
     let profiles: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[gender].as_str(), r[age].as_str())).collect();
     assert_eq!(profiles.iter().filter(|p| **p == ("nu", "25-34")).count(), 24, "a group of 24 keeps its profile");
