@@ -236,6 +236,13 @@ async fn every_route_for_every_role() {
             "dossier_code=HS-MATRIX-2&procedure=KS&agency=D1".into(),
             [401, 302, 403, 302],
         ),
+        // The one-stop software's link cannot be sent to a number an officer types (409).
+        (
+            "POST",
+            app::staff::server::CreateInvitation::PATH.into(),
+            "dossier_code=HS-MATRIX-1&procedure=KS&agency=D1&phone=0987654321".into(),
+            [401, 409, 403, 409],
+        ),
         // A loader posted as a no-JS form redirects back (302) when it succeeds.
         ("POST", report::ReportDashboard::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
         ("POST", report::ReportRanking::PATH.into(), "kind=commune".into(), [401, 403, 302, 302]),
