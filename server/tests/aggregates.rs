@@ -119,7 +119,7 @@ async fn indices_from_the_aggregates_equal_a_count_of_the_raw_answers() {
 
     let today = vietnam_day(Utc::now());
     // A period with partial months at both ends (days) and, depending on today, whole months.
-    let (from, to) = (today - Duration::days(65), today - Duration::days(3));
+    let (from, to) = (today - Duration::days(65), today - Duration::days(i64::from(common::FINAL)));
     let period = Period { from: Some(from), to: Some(to) };
     let in_period = |s: &&Sent| s.day >= from && s.day <= to;
     for (agency, members) in [("D1", &["D1", "G"][..]), ("G", &["G"][..]), ("P", &["D1", "G", "D2"][..])] {

@@ -18,7 +18,8 @@ async fn answer(app: &TestApp, comment: Option<&str>) -> String {
     if let Some(text) = comment {
         body["comment"] = json!(text);
     }
-    let at = start_of_day(vietnam_day(Utc::now()) - Duration::days(5)) + Duration::hours(4);
+    // A final day: a week and more ago.
+    let at = start_of_day(vietnam_day(Utc::now()) - Duration::days(10)) + Duration::hours(4);
     app.state.store_from_kiosk(&kiosk, body.as_object().unwrap(), at).await.unwrap();
     id
 }

@@ -28,7 +28,7 @@ async fn four_responses_publish_their_number_and_no_figure_anywhere() {
     for _ in 0..5 {
         submit(&app, "D2", json!({"A1": 5, "B2": 4})).await;
     }
-    app.age_responses(1).await;
+    app.age_responses(common::FINAL).await;
 
     let g: Value = app.indices("agency=G").await.json().await.unwrap();
     assert_eq!((&g["responses"], &g["overall"], &g["elements"]), (&json!(4), &Value::Null, &json!([])), "{g}");

@@ -60,10 +60,11 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn responses_export_as_csv_and_xlsx_within_the_callers_subtree() {
     let app = spawn_app().await;
-    store(&app, "D1", 3, 7).await;
-    store(&app, "G", 4, 5).await;
-    store(&app, "D2", 3, 6).await;
-    store(&app, "D1", 0, 2).await; // today: not exported until the day has ended
+    store(&app, "D1", 10, 7).await;
+    store(&app, "G", 11, 5).await;
+    store(&app, "D2", 10, 6).await;
+    store(&app, "D1", 0, 2).await; // today: not exported until the day is final
+    store(&app, "D1", 3, 2).await; // 3 days ago: a kiosk may still send answers of that day
     let from = vietnam_day(Utc::now()) - Duration::days(30);
 
     let (status, disposition, body) = download(&app, &format!("/api/v1/exports/responses.csv?from={from}"), None).await;
@@ -107,8 +108,8 @@ async fn responses_export_as_csv_and_xlsx_within_the_callers_subtree() {
 #[tokio::test]
 async fn report_tables_export_and_wrong_names_are_refused() {
     let app = spawn_app().await;
-    store(&app, "D1", 2, 5).await;
-    store(&app, "D2", 2, 5).await;
+    store(&app, "D1", 9, 5).await;
+    store(&app, "D2", 9, 5).await;
     let from = vietnam_day(Utc::now()) - Duration::days(30);
     let (status, disposition, body) =
         download(&app, &format!("/api/v1/exports/ranking.xlsx?kind=department&from={from}"), None).await;
@@ -142,7 +143,7 @@ async fn report_tables_export_and_wrong_names_are_refused() {
 #[tokio::test]
 async fn an_export_is_named_by_fixed_words_never_by_the_request() {
     let app = spawn_app().await;
-    store(&app, "D1", 2, 5).await;
+    store(&app, "D1", 9, 5).await;
     let from = vietnam_day(Utc::now()) - Duration::days(30);
     let today = vietnam_day(Utc::now());
     let (status, disposition, _) =
@@ -185,7 +186,7 @@ async fn text_a_spreadsheet_would_run_is_exported_inert() {
         ..ImportRow::default()
     };
     app.state.apply_registry(&Actor::cli(), &[row], None, AuditAction::AgencySaved).await.unwrap();
-    store(&app, "D3", 2, 5).await;
+    store(&app, "D3", 9, 5).await;
     let from = vietnam_day(Utc::now()) - Duration::days(30);
     let (status, _, body) =
         download(&app, &format!("/api/v1/exports/ranking.csv?kind=department&from={from}"), None).await;
@@ -232,8 +233,8 @@ async fn store_with_profile(app: &TestApp, days_ago: i64, count: usize, profile:
 async fn a_profile_shared_by_fewer_than_k_rows_is_blanked_rows_come_shuffled_and_exports_are_audited() {
     let app = spawn_app().await;
     // One day at D2: 24 women aged 25–34 and one man over 60, whose profile would single him out.
-    store_with_profile(&app, 2, 24, &[("gender", "nu"), ("age_band", "25-34")]).await;
-    store_with_profile(&app, 2, 1, &[("gender", "nam"), ("age_band", "60+")]).await;
+    store_with_profile(&app, 9, 24, &[("gender", "nu"), ("age_band", "25-34")]).await;
+    store_with_profile(&app, 9, 1, &[("gender", "nam"), ("age_band", "60+")]).await;
     let path = "/api/v1/exports/responses.csv?agency=D2";
     let (status, _, body) = download(&app, path, None).await;
     assert_eq!(status, 200);

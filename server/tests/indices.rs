@@ -28,7 +28,7 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
     assert_eq!(today["responses"], 0);
     assert_eq!(app.state.responses_today("D1").await.unwrap(), 2);
     assert_eq!(app.state.responses_today("P").await.unwrap(), 3);
-    app.age_responses(1).await;
+    app.age_responses(common::FINAL).await;
 
     let response = app.indices("agency=D1").await;
     assert_eq!(response.status(), 200);
@@ -68,21 +68,29 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
 async fn periods_are_vietnamese_calendar_days_and_bad_queries_are_refused() {
     let app = spawn_app().await;
     submit(&app, "D2", json!({"D1": 4})).await;
-    app.age_responses(1).await;
+    app.age_responses(common::FINAL).await;
     let today = chrono::Utc::now().with_timezone(&app::domain::period::vietnam()).date_naive();
-    let yesterday = today.pred_opt().unwrap();
+    // The response is now on the last final day; the days after it are still provisional.
+    let last_final = app::domain::period::last_final_day(today).unwrap();
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let count = |v: Value| v["responses"].as_u64().unwrap();
 
     let same_day: Value =
-        app.indices(&format!("agency=D2&from={0}&to={0}", day(yesterday))).await.json().await.unwrap();
+        app.indices(&format!("agency=D2&from={0}&to={0}", day(last_final))).await.json().await.unwrap();
     assert_eq!(count(same_day), 1);
     let before: Value =
-        app.indices(&format!("agency=D2&to={}", day(yesterday.pred_opt().unwrap()))).await.json().await.unwrap();
+        app.indices(&format!("agency=D2&to={}", day(last_final.pred_opt().unwrap()))).await.json().await.unwrap();
     assert_eq!(count(before), 0);
     let later: Value = app.indices(&format!("agency=D2&from={}", day(today))).await.json().await.unwrap();
     assert_eq!(count(later.clone()), 0);
     assert_eq!(later["overall"], Value::Null);
+
+    // An answer a kiosk sends three days late is still to come: those days are not published.
+    submit(&app, "D2", json!({"D1": 2})).await;
+    app.age_responses(3).await;
+    let provisional =
+        app.indices(&format!("agency=D2&from={}", day(last_final.succ_opt().unwrap()))).await.json().await.unwrap();
+    assert_eq!(count(provisional), 0, "the last week is provisional");
 
     assert_eq!(app.indices("agency=D2&from=21/11/2026").await.status(), 422);
     assert_eq!(app.indices("agency=D2&from=2026-02-02&to=2026-02-01").await.status(), 422);

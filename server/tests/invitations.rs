@@ -78,7 +78,7 @@ async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
 
     // The stored response counts for its agency, on the link channel, once its day has closed.
     assert_eq!(app.state.responses_today("G").await.unwrap(), 1);
-    app.age_responses(1).await;
+    app.age_responses(common::FINAL).await;
     let g: serde_json::Value = app.indices("agency=G").await.json().await.unwrap();
     assert_eq!(g["responses"], 1);
     let by_link: serde_json::Value = app.indices("agency=G&channel=link").await.json().await.unwrap();

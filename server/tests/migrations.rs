@@ -1,8 +1,8 @@
 //! A database made by an earlier version keeps its answers through the migrations that came
 //! after it: they are read back, counted and exported as they were stored.
 
-use app::domain::period::{vietnam_day, Period};
-use app::domain::Population;
+use app::domain::period::{vietnam_day, ClosedDays};
+use app::service::reports::Scope;
 use app::service::{AppState, Settings};
 use chrono::{Duration, DurationRound, TimeDelta, Utc};
 use sqlx::migrate::Migrator;
@@ -97,14 +97,14 @@ async fn answers_stored_as_rows_by_an_earlier_version_move_into_their_responses(
     let state = AppState::start(&url, settings()).await.unwrap();
     assert_eq!(state.count_answers().await.unwrap(), 6, "two answers of each response, the skipped one kept");
     let today = vietnam_day(Utc::now());
-    let period = Period { from: Some(today - Duration::days(7)), to: Some(today) };
-    let index = state.indices("P", &Population { period, channel: None }).await.unwrap();
+    // The days the rows were written on, read whether or not they are final yet.
+    let days = ClosedDays { from: today - Duration::days(7), to: today - Duration::days(1) };
+    let index = state.report_index("P", Some(&days), &Scope::default()).await.unwrap();
     assert_eq!(index.responses, 3);
     let criterion = |code: &str| index.elements.iter().flat_map(|e| &e.criteria).find(|c| c.code == code).unwrap();
     assert_eq!(criterion("A1").counts, [0, 0, 0, 1, 1], "the skipped answer is not a valid one");
     assert_eq!(criterion("B2").counts, [0, 0, 3, 0, 0]);
 
-    let days = period.closed_days(today).unwrap();
     let mut exported = state.export_page("D1", &days, None).await.unwrap();
     exported.sort_by_key(|stored| stored.response.id);
     let first = &exported[0].response;
@@ -251,9 +251,9 @@ async fn responses_stored_as_json_objects_are_packed_exactly() {
     let comments = state.comments("P", None, true).await.unwrap();
     let pending: Vec<&str> = comments.pending.iter().map(|c| c.response_id.as_str()).collect();
     assert_eq!((pending, comments.waiting), (vec!["0a2b3c4d-0000-4000-8000-00000000beef"], 1));
-    let period = Period { from: Some(today - Duration::days(7)), to: Some(today) };
-    assert_eq!(state.indices("P", &Population { period, channel: None }).await.unwrap().responses, 2);
-    let days = period.closed_days(today).unwrap();
+    // The days the rows were written on (today excluded), read whether or not they are final.
+    let days = ClosedDays { from: today - Duration::days(7), to: today - Duration::days(1) };
+    assert_eq!(state.report_index("P", Some(&days), &Scope::default()).await.unwrap().responses, 2);
     let pairs = |list: &[(&str, &str)]| list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
     let d1 = state.export_page("D1", &days, None).await.unwrap();
     assert_eq!(d1.len(), 1, "today is not closed yet");

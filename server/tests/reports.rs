@@ -171,7 +171,7 @@ async fn breakdowns_hide_small_cells_and_enough_others_and_today_is_only_a_count
     assert_eq!(status, 200);
     let today_line = page.split("id=\"today-count\"").nth(1).and_then(|rest| rest.split("</p>").next()).unwrap();
     assert!(today_line.contains(">3<"), "today's count on the dashboard: {today_line}");
-    assert!(page.contains("Chưa có ngày nào của kỳ này kết thúc"));
+    assert!(page.contains("Chưa có ngày nào của kỳ này được chốt"));
 }
 
 #[tokio::test]

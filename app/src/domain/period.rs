@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 
+use super::submission::MAX_DAYS_LATE;
+
 /// Vietnam has one time zone, UTC+7, and no daylight saving.
 pub fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
@@ -80,13 +82,18 @@ impl Period {
     }
 }
 
+/// The last day no answer can be added to on `today`: [`MAX_DAYS_LATE`] days before it.
+pub fn last_final_day(today: NaiveDate) -> Option<NaiveDate> {
+    today.checked_sub_days(chrono::Days::new(MAX_DAYS_LATE as u64))
+}
+
 /// Where an open-started report period begins: before any response hailong can hold.
 pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
     Some(day) => day,
     None => panic!("2000-01-01 is a day"),
 };
 
-/// The days a report covers, both inclusive; only days that have ended in Vietnam.
+/// The days a report covers, both inclusive; only final days (see [`Period::closed_days`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClosedDays {
     pub from: NaiveDate,
@@ -94,12 +101,15 @@ pub struct ClosedDays {
 }
 
 impl Period {
-    /// The closed days of this period on `today`: per-level counts of a day that is still
-    /// running would let someone who looks twice an hour apart read one citizen's answers.
-    /// `None` when no day of the period has ended yet.
+    /// The final days of this period on `today`: those no answer can be added to any more. A
+    /// kiosk that lost its network sends its answers dated up to [`MAX_DAYS_LATE`] − 1 days
+    /// back, and held link answers are stored by the end of their hour, so the last
+    /// [`MAX_DAYS_LATE`] days (today included) are provisional: a figure of them that changed as
+    /// a late answer came in would show that answer alone to whoever looked before and after.
+    /// `None` when no day of the period is final yet.
     pub fn closed_days(&self, today: NaiveDate) -> Option<ClosedDays> {
-        let yesterday = today.pred_opt()?;
-        let to = self.to.map_or(yesterday, |to| to.min(yesterday));
+        let last_final = last_final_day(today)?;
+        let to = self.to.map_or(last_final, |to| to.min(last_final));
         let from = self.from.unwrap_or(EARLIEST_DAY);
         (from <= to).then_some(ClosedDays { from, to })
     }
@@ -239,14 +249,17 @@ mod tests {
     }
 
     #[test]
-    fn reports_cover_closed_days_only() {
+    fn reports_cover_final_days_only() {
+        // On 25/11 a kiosk may still send answers of 19/11 (seven days, today included): the
+        // last final day is 18/11.
         let today = day("2026-11-25");
+        assert_eq!(last_final_day(today), Some(day("2026-11-18")));
         let this_month = Period::parse(Some("2026-11-01"), Some("2026-11-30")).unwrap();
-        assert_eq!(this_month.closed_days(today), Some(ClosedDays { from: day("2026-11-01"), to: day("2026-11-24") }));
-        let only_today = Period::parse(Some("2026-11-25"), None).unwrap();
-        assert_eq!(only_today.closed_days(today), None);
+        assert_eq!(this_month.closed_days(today), Some(ClosedDays { from: day("2026-11-01"), to: day("2026-11-18") }));
+        let last_week = Period::parse(Some("2026-11-19"), None).unwrap();
+        assert_eq!(last_week.closed_days(today), None);
         let open = Period::default().closed_days(today).unwrap();
-        assert_eq!((open.from, open.to), (EARLIEST_DAY, day("2026-11-24")));
+        assert_eq!((open.from, open.to), (EARLIEST_DAY, day("2026-11-18")));
     }
 
     #[test]

@@ -54,11 +54,16 @@ pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, ext
         })
         .collect_view();
     let restated = frame.basis == "restated";
+    let late = crate::domain::submission::MAX_DAYS_LATE;
     let covered = match &frame.covered {
-        Some((from, to)) => {
-            format!("Số liệu từ {} đến hết {} (chỉ những ngày đã kết thúc).", format::day(from), format::day(to))
-        }
-        None => "Chưa có ngày nào của kỳ này kết thúc: số liệu theo mức chỉ có từ ngày mai.".to_owned(),
+        Some((from, to)) => format!(
+            "Số liệu từ {} đến hết {}: chỉ những ngày đã chốt. {late} ngày gần nhất còn tạm thời (kiosk mất mạng có thể gửi phiếu muộn tới {late} ngày), chưa công bố.",
+            format::day(from),
+            format::day(to)
+        ),
+        None => format!(
+            "Chưa có ngày nào của kỳ này được chốt: {late} ngày gần nhất còn tạm thời (kiosk mất mạng có thể gửi phiếu muộn tới {late} ngày), chưa công bố."
+        ),
     };
     view! {
         {frame.is_admin.then(|| view! { <AdminNav /> })}

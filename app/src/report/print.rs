@@ -32,13 +32,13 @@ pub fn PrintPage() -> impl IntoView {
 
 #[component]
 fn PrintView(report: PrintedReport) -> impl IntoView {
-    let PrintedReport { dashboard, rankings, dossiers, minimum_sample, printed_on, integrity } = report;
+    let PrintedReport { dashboard, rankings, dossiers, minimum_sample, printed_on, integrity, min_cell } = report;
     let frame = dashboard.frame.clone();
     let index = dashboard.index.clone();
     let q = dashboard.questionnaire.clone();
     let period = match &frame.covered {
         Some((from, to)) => format!("từ ngày {} đến ngày {}", day(from), day(to)),
-        None => "chưa có ngày nào kết thúc".to_owned(),
+        None => "chưa có ngày nào được chốt".to_owned(),
     };
     let channels = dashboard
         .channels
@@ -111,7 +111,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <p>{format!("Phiếu khảo sát “{}” (phiên bản {}): 5 yếu tố, {} tiêu chí, thang đo 5 mức từ “Rất không hài lòng” đến “Rất hài lòng”.", q.title, q.version, q.criteria().count())}</p>
             <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95% theo phương pháp Wilson."</p>
             <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
-            <p>"Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã kết thúc; nhóm dưới 5 phiếu không được công bố riêng."</p>
+            <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu.", crate::domain::submission::MAX_DAYS_LATE)}</p>
         </section>
         <section>
             <h2>"2. Kết quả chung"</h2>

@@ -306,6 +306,8 @@ pub struct PrintedReport {
     /// What the kiosk limits and officer flags saw in the period (what, how often); for a reader
     /// of the whole province only, since the flags are not kept per agency.
     pub integrity: Option<Vec<(String, u64)>>,
+    /// k: no figure of fewer responses is published.
+    pub min_cell: u64,
 }
 
 #[server]
@@ -346,6 +348,7 @@ pub async fn report_print(
     };
     Ok(PageReply::Ready(PrintedReport {
         integrity,
+        min_cell: state.settings.min_cell,
         minimum_sample: crate::domain::index::minimum_sample(dossiers),
         dossiers,
         rankings,

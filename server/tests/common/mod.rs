@@ -15,6 +15,8 @@ use app::service::{AppState, Settings};
 use chrono::Utc;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// Days to age today's responses by for their day to be final (reports cover final days only).
+pub const FINAL: u32 = app::domain::submission::MAX_DAYS_LATE as u32;
 pub const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// The registry every test starts from: P (province) → D1 → G, and P → D2; P serves D1, G, D2.
