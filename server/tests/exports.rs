@@ -14,20 +14,31 @@ use calamine::{Reader, Xlsx};
 use chrono::{Duration, Utc};
 use common::{spawn_app, TestApp, ADMIN_TOKEN};
 
-async fn store(app: &TestApp, agency: &str, days_ago: i64, count: usize) {
+/// Stores `count` kiosk responses at `agency` `days_ago`, at 3 o'clock, the n-th made by `made(n)`
+/// from a response with only its agency and version set.
+async fn store_each(
+    app: &TestApp,
+    agency: &str,
+    days_ago: i64,
+    count: usize,
+    made: impl Fn(usize, ValidResponse) -> ValidResponse,
+) {
     let day = vietnam_day(Utc::now()) - Duration::days(days_ago);
     let batch: Vec<NewResponse> = (0..count)
         .map(|i| NewResponse {
-            response: ValidResponse {
-                id: uuid::Uuid::new_v4(),
-                agency: agency.into(),
-                questionnaire_version: app.state.questionnaire.version.clone(),
-                answers: vec![("A1".into(), Some(1 + (i % 5) as u8)), ("B2".into(), None)],
-                expectations: vec![("X2".into(), 3)],
-                profile: vec![("gender".into(), "nu".into())],
-                comment: Some("gọi tôi: 0912 345 678".into()),
-                day: None,
-            },
+            response: made(
+                i,
+                ValidResponse {
+                    id: uuid::Uuid::new_v4(),
+                    agency: agency.into(),
+                    questionnaire_version: app.state.questionnaire.version.clone(),
+                    answers: vec![],
+                    expectations: vec![],
+                    profile: vec![],
+                    comment: None,
+                    day: None,
+                },
+            ),
             service_point: "P".into(),
             kiosk_id: None,
             channel: Channel::Kiosk,
@@ -35,6 +46,17 @@ async fn store(app: &TestApp, agency: &str, days_ago: i64, count: usize) {
         })
         .collect();
     app.state.store_bulk(&batch).await.unwrap();
+}
+
+async fn store(app: &TestApp, agency: &str, days_ago: i64, count: usize) {
+    store_each(app, agency, days_ago, count, |i, response| ValidResponse {
+        answers: vec![("A1".into(), Some(1 + (i % 5) as u8)), ("B2".into(), None)],
+        expectations: vec![("X2".into(), 3)],
+        profile: vec![("gender".into(), "nu".into())],
+        comment: Some("gọi tôi: 0912 345 678".into()),
+        ..response
+    })
+    .await;
 }
 
 async fn download(app: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String, Vec<u8>) {
@@ -203,30 +225,16 @@ async fn text_a_spreadsheet_would_run_is_exported_inert() {
 
 /// Stores `count` responses at D2 `days_ago`, each with its own A1–A3 answers and the `profile`.
 async fn store_with_profile(app: &TestApp, days_ago: i64, count: usize, profile: &[(&str, &str)]) {
-    let day = vietnam_day(Utc::now()) - Duration::days(days_ago);
-    let batch: Vec<NewResponse> = (0..count)
-        .map(|i| NewResponse {
-            response: ValidResponse {
-                id: uuid::Uuid::new_v4(),
-                agency: "D2".into(),
-                questionnaire_version: app.state.questionnaire.version.clone(),
-                answers: ["A1", "A2", "A3"]
-                    .iter()
-                    .zip([i % 5, i / 5 % 5, i / 25 % 5])
-                    .map(|(code, level)| (code.to_string(), Some(1 + level as u8)))
-                    .collect(),
-                expectations: vec![],
-                profile: profile.iter().map(|(q, o)| (q.to_string(), o.to_string())).collect(),
-                comment: None,
-                day: None,
-            },
-            service_point: "P".into(),
-            kiosk_id: None,
-            channel: Channel::Kiosk,
-            submitted_at: start_of_day(day) + Duration::hours(3),
-        })
-        .collect();
-    app.state.store_bulk(&batch).await.unwrap();
+    store_each(app, "D2", days_ago, count, |i, response| ValidResponse {
+        answers: ["A1", "A2", "A3"]
+            .iter()
+            .zip([i % 5, i / 5 % 5, i / 25 % 5])
+            .map(|(code, level)| (code.to_string(), Some(1 + level as u8)))
+            .collect(),
+        profile: profile.iter().map(|(q, o)| (q.to_string(), o.to_string())).collect(),
+        ..response
+    })
+    .await;
 }
 
 #[tokio::test]
