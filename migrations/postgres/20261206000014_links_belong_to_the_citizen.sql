@@ -14,3 +14,5 @@ CREATE TABLE invitation_flags (
 );
 CREATE INDEX invitation_flags_hour ON invitation_flags (hour);
 CREATE INDEX invitations_created_by ON invitations (created_by, created_at);
+-- The delivery worker's sweep of links to erase reads only the few still sealed.
+CREATE INDEX invitations_sealed ON invitations (reprint_until) WHERE link_sealed IS NOT NULL;
