@@ -199,8 +199,9 @@ async fn an_officer_sees_their_own_link_for_a_while_and_is_limited_and_flagged()
         assert!(page.contains(text), "{text}: {page}");
     }
     assert!(!page.contains(&token));
-    // The printed report counts them in its data-quality section once their day is final.
-    let final_day = app::storage::timestamp(chrono::Utc::now() - chrono::Duration::days(10));
+    // The printed report counts them in its data-quality section once their day is final (the
+    // last final day: inside the report's default year whatever the date).
+    let final_day = app::storage::timestamp(chrono::Utc::now() - chrono::Duration::days(i64::from(common::FINAL)));
     sqlx::query("UPDATE invitation_flags SET hour = $1").bind(&final_day).execute(&pool).await.unwrap();
     let (status, report) = app.page(Some(&admin), "/admin/report").await;
     assert_eq!(status, 200);

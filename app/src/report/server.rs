@@ -122,8 +122,9 @@ pub mod ssr {
             .filter(|a| access.reach.contains(&a.code))
             .collect();
         let today = crate::service::registry::today();
-        // Default: the current year up to yesterday (on 1 January, last year).
-        let default_from = yesterday(today).with_month(1).and_then(|d| d.with_day(1)).unwrap_or(today);
+        // Default: the year of the last final day, up to it (in the first week of January, last year).
+        let last_final = crate::domain::period::last_final_day(today).unwrap_or(today);
+        let default_from = last_final.with_month(1).and_then(|d| d.with_day(1)).unwrap_or(today);
         let from = from.filter(|f| !f.trim().is_empty()).unwrap_or_else(|| default_from.to_string());
         let to = to.unwrap_or_default();
         let period = match Period::parse(Some(&from), Some(&to)) {
@@ -203,10 +204,6 @@ pub mod ssr {
     /// `15/03/2026`.
     fn day_label(day: chrono::NaiveDate) -> String {
         day.format("%d/%m/%Y").to_string()
-    }
-
-    fn yesterday(today: chrono::NaiveDate) -> chrono::NaiveDate {
-        today.pred_opt().unwrap_or(today)
     }
 }
 
