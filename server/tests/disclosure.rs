@@ -1,8 +1,8 @@
-//! No published figure describes fewer than k citizens (issue 19, part 2, direct reads): a
-//! commune-day with fewer than k responses shows its number of responses and "dưới k phiếu" in
-//! the JSON API, the CLI, the dashboard (its hydration payload included), the exports and the
-//! printed report — never a count per level, an index, a mean or an interval. A bad k stops
-//! the server with a Vietnamese sentence.
+//! No published figure describes fewer than k citizens (issue 19, part 2, direct reads): fewer
+//! than k responses of a unit wait for their disclosure step, and nothing of them shows in the
+//! JSON API, the CLI, the dashboard (its hydration payload included), the exports or the printed
+//! report — no count per level, index, mean or interval. (Differencing: `differencing.rs`.) A
+//! bad k stops the server with a Vietnamese sentence.
 
 mod common;
 
@@ -19,7 +19,7 @@ async fn submit(app: &TestApp, agency: &str, answers: Value) {
 const LONE: [(&str, u8); 4] = [("A1", 1), ("B2", 2), ("C3", 1), ("E1", 2)];
 
 #[tokio::test]
-async fn four_responses_publish_their_number_and_no_figure_anywhere() {
+async fn four_responses_publish_no_figure_anywhere_until_a_fifth_makes_a_step() {
     let app = spawn_app().await;
     for _ in 0..4 {
         let answers: serde_json::Map<String, Value> = LONE.iter().map(|(c, v)| (c.to_string(), json!(v))).collect();
@@ -30,35 +30,42 @@ async fn four_responses_publish_their_number_and_no_figure_anywhere() {
     }
     app.age_responses(common::FINAL).await;
 
+    // G's four wait for a disclosure step of five: not counted anywhere yet, in G nor in D1.
     let g: Value = app.indices("agency=G").await.json().await.unwrap();
-    assert_eq!((&g["responses"], &g["overall"], &g["elements"]), (&json!(4), &Value::Null, &json!([])), "{g}");
-    assert_eq!(g["withheld"], "dưới 5 phiếu");
+    assert_eq!((&g["responses"], &g["overall"]), (&json!(0), &Value::Null), "{g}");
+    let counts: Vec<&Value> = g["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["criteria"].as_array().unwrap())
+        .map(|c| &c["counts"])
+        .collect();
+    assert!(counts.iter().all(|c| **c == json!([0, 0, 0, 0, 0])), "{g}");
+    let d1: Value = app.indices("agency=D1").await.json().await.unwrap();
+    assert_eq!(d1["responses"], 0);
     // Five responses are published, with their counts.
     let d2: Value = app.indices("agency=D2").await.json().await.unwrap();
     assert_eq!(d2["elements"][0]["criteria"][0]["counts"], json!([0, 0, 0, 0, 5]));
     assert!(d2.get("withheld").is_none());
-    // The kiosk channel of G alone: still four.
+    // The kiosk channel of G alone: nothing either.
     let kiosk: Value = app.indices("agency=G&channel=kiosk").await.json().await.unwrap();
-    assert_eq!((&kiosk["overall"], &kiosk["elements"]), (&Value::Null, &json!([])));
+    assert_eq!((&kiosk["responses"], &kiosk["overall"]), (&json!(0), &Value::Null));
 
     let cli = common::hailong(&app.database_url, &["index", "--agency", "G", "--json"]);
     assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
     let by_cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     assert_eq!(by_cli, g);
-    let text = common::hailong(&app.database_url, &["index", "--agency", "G"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("Không công bố chỉ số: dưới 5 phiếu"));
 
     // The dashboard of a manager of G's parent, and its payload: no count per level of G.
     let manager = app.session("lanhdao", Role::Manager, Some("D1")).await;
     let (status, page) = app.page(Some(&manager), "/admin?agency=G").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Không công bố chỉ số: dưới 5 phiếu"), "{page}");
+    assert!(page.contains("mỗi kênh đủ 5 phiếu mới thành một đợt"), "the page says how figures are released: {page}");
     for leak in ["[4,0,0,0,0]", "[0,4,0,0,0]"] {
         assert!(!page.contains(leak), "per-level counts of G's four respondents: {page}");
     }
-    assert!(!page.contains("data-criterion=\"A1\""), "no criterion row");
 
-    // The criteria export of G has no criterion row; the expectations export none either.
+    // The criteria export of G counts nothing; the expectations export neither.
     for file in ["criteria.csv", "expectations.csv"] {
         let response = app
             .client
@@ -69,11 +76,28 @@ async fn four_responses_publish_their_number_and_no_figure_anywhere() {
             .unwrap();
         assert_eq!(response.status(), 200, "{file}");
         let body = response.text().await.unwrap();
-        assert!(!body.contains("A1") && !body.contains("E1"), "{file}: {body}");
+        // every row of G's criteria is empty: no valid answer, no count per level
+        for line in body.lines().skip(1) {
+            let counts: Vec<&str> = line.rsplit(',').take(6).collect();
+            assert!(counts.iter().all(|c| c.trim().is_empty() || *c == "0"), "{file}: {line}");
+        }
     }
     let (_, printed) = app.page(Some(&manager), "/admin/report?agency=G").await;
-    assert!(printed.contains("dưới 5 phiếu") || printed.contains("Không công bố"), "{printed}");
-    assert!(!printed.contains("data-criterion=\"A1\""));
+    assert!(printed.contains("mỗi kênh đủ 5 phiếu mới thành một đợt"), "{printed}");
+    for leak in ["[4,0,0,0,0]", "[0,4,0,0,0]"] {
+        assert!(!printed.contains(leak), "G's four respondents in the print: {printed}");
+    }
+
+    // A fifth answer a week later closes G's step: all five publish, on the fifth's day.
+    let answers: serde_json::Map<String, Value> = LONE.iter().map(|(c, v)| (c.to_string(), json!(v))).collect();
+    submit(&app, "G", Value::Object(answers)).await;
+    app.age_responses(common::FINAL).await;
+    let g: Value = app.indices("agency=G").await.json().await.unwrap();
+    assert_eq!((&g["responses"], &g["elements"][0]["criteria"][0]["counts"]), (&json!(5), &json!([5, 0, 0, 0, 0])));
+    let last_final = app::domain::period::last_final_day(app::domain::period::vietnam_day(chrono::Utc::now())).unwrap();
+    let on_fifth: Value =
+        app.indices(&format!("agency=G&from={last_final}&to={last_final}")).await.json().await.unwrap();
+    assert_eq!(on_fifth["responses"], 5);
 }
 
 #[test]

@@ -137,26 +137,49 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
 }
 
 #[tokio::test]
-async fn breakdowns_hide_small_cells_and_enough_others_and_today_is_only_a_count() {
+async fn breakdowns_wait_until_every_part_has_k_and_today_is_only_a_count() {
     let app = spawn_app().await;
     let day = month_start(1) + Duration::days(2);
-    store(&app, "D2", day, 4, 4, Some("nam")).await; // 4 < k: hidden
-    store(&app, "D2", day, 12, 6, Some("nu")).await; // hidden too, or 4 = total − the rest
+    store(&app, "D2", day, 4, 4, Some("nam")).await; // 4 < k: the breakdown waits
+    store(&app, "D2", day, 12, 6, Some("nu")).await;
     store(&app, "D2", day, 20, 15, None).await; // no answer to the question: 75 %
-    let period = format!("from={day}&to={day}");
-    let rows = get(&app, &format!("/api/v1/breakdowns?agency=D2&by=gender&{period}")).await["rows"].clone();
-    let cell = |value: &str| rows.as_array().unwrap().iter().find(|r| r["value"] == value).cloned().unwrap();
-    for value in ["nam", "nu"] {
-        assert_eq!(cell(value)["suppressed"], true, "{value}");
-        assert_eq!((cell(value)["responses"].clone(), cell(value)["index"].clone()), (Value::Null, Value::Null));
+    let breakdown = |by: &str, from: NaiveDate, to: NaiveDate| {
+        let path = format!("/api/v1/breakdowns?agency=D2&by={by}&from={from}&to={to}");
+        let app = &app;
+        async move { get(app, &path).await["rows"].clone() }
+    };
+    let cell =
+        |rows: &Value, value: &str| rows.as_array().unwrap().iter().find(|r| r["value"] == value).cloned().unwrap();
+    // The day's 36 responses are one disclosure step, but four men would be a part of 4: no part
+    // of the gender breakdown is published yet, none hidden either.
+    let rows = breakdown("gender", day, day).await;
+    for value in ["nam", "nu", "khac", ""] {
+        assert_eq!(
+            (cell(&rows, value)["responses"].clone(), cell(&rows, value)["suppressed"].clone()),
+            (json!(0), json!(false)),
+            "{value}"
+        );
     }
-    assert_eq!((cell("khac")["suppressed"].clone(), cell("khac")["responses"].clone()), (json!(false), json!(0)));
-    assert_eq!(cell("")["responses"], 20);
-    close(&cell("")["index"], 75.0);
-    let channels = get(&app, &format!("/api/v1/breakdowns?agency=D2&by=channel&{period}")).await["rows"].clone();
+    let channels = breakdown("channel", day, day).await;
     assert_eq!(channels[1]["value"], "link");
     assert_eq!(channels[1]["responses"], 36);
     close(&channels[1]["index"], (4.0 + 6.0 + 15.0) / 36.0 * 100.0);
+
+    // Five more men the next day, all satisfied: every part has 0 or k, the breakdown publishes
+    // both days in the period that holds the next day.
+    let next = day + Duration::days(1);
+    store(&app, "D2", next, 5, 5, Some("nam")).await;
+    let rows = breakdown("gender", day, next).await;
+    assert_eq!(rows, breakdown("gender", next, next).await, "the wider step closed on the next day");
+    assert_eq!(cell(&rows, "nam")["responses"], 9);
+    close(&cell(&rows, "nam")["index"], 100.0);
+    assert_eq!(cell(&rows, "nu")["responses"], 12);
+    close(&cell(&rows, "nu")["index"], 50.0);
+    assert_eq!((cell(&rows, "")["responses"].clone(), cell(&rows, "khac")["responses"].clone()), (json!(20), json!(0)));
+    close(&cell(&rows, "")["index"], 75.0);
+    assert!(rows.as_array().unwrap().iter().all(|r| r["suppressed"] == false));
+    let first_day = breakdown("gender", day, day).await;
+    assert_eq!(cell(&first_day, "nam")["responses"], 0, "the first day alone still publishes no part");
 
     // Today's responses: a count on the dashboard, no per-level numbers anywhere.
     let today = vietnam_day(Utc::now());

@@ -49,7 +49,13 @@ async fn an_id_reused_with_other_answers_is_409_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_day_answered_offline_counts_on_that_day_within_seven_days() {
-    let app = spawn_app().await;
+    // k = 2: two answers make a disclosure step.
+    let app = common::spawn_app_with(app::service::Settings {
+        min_cell: 2,
+        kiosk_limits: app::domain::anomaly::KioskLimits { max_per_minute: 0, ..Default::default() },
+        ..Default::default()
+    })
+    .await;
     let today = app::domain::period::vietnam_day(chrono::Utc::now());
     let days_ago = |n: u64| (today - chrono::Days::new(n)).format("%Y-%m-%d").to_string();
     let body = |day: String| json!({"id": new_id(), "agency": "D2", "answers": {"B2": 4}, "day": day});
@@ -82,12 +88,13 @@ async fn a_day_answered_offline_counts_on_that_day_within_seven_days() {
     // Days a kiosk may still send answers of are provisional: nothing of them is published.
     assert_eq!(count_on(days_ago(3)).await, 0);
     assert_eq!(count_on(days_ago(6)).await, 0);
-    // A week later they are final, each answer on its own day.
+    // A week later they are final: the answers of 6 and 3 days back make a step of k = 2 on
+    // the later day; today's waits for the next answer.
     let week = u64::from(common::FINAL);
     app.age_responses(common::FINAL).await;
-    assert_eq!(count_on(days_ago(3 + week)).await, 1);
-    assert_eq!(count_on(days_ago(6 + week)).await, 1);
-    assert_eq!(count_on(days_ago(4 + week)).await, 0);
+    assert_eq!(count_on(days_ago(3 + week)).await, 2);
+    assert_eq!(count_on(days_ago(6 + week)).await, 0);
+    assert_eq!(count_on(days_ago(week)).await, 0);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ pub mod anomaly;
 pub mod audit;
 pub mod comment;
 pub mod delivery;
+pub mod disclosure;
 pub mod dossiers;
 pub mod export;
 pub mod index;

@@ -65,6 +65,10 @@ pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, ext
             "Chưa có ngày nào của kỳ này được chốt: {late} ngày gần nhất còn tạm thời (kiosk mất mạng có thể gửi phiếu muộn tới {late} ngày), chưa công bố."
         ),
     };
+    let steps = format!(
+        "Phiếu được công bố theo đợt: mỗi đơn vị, mỗi kênh đủ {k} phiếu mới thành một đợt, tính vào kỳ có ngày đủ {k} phiếu (có thể gồm phiếu vài ngày trước kỳ); phiếu chưa đủ đợt chờ kỳ sau. Nhờ vậy không thể lấy hai số liệu trừ nhau để biết câu trả lời của dưới {k} người.",
+        k = frame.min_cell
+    );
     view! {
         {frame.is_admin.then(|| view! { <AdminNav /> })}
         <header class="admin-header">
@@ -89,6 +93,7 @@ pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, ext
                 <button type="submit" class="primary">"Xem"</button>
             </form>
             <p class="covered">{covered}</p>
+            <p class="covered" id="steps">{steps}</p>
         </header>
     }
 }

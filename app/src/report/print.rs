@@ -111,7 +111,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <p>{format!("Phiếu khảo sát “{}” (phiên bản {}): 5 yếu tố, {} tiêu chí, thang đo 5 mức từ “Rất không hài lòng” đến “Rất hài lòng”.", q.title, q.version, q.criteria().count())}</p>
             <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95% theo phương pháp Wilson."</p>
             <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
-            <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu.", crate::domain::submission::MAX_DAYS_LATE)}</p>
+            <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu. Phiếu được công bố theo đợt: mỗi đơn vị, mỗi kênh đủ {min_cell} phiếu mới thành một đợt, tính vào kỳ có ngày đủ {min_cell} phiếu; phiếu chưa đủ đợt được tính vào kỳ sau.", crate::domain::submission::MAX_DAYS_LATE)}</p>
         </section>
         <section>
             <h2>"2. Kết quả chung"</h2>

@@ -20,6 +20,8 @@ pub struct Frame {
     pub basis: String,
     /// The closed days the figures cover, when any day of the period has ended.
     pub covered: Option<(String, String)>,
+    /// k: responses of a unit and channel are published in steps of at least this many.
+    pub min_cell: u64,
     pub username: String,
     pub is_admin: bool,
 }
@@ -150,6 +152,7 @@ pub mod ssr {
             to,
             basis: basis.as_str().to_owned(),
             covered: days.map(|d| (d.from.to_string(), d.to.to_string())),
+            min_cell: state.settings.min_cell,
             is_admin: access.user.role == Role::Admin,
             username: access.user.username.clone(),
         };

@@ -300,6 +300,7 @@ impl AppState {
     pub async fn store_bulk(&self, batch: &[NewResponse]) -> Result<u64, ServiceError> {
         let layout = crate::domain::tally::Layout::of(&self.questionnaire);
         let outcomes = self.db.insert_responses(batch, &layout).await?;
+        self.forget_steps().await;
         Ok(outcomes.iter().filter(|o| **o == Outcome::New).count() as u64)
     }
 
@@ -323,7 +324,9 @@ impl AppState {
             channel: Channel::Kiosk,
             submitted_at,
         };
-        Ok((id, self.writer.store(new).await?, print))
+        let outcome = self.writer.store(new).await?;
+        self.forget_steps().await;
+        Ok((id, outcome, print))
     }
 }
 

@@ -142,6 +142,8 @@ pub struct AppState {
     pub(crate) release_gate: Arc<tokio::sync::Mutex<()>>,
     /// Kiosks by token and served agencies, remembered for a second (`lookups`).
     pub(crate) lookups: Arc<lookups::Lookups>,
+    /// The disclosure steps of every agency and channel over the final days (`reports`).
+    pub(crate) steps: Arc<tokio::sync::Mutex<Arc<crate::domain::disclosure::StepBook>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +212,7 @@ impl AppState {
             sealer,
             release_gate: Arc::default(),
             lookups: Arc::default(),
+            steps: Arc::default(),
         })
     }
 
@@ -221,7 +224,9 @@ impl AppState {
 
     /// Recomputes the report aggregates from the stored responses; returns how many were counted.
     pub async fn rebuild_aggregates(&self) -> Result<u64, ServiceError> {
-        Ok(self.db.rebuild_aggregates(&self.layouts).await?)
+        let counted = self.db.rebuild_aggregates(&self.layouts).await?;
+        self.forget_steps().await;
+        Ok(counted)
     }
 
     /// Closes the database (at the end of `serve`).

@@ -3,9 +3,13 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
 
 use super::{AppState, ServiceError};
-use crate::domain::period::{ClosedDays, Spans};
+use crate::domain::disclosure::{StepBook, SERVICE_POINT};
+use crate::domain::period::{last_final_day, ClosedDays, Spans};
 use crate::domain::report::{self, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup};
 use crate::domain::submission::Channel;
 use crate::domain::tally::{Grain, Tally, Totals, EVERYONE};
@@ -35,8 +39,9 @@ pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
 }
 
 impl AppState {
-    /// Adds up the stored tallies of `facet` over `days`, grouped by `group` (rows it maps to
-    /// `None` are left out).
+    /// Adds up the stored tallies of `facet` over `days` as they are, grouped by `group` (rows it
+    /// maps to `None` are left out). Only for today's count of responses: figures of final days
+    /// come from [`Self::fold_published`].
     async fn fold<K: std::hash::Hash + Eq>(
         &self,
         days: &ClosedDays,
@@ -45,26 +50,125 @@ impl AppState {
     ) -> Result<HashMap<K, Totals>, ServiceError> {
         let Spans { months, days } = days.spans();
         let ranges = months.iter().map(|m| (Grain::Month, m)).chain(days.iter().map(|d| (Grain::Day, d)));
-        // Tallies of one version add as lists of counts; they become totals by code once per key.
-        let mut sums: HashMap<(K, String), Tally> = HashMap::new();
+        let mut rows = Vec::new();
         for (grain, (first, last)) in ranges {
-            let query = TallyQuery { grain, facet, first, last };
+            rows.extend(self.db.tally_rows(&TallyQuery { grain, facet, first, last }, &self.layouts).await?);
+        }
+        Ok(self.add_up(rows.iter().filter_map(|row| Some((row, group(row)?)))))
+    }
+
+    /// Adds up the stored tallies of `facet` published over `days`, grouped by `group` (given
+    /// each row and the day its step closed on; rows it maps to `None` are left out): whole
+    /// disclosure steps, those of the atoms (`dimension` none) or a breakdown's wider steps
+    /// (see [`crate::domain::disclosure`]). Months whose days all publish in one month are read
+    /// as months, the others day by day.
+    async fn fold_published<K: std::hash::Hash + Eq>(
+        &self,
+        days: &ClosedDays,
+        dimension: Option<&str>,
+        facet: &str,
+        group: impl Fn(&TallyRow, NaiveDate) -> Option<K>,
+    ) -> Result<HashMap<K, Totals>, ServiceError> {
+        let book = self.step_book().await?;
+        let Some(earliest) = book.earliest(days.from, days.to, dimension) else { return Ok(HashMap::new()) };
+        let published = |row: &TallyRow, day: NaiveDate| {
+            book.published(&(row.agency.clone(), row.channel), day, dimension)
+                .filter(|close| days.from <= *close && *close <= days.to)
+        };
+        let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+        let query = TallyQuery { grain: Grain::Month, facet, first: &month(earliest), last: &month(days.to) };
+        let mut rows: Vec<(TallyRow, NaiveDate)> = Vec::new();
+        // (agency, channel, first day) of the months read as months, and the months to read by day
+        let mut whole = std::collections::HashSet::new();
+        let mut by_day = std::collections::BTreeSet::new();
+        for row in self.db.tally_rows(&query, &self.layouts).await? {
+            let (first, last) = month_days(&row.span)?;
+            match (published(&row, first), published(&row, last)) {
+                (Some(start), Some(end)) if month(start) == month(end) => {
+                    whole.insert((row.agency.clone(), row.channel, first));
+                    rows.push((row, end));
+                }
+                _ => {
+                    by_day.insert(first);
+                }
+            }
+        }
+        for (first, last) in runs_of_months(&by_day) {
+            let (first, last) = (first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string());
+            let query = TallyQuery { grain: Grain::Day, facet, first: &first, last: &last };
             for row in self.db.tally_rows(&query, &self.layouts).await? {
-                if let Some(key) = group(&row) {
-                    match sums.entry((key, row.version)) {
-                        Entry::Occupied(mut sum) => sum.get_mut().add(&row.counts),
-                        Entry::Vacant(place) => {
-                            place.insert(row.counts);
-                        }
-                    }
+                let day = crate::domain::period::parse_day(&row.span)
+                    .map_err(|_| crate::storage::StorageError::Corrupt(format!("tally day {}", row.span)))?;
+                let month_first = day.with_day(1).expect("every month has a first day");
+                if whole.contains(&(row.agency.clone(), row.channel, month_first)) {
+                    continue;
+                }
+                if let Some(close) = published(&row, day) {
+                    rows.push((row, close));
+                }
+            }
+        }
+        Ok(self.add_up(rows.iter().filter_map(|(row, close)| Some((row, group(row, *close)?)))))
+    }
+
+    /// Sums tallies per key: those of one version add as lists of counts, which become totals
+    /// by code once per key.
+    fn add_up<'r, K: std::hash::Hash + Eq>(&self, rows: impl Iterator<Item = (&'r TallyRow, K)>) -> HashMap<K, Totals> {
+        let mut sums: HashMap<(K, &str), Tally> = HashMap::new();
+        for (row, key) in rows {
+            match sums.entry((key, row.version.as_str())) {
+                Entry::Occupied(mut sum) => sum.get_mut().add(&row.counts),
+                Entry::Vacant(place) => {
+                    place.insert(row.counts.clone());
                 }
             }
         }
         let mut totals: HashMap<K, Totals> = HashMap::new();
         for ((key, version), tally) in sums {
-            totals.entry(key).or_default().add_tally(&self.layouts[&version], &tally);
+            totals.entry(key).or_default().add_tally(&self.layouts[version], &tally);
         }
-        Ok(totals)
+        totals
+    }
+
+    /// The disclosure steps over every final day, fed the days that became final since the last
+    /// call (once a day: final days never change).
+    async fn step_book(&self) -> Result<Arc<StepBook>, ServiceError> {
+        let Some(last_final) = last_final_day(super::registry::today()) else { return Ok(Arc::default()) };
+        let mut book = self.steps.lock().await;
+        if book.through.is_none_or(|through| through < last_final) {
+            let after = book.through.map(|d| d.format("%Y-%m-%d").to_string());
+            let days = self.db.day_counts(after.as_deref(), &last_final.format("%Y-%m-%d").to_string()).await?;
+            let mut dimensions: Vec<String> = self.questionnaire.profile.iter().map(|q| q.code.clone()).collect();
+            dimensions.push(SERVICE_POINT.to_owned());
+            Arc::make_mut(&mut book).extend(last_final, days, &dimensions, self.settings.min_cell);
+        }
+        Ok(Arc::clone(&book))
+    }
+
+    /// Works out the disclosure steps in the background, so that the first report after a
+    /// start does not wait for them (with millions of responses, seconds).
+    pub fn prepare_reports(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match state.step_book().await {
+                Ok(book) => tracing::info!(
+                    atoms = book.atoms.len(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "disclosure steps ready"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "disclosure steps not worked out; the first report will try again")
+                }
+            }
+        });
+    }
+
+    /// Drops the disclosure steps, to be worked out again from the stored tallies: after
+    /// responses were stored or counted again into days that may be final (bulk loads, a
+    /// rebuild of the aggregates), never in the course of answers coming in.
+    pub(crate) async fn forget_steps(&self) {
+        *self.steps.lock().await = Arc::default();
     }
 
     /// The totals of every agency's subtree over `days`.
@@ -73,7 +177,9 @@ impl AppState {
         days: &ClosedDays,
         scope: &Scope,
     ) -> Result<HashMap<String, Totals>, ServiceError> {
-        let per_agency = self.fold(days, EVERYONE, |row| in_scope(row, scope).then(|| row.agency.clone())).await?;
+        let per_agency = self
+            .fold_published(days, None, EVERYONE, |row, _| in_scope(row, scope).then(|| row.agency.clone()))
+            .await?;
         Ok(self.rollup(scope.basis).await?.subtrees(&per_agency))
     }
 
@@ -281,10 +387,11 @@ impl AppState {
     pub async fn overview(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Overview, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
         let subtree = self.subtree_of(agency, &rollup).await?;
+        // months and quarters are the periods the steps closed in
         let cells = self
-            .fold(days, EVERYONE, |row| {
+            .fold_published(days, None, EVERYONE, |row, published| {
                 (in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency)))
-                    .then(|| (row.channel, row.span[..7].to_owned()))
+                    .then(|| (row.channel, published.format("%Y-%m").to_string()))
             })
             .await?;
         let mut overview = Overview::default();
@@ -334,14 +441,18 @@ impl AppState {
         let inside = |row: &TallyRow| in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency));
         let mut cells: Vec<(String, String, Totals)> = match by {
             BreakdownBy::Channel => {
-                let sums = self.fold(days, EVERYONE, |row| inside(row).then_some(row.channel)).await?;
+                let sums =
+                    self.fold_published(days, None, EVERYONE, |row, _| inside(row).then_some(row.channel)).await?;
                 [Channel::Kiosk, Channel::Link]
                     .into_iter()
                     .map(|c| (c.as_str().to_owned(), c.label().to_owned(), sums.get(&c).cloned().unwrap_or_default()))
                     .collect()
             }
             BreakdownBy::ServicePoint => {
-                let sums = self.fold(days, EVERYONE, |row| inside(row).then(|| row.service_point.clone())).await?;
+                let wider = Some(SERVICE_POINT);
+                let sums = self
+                    .fold_published(days, wider, EVERYONE, |row, _| inside(row).then(|| row.service_point.clone()))
+                    .await?;
                 let agencies = self.db.agencies().await?;
                 let mut cells: Vec<_> = sums
                     .into_iter()
@@ -358,9 +469,12 @@ impl AppState {
                 let Some(q) = self.questionnaire.profile.iter().find(|q| &q.code == question) else {
                     return Err(ServiceError::UnknownBreakdown(question.clone()));
                 };
-                let sums = self.fold(days, question, |row| inside(row).then(|| row.facet_value.clone())).await?;
-                let everyone =
-                    self.fold(days, EVERYONE, |row| inside(row).then_some(())).await?.remove(&()).unwrap_or_default();
+                let wider = Some(question.as_str());
+                let sums = self
+                    .fold_published(days, wider, question, |row, _| inside(row).then(|| row.facet_value.clone()))
+                    .await?;
+                let everyone = self.fold_published(days, wider, EVERYONE, |row, _| inside(row).then_some(())).await?;
+                let everyone = everyone.get(&()).cloned().unwrap_or_default();
                 let mut cells: Vec<_> = q
                     .options
                     .iter()
@@ -391,14 +505,69 @@ impl AppState {
     }
 }
 
+/// The first and last days of a stored month (`2026-03`).
+fn month_days(span: &str) -> Result<(NaiveDate, NaiveDate), ServiceError> {
+    let first = crate::domain::period::parse_day(&format!("{span}-01"))
+        .map_err(|_| crate::storage::StorageError::Corrupt(format!("tally month {span}")))?;
+    let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
+    Ok((first, next.pred_opt().unwrap_or(first)))
+}
+
+/// Consecutive months as (first day, last day) ranges.
+fn runs_of_months(firsts: &std::collections::BTreeSet<NaiveDate>) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for first in firsts {
+        let last = first.checked_add_months(chrono::Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(*first);
+        match runs.last_mut() {
+            Some((_, end)) if end.succ_opt() == Some(*first) => *end = last,
+            _ => runs.push((*first, last)),
+        }
+    }
+    runs
+}
+
 fn in_scope(row: &TallyRow, scope: &Scope) -> bool {
     scope.channel.is_none_or(|c| c == row.channel)
 }
 
+/// One page of an export of responses: the rows it counts, and where the next page starts
+/// (none after the last).
+pub struct ExportPage {
+    pub rows: Vec<crate::storage::StoredResponse>,
+    pub next: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+}
+
 impl AppState {
-    /// A page of the responses `agency` got over `days`, for an export; `after` is the
-    /// (stored time, id) of the last one read.
+    /// A page of the responses of `agency` that the figures over `days` count (its disclosure
+    /// steps closed inside them: see [`Self::fold_published`]), so that an export holds what
+    /// the reports publish; `after` is where the previous page ended.
     pub async fn export_page(
+        &self,
+        agency: &str,
+        days: &ClosedDays,
+        after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    ) -> Result<ExportPage, ServiceError> {
+        use crate::domain::period::{start_of_day, vietnam_day};
+        let book = self.step_book().await?;
+        let atoms = [Channel::Kiosk, Channel::Link].map(|c| (agency.to_owned(), c));
+        let earliest = atoms.iter().filter_map(|atom| book.atoms.get(atom)?.earliest(days.from, days.to, None)).min();
+        let Some(earliest) = earliest else { return Ok(ExportPage { rows: Vec::new(), next: None }) };
+        let bounds = (start_of_day(earliest), start_of_day(days.to) + chrono::Duration::days(1));
+        let mut rows = self.db.responses_page(agency, bounds, after, &self.layouts).await?;
+        let next = rows.last().map(|last| (last.submitted_at, last.response.id));
+        rows.retain(|stored| {
+            let atom = (stored.response.agency.clone(), stored.channel);
+            let published = book.published(&atom, vietnam_day(stored.submitted_at), None);
+            published.is_some_and(|close| days.from <= close && close <= days.to)
+        });
+        Ok(ExportPage { rows, next })
+    }
+}
+
+impl AppState {
+    /// Every stored response of `agency` over `days`, published or not, a page at a time: to
+    /// check what was stored (migrations, tests), never to report or export.
+    pub async fn stored_responses(
         &self,
         agency: &str,
         days: &ClosedDays,

@@ -7,9 +7,10 @@ use sqlx::QueryBuilder;
 
 use super::responses::{responses_after, Cursor};
 use super::{on_conn, on_pool, AsConn, Conn, Db, Result, StorageError};
+use crate::domain::disclosure::{Atom, DayCount, SERVICE_POINT};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
-use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey};
+use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey, EVERYONE};
 
 /// Keys per statement: 8 parameters each, well under SQLite's limit.
 const KEYS_PER_STATEMENT: usize = 400;
@@ -157,6 +158,12 @@ impl CountsRow {
     }
 }
 
+/// The first number of a stored tally (`[12,3,…]`): its responses.
+fn first_count(counts: &str) -> Result<u64> {
+    let digits = counts.trim_start().strip_prefix('[').map(|rest| rest.split([',', ']']).next().unwrap_or(""));
+    digits.and_then(|d| d.trim().parse().ok()).ok_or_else(|| StorageError::Corrupt(format!("tally {counts:.40}")))
+}
+
 fn channel_of(text: &str) -> Result<Channel> {
     Channel::parse(text).ok_or_else(|| StorageError::Corrupt(format!("channel {text}")))
 }
@@ -191,6 +198,50 @@ impl Db {
                 })
             })
             .collect()
+    }
+
+    /// How many responses each agency got per channel, day and breakdown value over the days
+    /// after `after` up to `through` (`YYYY-MM-DD`), for the disclosure steps: the everyone
+    /// tallies per service point (dimension [`SERVICE_POINT`]) and the profile tallies per
+    /// question and option. Only the first count of each tally is read (its responses).
+    pub async fn day_counts(
+        &self,
+        after: Option<&str>,
+        through: &str,
+    ) -> Result<BTreeMap<(chrono::NaiveDate, Atom), DayCount>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            span: String,
+            agency_code: String,
+            service_point_code: String,
+            channel: String,
+            facet: String,
+            facet_value: String,
+            counts: String,
+        }
+        let rows: Vec<Row> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT span, agency_code, service_point_code, channel, facet, facet_value, counts FROM report_counts
+             WHERE grain = 'day' AND span > $1 AND span <= $2"
+        )
+        .bind(after.unwrap_or(""))
+        .bind(through)
+        .fetch_all(p)
+        .await)?;
+        let mut days: BTreeMap<(chrono::NaiveDate, Atom), DayCount> = BTreeMap::new();
+        for row in rows {
+            let day = crate::domain::period::parse_day(&row.span)
+                .map_err(|_| StorageError::Corrupt(format!("tally day {}", row.span)))?;
+            let responses = first_count(&row.counts)?;
+            let count = days.entry((day, (row.agency_code, channel_of(&row.channel)?))).or_default();
+            let (dimension, value) = if row.facet == EVERYONE {
+                count.responses += responses;
+                (SERVICE_POINT.to_owned(), row.service_point_code)
+            } else {
+                (row.facet, row.facet_value)
+            };
+            *count.parts.entry(dimension).or_default().entry(value).or_default() += responses;
+        }
+        Ok(days)
     }
 
     /// Whether responses are stored but no aggregate is (a database from before aggregates).

@@ -434,6 +434,7 @@ impl Cli {
                 }
                 state.start_delivery_worker();
                 state.start_link_mixer();
+                state.prepare_reports();
                 let proxies = crate::http::TrustedProxies(std::sync::Arc::new(trusted_proxies));
                 crate::http::serve(state, addr, proxies).await?
             }

@@ -177,9 +177,9 @@ impl Pages {
             let mut block: Vec<StoredResponse> = Vec::new();
             loop {
                 let page = self.app.export_page(code, days, after).await?;
-                let Some(last) = page.last() else { break };
-                after = Some((last.submitted_at, last.response.id));
-                for stored in page {
+                let Some(next) = page.next else { break };
+                after = Some(next);
+                for stored in page.rows {
                     if block.first().is_some_and(|first| self.shown_when(first) != self.shown_when(&stored)) {
                         let Some(rows) = self.send_block(&mut block, &sender).await else { return Ok(sent) };
                         sent += rows;
