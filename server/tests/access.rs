@@ -7,8 +7,16 @@ use app::domain::audit::Actor;
 use chrono::Utc;
 use common::{spawn_app, LOCALHOST};
 
+/// One test of this file at a time. Run side by side (each on a tokio runtime of its own, in one
+/// process), one of them now and then got no answer from its server for a while (about 1 run in
+/// 7, since before 2026-12-06; never alone). A guess not yet checked: Leptos's task spawner is
+/// one per process, and a page render can wake on another test's runtime, which then ends. See
+/// the closing note of 2026-12-07; `serve` runs one runtime and is not affected by this.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn each_role_sees_what_it_may_and_nothing_else() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
     let admin = app.session("tinh", Role::Admin, None).await;
     let manager = app.session("lanhdao.d1", Role::Manager, Some("D1")).await;
@@ -43,6 +51,7 @@ async fn each_role_sees_what_it_may_and_nothing_else() {
 
 #[tokio::test]
 async fn staff_see_their_points_invitations_and_another_agencys_dossier_does_not_exist() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
     let staff = app.session("motcua", Role::Staff, Some("P")).await;
     let elsewhere = app.session("motcua.d2", Role::Staff, Some("D2")).await;
@@ -68,6 +77,7 @@ async fn staff_see_their_points_invitations_and_another_agencys_dossier_does_not
 
 #[tokio::test]
 async fn a_one_time_password_must_be_changed_before_any_page() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
     let password = app.state.add_user(&Actor::cli(), "moi", Role::Admin, None).await.unwrap();
     let (_, token) = app.state.login("moi", &password, LOCALHOST, Utc::now()).await.unwrap();
@@ -89,6 +99,7 @@ async fn a_one_time_password_must_be_changed_before_any_page() {
 
 #[tokio::test]
 async fn browser_posts_must_come_from_the_public_url() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
     let admin = app.session("tinh", Role::Admin, None).await;
     let path = <app::admin::procedures::SaveProcedure as leptos::server_fn::ServerFn>::PATH;
@@ -138,6 +149,7 @@ async fn browser_posts_must_come_from_the_public_url() {
 /// Every page, form endpoint and API route, for every role: who gets in and who gets which 4xx.
 #[tokio::test]
 async fn every_route_for_every_role() {
+    let _one = ONE_AT_A_TIME.lock().await;
     use app::admin::{agencies, dossiers, keys, kiosks, outbox, procedures, users};
     use app::report::server as report;
     use leptos::server_fn::ServerFn;
@@ -255,7 +267,12 @@ async fn every_route_for_every_role() {
             change(404),
         ),
     ];
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // A request that gets no answer fails with its route rather than hanging the suite.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
     let mut wrong = Vec::new();
     for (method, path, body, expected) in &routes {
         for (who, cookie) in [None, Some(&staff), Some(&manager), Some(&admin)].into_iter().enumerate() {
@@ -269,7 +286,9 @@ async fn every_route_for_every_role() {
             if *method == "POST" {
                 request = request.header("content-type", "application/x-www-form-urlencoded").body(body.clone());
             }
-            let status = request.send().await.unwrap().status().as_u16();
+            let sent = request.send().await.unwrap_or_else(|e| panic!("{method} {path} as {who}: {e:?}"));
+            let status = sent.status().as_u16();
+            sent.bytes().await.unwrap_or_else(|e| panic!("{method} {path} as {who}: {e:?}"));
             if status != expected[who] {
                 wrong.push(format!(
                     "{method} {path} as {}: {status}, expected {}",
@@ -312,6 +331,7 @@ async fn every_route_for_every_role() {
 
 #[tokio::test]
 async fn the_invitation_form_checks_contacts_before_creating_anything() {
+    let _one = ONE_AT_A_TIME.lock().await;
     use leptos::server_fn::ServerFn;
     let app = spawn_app().await;
     let staff = app.session("motcua", Role::Staff, Some("P")).await;

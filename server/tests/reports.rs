@@ -66,8 +66,9 @@ fn close(actual: &Value, expected: f64) {
 
 #[tokio::test]
 async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merged_units() {
-    // k = 2 (a province may set it): the month before holds X1's two responses.
-    let app = spawn_app_with(Settings { min_cell: 2, ..Settings::default() }).await;
+    // k = 2 (a province may set it): the month before holds X1's two responses; units whose
+    // completed dossiers were not entered are ranked from 2 responses.
+    let app = spawn_app_with(Settings { min_cell: 2, ranking_floor: 2, ..Settings::default() }).await;
     import(&app, "code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,,,\nX2,Xã Hai,commune,P,,,\nX3,Xã Ba,commune,P,,,\n").await;
     let (last, before) = (month_start(1), month_start(2));
     // Last month: X1 3/4 = 75 %, X2 9/10 = 90 %, X3 3/4 = 75 %.
@@ -83,17 +84,9 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
         &format!("code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,{},X3,\n", month_start(0)),
     )
     .await;
-    // 20 dossiers of X2 got survey links last month: minimum sample 20 / (1 + 20 × 0.0025) = 19.05 → 20.
-    for n in 0..20 {
-        common::issue(&app.state, &format!("HS-X2-{n}"), "KS", "X2").await;
-    }
-    let db = common::sql(&app.database_url).await;
-    sqlx::query("UPDATE invitations SET created_at = $1")
-        .bind(format!("{}T03:00:00.000Z", last + Duration::days(4)))
-        .execute(&db)
-        .await
-        .unwrap();
-    db.close().await;
+    // X2 completed 10 dossiers last month: minimum sample 10 / (1 + 10 × 0.0025) = 9.76 → 10.
+    let counts = format!("X2,{},10", last.format("%Y-%m"));
+    app.state.enter_dossier_counts(&Actor::cli(), &counts).await.unwrap();
 
     let to = month_start(0) - Duration::days(1);
     let period = format!("from={last}&to={to}");
@@ -116,9 +109,10 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
         ranking["movement"],
         json!({"score_rose": 1, "score_fell": 1, "rank_climbed": 1, "rank_fell": 1, "rank_kept": 0})
     );
-    assert_eq!((row("X2")["dossiers"].clone(), row("X2")["minimum_sample"].clone()), (json!(20), json!(20)));
-    assert_eq!(row("X2")["below_minimum"], true, "10 responses for 20 dossiers");
-    assert_eq!(row("X1")["below_minimum"], false);
+    assert_eq!((row("X2")["dossiers"].clone(), row("X2")["minimum_sample"].clone()), (json!(10), json!(10)));
+    assert_eq!(row("X2")["adequacy"], "adequate", "10 responses for 10 dossiers");
+    close(&row("X2")["response_rate"], 100.0);
+    assert_eq!((row("X1")["adequacy"].clone(), row("X1")["dossiers"].clone()), (json!("unknown_n"), Value::Null));
     // Wilson interval around 90 % of 10 answers per criterion: 59.58 % – 98.21 %.
     let ci = row("X2")["ci95"].as_array().unwrap().clone();
     assert!(
@@ -231,8 +225,11 @@ async fn entered_dossier_counts_set_the_minimum_sample_and_a_bad_file_stores_not
     let row = |code: &str| ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap();
     // 400 / (1 + 400 × 0.0025) = 200: 30 responses are far below it.
     assert_eq!((row("X1")["dossiers"].clone(), row("X1")["minimum_sample"].clone()), (json!(400), json!(200)));
-    assert_eq!(row("X1")["below_minimum"], true);
-    assert_eq!((row("X2")["dossiers"].clone(), row("X2")["below_minimum"].clone()), (json!(0), json!(false)));
+    assert_eq!((row("X1")["adequacy"].clone(), row("X1")["rank"].clone()), (json!("below_minimum"), Value::Null));
+    close(&row("X1")["response_rate"], 30.0 / 400.0 * 100.0);
+    // X2's N is unknown, never 0: ranked on the floor (30 responses), its minimum sample unknown.
+    assert_eq!((row("X2")["dossiers"].clone(), row("X2")["minimum_sample"].clone()), (Value::Null, Value::Null));
+    assert_eq!((row("X2")["adequacy"].clone(), row("X2")["rank"].clone()), (json!("unknown_n"), json!(1)));
 
     // Ten days of last month count ten of its days' share: 400 × 10 / (days in the month).
     let days_in_month = (month_start(0) - last).num_days() as f64;
@@ -245,4 +242,74 @@ async fn entered_dossier_counts_set_the_minimum_sample_and_a_bad_file_stores_not
     assert!(common::hailong(&app.database_url, &["dossiers", "import", file.to_str().unwrap()]).status.success());
     let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&from={last}&to={to}")).await;
     assert_eq!(ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == "X1").unwrap()["dossiers"], json!(40));
+}
+
+#[tokio::test]
+async fn units_below_their_minimum_sample_or_the_floor_are_listed_apart_not_ranked() {
+    let app = spawn_app_with(Settings { min_cell: 2, ranking_floor: 8, ..Settings::default() }).await;
+    let communes = "Y1,Xã Một,commune,P,,,\nY2,Xã Hai,commune,P,,,\nY3,Xã Ba,commune,P,,,\nY4,Xã Bốn,commune,P,,,\n";
+    import(&app, &format!("code,name,kind,parent,valid_from,successor,serves\n{communes}")).await;
+    let last = month_start(1);
+    // Y1 9 of 10 satisfied, N = 10: minimum 10, adequate. Y2 10 of 10 (the best index), N = 40:
+    // minimum 40 / 1.1 = 36.4 → 37, below it. Y3 6 of 8, N not entered: the floor is 8, ranked.
+    // Y4 6 of 6, N not entered: below the floor.
+    for (agency, count, satisfied) in [("Y1", 10, 9), ("Y2", 10, 10), ("Y3", 8, 6), ("Y4", 6, 6)] {
+        store(&app, agency, last + Duration::days(3), count, satisfied, None).await;
+    }
+    let month = last.format("%Y-%m");
+    app.state.enter_dossier_counts(&Actor::cli(), &format!("Y1,{month},10\nY2,{month},40")).await.unwrap();
+
+    let period = format!("kind=commune&from={last}&to={}", month_start(0) - Duration::days(1));
+    let ranking = get(&app, &format!("/api/v1/rankings?{period}")).await;
+    let rows = ranking["rows"].as_array().unwrap();
+    let mut listed: Vec<(&str, &Value, &str)> = rows
+        .iter()
+        .filter(|r| r["code"].as_str().unwrap().starts_with('Y'))
+        .map(|r| (r["code"].as_str().unwrap(), &r["rank"], r["adequacy"].as_str().unwrap()))
+        .collect();
+    // ranked first, by place; then the others (in the registry's order)
+    listed[2..].sort_by_key(|(code, _, _)| *code);
+    assert_eq!(
+        listed,
+        [
+            ("Y1", &json!(1), "adequate"),
+            ("Y3", &json!(2), "unknown_n"),
+            ("Y2", &Value::Null, "below_minimum"),
+            ("Y4", &Value::Null, "below_floor")
+        ]
+    );
+    let row = |code: &str| rows.iter().find(|r| r["code"] == code).cloned().unwrap();
+    assert_eq!((row("Y2")["minimum_sample"].clone(), row("Y2")["dossiers"].clone()), (json!(37), json!(40)));
+    close(&row("Y2")["index"], 100.0);
+    close(&row("Y2")["response_rate"], 25.0);
+    assert_eq!(ranking["ranking_floor"], 8);
+
+    // The CSV says the same, row by row.
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/exports/ranking.csv?{period}", app.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = |code: &str| csv.lines().find(|l| l.contains(&format!(",{code},"))).unwrap_or_else(|| panic!("{csv}"));
+    assert!(line("Y2").starts_with(',') && line("Y2").ends_with("chưa đủ mẫu"), "{}", line("Y2"));
+    assert!(line("Y1").starts_with("1,") && line("Y1").ends_with("đủ mẫu"), "{}", line("Y1"));
+    assert!(line("Y3").ends_with("chưa nhập số hồ sơ (N)"), "{}", line("Y3"));
+
+    // The page lists Y2 and Y4 apart, under the ranking.
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    let (status, page) = app.page(Some(&admin), &format!("/admin/rankings?{period}")).await;
+    assert_eq!(status, 200);
+    let (ranked, apart) = page.split_once("id=\"unranked\"").expect("a list of units not ranked");
+    for code in ["Y1", "Y3"] {
+        assert!(ranked.contains(&format!("data-code=\"{code}\"")) && !apart.contains(&format!("data-code=\"{code}\"")));
+    }
+    for code in ["Y2", "Y4"] {
+        assert!(apart.contains(&format!("data-code=\"{code}\"")) && !ranked.contains(&format!("data-code=\"{code}\"")));
+    }
+    assert!(page.contains("Chưa đủ mẫu, chưa xếp hạng (2 đơn vị)"));
 }

@@ -182,9 +182,10 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
         "Hạng kỳ trước",
         "Chỉ số kỳ trước (%)",
         "So với mục tiêu (điểm %)",
-        "Hồ sơ (N)",
+        "Hồ sơ đã giải quyết (N)",
         "Cỡ mẫu tối thiểu",
-        "Chưa đủ mẫu",
+        "Tỷ lệ phản hồi (%)",
+        "Mẫu",
     ];
     let place = |p: Option<usize>| Cell::opt(p.map(|n| n as f64));
     let rows = ranking
@@ -202,9 +203,10 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
                 place(r.previous_rank),
                 Cell::opt(r.previous_index),
                 Cell::opt(r.gap_to_target),
-                Cell::count(r.dossiers),
-                Cell::count(r.minimum_sample),
-                Cell::text(if r.below_minimum { "có" } else { "" }),
+                Cell::opt(r.dossiers.map(|n| n as f64)),
+                Cell::opt(r.minimum_sample.map(|n| n as f64)),
+                Cell::opt(r.response_rate),
+                Cell::text(r.adequacy.label()),
             ]
         })
         .collect();

@@ -214,6 +214,51 @@ pub fn expectation_ranking(totals: &Totals, areas: &[String]) -> Vec<Expectation
         .collect()
 }
 
+/// Responses a unit needs to be ranked when its completed dossiers (N) were not entered: the
+/// minimum sample cannot be worked out, so a floor the province sets stands in for it.
+pub const RANKING_FLOOR: u64 = 30;
+pub const RANKING_FLOOR_RANGE: std::ops::RangeInclusive<u64> = 1..=10_000;
+
+/// Whether a unit's sample is enough to rank it: against the minimum sample of its completed
+/// dossiers (N) when they were entered, against the floor when N is unknown (never "adequate").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Adequacy {
+    /// N entered; the responses reach its minimum sample.
+    Adequate,
+    /// N entered; fewer responses than its minimum sample.
+    BelowMinimum,
+    /// N not entered; at least the floor of responses: ranked, with N unknown.
+    UnknownN,
+    /// N not entered; fewer responses than the floor.
+    BelowFloor,
+}
+
+impl Adequacy {
+    pub fn of(responses: u64, dossiers: Option<u64>, floor: u64) -> Self {
+        match dossiers {
+            Some(n) if responses >= super::index::minimum_sample(n) => Self::Adequate,
+            Some(_) => Self::BelowMinimum,
+            None if responses >= floor => Self::UnknownN,
+            None => Self::BelowFloor,
+        }
+    }
+
+    /// Whether the unit takes a place in the ranking.
+    pub fn ranked(self) -> bool {
+        matches!(self, Self::Adequate | Self::UnknownN)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Adequate => "đủ mẫu",
+            Self::BelowMinimum => "chưa đủ mẫu",
+            Self::UnknownN => "chưa nhập số hồ sơ (N)",
+            Self::BelowFloor => "chưa đủ mẫu, chưa nhập số hồ sơ (N)",
+        }
+    }
+}
+
 /// One row of a ranking of units of one kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RankingRow {
@@ -227,10 +272,14 @@ pub struct RankingRow {
     pub previous_index: Option<f64>,
     /// Index minus the target, in percentage points.
     pub gap_to_target: Option<f64>,
-    /// Dossiers completed in the period (survey links issued), and the minimum sample they need.
-    pub dossiers: u64,
-    pub minimum_sample: u64,
-    pub below_minimum: bool,
+    /// Dossiers completed in the period as the province entered them (N; none: not entered for
+    /// every agency of the unit that has responses), the minimum sample they need, and the
+    /// responses as a share of them (percent).
+    pub dossiers: Option<u64>,
+    pub minimum_sample: Option<u64>,
+    pub response_rate: Option<f64>,
+    /// Whether the sample is enough to rank the unit; unranked units come after the ranked.
+    pub adequacy: Adequacy,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -241,6 +290,9 @@ pub struct Ranking {
     pub previous_from: Option<String>,
     pub previous_to: Option<String>,
     pub target: Option<Target>,
+    /// Responses a unit needs to be ranked when its N was not entered.
+    pub ranking_floor: u64,
+    /// Ranked units by place, then those whose sample is not adequate.
     pub rows: Vec<RankingRow>,
     pub movement: Movement,
 }
@@ -410,5 +462,18 @@ mod tests {
         assert_eq!(suppressed(&[3, 2, 40], 5), [true, true, false]);
         // a lone non-empty small cell hides with nothing else to hide: the whole breakdown is that cell
         assert_eq!(suppressed(&[0, 3, 0], 5), [false, true, false]);
+    }
+
+    #[test]
+    fn a_unit_is_ranked_on_its_minimum_sample_or_the_floor_when_n_is_unknown() {
+        // N = 100: minimum 100 / 1.25 = 80
+        assert_eq!(Adequacy::of(80, Some(100), 30), Adequacy::Adequate);
+        assert_eq!(Adequacy::of(79, Some(100), 30), Adequacy::BelowMinimum);
+        // N entered as 0: no dossiers, no minimum; never below it
+        assert_eq!(Adequacy::of(0, Some(0), 30), Adequacy::Adequate);
+        // N unknown: the floor decides, and the state says N is unknown
+        assert_eq!(Adequacy::of(30, None, 30), Adequacy::UnknownN);
+        assert_eq!(Adequacy::of(29, None, 30), Adequacy::BelowFloor);
+        assert!(Adequacy::UnknownN.ranked() && !Adequacy::BelowFloor.ranked() && !Adequacy::BelowMinimum.ranked());
     }
 }

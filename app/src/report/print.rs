@@ -32,7 +32,7 @@ pub fn PrintPage() -> impl IntoView {
 
 #[component]
 fn PrintView(report: PrintedReport) -> impl IntoView {
-    let PrintedReport { dashboard, rankings, dossiers, minimum_sample, printed_on, integrity, min_cell } = report;
+    let PrintedReport { dashboard, rankings, dossiers, printed_on, integrity, min_cell } = report;
     let frame = dashboard.frame.clone();
     let index = dashboard.index.clone();
     let q = dashboard.questionnaire.clone();
@@ -46,13 +46,20 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
         .map(|c| format!("{}: {} phiếu", c.label, c.index.responses))
         .collect::<Vec<_>>()
         .join("; ");
-    let sample = if dossiers > 0 {
-        format!(
-            "Trong kỳ có {dossiers} hồ sơ được gửi phiếu khảo sát; cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²) = {minimum_sample} phiếu — {}.",
-            if index.responses >= minimum_sample { "đã đạt" } else { "chưa đạt" }
-        )
-    } else {
-        "Chưa có số hồ sơ đã giải quyết trong kỳ để tính cỡ mẫu tối thiểu (n = N ÷ (1 + N × 0,05²)).".to_owned()
+    let sample = match dossiers {
+        Some(dossiers) => {
+            let minimum = crate::domain::index::minimum_sample(dossiers);
+            let rate = if dossiers > 0 {
+                format!(", tỷ lệ phản hồi {}", percent(Some(index.responses as f64 / dossiers as f64 * 100.0)))
+            } else {
+                String::new()
+            };
+            format!(
+                "Trong kỳ có {dossiers} hồ sơ đã giải quyết (N, số tỉnh nhập){rate}; cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²) = {minimum} phiếu — {}.",
+                if index.responses >= minimum { "đã đạt" } else { "chưa đạt" }
+            )
+        }
+        None => "Chưa nhập đủ số hồ sơ đã giải quyết trong kỳ (N) cho các đơn vị có phiếu: không tính được cỡ mẫu tối thiểu (n = N ÷ (1 + N × 0,05²)) và tỷ lệ phản hồi; số phiếu khảo sát gửi đi không thay được N.".to_owned(),
     };
     let target = dashboard
         .targets

@@ -53,7 +53,7 @@ fn RankingView(page: Page) -> impl IntoView {
 /// The ranking table with the Ministry's movement summary; also used by the printable report.
 #[component]
 pub fn RankingTable(ranking: Ranking) -> impl IntoView {
-    let Ranking { kind, previous_from, previous_to, target, rows, movement, .. } = ranking;
+    let Ranking { kind, previous_from, previous_to, target, ranking_floor: floor, rows, movement, .. } = ranking;
     let target_head = target.map_or_else(
         || "So với mục tiêu".to_owned(),
         |t| format!("So với mục tiêu {} ({})", t.year, percent(Some(t.percent))),
@@ -66,8 +66,25 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
         "So với {previous}: {} đơn vị tăng điểm, {} giảm điểm; {} tăng hạng, {} giảm hạng, {} giữ nguyên hạng.",
         movement.score_rose, movement.score_fell, movement.rank_climbed, movement.rank_fell, movement.rank_kept
     );
-    let flagged = rows.iter().filter(|r| r.below_minimum).count();
-    let body = rows.into_iter().map(ranking_row).collect_view();
+    let (ranked, unranked): (Vec<RankingRow>, Vec<RankingRow>) = rows.into_iter().partition(|r| r.adequacy.ranked());
+    let unknown_n = ranked.iter().filter(|r| r.dossiers.is_none()).count();
+    let body = ranked.into_iter().map(ranking_row).collect_view();
+    let waiting = (!unranked.is_empty()).then(|| {
+        let count = unranked.len();
+        let rows = unranked.into_iter().map(unranked_row).collect_view();
+        view! {
+            <h3>{format!("Chưa đủ mẫu, chưa xếp hạng ({count} đơn vị)")}</h3>
+            <table class="ranking" id="unranked">
+                <thead>
+                    <tr>
+                        <th>"Cơ quan, đơn vị"</th><th>"Chỉ số chung"</th><th>"Số phiếu"</th>
+                        <th>"Hồ sơ đã giải quyết (N)"</th><th>"Cỡ mẫu tối thiểu"</th><th>"Tỷ lệ phản hồi"</th><th>"Lý do"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    });
     view! {
         <section>
             <h2>{format!("Xếp hạng {}", kind.label())}</h2>
@@ -77,17 +94,35 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
                     <tr>
                         <th>"Hạng"</th><th>"Cơ quan, đơn vị"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th>
                         <th>"Số phiếu"</th><th>"Hạng kỳ trước"</th><th>"Thay đổi"</th><th>{target_head}</th>
-                        <th>"Cỡ mẫu tối thiểu"</th>
+                        <th>"Cỡ mẫu tối thiểu (N)"</th><th>"Tỷ lệ phản hồi"</th>
                     </tr>
                 </thead>
                 <tbody>{body}</tbody>
             </table>
             <p class="note">
                 "Đơn vị có chỉ số bằng nhau được xếp đồng hạng. Khoảng tin cậy chồng lên nhau nghĩa là chênh lệch có thể chưa có ý nghĩa. "
-                "Cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²), N là số hồ sơ đã gửi phiếu trong kỳ. "
-                {(flagged > 0).then(|| format!("{flagged} đơn vị chưa đủ mẫu (đánh dấu ⚠)."))}
+                "Chỉ xếp hạng đơn vị đủ mẫu: số phiếu đạt cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²), N là số hồ sơ đã giải quyết trong kỳ do tỉnh nhập; "
+                "đơn vị chưa nhập N cần ít nhất "{floor}" phiếu. "
+                {(unknown_n > 0).then(|| format!("{unknown_n} đơn vị được xếp hạng chưa có N (ghi “chưa nhập”)."))}
             </p>
+            {waiting}
         </section>
+    }
+}
+
+/// A unit below its minimum sample (or the floor): its figures, and why it is not ranked.
+fn unranked_row(row: RankingRow) -> impl IntoView {
+    let count = |n: Option<u64>| n.map_or_else(|| "chưa nhập".to_owned(), |n| n.to_string());
+    view! {
+        <tr data-code=row.code.clone() class="below-minimum">
+            <td>{row.name}</td>
+            <td class="num index">{percent(row.index)}</td>
+            <td class="num">{row.responses}</td>
+            <td class="num">{count(row.dossiers)}</td>
+            <td class="num">{row.minimum_sample.map_or_else(|| "—".to_owned(), |n| n.to_string())}</td>
+            <td class="num">{percent(row.response_rate)}</td>
+            <td>{row.adequacy.label()}</td>
+        </tr>
     }
 }
 
@@ -99,13 +134,12 @@ fn ranking_row(row: RankingRow) -> impl IntoView {
         (Some(_), Some(_)) => "=".to_owned(),
         _ => "—".to_owned(),
     };
-    let sample = if row.dossiers == 0 {
-        "—".to_owned()
-    } else {
-        format!("{} (N = {}){}", row.minimum_sample, row.dossiers, if row.below_minimum { " ⚠" } else { "" })
+    let sample = match (row.minimum_sample, row.dossiers) {
+        (Some(minimum), Some(n)) => format!("{minimum} (N = {n})"),
+        _ => "chưa nhập N".to_owned(),
     };
     view! {
-        <tr data-code=row.code.clone() class:below-minimum=row.below_minimum>
+        <tr data-code=row.code.clone()>
             <td class="num rank">{place(row.rank)}</td>
             <td>{row.name}</td>
             <td class="num index">{percent(row.index)}</td>
@@ -115,6 +149,7 @@ fn ranking_row(row: RankingRow) -> impl IntoView {
             <td class="num change">{change}</td>
             <td class="num">{points(row.gap_to_target)}</td>
             <td class="num">{sample}</td>
+            <td class="num">{percent(row.response_rate)}</td>
         </tr>
     }
 }

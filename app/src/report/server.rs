@@ -300,8 +300,8 @@ pub async fn report_breakdown(
 pub struct PrintedReport {
     pub dashboard: Dashboard,
     pub rankings: Vec<Ranking>,
-    pub dossiers: u64,
-    pub minimum_sample: u64,
+    /// Completed dossiers (N) of the agency over the period, when entered (see `dossiers_in`).
+    pub dossiers: Option<u64>,
     pub printed_on: String,
     /// What the kiosk limits and officer flags saw in the period (what, how often); for a reader
     /// of the whole province only, since the flags are not kept per agency.
@@ -338,7 +338,7 @@ pub async fn report_print(
     }
     let dossiers = match &days {
         Some(days) => state.dossiers_in(&frame.agency.code, days, &scope).await.map_err(internal)?,
-        None => 0,
+        None => None,
     };
     let integrity = match &days {
         Some(days) if access.reach == crate::domain::access::Reach::All => {
@@ -349,7 +349,6 @@ pub async fn report_print(
     Ok(PageReply::Ready(PrintedReport {
         integrity,
         min_cell: state.settings.min_cell,
-        minimum_sample: crate::domain::index::minimum_sample(dossiers),
         dossiers,
         rankings,
         printed_on: crate::service::registry::today().format("%d/%m/%Y").to_string(),

@@ -58,6 +58,9 @@ pub struct Settings {
     pub officer_limits: crate::domain::invitation::OfficerLimits,
     /// Fewest responses a published figure may describe (k, `HAILONG_MIN_CELL`).
     pub min_cell: u64,
+    /// Fewest responses a unit whose completed dossiers were not entered needs to be ranked
+    /// (`HAILONG_RANKING_FLOOR`).
+    pub ranking_floor: u64,
 }
 
 impl Default for Settings {
@@ -78,6 +81,7 @@ impl Default for Settings {
             metrics_token: None,
             officer_limits: crate::domain::invitation::OfficerLimits::default(),
             min_cell: crate::domain::index::MIN_CELL,
+            ranking_floor: crate::domain::report::RANKING_FLOOR,
         }
     }
 }

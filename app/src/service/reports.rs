@@ -10,7 +10,9 @@ use chrono::{Datelike, NaiveDate};
 use super::{AppState, ServiceError};
 use crate::domain::disclosure::{StepBook, SERVICE_POINT};
 use crate::domain::period::{last_final_day, ClosedDays, Spans};
-use crate::domain::report::{self, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup};
+use crate::domain::report::{
+    self, Adequacy, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup,
+};
 use crate::domain::submission::Channel;
 use crate::domain::tally::{Grain, Tally, Totals, EVERYONE};
 use crate::domain::{AgencyKind, Population, SatisfactionIndex};
@@ -177,10 +179,13 @@ impl AppState {
         days: &ClosedDays,
         scope: &Scope,
     ) -> Result<HashMap<String, Totals>, ServiceError> {
-        let per_agency = self
-            .fold_published(days, None, EVERYONE, |row, _| in_scope(row, scope).then(|| row.agency.clone()))
-            .await?;
+        let per_agency = self.per_agency(days, scope).await?;
         Ok(self.rollup(scope.basis).await?.subtrees(&per_agency))
+    }
+
+    /// The published totals of each agency alone (not its subtree) over `days`.
+    async fn per_agency(&self, days: &ClosedDays, scope: &Scope) -> Result<HashMap<String, Totals>, ServiceError> {
+        self.fold_published(days, None, EVERYONE, |row, _| in_scope(row, scope).then(|| row.agency.clone())).await
     }
 
     async fn rollup(&self, basis: Basis) -> Result<Rollup, ServiceError> {
@@ -252,38 +257,56 @@ impl AppState {
                 }
             })
             .collect();
-        let now = self.subtree_totals(days, scope).await?;
+        let rollup = self.rollup(scope.basis).await?;
+        let per_agency_now = self.per_agency(days, scope).await?;
+        let now = rollup.subtrees(&per_agency_now);
+        let dossiers = self.dossiers_per_subtree(days, &per_agency_now, &rollup).await?;
         let previous_days = days.previous();
-        let before = match &previous_days {
-            Some(previous) => self.subtree_totals(previous, scope).await?,
-            None => HashMap::new(),
+        let (before, dossiers_before) = match &previous_days {
+            Some(previous) => {
+                let per_agency = self.per_agency(previous, scope).await?;
+                let dossiers = self.dossiers_per_subtree(previous, &per_agency, &rollup).await?;
+                (rollup.subtrees(&per_agency), dossiers)
+            }
+            None => (HashMap::new(), HashMap::new()),
         };
         let index = |sums: &HashMap<String, Totals>, code: &str| self.index_of(code, sums.get(code));
-        let current: Vec<(String, Option<f64>)> =
-            units.iter().map(|a| (a.code.clone(), index(&now, &a.code).overall)).collect();
-        let previous = units.iter().map(|a| (a.code.clone(), index(&before, &a.code).overall)).collect();
-        let (placings, movement) = report::placings(current, previous);
+        // Only units whose sample is adequate take a place, now and in the previous period.
+        let adequacy = |sums: &HashMap<String, Totals>, entered: &HashMap<String, Option<u64>>, code: &str| {
+            let responses = sums.get(code).map_or(0, |t| t.responses);
+            Adequacy::of(responses, entered.get(code).copied().flatten(), self.settings.ranking_floor)
+        };
+        let placed =
+            |sums: &HashMap<String, Totals>, entered: &HashMap<String, Option<u64>>| -> Vec<(String, Option<f64>)> {
+                units
+                    .iter()
+                    .map(|a| {
+                        let ranked = adequacy(sums, entered, &a.code).ranked();
+                        (a.code.clone(), index(sums, &a.code).overall.filter(|_| ranked))
+                    })
+                    .collect()
+            };
+        let (placings, movement) = report::placings(placed(&now, &dossiers), placed(&before, &dossiers_before));
         let target = report::target_for(&self.settings.targets, chrono::Datelike::year(&days.to));
-        let dossiers = self.dossiers_per_subtree(days, scope).await?;
         let rows = placings
             .into_iter()
             .map(|p| {
                 let agency = units.iter().find(|a| a.code == p.code).expect("ranked from these units");
                 let this = index(&now, &p.code);
-                let completed = dossiers.get(&p.code).map_or(0, |t| t.responses);
-                let minimum = crate::domain::index::minimum_sample(completed);
+                let completed = dossiers.get(&p.code).copied().flatten();
                 RankingRow {
                     name: agency.name.clone(),
                     responses: this.responses,
                     ci95: index_interval(&this),
-                    index: p.index,
+                    index: this.overall,
                     rank: p.rank,
                     previous_rank: p.previous_rank,
                     previous_index: p.previous_index,
-                    gap_to_target: p.index.zip(target).map(|(i, t)| i - t.percent),
+                    gap_to_target: this.overall.zip(target).map(|(i, t)| i - t.percent),
                     dossiers: completed,
-                    minimum_sample: minimum,
-                    below_minimum: this.responses < minimum,
+                    minimum_sample: completed.map(crate::domain::index::minimum_sample),
+                    response_rate: completed.filter(|n| *n > 0).map(|n| this.responses as f64 / n as f64 * 100.0),
+                    adequacy: adequacy(&now, &dossiers, &p.code),
                     code: p.code,
                 }
             })
@@ -295,32 +318,45 @@ impl AppState {
             previous_from: previous_days.map(|p| p.from.to_string()),
             previous_to: previous_days.map(|p| p.to.to_string()),
             target,
+            ranking_floor: self.settings.ranking_floor,
             rows,
             movement,
         })
     }
 
-    /// Dossiers completed over `days`, per agency subtree: per agency, the counts the province
-    /// entered (months in part inside the period count in proportion to their days) or the
-    /// survey links issued, whichever is larger (links go only to some completed dossiers).
+    /// Completed dossiers (N) over `days` per agency subtree, as the province entered them (a
+    /// month partly inside the period counts in proportion to its days). N is known for a
+    /// subtree when a count was entered for some agency of it and for every agency of it with
+    /// responses in `per_agency`; otherwise it is unknown (`None`), never guessed: survey links
+    /// go to only some completed dossiers and would understate it.
     async fn dossiers_per_subtree(
         &self,
         days: &ClosedDays,
-        scope: &Scope,
-    ) -> Result<HashMap<String, Totals>, ServiceError> {
-        let mut per_agency = self.db.invitations_per_agency(days).await?;
+        per_agency: &HashMap<String, Totals>,
+        rollup: &Rollup,
+    ) -> Result<HashMap<String, Option<u64>>, ServiceError> {
         let (first, last) = crate::domain::dossiers::months_of(days);
         let mut entered: HashMap<String, f64> = HashMap::new();
         for count in self.db.dossier_counts(first, last).await? {
             *entered.entry(count.agency).or_default() +=
                 crate::domain::dossiers::share_in(count.month, count.completed, days);
         }
-        for (code, share) in entered {
-            let links = per_agency.entry(code).or_default();
-            *links = (*links).max(share.round() as u64);
-        }
-        let as_totals = per_agency.into_iter().map(|(code, n)| (code, Totals { responses: n, ..Totals::default() }));
-        Ok(self.rollup(scope.basis).await?.subtrees(&as_totals.collect()))
+        let as_totals = |n: u64| Totals { responses: n, ..Totals::default() };
+        let counted = entered.iter().map(|(code, n)| (code.clone(), as_totals(n.round() as u64))).collect();
+        let missing = per_agency
+            .iter()
+            .filter(|(code, totals)| totals.responses > 0 && !entered.contains_key(*code))
+            .map(|(code, _)| (code.clone(), as_totals(1)))
+            .collect();
+        let gaps = rollup.subtrees(&missing);
+        Ok(rollup
+            .subtrees(&counted)
+            .into_iter()
+            .map(|(code, n)| {
+                let known = gaps.get(&code).is_none_or(|g| g.responses == 0);
+                (code, known.then_some(n.responses))
+            })
+            .collect())
     }
 
     /// The completed dossiers entered for the last `months` months (this one included), newest
@@ -357,9 +393,17 @@ impl AppState {
         Ok(counts.len())
     }
 
-    /// Dossiers known to be completed in `agency`'s subtree over `days`.
-    pub async fn dossiers_in(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<u64, ServiceError> {
-        Ok(self.dossiers_per_subtree(days, scope).await?.get(agency).map_or(0, |t| t.responses))
+    /// Dossiers completed in `agency`'s subtree over `days` (N), when entered for it (see
+    /// [`Self::dossiers_per_subtree`]).
+    pub async fn dossiers_in(
+        &self,
+        agency: &str,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<Option<u64>, ServiceError> {
+        let per_agency = self.per_agency(days, scope).await?;
+        let rollup = self.rollup(scope.basis).await?;
+        Ok(self.dossiers_per_subtree(days, &per_agency, &rollup).await?.get(agency).copied().flatten())
     }
 
     /// The expectations ranking of `agency`'s subtree over `days`.

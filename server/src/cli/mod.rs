@@ -64,6 +64,10 @@ pub struct Cli {
     /// not shown anywhere.
     #[arg(long, env = "HAILONG_MIN_CELL", default_value_t = app::domain::index::MIN_CELL, global = true)]
     min_cell: u64,
+    /// Fewest responses a unit needs to be ranked when its completed dossiers (N) were not
+    /// entered for the period (1 to 10000); with N entered, its minimum sample decides.
+    #[arg(long, env = "HAILONG_RANKING_FLOOR", default_value_t = app::domain::report::RANKING_FLOOR, global = true)]
+    ranking_floor: u64,
     /// Log lines as text (for a person) or as JSON objects, one per line (for a log collector).
     #[arg(long, env = "HAILONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -344,6 +348,14 @@ impl Cli {
                 app::domain::index::MIN_CELL
             );
         }
+        if !app::domain::report::RANKING_FLOOR_RANGE.contains(&self.ranking_floor) {
+            bail!(
+                "HAILONG_RANKING_FLOOR phải từ {} đến {} phiếu (mặc định {})",
+                app::domain::report::RANKING_FLOOR_RANGE.start(),
+                app::domain::report::RANKING_FLOOR_RANGE.end(),
+                app::domain::report::RANKING_FLOOR
+            );
+        }
         if !(1..=10_080).contains(&self.pairing_minutes) {
             bail!("HAILONG_PAIRING_MINUTES phải từ 1 đến 10080 phút (một tuần)");
         }
@@ -358,6 +370,7 @@ impl Cli {
             metrics_token: self.metrics_token.clone(),
             targets: app::domain::report::parse_targets(&self.targets).map_err(anyhow::Error::msg)?,
             min_cell: self.min_cell,
+            ranking_floor: self.ranking_floor,
             ..Settings::default()
         };
         let settings = match &self.command {
