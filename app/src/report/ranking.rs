@@ -103,7 +103,7 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
                 "Đơn vị có chỉ số bằng nhau được xếp đồng hạng. Khoảng tin cậy chồng lên nhau nghĩa là chênh lệch có thể chưa có ý nghĩa. "
                 "Chỉ xếp hạng đơn vị đủ mẫu: số phiếu đạt cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²), N là số hồ sơ đã giải quyết trong kỳ do tỉnh nhập; "
                 "đơn vị chưa nhập N cần ít nhất "{floor}" phiếu. "
-                {(unknown_n > 0).then(|| format!("{unknown_n} đơn vị được xếp hạng chưa có N (ghi “chưa nhập”)."))}
+                {(unknown_n > 0).then(|| format!("{unknown_n} đơn vị được xếp hạng chưa có N (ghi “chưa nhập N”)."))}
             </p>
             {waiting}
         </section>
