@@ -113,4 +113,11 @@ fn a_province_cannot_set_k_below_2_or_above_100() {
     let out = common::hailong(&url, &["--min-cell", "1000", "migrate"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("phải từ 2 đến 100 phiếu"));
     assert!(common::hailong(&url, &["--min-cell", "10", "migrate"]).status.success());
+    // The floor of responses that ranks a unit without N: 1 to 10000.
+    for floor in ["0", "10001"] {
+        let out = common::hailong(&url, &["--ranking-floor", floor, "migrate"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("HAILONG_RANKING_FLOOR phải từ 1 đến 10000 phiếu"), "{err}");
+    }
+    assert!(common::hailong(&url, &["--ranking-floor", "1", "migrate"]).status.success());
 }
