@@ -340,22 +340,14 @@ impl Cli {
             Some(_) => bail!("HAILONG_LINK_SECRET phải có ít nhất 32 ký tự"),
             None => link_secret_file(&self.database_url)?,
         };
-        if !app::domain::index::MIN_CELL_RANGE.contains(&self.min_cell) {
-            bail!(
-                "HAILONG_MIN_CELL phải từ {} đến {} phiếu (mặc định {})",
-                app::domain::index::MIN_CELL_RANGE.start(),
-                app::domain::index::MIN_CELL_RANGE.end(),
-                app::domain::index::MIN_CELL
-            );
-        }
-        if !app::domain::report::RANKING_FLOOR_RANGE.contains(&self.ranking_floor) {
-            bail!(
-                "HAILONG_RANKING_FLOOR phải từ {} đến {} phiếu (mặc định {})",
-                app::domain::report::RANKING_FLOOR_RANGE.start(),
-                app::domain::report::RANKING_FLOOR_RANGE.end(),
-                app::domain::report::RANKING_FLOOR
-            );
-        }
+        responses_within(
+            "HAILONG_MIN_CELL",
+            self.min_cell,
+            app::domain::index::MIN_CELL_RANGE,
+            app::domain::index::MIN_CELL,
+        )?;
+        let floor_range = app::domain::report::RANKING_FLOOR_RANGE;
+        responses_within("HAILONG_RANKING_FLOOR", self.ranking_floor, floor_range, app::domain::report::RANKING_FLOOR)?;
         if !(1..=10_080).contains(&self.pairing_minutes) {
             bail!("HAILONG_PAIRING_MINUTES phải từ 1 đến 10080 phút (một tuần)");
         }
@@ -454,6 +446,14 @@ impl Cli {
         }
         Ok(())
     }
+}
+
+/// Refuses a setting counted in responses outside `range`, in Vietnamese, naming its default.
+fn responses_within(name: &str, value: u64, range: std::ops::RangeInclusive<u64>, default: u64) -> anyhow::Result<()> {
+    if !range.contains(&value) {
+        bail!("{name} phải từ {} đến {} phiếu (mặc định {default})", range.start(), range.end());
+    }
+    Ok(())
 }
 
 /// The link secret kept beside a SQLite database (`<file>.link-secret`, mode 0600).
