@@ -462,24 +462,3 @@ impl Db {
         self.change_audited(revoke, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await
     }
 }
-
-impl Db {
-    /// Survey links issued per agency over `days`: the dossiers known to be completed there,
-    /// which the minimum sample is computed from.
-    pub async fn invitations_per_agency(
-        &self,
-        days: &crate::domain::period::ClosedDays,
-    ) -> Result<std::collections::HashMap<String, u64>> {
-        use crate::domain::period::start_of_day;
-        on_pool!(&self.read, |p| {
-            let rows = sqlx::query(
-            "SELECT agency_code, COUNT(*) AS n FROM invitations WHERE created_at >= $1 AND created_at < $2 GROUP BY agency_code",
-        )
-        .bind(super::timestamp(start_of_day(days.from)))
-        .bind(super::timestamp(start_of_day(days.to) + chrono::Duration::days(1)))
-        .fetch_all(p)
-        .await?;
-            Ok(rows.iter().map(|r| (r.get("agency_code"), r.get::<i64, _>("n") as u64)).collect())
-        })
-    }
-}
