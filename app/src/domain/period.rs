@@ -161,8 +161,13 @@ impl ClosedDays {
     }
 }
 
-fn first_of_month(day: NaiveDate) -> NaiveDate {
+pub fn first_of_month(day: NaiveDate) -> NaiveDate {
     day.with_day(1).expect("every month has a first day")
+}
+
+/// The last day of `day`'s month (`day` itself at the end of the calendar).
+pub fn last_of_month(day: NaiveDate) -> NaiveDate {
+    first_of_next_month(day).and_then(|next| next.pred_opt()).unwrap_or(day)
 }
 
 fn first_of_next_month(day: NaiveDate) -> Option<NaiveDate> {

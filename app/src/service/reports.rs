@@ -5,7 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::{AppState, ServiceError};
 use crate::domain::disclosure::{StepBook, SERVICE_POINT};
@@ -101,7 +101,7 @@ impl AppState {
             for row in self.db.tally_rows(&query, &self.layouts).await? {
                 let day = crate::domain::period::parse_day(&row.span)
                     .map_err(|_| crate::storage::StorageError::Corrupt(format!("tally day {}", row.span)))?;
-                let month_first = day.with_day(1).expect("every month has a first day");
+                let month_first = crate::domain::period::first_of_month(day);
                 if whole.contains(&(row.agency.clone(), row.channel, month_first)) {
                     continue;
                 }
@@ -553,15 +553,14 @@ impl AppState {
 fn month_days(span: &str) -> Result<(NaiveDate, NaiveDate), ServiceError> {
     let first = crate::domain::period::parse_day(&format!("{span}-01"))
         .map_err(|_| crate::storage::StorageError::Corrupt(format!("tally month {span}")))?;
-    let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
-    Ok((first, next.pred_opt().unwrap_or(first)))
+    Ok((first, crate::domain::period::last_of_month(first)))
 }
 
 /// Consecutive months as (first day, last day) ranges.
 fn runs_of_months(firsts: &std::collections::BTreeSet<NaiveDate>) -> Vec<(NaiveDate, NaiveDate)> {
     let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
     for first in firsts {
-        let last = first.checked_add_months(chrono::Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(*first);
+        let last = crate::domain::period::last_of_month(*first);
         match runs.last_mut() {
             Some((_, end)) if end.succ_opt() == Some(*first) => *end = last,
             _ => runs.push((*first, last)),
