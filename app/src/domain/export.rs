@@ -186,6 +186,7 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
         "Cỡ mẫu tối thiểu",
         "Tỷ lệ phản hồi (%)",
         "Mẫu",
+        "Nhóm KTC chồng nhau",
     ];
     let place = |p: Option<usize>| Cell::opt(p.map(|n| n as f64));
     let rows = ranking
@@ -207,6 +208,7 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
                 Cell::opt(r.minimum_sample.map(|n| n as f64)),
                 Cell::opt(r.response_rate),
                 Cell::text(r.adequacy.label()),
+                place(r.overlap_group),
             ]
         })
         .collect();

@@ -159,6 +159,60 @@ impl ClosedDays {
         }
         Some(ClosedDays { from: to - (self.to - self.from), to })
     }
+
+    /// The same days a year earlier: a month's last day stays its month's last day (29/02 →
+    /// 28/02).
+    pub fn same_period_last_year(&self) -> Option<ClosedDays> {
+        let year_back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12));
+        let to = year_back(self.to)?;
+        let to = if self.to == last_of_month(self.to) { last_of_month(to) } else { to };
+        Some(ClosedDays { from: year_back(self.from)?, to })
+    }
+}
+
+/// What a period's figures are set against: the period of the same length just before it, or
+/// the same period a year earlier (which leaves out the season: Tết, the end of a year).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    #[default]
+    PreviousPeriod,
+    SamePeriodLastYear,
+}
+
+impl Comparison {
+    pub const ALL: [Self; 2] = [Self::PreviousPeriod, Self::SamePeriodLastYear];
+
+    /// `previous_period` (or nothing) and `same_period_last_year`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "" | "previous_period" => Some(Self::PreviousPeriod),
+            "same_period_last_year" => Some(Self::SamePeriodLastYear),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreviousPeriod => "previous_period",
+            Self::SamePeriodLastYear => "same_period_last_year",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PreviousPeriod => "kỳ trước liền kề",
+            Self::SamePeriodLastYear => "cùng kỳ năm trước",
+        }
+    }
+
+    /// The days `days` are compared with.
+    pub fn of(self, days: &ClosedDays) -> Option<ClosedDays> {
+        match self {
+            Self::PreviousPeriod => days.previous(),
+            Self::SamePeriodLastYear => days.same_period_last_year(),
+        }
+    }
 }
 
 pub fn first_of_month(day: NaiveDate) -> NaiveDate {
@@ -275,5 +329,23 @@ mod tests {
         assert_eq!(year.previous(), Some(ClosedDays { from: day("2024-01-01"), to: day("2024-12-31") }));
         let ten_days = ClosedDays { from: day("2026-03-11"), to: day("2026-03-20") };
         assert_eq!(ten_days.previous(), Some(ClosedDays { from: day("2026-03-01"), to: day("2026-03-10") }));
+    }
+
+    #[test]
+    fn the_same_period_last_year_keeps_the_calendar() {
+        let q1 = ClosedDays { from: day("2025-01-01"), to: day("2025-03-31") };
+        let same = Comparison::SamePeriodLastYear;
+        assert_eq!(same.of(&q1), Some(ClosedDays { from: day("2024-01-01"), to: day("2024-03-31") }));
+        // February of a leap year against February of the year before: a month against a month.
+        let leap = ClosedDays { from: day("2024-02-01"), to: day("2024-02-29") };
+        assert_eq!(same.of(&leap), Some(ClosedDays { from: day("2023-02-01"), to: day("2023-02-28") }));
+        let february = ClosedDays { from: day("2025-02-01"), to: day("2025-02-28") };
+        assert_eq!(same.of(&february), Some(ClosedDays { from: day("2024-02-01"), to: day("2024-02-29") }));
+        let ten_days = ClosedDays { from: day("2026-03-11"), to: day("2026-03-20") };
+        assert_eq!(same.of(&ten_days), Some(ClosedDays { from: day("2025-03-11"), to: day("2025-03-20") }));
+        assert_eq!(Comparison::PreviousPeriod.of(&q1), q1.previous());
+        assert_eq!(Comparison::parse(""), Some(Comparison::PreviousPeriod));
+        assert_eq!(Comparison::parse("same_period_last_year"), Some(same));
+        assert_eq!(Comparison::parse("last_month"), None);
     }
 }

@@ -119,9 +119,50 @@ pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
     Ok(targets)
 }
 
-/// The target a period ending in `year` is measured against: the first one not yet past.
-pub fn target_for(targets: &[Target], year: i32) -> Option<Target> {
-    targets.iter().find(|t| t.year >= year).or(targets.last()).copied()
+/// The milestone a period ending in `year` is held against: the target set for that year, else
+/// the straight line between the targets either side of it (2025:90 and 2030:95 make 91 in
+/// 2026); before the first target, the first one; after the last, the last one.
+pub fn milestone(targets: &[Target], year: i32) -> Option<Target> {
+    let before = targets.iter().rev().find(|t| t.year <= year);
+    let after = targets.iter().find(|t| t.year >= year);
+    match (before, after) {
+        (Some(b), Some(a)) if a.year == b.year => Some(*a),
+        (Some(b), Some(a)) => {
+            let share = f64::from(year - b.year) / f64::from(a.year - b.year);
+            Some(Target { year, percent: b.percent + (a.percent - b.percent) * share })
+        }
+        (None, after) => after.copied(),
+        (before, None) => before.copied(),
+    }
+}
+
+/// A percent as the reports show it: to two decimals. Ranks and movement compare these, so that
+/// units shown alike share a place and a change nobody can see counts as none.
+pub fn shown(percent: f64) -> f64 {
+    (percent * 100.0).round() / 100.0
+}
+
+/// Groups of ranked units (in rank order) that their 95 % intervals cannot tell apart: going
+/// down the ranking, a unit joins the group of the unit that opened it while its interval
+/// reaches that unit's, and opens the next group once it lies wholly below. Groups are numbered
+/// from 1; a unit without an interval is in none.
+pub fn overlap_groups(intervals: &[Option<[f64; 2]>]) -> Vec<Option<usize>> {
+    let mut groups = Vec::with_capacity(intervals.len());
+    // the lower bound of the unit that opened the current group, and its number
+    let mut opened: Option<(f64, usize)> = None;
+    for interval in intervals {
+        let group = match (interval, opened) {
+            (None, _) => None,
+            (Some([_, high]), Some((low, group))) if *high >= low => Some(group),
+            (Some([low, _]), _) => {
+                let group = opened.map_or(1, |(_, g)| g + 1);
+                opened = Some((*low, group));
+                Some(group)
+            }
+        };
+        groups.push(group);
+    }
+    groups
 }
 
 /// One unit's place in a ranking and how it moved since the previous period.
@@ -140,8 +181,9 @@ impl Placing {
         Some(self.previous_rank? as i64 - self.rank? as i64)
     }
 
+    /// The change of the index as shown (two decimals), in percentage points.
     pub fn index_change(&self) -> Option<f64> {
-        Some(self.index? - self.previous_index?)
+        Some(shown(self.index?) - shown(self.previous_index?))
     }
 }
 
@@ -156,9 +198,13 @@ pub struct Movement {
     pub rank_kept: usize,
 }
 
-/// Ranks `current` (ties share a place) and sets each unit beside its place in `previous`.
+/// Ranks `current` and sets each unit beside its place in `previous`. Both rank the indices as
+/// shown (see [`shown`]): units shown alike share a place.
 pub fn placings(current: Vec<(String, Option<f64>)>, previous: Vec<(String, Option<f64>)>) -> (Vec<Placing>, Movement) {
-    let before: HashMap<String, (Option<f64>, Option<usize>)> = rank(previous.clone())
+    let as_shown = |units: &[(String, Option<f64>)]| -> Vec<(String, Option<f64>)> {
+        units.iter().map(|(code, index)| (code.clone(), index.map(shown))).collect()
+    };
+    let before: HashMap<String, (Option<f64>, Option<usize>)> = rank(as_shown(&previous))
         .into_iter()
         .map(|(code, place)| {
             let index = previous.iter().find(|(c, _)| *c == code).and_then(|(_, i)| *i);
@@ -166,7 +212,7 @@ pub fn placings(current: Vec<(String, Option<f64>)>, previous: Vec<(String, Opti
         })
         .collect();
     let now: HashMap<String, Option<f64>> = current.iter().cloned().collect();
-    let placings: Vec<Placing> = rank(current)
+    let placings: Vec<Placing> = rank(as_shown(&current))
         .into_iter()
         .map(|(code, rank)| {
             let (previous_index, previous_rank) = before.get(&code).copied().unwrap_or_default();
@@ -206,7 +252,7 @@ pub fn expectation_ranking(totals: &Totals, areas: &[String]) -> Vec<Expectation
         let levels = totals.expectations.get(code).copied().unwrap_or_default();
         let respondents: u64 = levels.iter().sum();
         let share = (respondents > 0).then(|| (levels[2] + levels[3]) as f64 / respondents as f64 * 100.0);
-        ((code.clone(), respondents, share), share)
+        ((code.clone(), respondents, share), share.map(shown))
     });
     rank(shares.collect())
         .into_iter()
@@ -270,8 +316,11 @@ pub struct RankingRow {
     pub rank: Option<usize>,
     pub previous_rank: Option<usize>,
     pub previous_index: Option<f64>,
-    /// Index minus the target, in percentage points.
+    /// Index (as shown) minus the milestone of the period's year, in percentage points.
     pub gap_to_target: Option<f64>,
+    /// Ranked units that the 95 % intervals cannot tell apart share a group (see
+    /// [`overlap_groups`]); none for units not ranked.
+    pub overlap_group: Option<usize>,
     /// Dossiers completed in the period as the province entered them (N; none: not entered for
     /// every agency of the unit that has responses), the minimum sample they need, and the
     /// responses as a share of them (percent).
@@ -287,8 +336,11 @@ pub struct Ranking {
     pub kind: AgencyKind,
     pub from: String,
     pub to: String,
+    /// What the period is compared with, and its days.
+    pub comparison: crate::domain::period::Comparison,
     pub previous_from: Option<String>,
     pub previous_to: Option<String>,
+    /// The milestone of the period's year (see [`milestone`]).
     pub target: Option<Target>,
     /// Responses a unit needs to be ranked when its N was not entered.
     pub ranking_floor: u64,
@@ -401,13 +453,21 @@ mod tests {
     }
 
     #[test]
-    fn targets_parse_and_the_next_one_applies() {
+    fn targets_parse_and_each_year_has_its_milestone() {
         let targets = parse_targets("2030:95, 2025:90").unwrap();
         assert_eq!(targets, DEFAULT_TARGETS);
-        assert_eq!(target_for(&targets, 2024).map(|t| t.percent), Some(90.0));
-        assert_eq!(target_for(&targets, 2025).map(|t| t.percent), Some(90.0));
-        assert_eq!(target_for(&targets, 2026).map(|t| t.percent), Some(95.0));
-        assert_eq!(target_for(&targets, 2031).map(|t| t.percent), Some(95.0));
+        assert_eq!(milestone(&targets, 2024), Some(Target { year: 2025, percent: 90.0 }), "before the first");
+        assert_eq!(milestone(&targets, 2025), Some(Target { year: 2025, percent: 90.0 }));
+        // 90 + (95 − 90) × 1/5 = 91; × 3/5 = 93
+        assert_eq!(milestone(&targets, 2026), Some(Target { year: 2026, percent: 91.0 }));
+        assert_eq!(milestone(&targets, 2028), Some(Target { year: 2028, percent: 93.0 }));
+        assert_eq!(milestone(&targets, 2031), Some(Target { year: 2030, percent: 95.0 }), "after the last");
+        // A yearly list is read as it is: 2027 has its own milestone.
+        let yearly = parse_targets("2025:90,2026:91,2027:91.5,2030:95").unwrap();
+        assert_eq!(milestone(&yearly, 2027).map(|t| t.percent), Some(91.5));
+        // 91.5 + 3.5 × 1/3 = 92.6667
+        assert!((milestone(&yearly, 2028).unwrap().percent - 92.666_666).abs() < 1e-4);
+        assert_eq!(milestone(&[], 2026), None);
         assert!(parse_targets("2025:900").is_err());
         assert!(parse_targets("năm 2025").is_err());
         assert_eq!(parse_targets(""), Ok(vec![]));
@@ -431,6 +491,46 @@ mod tests {
         assert_eq!(of("c").rank_change(), Some(0));
         assert_eq!(of("d").rank_change(), None, "no index before: no movement");
         assert_eq!(movement, Movement { score_rose: 1, score_fell: 1, rank_climbed: 1, rank_fell: 1, rank_kept: 1 });
+    }
+
+    #[test]
+    fn units_shown_alike_share_a_place_and_an_unseen_change_is_no_change() {
+        // 85.004 and 84.996 are both shown 85,00 %: one place, not 1st and 2nd. 84.994 is shown
+        // 84,99 %: third. c moved by 1e-13: shown alike, it kept its score.
+        let current = vec![
+            ("a".into(), Some(85.004)),
+            ("b".into(), Some(84.996)),
+            ("c".into(), Some(84.994 + 1e-13)),
+            ("d".into(), Some(80.0)),
+        ];
+        let previous =
+            vec![("a".into(), Some(85.0)), ("b".into(), Some(84.991)), ("c".into(), Some(84.994)), ("d".into(), None)];
+        let (placings, movement) = placings(current, previous);
+        let of = |code: &str| placings.iter().find(|p| p.code == code).unwrap().clone();
+        assert_eq!([of("a").rank, of("b").rank, of("c").rank, of("d").rank], [Some(1), Some(1), Some(3), Some(4)]);
+        // before: a 85,00 (1st), b 84,99 and c 84,99 (2nd together)
+        assert_eq!([of("a").previous_rank, of("b").previous_rank, of("c").previous_rank], [Some(1), Some(2), Some(2)]);
+        assert_eq!(of("a").index_change(), Some(0.0), "85,00 → 85,00");
+        assert!((of("b").index_change().unwrap() - 0.01).abs() < 1e-9, "84,99 → 85,00");
+        assert_eq!(of("c").index_change(), Some(0.0));
+        assert_eq!(of("a").index, Some(85.004), "the index itself keeps its precision");
+        assert_eq!(movement, Movement { score_rose: 1, score_fell: 0, rank_climbed: 1, rank_fell: 1, rank_kept: 1 });
+    }
+
+    #[test]
+    fn units_whose_intervals_overlap_are_grouped() {
+        // a [80, 90] opens group 1; b [78, 88] and c [70, 80.5] reach 80; d [60, 79] lies below:
+        // group 2 (though it overlaps c), which e [75, 85] joins; f has no interval.
+        let groups = overlap_groups(&[
+            Some([80.0, 90.0]),
+            Some([78.0, 88.0]),
+            Some([70.0, 80.5]),
+            Some([60.0, 79.0]),
+            Some([75.0, 85.0]),
+            None,
+        ]);
+        assert_eq!(groups, [Some(1), Some(1), Some(1), Some(2), Some(2), None]);
+        assert_eq!(overlap_groups(&[]), Vec::<Option<usize>>::new());
     }
 
     #[test]

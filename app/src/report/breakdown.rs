@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::format::percent;
-use super::server::{report_breakdown, BreakdownPage as Page};
+use super::server::{report_breakdown, BreakdownPage as Page, Filter};
 use super::ReportHeader;
 use crate::access::page_reply;
 
@@ -14,8 +14,8 @@ use crate::access::page_reply;
 pub fn BreakdownPage() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new_blocking(
-        move || query.with(|q| (q.get("by"), q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))),
-        |(by, agency, from, to, basis)| report_breakdown(by, agency, from, to, basis),
+        move || query.with(|q| (q.get("by"), Filter::of(q))),
+        |(by, filter)| report_breakdown(by, filter),
     );
     view! {
         <Title text="Phân tổ — Chỉ số hài lòng" />

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use super::server::Frame;
+use super::server::{Filter, Frame};
 use super::ReportHeader;
 use crate::access::{page_reply, PageReply};
 use crate::account::page::failure_alert;
@@ -29,14 +29,9 @@ pub struct CommentsPage {
 }
 
 #[server]
-pub async fn load_comments(
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-) -> Result<PageReply<CommentsPage>, ServerFnError> {
+pub async fn load_comments(filter: Filter) -> Result<PageReply<CommentsPage>, ServerFnError> {
     use super::server::ssr::{resolve, Resolved};
-    let Resolved { state, frame, days, .. } = match resolve(agency, from, to, basis).await? {
+    let Resolved { state, frame, days, .. } = match resolve(filter).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
@@ -87,10 +82,8 @@ pub fn CommentsPage() -> impl IntoView {
     let query = use_query_map();
     let moderate = ServerAction::<ModerateComment>::new();
     let page = Resource::new_blocking(
-        move || {
-            (query.with(|q| (q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))), moderate.version().get())
-        },
-        |((agency, from, to, basis), _)| load_comments(agency, from, to, basis),
+        move || (query.with(Filter::of), moderate.version().get()),
+        |(filter, _)| load_comments(filter),
     );
     view! {
         <Title text="Ý kiến người dân — Chỉ số hài lòng" />

@@ -8,21 +8,18 @@ use leptos_router::hooks::use_query_map;
 
 use super::chart::{BarChart, TrendChart};
 use super::download::DownloadLink;
-use super::format::{decimal, interval, percent, points};
-use super::server::{report_dashboard, Dashboard, Labelled};
+use super::format::{capitalised, decimal, interval, percent, points};
+use super::server::{report_dashboard, Dashboard, Filter, Labelled};
 use super::ReportHeader;
 use crate::access::page_reply;
 use crate::domain::index::CriterionIndex;
-use crate::domain::report::ExpectationShare;
+use crate::domain::report::{shown, ExpectationShare};
 use crate::domain::{Questionnaire, SatisfactionIndex};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
-    let dashboard = Resource::new_blocking(
-        move || query.with(|q| (q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))),
-        |(agency, from, to, basis)| report_dashboard(agency, from, to, basis),
-    );
+    let dashboard = Resource::new_blocking(move || query.with(Filter::of), report_dashboard);
     view! {
         <Title text="Chỉ số hài lòng — Tổng quan" />
         <main class="admin report">
@@ -75,24 +72,24 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
                         <th scope="row">{format!("{}. {}", now.code, element_title(&questionnaire, &now.code))}</th>
                         <td class="num">{percent(then.index)}</td>
                         <td class="num">{percent(now.index)}</td>
-                        <td class="num">{points(now.index.zip(then.index).map(|(a, b)| a - b))}</td>
+                        <td class="num">{points(change(now.index, then.index))}</td>
                     </tr>
                 }
             })
             .collect_view();
         view! {
             <section>
-                <h2>"So với kỳ trước"</h2>
+                <h2>{format!("So với {}", before.label)}</h2>
                 <table class="compare">
                     <thead>
-                        <tr><th>""</th><th>{format!("Kỳ trước ({})", before.label)}</th><th>"Kỳ này"</th><th>"Thay đổi (điểm %)"</th></tr>
+                        <tr><th>""</th><th>{capitalised(&before.label)}</th><th>"Kỳ này"</th><th>"Thay đổi (điểm %)"</th></tr>
                     </thead>
                     <tbody>
                         <tr>
                             <th scope="row">"Chỉ số chung"</th>
                             <td class="num">{percent(before.index.overall)}</td>
                             <td class="num">{percent(index.overall)}</td>
-                            <td class="num">{points(index.overall.zip(before.index.overall).map(|(a, b)| a - b))}</td>
+                            <td class="num">{points(change(index.overall, before.index.overall))}</td>
                         </tr>
                         <tr>
                             <th scope="row">"Số phiếu"</th>
@@ -301,4 +298,9 @@ fn criterion_row(c: &CriterionIndex, text: Option<String>) -> impl IntoView {
             {counts}
         </tr>
     }
+}
+
+/// Now less then, as shown (two decimals each).
+fn change(now: Option<f64>, then: Option<f64>) -> Option<f64> {
+    now.zip(then).map(|(a, b)| shown(a) - shown(b))
 }

@@ -1,8 +1,10 @@
 //! How reports write numbers: two decimals with a Vietnamese decimal comma, "—" for none.
 
+use crate::domain::report::shown;
+
 /// `83,94%`.
 pub fn percent(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}%").replace('.', ","))
+    value.map_or_else(|| "—".to_owned(), |v| format!("{:.2}%", shown(v)).replace('.', ","))
 }
 
 /// `4,12`.
@@ -29,4 +31,10 @@ pub fn day(iso: &str) -> String {
         [y, m, d] => format!("{d}/{m}/{y}"),
         _ => iso.to_owned(),
     }
+}
+
+/// `kỳ trước liền kề` → `Kỳ trước liền kề`.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }

@@ -16,6 +16,8 @@ use leptos::prelude::*;
 
 use crate::access::LogOutButton;
 use crate::admin::AdminNav;
+use crate::domain::period::Comparison;
+use format::capitalised;
 use server::Frame;
 
 pub use breakdown::BreakdownPage;
@@ -87,6 +89,18 @@ pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, ext
                     <select name="basis">
                         <option value="as_they_were" selected=!restated>"Như lúc khảo sát"</option>
                         <option value="restated" selected=restated>"Quy về đơn vị hiện nay"</option>
+                    </select>
+                </label>
+                <label>
+                    <span>"So sánh với"</span>
+                    <select name="compare">
+                        {Comparison::ALL
+                            .into_iter()
+                            .map(|c| {
+                                let chosen = c.as_str() == frame.compare;
+                                view! { <option value=c.as_str() selected=chosen>{capitalised(c.label())}</option> }
+                            })
+                            .collect_view()}
                     </select>
                 </label>
                 {extra}

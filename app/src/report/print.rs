@@ -10,16 +10,13 @@ use super::chart::TrendChart;
 use super::dashboard::{element_title, labelled_rows, CriteriaTable, ExpectationsTable};
 use super::format::{day, interval, percent, points};
 use super::ranking::RankingTable;
-use super::server::{report_print, PrintedReport};
+use super::server::{report_print, Filter, PrintedReport};
 use crate::access::page_reply;
 
 #[component]
 pub fn PrintPage() -> impl IntoView {
     let query = use_query_map();
-    let report = Resource::new_blocking(
-        move || query.with(|q| (q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))),
-        |(agency, from, to, basis)| report_print(agency, from, to, basis),
-    );
+    let report = Resource::new_blocking(move || query.with(Filter::of), report_print);
     view! {
         <Title text="Báo cáo kết quả đo lường sự hài lòng" />
         <main class="admin printed-report">

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::format::{day, interval, percent, points};
-use super::server::{report_ranking, RankingPage as Page};
+use super::server::{report_ranking, Filter, RankingPage as Page};
 use super::ReportHeader;
 use crate::access::page_reply;
 use crate::domain::report::{Ranking, RankingRow};
@@ -15,8 +15,8 @@ use crate::domain::report::{Ranking, RankingRow};
 pub fn RankingPage() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new_blocking(
-        move || query.with(|q| (q.get("kind"), q.get("agency"), q.get("from"), q.get("to"), q.get("basis"))),
-        |(kind, agency, from, to, basis)| report_ranking(kind, agency, from, to, basis),
+        move || query.with(|q| (q.get("kind"), Filter::of(q))),
+        |(kind, filter)| report_ranking(kind, filter),
     );
     view! {
         <Title text="Xếp hạng — Chỉ số hài lòng" />
@@ -53,14 +53,15 @@ fn RankingView(page: Page) -> impl IntoView {
 /// The ranking table with the Ministry's movement summary; also used by the printable report.
 #[component]
 pub fn RankingTable(ranking: Ranking) -> impl IntoView {
-    let Ranking { kind, previous_from, previous_to, target, ranking_floor: floor, rows, movement, .. } = ranking;
+    let Ranking { kind, comparison, previous_from, previous_to, target, ranking_floor: floor, rows, movement, .. } =
+        ranking;
     let target_head = target.map_or_else(
         || "So với mục tiêu".to_owned(),
-        |t| format!("So với mục tiêu {} ({})", t.year, percent(Some(t.percent))),
+        |t| format!("So với mốc năm {} ({})", t.year, percent(Some(t.percent))),
     );
     let previous = match (previous_from, previous_to) {
-        (Some(from), Some(to)) => format!("kỳ trước ({} – {})", day(&from), day(&to)),
-        _ => "kỳ trước".to_owned(),
+        (Some(from), Some(to)) => format!("{} ({} – {})", comparison.label(), day(&from), day(&to)),
+        _ => comparison.label().to_owned(),
     };
     let summary = format!(
         "So với {previous}: {} đơn vị tăng điểm, {} giảm điểm; {} tăng hạng, {} giảm hạng, {} giữ nguyên hạng.",
@@ -93,14 +94,16 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
                 <thead>
                     <tr>
                         <th>"Hạng"</th><th>"Cơ quan, đơn vị"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th>
-                        <th>"Số phiếu"</th><th>"Hạng kỳ trước"</th><th>"Thay đổi"</th><th>{target_head}</th>
+                        <th>"Nhóm"</th><th>"Số phiếu"</th><th>"Hạng kỳ so sánh"</th><th>"Thay đổi"</th><th>{target_head}</th>
                         <th>"Cỡ mẫu tối thiểu (N)"</th><th>"Tỷ lệ phản hồi"</th>
                     </tr>
                 </thead>
                 <tbody>{body}</tbody>
             </table>
             <p class="note">
-                "Đơn vị có chỉ số bằng nhau được xếp đồng hạng. Khoảng tin cậy chồng lên nhau nghĩa là chênh lệch có thể chưa có ý nghĩa. "
+                "Xếp hạng và tăng, giảm tính trên chỉ số làm tròn hai chữ số thập phân như đã hiển thị: đơn vị hiển thị bằng nhau được xếp đồng hạng. "
+                "Các đơn vị cùng “Nhóm” có khoảng tin cậy 95% chồng lên khoảng của đơn vị đứng đầu nhóm: chênh lệch giữa chúng có thể chưa có ý nghĩa thống kê. "
+                "Mốc mục tiêu của năm lấy theo mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề. "
                 "Chỉ xếp hạng đơn vị đủ mẫu: số phiếu đạt cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²), N là số hồ sơ đã giải quyết trong kỳ do tỉnh nhập; "
                 "đơn vị chưa nhập N cần ít nhất "{floor}" phiếu. "
                 {(unknown_n > 0).then(|| format!("{unknown_n} đơn vị được xếp hạng chưa có N (ghi “chưa nhập N”)."))}
@@ -144,6 +147,7 @@ fn ranking_row(row: RankingRow) -> impl IntoView {
             <td>{row.name}</td>
             <td class="num index">{percent(row.index)}</td>
             <td class="num">{interval(row.ci95)}</td>
+            <td class="num group">{place(row.overlap_group)}</td>
             <td class="num">{row.responses}</td>
             <td class="num">{place(row.previous_rank)}</td>
             <td class="num change">{change}</td>

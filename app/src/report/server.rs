@@ -8,6 +8,29 @@ use crate::access::PageReply;
 use crate::domain::report::{BreakdownRow, ExpectationShare, Ranking, Target};
 use crate::domain::{Agency, AgencyKind, Questionnaire, SatisfactionIndex};
 
+/// A report page's filter as its query string holds it (`agency`, `from`, `to`, `basis`,
+/// `compare`): every report page reads the same one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    pub agency: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub basis: Option<String>,
+    pub compare: Option<String>,
+}
+
+impl Filter {
+    pub fn of(query: &leptos_router::params::ParamsMap) -> Self {
+        Self {
+            agency: query.get("agency"),
+            from: query.get("from"),
+            to: query.get("to"),
+            basis: query.get("basis"),
+            compare: query.get("compare"),
+        }
+    }
+}
+
 /// The filter as the form shows it, and what the report covers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Frame {
@@ -18,6 +41,8 @@ pub struct Frame {
     pub to: String,
     /// `as_they_were` or `restated`.
     pub basis: String,
+    /// What figures are compared with: `previous_period` or `same_period_last_year`.
+    pub compare: String,
     /// The closed days the figures cover, when any day of the period has ended.
     pub covered: Option<(String, String)>,
     /// k: responses of a unit and channel are published in steps of at least this many.
@@ -29,7 +54,10 @@ pub struct Frame {
 impl Frame {
     /// The query string that keeps this filter on another report page.
     pub fn query(&self) -> String {
-        format!("agency={}&from={}&to={}&basis={}", self.agency.code, self.from, self.to, self.basis)
+        format!(
+            "agency={}&from={}&to={}&basis={}&compare={}",
+            self.agency.code, self.from, self.to, self.basis, self.compare
+        )
     }
 }
 
@@ -46,7 +74,7 @@ pub struct Dashboard {
     pub frame: Frame,
     pub index: SatisfactionIndex,
     pub interval: Option<[f64; 2]>,
-    /// The previous period of the same length, side by side.
+    /// The period compared with (`Frame::compare`), side by side.
     pub previous: Option<Labelled>,
     pub channels: Vec<Labelled>,
     pub months: Vec<Labelled>,
@@ -80,7 +108,7 @@ pub mod ssr {
     use crate::access::ssr::{require, set_status, Access};
     use crate::domain::access::Action;
     use crate::domain::account::Role;
-    use crate::domain::period::{ClosedDays, Period};
+    use crate::domain::period::{ClosedDays, Comparison, Period};
     use crate::domain::report::Basis;
     use crate::service::reports::Scope;
     use crate::service::AppState;
@@ -94,15 +122,12 @@ pub mod ssr {
         pub frame: Frame,
         pub days: Option<ClosedDays>,
         pub scope: Scope,
+        pub compare: Comparison,
     }
 
     /// Checks access and reads the filter; a refusal is the page's reply.
-    pub async fn resolve<T>(
-        agency: Option<String>,
-        from: Option<String>,
-        to: Option<String>,
-        basis: Option<String>,
-    ) -> Result<Result<Resolved, PageReply<T>>, ServerFnError> {
+    pub async fn resolve<T>(filter: Filter) -> Result<Result<Resolved, PageReply<T>>, ServerFnError> {
+        let Filter { agency, from, to, basis, compare } = filter;
         let state = expect_context::<AppState>();
         let access = match require(&state, Action::ViewIndices).await? {
             Ok(access) => access,
@@ -136,6 +161,10 @@ pub mod ssr {
         let Some(basis) = Basis::parse(basis.as_deref().unwrap_or_default().trim()) else {
             return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Cách tính phải là as_they_were hoặc restated.".into());
         };
+        let Some(compare) = Comparison::parse(compare.as_deref().unwrap_or_default()) else {
+            let message = "So sánh với (compare) phải là previous_period hoặc same_period_last_year.";
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, message.into());
+        };
         let chosen = match agency.filter(|a| !a.trim().is_empty()) {
             Some(code) => agencies.iter().find(|a| a.code == code.trim()).cloned(),
             None => agencies.first().cloned(),
@@ -151,12 +180,13 @@ pub mod ssr {
             from,
             to,
             basis: basis.as_str().to_owned(),
+            compare: compare.as_str().to_owned(),
             covered: days.map(|d| (d.from.to_string(), d.to.to_string())),
             min_cell: state.settings.min_cell,
             is_admin: access.user.role == Role::Admin,
             username: access.user.username.clone(),
         };
-        Ok(Ok(Resolved { state, access, frame, days, scope: Scope { channel: None, basis } }))
+        Ok(Ok(Resolved { state, access, frame, days, scope: Scope { channel: None, basis }, compare }))
     }
 
     /// The dashboard of a resolved request (the `/admin` page and the printable report).
@@ -165,7 +195,7 @@ pub mod ssr {
         use crate::service::internal;
         use crate::service::reports::index_interval;
 
-        let Resolved { state, frame, days, scope, .. } = resolved;
+        let Resolved { state, frame, days, scope, compare, .. } = resolved;
         let code = frame.agency.code.clone();
         let labelled =
             |label: String, index: SatisfactionIndex| Labelled { interval: index_interval(&index), label, index };
@@ -176,9 +206,10 @@ pub mod ssr {
         if let Some(days) = days {
             let overview = state.overview(&code, days, scope).await.map_err(internal)?;
             index = state.index_of(&code, Some(&overview.totals));
-            if let Some(before) = days.previous() {
+            if let Some(before) = compare.of(days) {
                 let index = state.report_index(&code, Some(&before), scope).await.map_err(internal)?;
-                previous = Some(labelled(format!("{} – {}", day_label(before.from), day_label(before.to)), index));
+                let label = format!("{} ({} – {})", compare.label(), day_label(before.from), day_label(before.to));
+                previous = Some(labelled(label, index));
             }
             for channel in [Channel::Kiosk, Channel::Link] {
                 let index = state.index_of(&code, overview.channels.get(&channel));
@@ -211,30 +242,19 @@ pub mod ssr {
 }
 
 #[server]
-pub async fn report_dashboard(
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-) -> Result<PageReply<Dashboard>, ServerFnError> {
-    match ssr::resolve(agency, from, to, basis).await? {
+pub async fn report_dashboard(filter: Filter) -> Result<PageReply<Dashboard>, ServerFnError> {
+    match ssr::resolve(filter).await? {
         Ok(resolved) => Ok(PageReply::Ready(ssr::dashboard(&resolved).await?)),
         Err(refusal) => Ok(refusal),
     }
 }
 
 #[server]
-pub async fn report_ranking(
-    kind: Option<String>,
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-) -> Result<PageReply<RankingPage>, ServerFnError> {
+pub async fn report_ranking(kind: Option<String>, filter: Filter) -> Result<PageReply<RankingPage>, ServerFnError> {
     use crate::access::ssr::set_status;
     use crate::service::internal;
 
-    let ssr::Resolved { state, frame, days, scope, access } = match ssr::resolve(agency, from, to, basis).await? {
+    let ssr::Resolved { state, frame, days, scope, access, compare } = match ssr::resolve(filter).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
@@ -252,7 +272,7 @@ pub async fn report_ranking(
     let ranking = match &days {
         Some(days) => {
             let reach = |code: &str| access.reach.contains(code);
-            Some(state.ranking(kind, days, &scope, reach).await.map_err(internal)?)
+            Some(state.ranking(kind, days, compare, &scope, reach).await.map_err(internal)?)
         }
         None => None,
     };
@@ -260,18 +280,12 @@ pub async fn report_ranking(
 }
 
 #[server]
-pub async fn report_breakdown(
-    by: Option<String>,
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-) -> Result<PageReply<BreakdownPage>, ServerFnError> {
+pub async fn report_breakdown(by: Option<String>, filter: Filter) -> Result<PageReply<BreakdownPage>, ServerFnError> {
     use crate::access::ssr::set_status;
     use crate::domain::report::BreakdownBy;
     use crate::service::ServiceError;
 
-    let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(agency, from, to, basis).await? {
+    let ssr::Resolved { state, frame, days, scope, .. } = match ssr::resolve(filter).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
@@ -311,26 +325,21 @@ pub struct PrintedReport {
 }
 
 #[server]
-pub async fn report_print(
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-) -> Result<PageReply<PrintedReport>, ServerFnError> {
+pub async fn report_print(filter: Filter) -> Result<PageReply<PrintedReport>, ServerFnError> {
     use crate::service::internal;
 
-    let resolved = match ssr::resolve(agency, from, to, basis).await? {
+    let resolved = match ssr::resolve(filter).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
     let dashboard = ssr::dashboard(&resolved).await?;
-    let ssr::Resolved { state, days, scope, access, frame } = resolved;
+    let ssr::Resolved { state, days, scope, access, frame, compare } = resolved;
     let mut rankings = Vec::new();
     let subtree = crate::domain::agency::subtree_codes(&frame.agencies, &frame.agency.code);
     let reach = |code: &str| access.reach.contains(code) && subtree.contains(code);
     if let Some(days) = &days {
         for kind in AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province) {
-            let ranking = state.ranking(kind, days, &scope, reach).await.map_err(internal)?;
+            let ranking = state.ranking(kind, days, compare, &scope, reach).await.map_err(internal)?;
             if ranking.rows.len() > 1 {
                 rankings.push(ranking);
             }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use super::{AppState, ServiceError};
 use crate::domain::disclosure::{StepBook, SERVICE_POINT};
-use crate::domain::period::{last_final_day, ClosedDays, Spans};
+use crate::domain::period::{last_final_day, ClosedDays, Comparison, Spans};
 use crate::domain::report::{
     self, Adequacy, Basis, BreakdownBy, BreakdownRow, ExpectationShare, Ranking, RankingRow, Rollup,
 };
@@ -236,11 +236,12 @@ impl AppState {
     }
 
     /// Units of `kind` inside `reach` ranked by overall index over `days`, with their movement
-    /// since the previous period of the same length, the gap to the target and the sample check.
+    /// since the period `compare` names, the gap to the year's milestone and the sample check.
     pub async fn ranking(
         &self,
         kind: AgencyKind,
         days: &ClosedDays,
+        compare: Comparison,
         scope: &Scope,
         reach: impl Fn(&str) -> bool,
     ) -> Result<Ranking, ServiceError> {
@@ -261,7 +262,7 @@ impl AppState {
         let per_agency_now = self.per_agency(days, scope).await?;
         let now = rollup.subtrees(&per_agency_now);
         let dossiers = self.dossiers_per_subtree(days, &per_agency_now, &rollup).await?;
-        let previous_days = days.previous();
+        let previous_days = compare.of(days);
         let (before, dossiers_before) = match &previous_days {
             Some(previous) => {
                 let per_agency = self.per_agency(previous, scope).await?;
@@ -287,7 +288,10 @@ impl AppState {
                     .collect()
             };
         let (placings, movement) = report::placings(placed(&now, &dossiers), placed(&before, &dossiers_before));
-        let target = report::target_for(&self.settings.targets, chrono::Datelike::year(&days.to));
+        let target = report::milestone(&self.settings.targets, chrono::Datelike::year(&days.to));
+        let intervals: Vec<Option<[f64; 2]>> =
+            placings.iter().filter(|p| p.rank.is_some()).map(|p| index_interval(&index(&now, &p.code))).collect();
+        let mut groups = report::overlap_groups(&intervals).into_iter();
         let rows = placings
             .into_iter()
             .map(|p| {
@@ -302,7 +306,8 @@ impl AppState {
                     rank: p.rank,
                     previous_rank: p.previous_rank,
                     previous_index: p.previous_index,
-                    gap_to_target: this.overall.zip(target).map(|(i, t)| i - t.percent),
+                    gap_to_target: this.overall.zip(target).map(|(i, t)| report::shown(i) - t.percent),
+                    overlap_group: if p.rank.is_some() { groups.next().flatten() } else { None },
                     dossiers: completed,
                     minimum_sample: completed.map(crate::domain::index::minimum_sample),
                     response_rate: completed.filter(|n| *n > 0).map(|n| this.responses as f64 / n as f64 * 100.0),
@@ -315,6 +320,7 @@ impl AppState {
             kind,
             from: days.from.to_string(),
             to: days.to.to_string(),
+            comparison: compare,
             previous_from: previous_days.map(|p| p.from.to_string()),
             previous_to: previous_days.map(|p| p.to.to_string()),
             target,

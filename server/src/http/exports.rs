@@ -76,7 +76,7 @@ pub async fn export(
 }
 
 async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<Table, ApiError> {
-    let Request { agency, days, scope, query, reach, .. } = request;
+    let Request { agency, days, scope, compare, query, reach, .. } = request;
     let missing = || ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency).");
     let questionnaire = &app.questionnaire;
     let empty = ClosedDays { from: vietnam_day(chrono::Utc::now()), to: vietnam_day(chrono::Utc::now()) };
@@ -84,7 +84,8 @@ async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<T
         "ranking" => {
             let kind =
                 query.kind.as_deref().map(str::trim).and_then(AgencyKind::parse).unwrap_or(AgencyKind::Department);
-            let ranking = app.ranking(kind, days.as_ref().unwrap_or(&empty), scope, |c| reach.contains(c)).await?;
+            let ranking =
+                app.ranking(kind, days.as_ref().unwrap_or(&empty), *compare, scope, |c| reach.contains(c)).await?;
             let mut table = export::ranking_table(&ranking);
             if days.is_none() {
                 table.rows.clear();

@@ -2,7 +2,7 @@
 //! the admin token and to signed-in admins and managers; a manager sees their subtree only.
 
 use app::domain::access::{Action, Principal, Reach};
-use app::domain::period::ClosedDays;
+use app::domain::period::{ClosedDays, Comparison};
 use app::domain::report::{Basis, BreakdownBy};
 use app::domain::{AgencyKind, Period};
 use app::service::reports::{index_interval, Scope};
@@ -21,6 +21,7 @@ pub struct ReportQuery {
     from: Option<String>,
     to: Option<String>,
     basis: Option<String>,
+    compare: Option<String>,
     pub by: Option<String>,
     pub kind: Option<String>,
 }
@@ -60,6 +61,7 @@ pub struct Request {
     pub agency: Option<String>,
     pub days: Option<ClosedDays>,
     pub scope: Scope,
+    pub compare: Comparison,
     pub query: ReportQuery,
 }
 
@@ -73,6 +75,9 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
         Period::parse(query.from.as_deref(), query.to.as_deref()).map_err(|e| invalid("period", &e.to_string()))?;
     let basis = Basis::parse(query.basis.as_deref().unwrap_or_default().trim())
         .ok_or_else(|| invalid("basis", "Cách tính (basis) phải là as_they_were hoặc restated."))?;
+    let compare = Comparison::parse(query.compare.as_deref().unwrap_or_default()).ok_or_else(|| {
+        invalid("compare", "So sánh với (compare) phải là previous_period hoặc same_period_last_year.")
+    })?;
     let agency = query.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     if let Some(code) = &agency {
         if !reach.contains(code) || app.agency(code).await?.is_none() {
@@ -84,7 +89,7 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
         }
     }
     let days = period.closed_days(app::service::registry::today());
-    Ok(Request { viewer, reach, agency, days, scope: Scope { channel: None, basis }, query })
+    Ok(Request { viewer, reach, agency, days, scope: Scope { channel: None, basis }, compare, query })
 }
 
 fn required(agency: Option<String>) -> Result<String, ApiError> {
@@ -119,13 +124,13 @@ pub async fn breakdowns(
     Ok(Json(json!({ "agency": agency, "by": by, "rows": rows })))
 }
 
-/// `GET /api/v1/rankings?kind=&from=&to=&basis=`: the ranking of one kind of unit.
+/// `GET /api/v1/rankings?kind=&from=&to=&basis=&compare=`: the ranking of one kind of unit.
 pub async fn rankings(
     State(app): State<AppState>,
     headers: HeaderMap,
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let Request { reach, days, scope, query, .. } = request(&app, &headers, params).await?;
+    let Request { reach, days, scope, compare, query, .. } = request(&app, &headers, params).await?;
     let text = query.kind.as_deref().map(str::trim).unwrap_or("department");
     let kind = AgencyKind::parse(text).filter(|k| *k != AgencyKind::Province).ok_or_else(|| {
         ApiError::new(
@@ -135,7 +140,7 @@ pub async fn rankings(
         )
     })?;
     let Some(days) = days else { return Ok(Json(json!({ "kind": kind, "rows": [] }))) };
-    let ranking = app.ranking(kind, &days, &scope, |code| reach.contains(code)).await?;
+    let ranking = app.ranking(kind, &days, compare, &scope, |code| reach.contains(code)).await?;
     Ok(Json(serde_json::to_value(&ranking).unwrap_or(Value::Null)))
 }
 
