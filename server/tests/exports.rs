@@ -208,7 +208,7 @@ async fn text_a_spreadsheet_would_run_is_exported_inert() {
         ..ImportRow::default()
     };
     app.state.apply_registry(&Actor::cli(), &[row], None, AuditAction::AgencySaved).await.unwrap();
-    store(&app, "D3", 9, 5).await;
+    store(&app, "D3", 9, 10).await; // 10 answers to A1: the element minimum, so an overall
     let from = vietnam_day(Utc::now()) - Duration::days(30);
     let (status, _, body) =
         download(&app, &format!("/api/v1/exports/ranking.csv?kind=department&from={from}"), None).await;
@@ -216,7 +216,7 @@ async fn text_a_spreadsheet_would_run_is_exported_inert() {
     let rows = csv_rows(&body);
     let d3 = rows.iter().find(|r| r[1] == "D3").expect("D3 is ranked");
     assert_eq!(d3[2], "'=HYPERLINK(\"http://x\";\"Bấm\")");
-    assert_eq!(d3[6], "5", "numbers stay numbers");
+    assert_eq!(d3[6], "10", "numbers stay numbers");
     assert!(d3[3].parse::<f64>().is_ok(), "the index is a number: {}", d3[3]);
     let admin = app.session("tinh", Role::Admin, None).await;
     let (_, _, registry) = download(&app, "/admin/agencies.csv", Some(&admin)).await;

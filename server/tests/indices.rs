@@ -21,7 +21,8 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
     // k = 2 (a province may set it), and every response given twice (two citizens answering
     // alike): each agency's pair is one disclosure step, and the hand-computed example stays
     // small. Percentages and means are those of one of each.
-    let app = spawn_app_with(Settings { min_cell: 2, ..Settings::default() }).await;
+    // The Ministry's formula on small hand-made samples: every element counts from 1 answer.
+    let app = spawn_app_with(Settings { min_cell: 2, element_minimum: 1, ..Settings::default() }).await;
     for _ in 0..2 {
         submit(&app, "D1", json!({"A1": 5, "A2": 4, "A3": 2, "B1": 3})).await;
         submit(&app, "G", json!({"A1": 4, "A2": null, "A3": 1, "B1": 5})).await; // G is under D1
@@ -57,7 +58,10 @@ async fn indices_by_api_and_by_cli_equal_the_hand_computed_ones() {
     let ci = api["elements"][0]["criteria"][0]["ci95"].as_array().unwrap();
     assert!(ci[0].as_f64().unwrap() < 100.0 && ci[1] == 100.0, "Wilson for 4/4 is [51.0, 100]: {ci:?}");
 
-    let cli = common::hailong(&app.database_url, &["--min-cell", "2", "index", "--agency", "D1", "--json"]);
+    let cli = common::hailong(
+        &app.database_url,
+        &["--min-cell", "2", "--element-minimum", "1", "index", "--agency", "D1", "--json"],
+    );
     assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
     let by_cli: Value = serde_json::from_slice(&cli.stdout).expect("the CLI prints JSON");
     assert_eq!(by_cli, api);

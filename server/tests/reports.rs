@@ -26,6 +26,19 @@ fn month_start(back: u32) -> NaiveDate {
 /// `count` responses for `agency` on `day`, the first `satisfied` answering 5 to everything and
 /// the rest 2: each one's criteria, elements and overall index are then 100 % or 0 %.
 async fn store(app: &TestApp, agency: &str, day: NaiveDate, count: usize, satisfied: usize, gender: Option<&str>) {
+    let level = |i: usize| if i < satisfied { 5 } else { 2 };
+    store_answers(app, agency, day, count, gender, |i| CRITERIA.iter().map(|c| (*c, level(i))).collect()).await;
+}
+
+/// `count` responses for `agency` on `day`, the `i`th answering `answers(i)` (the rest skipped).
+async fn store_answers(
+    app: &TestApp,
+    agency: &str,
+    day: NaiveDate,
+    count: usize,
+    gender: Option<&str>,
+    answers: impl Fn(usize) -> Vec<(&'static str, u8)>,
+) {
     let version = app.state.questionnaire.version.clone();
     let batch: Vec<NewResponse> = (0..count)
         .map(|i| NewResponse {
@@ -33,7 +46,7 @@ async fn store(app: &TestApp, agency: &str, day: NaiveDate, count: usize, satisf
                 id: uuid::Uuid::new_v4(),
                 agency: agency.into(),
                 questionnaire_version: version.clone(),
-                answers: CRITERIA.iter().map(|c| (c.to_string(), Some(if i < satisfied { 5 } else { 2 }))).collect(),
+                answers: answers(i).into_iter().map(|(c, level)| (c.to_string(), Some(level))).collect(),
                 expectations: vec![],
                 profile: gender.map(|g| vec![("gender".to_string(), g.to_string())]).unwrap_or_default(),
                 comment: None,
@@ -59,6 +72,11 @@ async fn get(app: &TestApp, path: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// The default targets' milestone for `year`: 90 in 2025 rising by 1 a year to 95 in 2030.
+fn milestone(year: i32) -> f64 {
+    90.0 + f64::from(year.clamp(2025, 2030) - 2025)
+}
+
 fn close(actual: &Value, expected: f64) {
     let actual = actual.as_f64().unwrap_or_else(|| panic!("{actual} is not a number"));
     assert!((actual - expected).abs() < 1e-9, "{actual} is not {expected}");
@@ -68,7 +86,9 @@ fn close(actual: &Value, expected: f64) {
 async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merged_units() {
     // k = 2 (a province may set it): the month before holds X1's two responses; units whose
     // completed dossiers were not entered are ranked from 2 responses.
-    let app = spawn_app_with(Settings { min_cell: 2, ranking_floor: 2, ..Settings::default() }).await;
+    // Elements hold from 2 answers, so that these small samples keep all five.
+    let settings = Settings { min_cell: 2, ranking_floor: 2, element_minimum: 2, ..Settings::default() };
+    let app = spawn_app_with(settings).await;
     import(&app, "code,name,kind,parent,valid_from,successor,serves\nX1,Xã Một,commune,P,,,\nX2,Xã Hai,commune,P,,,\nX3,Xã Ba,commune,P,,,\n").await;
     let (last, before) = (month_start(1), month_start(2));
     // Last month: X1 3/4 = 75 %, X2 9/10 = 90 %, X3 3/4 = 75 %.
@@ -92,7 +112,7 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
     let period = format!("from={last}&to={to}");
     let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&{period}")).await;
     let row = |code: &str| ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap();
-    let target = if to.year() <= 2025 { 90.0 } else { 95.0 };
+    let target = milestone(to.year());
     close(&ranking["target"]["percent"], target);
     assert_eq!(ranking["previous_from"], before.to_string());
     assert_eq!((row("X2")["rank"].clone(), row("X2")["previous_rank"].clone()), (json!(1), json!(2)));
@@ -132,7 +152,8 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
 
 #[tokio::test]
 async fn breakdowns_wait_until_every_part_has_k_and_today_is_only_a_count() {
-    let app = spawn_app().await;
+    // a part of 9 men keeps its overall: elements hold from 5 answers
+    let app = spawn_app_with(Settings { element_minimum: 5, ..Settings::default() }).await;
     let day = month_start(1) + Duration::days(2);
     store(&app, "D2", day, 4, 4, Some("nam")).await; // 4 < k: the breakdown waits
     store(&app, "D2", day, 12, 6, Some("nu")).await;
@@ -246,7 +267,8 @@ async fn entered_dossier_counts_set_the_minimum_sample_and_a_bad_file_stores_not
 
 #[tokio::test]
 async fn units_below_their_minimum_sample_or_the_floor_are_listed_apart_not_ranked() {
-    let app = spawn_app_with(Settings { min_cell: 2, ranking_floor: 8, ..Settings::default() }).await;
+    let settings = Settings { min_cell: 2, ranking_floor: 8, element_minimum: 1, ..Settings::default() };
+    let app = spawn_app_with(settings).await;
     let communes = "Y1,Xã Một,commune,P,,,\nY2,Xã Hai,commune,P,,,\nY3,Xã Ba,commune,P,,,\nY4,Xã Bốn,commune,P,,,\n";
     import(&app, &format!("code,name,kind,parent,valid_from,successor,serves\n{communes}")).await;
     let last = month_start(1);
@@ -296,9 +318,11 @@ async fn units_below_their_minimum_sample_or_the_floor_are_listed_apart_not_rank
         .await
         .unwrap();
     let line = |code: &str| csv.lines().find(|l| l.contains(&format!(",{code},"))).unwrap_or_else(|| panic!("{csv}"));
-    assert!(line("Y2").starts_with(',') && line("Y2").ends_with("chưa đủ mẫu"), "{}", line("Y2"));
-    assert!(line("Y1").starts_with("1,") && line("Y1").ends_with("đủ mẫu"), "{}", line("Y1"));
-    assert!(line("Y3").ends_with("chưa nhập số hồ sơ (N)"), "{}", line("Y3"));
+    // … ending in the sample, the interval group and the elements left out
+    // and the index weighted by N (Y1's own, 90 %; none for Y3 without N)
+    assert!(line("Y2").starts_with(',') && line("Y2").ends_with(",chưa đủ mẫu,,,100"), "{}", line("Y2"));
+    assert!(line("Y1").starts_with("1,") && line("Y1").ends_with(",đủ mẫu,1,,90"), "{}", line("Y1"));
+    assert!(line("Y3").ends_with(",chưa nhập số hồ sơ (N),1,,"), "{}", line("Y3"));
 
     // The page lists Y2 and Y4 apart, under the ranking.
     let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
@@ -311,5 +335,154 @@ async fn units_below_their_minimum_sample_or_the_floor_are_listed_apart_not_rank
     for code in ["Y2", "Y4"] {
         assert!(apart.contains(&format!("data-code=\"{code}\"")) && !ranked.contains(&format!("data-code=\"{code}\"")));
     }
-    assert!(page.contains("Chưa đủ mẫu, chưa xếp hạng (2 đơn vị)"));
+    assert!(page.contains("Chưa xếp hạng: chưa đủ mẫu hoặc thiếu thành phần (2 đơn vị)"));
+}
+
+#[tokio::test]
+async fn movement_is_measured_against_the_chosen_period_and_a_thin_element_unranks_a_unit() {
+    let settings = Settings { min_cell: 2, ranking_floor: 2, element_minimum: 3, ..Settings::default() };
+    let app = spawn_app_with(settings).await;
+    let communes = "Z1,Xã Một,commune,P,,,\nZ2,Xã Hai,commune,P,,,\nZ3,Xã Ba,commune,P,,,\n";
+    import(&app, &format!("code,name,kind,parent,valid_from,successor,serves\n{communes}")).await;
+    let (last, month_before, a_year_before) = (month_start(1), month_start(2), month_start(13));
+    // The same month a year before: Z1 4/5 = 80 %, Z2 5/5 = 100 %, Z3 3/4 = 75 % → Z2, Z1, Z3
+    // (Z3 keeps showing its place of then, with no movement).
+    // The month before: Z1 5/5 = 100 % alone.
+    // Last month: Z1 9/10 = 90 %, Z2 8/10 = 80 %; Z3 6 answers of 5 to A–D, 2 of them also 2 to
+    // E1–E3: E = 0 % from 2 answers, under the minimum of 3, so Z3's overall is A–D alone
+    // (100 %, not (4 × 100 + 0) / 5 = 80 %) and Z3 is not ranked beside complete units.
+    for (agency, day, count, satisfied) in [
+        ("Z1", a_year_before, 5, 4),
+        ("Z2", a_year_before, 5, 5),
+        ("Z3", a_year_before, 4, 3),
+        ("Z1", month_before, 5, 5),
+        ("Z1", last, 10, 9),
+        ("Z2", last, 10, 8),
+    ] {
+        store(&app, agency, day + Duration::days(2), count, satisfied, None).await;
+    }
+    store_answers(&app, "Z3", last + Duration::days(2), 6, None, |i| {
+        let mut answers: Vec<(&str, u8)> = CRITERIA[..13].iter().map(|c| (*c, 5)).collect();
+        if i < 2 {
+            answers.extend(["E1", "E2", "E3"].map(|c| (c, 2)));
+        }
+        answers
+    })
+    .await;
+    let to = month_start(0) - Duration::days(1);
+    let period = format!("kind=commune&from={last}&to={to}");
+    let rows = |ranking: &Value| -> Vec<(String, Value, Value)> {
+        let mut rows: Vec<(String, Value, Value)> = ranking["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["code"].as_str().unwrap().starts_with('Z'))
+            .map(|r| (r["code"].as_str().unwrap().to_owned(), r["rank"].clone(), r["previous_rank"].clone()))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+
+    let last_year = get(&app, &format!("/api/v1/rankings?{period}&compare=same_period_last_year")).await;
+    assert_eq!(last_year["comparison"], "same_period_last_year");
+    assert_eq!(last_year["previous_from"], a_year_before.to_string());
+    assert_eq!(
+        rows(&last_year),
+        [("Z1".into(), json!(1), json!(2)), ("Z2".into(), json!(2), json!(1)), ("Z3".into(), Value::Null, json!(3))]
+    );
+    assert_eq!(
+        last_year["movement"],
+        json!({"score_rose": 1, "score_fell": 1, "rank_climbed": 1, "rank_fell": 1, "rank_kept": 0})
+    );
+    let z3 = last_year["rows"].as_array().unwrap().iter().find(|r| r["code"] == "Z3").unwrap().clone();
+    close(&z3["index"], 100.0);
+    assert_eq!((z3["left_out"].clone(), z3["adequacy"].clone()), (json!(["E"]), json!("unknown_n")));
+    let year = to.year();
+    assert_eq!(last_year["target"]["year"], year.clamp(2025, 2030));
+    let z1 = last_year["rows"].as_array().unwrap().iter().find(|r| r["code"] == "Z1").unwrap().clone();
+    close(&z1["gap_to_target"], 90.0 - milestone(year));
+
+    // Against the month before, only Z1 had a place: first then and now, its score fell.
+    let previous = get(&app, &format!("/api/v1/rankings?{period}")).await;
+    assert_eq!(previous["previous_from"], month_before.to_string());
+    assert_eq!(
+        rows(&previous),
+        [
+            ("Z1".into(), json!(1), json!(1)),
+            ("Z2".into(), json!(2), Value::Null),
+            ("Z3".into(), Value::Null, Value::Null)
+        ]
+    );
+    assert_eq!(
+        previous["movement"],
+        json!({"score_rose": 0, "score_fell": 1, "rank_climbed": 0, "rank_fell": 0, "rank_kept": 1})
+    );
+
+    // The dashboard's index of Z3 says what its overall leaves out.
+    let index = get(&app, &format!("/api/v1/indices?agency=Z3&from={last}&to={to}")).await;
+    assert_eq!(index["left_out"], json!(["E"]));
+    assert_eq!(index["elements"][4]["valid"], 2);
+    close(&index["elements"][4]["index"], 0.0);
+
+    // A comparison nobody offers is refused, on the API and on the page.
+    let bad = app
+        .client
+        .get(format!("{}/api/v1/rankings?{period}&compare=last_week", app.base))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    let (status, page) = app.page(Some(&admin), &format!("/admin/rankings?{period}&compare=last_week")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("same_period_last_year"), "the page names what it takes");
+
+    // The page says what the figures are compared with and why Z3 is apart.
+    let (status, page) =
+        app.page(Some(&admin), &format!("/admin/rankings?{period}&compare=same_period_last_year")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("cùng kỳ năm trước ({}", a_year_before.format("%d/%m/%Y"))));
+    let (_, apart) = page.split_once("id=\"unranked\"").expect("a list of units not ranked");
+    assert!(apart.contains("data-code=\"Z3\"") && apart.contains("chỉ số chung thiếu thành phần E"));
+    assert!(page.contains("selected") && page.contains("value=\"same_period_last_year\""));
+}
+
+#[tokio::test]
+async fn a_parents_index_weighted_by_completed_dossiers_sits_beside_the_pooled_one() {
+    let settings = Settings { min_cell: 2, ranking_floor: 2, element_minimum: 2, ..Settings::default() };
+    let app = spawn_app_with(settings).await;
+    let units = "W,Huyện W,department,P,,,\nW1,Xã Một,commune,W,,,\nW2,Xã Hai,commune,W,,,\nW3,Xã Ba,commune,W,,,\nW4,Xã Bốn,commune,W,,,\n";
+    import(&app, &format!("code,name,kind,parent,valid_from,successor,serves\n{units}")).await;
+    let last = month_start(1);
+    // W1 N = 1000, 5 of 10 satisfied; W2 N = 100, 90 of 100; W3 N = 10, 40 of 40.
+    // Pooled: (5 + 90 + 40) / 150 = 90 %. Weighted: (1000 × 0.5 + 100 × 0.9 + 10 × 1) / 1110 =
+    // 54.054 %. W4's 6 answers (all satisfied) have no N: left out of the weighted figure, and said.
+    for (agency, count, satisfied) in [("W1", 10, 5), ("W2", 100, 90), ("W3", 40, 40), ("W4", 6, 6)] {
+        store(&app, agency, last + Duration::days(4), count, satisfied, None).await;
+    }
+    let month = last.format("%Y-%m");
+    app.state
+        .enter_dossier_counts(&Actor::cli(), &format!("W1,{month},1000\nW2,{month},100\nW3,{month},10"))
+        .await
+        .unwrap();
+    let to = month_start(0) - Duration::days(1);
+    let index = get(&app, &format!("/api/v1/indices?agency=W&from={last}&to={to}")).await;
+    close(&index["overall"], 141.0 / 156.0 * 100.0);
+    let weighted = &index["weighted"];
+    close(&weighted["overall"], 600.0 / 1110.0 * 100.0);
+    assert_eq!((weighted["units"].clone(), weighted["units_without_n"].clone()), (json!(3), json!(1)));
+    assert_eq!(weighted["responses_without_n"], 6);
+    close(&weighted["dossiers"], 1110.0);
+    // The department's row of the ranking carries the same weighted figure beside its index.
+    let ranking = get(&app, &format!("/api/v1/rankings?kind=department&from={last}&to={to}")).await;
+    let w = ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == "W").unwrap().clone();
+    close(&w["index"], 141.0 / 156.0 * 100.0);
+    close(&w["weighted"], 600.0 / 1110.0 * 100.0);
+
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    let (status, page) = app.page(Some(&admin), &format!("/admin?agency=W&from={last}&to={to}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("54,05%"), "the weighted index on the dashboard");
+    assert!(page.contains("1 đơn vị có phiếu nhưng chưa nhập N (6 phiếu) không được tính"));
 }

@@ -187,6 +187,8 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
         "Tỷ lệ phản hồi (%)",
         "Mẫu",
         "Nhóm KTC chồng nhau",
+        "Thành phần chưa tính",
+        "Chỉ số có trọng số theo N (%)",
     ];
     let place = |p: Option<usize>| Cell::opt(p.map(|n| n as f64));
     let rows = ranking
@@ -209,6 +211,8 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
                 Cell::opt(r.response_rate),
                 Cell::text(r.adequacy.label()),
                 place(r.overlap_group),
+                Cell::text(r.left_out.join(", ")),
+                Cell::opt(r.weighted),
             ]
         })
         .collect();

@@ -36,6 +36,10 @@ pub struct CriterionIndex {
 pub struct ElementIndex {
     pub code: String,
     pub index: Option<f64>,
+    /// The fewest valid answers any of its answered criteria got (0: none answered): what
+    /// [`SatisfactionIndex::holding`] holds against the element minimum.
+    #[serde(default)]
+    pub valid: u64,
     pub criteria: Vec<CriterionIndex>,
 }
 
@@ -50,7 +54,16 @@ pub struct SatisfactionIndex {
     /// and `elements` empty, so that nothing describes fewer than k citizens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withheld: Option<String>,
+    /// The elements the overall leaves out: none answered, or fewer valid answers than the
+    /// element minimum (see [`SatisfactionIndex::holding`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
+
+/// Fewest valid answers an element needs (in each of its answered criteria) to count in the
+/// overall, unless the province sets another: two answers of 2 would make it 0 %.
+pub const ELEMENT_MINIMUM: u64 = 10;
+pub const ELEMENT_MINIMUM_RANGE: std::ops::RangeInclusive<u64> = 1..=10_000;
 
 /// Fewest responses a published figure may describe (k), unless the province sets another.
 pub const MIN_CELL: u64 = 5;
@@ -126,11 +139,24 @@ impl SatisfactionIndex {
                     })
                     .collect();
                 let index = mean_of_present(criteria.iter().map(|c| c.index));
-                ElementIndex { code: element.code.clone(), index, criteria }
+                let valid = criteria.iter().map(|c| c.valid).filter(|n| *n > 0).min().unwrap_or(0);
+                ElementIndex { code: element.code.clone(), index, valid, criteria }
             })
             .collect();
         let overall = mean_of_present(elements.iter().map(|e| e.index));
-        Self { agency: agency.to_owned(), responses, overall, elements, withheld: None }
+        let left_out = elements.iter().filter(|e| e.index.is_none()).map(|e| e.code.clone()).collect();
+        Self { agency: agency.to_owned(), responses, overall, elements, withheld: None, left_out }
+    }
+
+    /// These indices with an overall of only the elements that hold: those whose answered
+    /// criteria each have at least `minimum` valid answers. The others keep their own index and
+    /// are named in `left_out`; a unit whose overall lacks an element is not ranked beside
+    /// complete ones.
+    pub fn holding(self, minimum: u64) -> Self {
+        let holds = |e: &ElementIndex| e.index.is_some() && e.valid >= minimum;
+        let overall = mean_of_present(self.elements.iter().filter(|e| holds(e)).map(|e| e.index));
+        let left_out = self.elements.iter().filter(|e| !holds(e)).map(|e| e.code.clone()).collect();
+        Self { overall, left_out, ..self }
     }
 
     /// These indices as they may be published: none of them for a population of 1 to
@@ -140,7 +166,13 @@ impl SatisfactionIndex {
         if self.responses == 0 || self.responses >= min_cell {
             return self;
         }
-        Self { overall: None, elements: Vec::new(), withheld: Some(below_min_cell(min_cell)), ..self }
+        Self {
+            overall: None,
+            elements: Vec::new(),
+            left_out: Vec::new(),
+            withheld: Some(below_min_cell(min_cell)),
+            ..self
+        }
     }
 }
 
@@ -253,6 +285,40 @@ mod tests {
         close(index.elements[1].index.unwrap(), 0.0);
         assert_eq!(index.elements[2].index, None);
         close(index.overall.unwrap(), 37.5);
+    }
+
+    #[test]
+    fn an_element_below_its_minimum_keeps_its_index_but_leaves_the_overall() {
+        let q = Questionnaire::bundled();
+        // A: 12 answers per criterion, 10 satisfied each → A1 = A2 = A3 = 83.33 %, A = 83.33 %.
+        // B: B1 and B2 12 answers, all satisfied → B = 100 %.
+        // E: two answers of 2 in E1 → E1 = 0 % (E2, E3 unanswered): E = 0 %, valid 2.
+        // Over every answered element: (83.33 + 100 + 0) / 3 = 61.11 %. With a minimum of 10,
+        // E leaves the overall: (83.33 + 100) / 2 = 91.67 %, and C, D (unanswered) and E are
+        // named.
+        let mut given = ["A1", "A2", "A3"].map(|c| counts(c, [0, 2, 0, 5, 5])).to_vec();
+        given.extend(["B1", "B2"].map(|c| counts(c, [0, 0, 0, 0, 12])));
+        given.push(counts("E1", [0, 2, 0, 0, 0]));
+        let index = SatisfactionIndex::compute(&q, "X", 12, &given);
+        close(index.overall.unwrap(), (250.0 / 3.0 + 100.0) / 3.0);
+        assert_eq!(index.left_out, ["C", "D"]);
+        let e = &index.elements[4];
+        assert_eq!((e.index, e.valid), (Some(0.0), 2));
+        assert_eq!(index.elements[0].valid, 12);
+        let held = index.clone().holding(10);
+        close(held.overall.unwrap(), (250.0 / 3.0 + 100.0) / 2.0);
+        assert_eq!(held.left_out, ["C", "D", "E"]);
+        assert_eq!(held.elements[4].index, Some(0.0), "E keeps its own index");
+        // The fewest answers of an element's answered criteria decide: B2 with 9 of 10 fails B.
+        let mut thin_b = given.clone();
+        thin_b[4] = counts("B2", [0, 0, 0, 0, 9]);
+        let held = SatisfactionIndex::compute(&q, "X", 12, &thin_b).holding(10);
+        assert_eq!(held.left_out, ["B", "C", "D", "E"]);
+        close(held.overall.unwrap(), 250.0 / 3.0);
+        // At a minimum of 2, E holds.
+        assert_eq!(index.clone().holding(2).left_out, ["C", "D"]);
+        // Withheld under k: nothing says which elements were answered.
+        assert!(index.holding(10).published(20).left_out.is_empty());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod report;
 pub mod submission;
 pub mod table;
 pub mod tally;
+pub mod weighting;
 
 pub use agency::{Agency, AgencyKind};
 pub use index::{CriterionCounts, CriterionIndex, ElementIndex, SatisfactionIndex};

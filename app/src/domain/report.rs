@@ -329,6 +329,36 @@ pub struct RankingRow {
     pub response_rate: Option<f64>,
     /// Whether the sample is enough to rank the unit; unranked units come after the ranked.
     pub adequacy: Adequacy,
+    /// Elements its overall leaves out (none answered, or under the element minimum): such a
+    /// unit is not ranked beside units whose overall has all five.
+    #[serde(default)]
+    pub left_out: Vec<String>,
+    /// The unit's overall index with each agency of it weighted by its completed dossiers
+    /// (see [`crate::domain::weighting`]); none without N.
+    #[serde(default)]
+    pub weighted: Option<f64>,
+    /// Its element indices (A to E, in the questionnaire's order), for the report's annex.
+    #[serde(default)]
+    pub elements: Vec<Option<f64>>,
+}
+
+impl RankingRow {
+    /// Whether the unit takes a place: an adequate sample and an overall of every element.
+    pub fn ranked(&self) -> bool {
+        self.adequacy.ranked() && self.left_out.is_empty()
+    }
+
+    /// Why an unranked unit is not ranked: `chưa đủ mẫu; thiếu thành phần E`.
+    pub fn not_ranked_because(&self) -> String {
+        let mut reasons = Vec::new();
+        if !self.adequacy.ranked() {
+            reasons.push(self.adequacy.label().to_owned());
+        }
+        if !self.left_out.is_empty() {
+            reasons.push(format!("chỉ số chung thiếu thành phần {}", self.left_out.join(", ")));
+        }
+        reasons.join("; ")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -344,9 +374,38 @@ pub struct Ranking {
     pub target: Option<Target>,
     /// Responses a unit needs to be ranked when its N was not entered.
     pub ranking_floor: u64,
+    /// Valid answers an element needs to count in a unit's overall.
+    #[serde(default)]
+    pub element_minimum: u64,
     /// Ranked units by place, then those whose sample is not adequate.
     pub rows: Vec<RankingRow>,
     pub movement: Movement,
+}
+
+impl Ranking {
+    /// The ranked units with an index, from the lowest to the highest (as shown): the report's
+    /// spread line, "from X % to Y %".
+    pub fn spread(&self) -> Option<(&RankingRow, &RankingRow)> {
+        let ranked = || self.rows.iter().filter(|r| r.rank.is_some() && r.index.is_some());
+        let shown_index = |r: &&RankingRow| r.index.map(shown).unwrap_or_default();
+        let lowest = ranked().min_by(|a, b| shown_index(a).total_cmp(&shown_index(b)))?;
+        let highest = ranked().max_by(|a, b| shown_index(a).total_cmp(&shown_index(b)))?;
+        Some((lowest, highest))
+    }
+
+    /// The ranked units at or above the milestone (as shown), and those below it, each in rank
+    /// order; none without a milestone.
+    pub fn against_target<'a>(&'a self) -> (Vec<&'a RankingRow>, Vec<&'a RankingRow>) {
+        let Some(target) = self.target else { return (Vec::new(), Vec::new()) };
+        let (at, below): (Vec<_>, Vec<_>) = self
+            .rows
+            .iter()
+            .filter(|r| r.rank.is_some())
+            .filter_map(|r| Some((r, shown(r.index?))))
+            .partition(|(_, index)| *index >= target.percent);
+        let units = |listed: Vec<(&'a RankingRow, f64)>| listed.into_iter().map(|(r, _)| r).collect();
+        (units(at), units(below))
+    }
 }
 
 /// One cell of a breakdown; suppressed cells carry no numbers.
@@ -531,6 +590,56 @@ mod tests {
         ]);
         assert_eq!(groups, [Some(1), Some(1), Some(1), Some(2), Some(2), None]);
         assert_eq!(overlap_groups(&[]), Vec::<Option<usize>>::new());
+    }
+
+    #[test]
+    fn the_spread_and_the_lists_against_the_milestone_read_the_ranked_units_as_shown() {
+        let row = |code: &str, index: Option<f64>, rank: Option<usize>| RankingRow {
+            code: code.into(),
+            name: code.into(),
+            responses: 40,
+            index,
+            ci95: None,
+            rank,
+            previous_rank: None,
+            previous_index: None,
+            gap_to_target: None,
+            overlap_group: None,
+            dossiers: None,
+            minimum_sample: None,
+            response_rate: None,
+            adequacy: Adequacy::UnknownN,
+            left_out: Vec::new(),
+            weighted: None,
+            elements: Vec::new(),
+        };
+        let ranking = Ranking {
+            kind: AgencyKind::Commune,
+            from: String::new(),
+            to: String::new(),
+            comparison: Default::default(),
+            previous_from: None,
+            previous_to: None,
+            target: Some(Target { year: 2026, percent: 91.0 }),
+            ranking_floor: 30,
+            element_minimum: 10,
+            // 90.996 shows as 91,00 %: it meets 91 %. The unranked unit at 99 % counts nowhere.
+            rows: vec![
+                row("a", Some(95.0), Some(1)),
+                row("b", Some(90.996), Some(2)),
+                row("c", Some(80.0), Some(3)),
+                row("d", None, Some(4)),
+                row("e", Some(99.0), None),
+            ],
+            movement: Movement::default(),
+        };
+        let (lowest, highest) = ranking.spread().unwrap();
+        assert_eq!((lowest.code.as_str(), highest.code.as_str()), ("c", "a"));
+        let (at, below) = ranking.against_target();
+        let codes = |rows: Vec<&RankingRow>| rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>();
+        assert_eq!((codes(at), codes(below)), (vec!["a".to_owned(), "b".into()], vec!["c".to_owned()]));
+        let untargeted = Ranking { target: None, ..ranking.clone() };
+        assert_eq!(untargeted.against_target(), (vec![], vec![]));
     }
 
     #[test]

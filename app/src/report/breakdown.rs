@@ -15,7 +15,7 @@ pub fn BreakdownPage() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new_blocking(
         move || query.with(|q| (q.get("by"), Filter::of(q))),
-        |(by, filter)| report_breakdown(by, filter),
+        |(by, f)| report_breakdown(by, f.agency, f.from, f.to, f.basis, f.compare),
     );
     view! {
         <Title text="Phân tổ — Chỉ số hài lòng" />

@@ -29,9 +29,15 @@ pub struct CommentsPage {
 }
 
 #[server]
-pub async fn load_comments(filter: Filter) -> Result<PageReply<CommentsPage>, ServerFnError> {
+pub async fn load_comments(
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+    compare: Option<String>,
+) -> Result<PageReply<CommentsPage>, ServerFnError> {
     use super::server::ssr::{resolve, Resolved};
-    let Resolved { state, frame, days, .. } = match resolve(filter).await? {
+    let Resolved { state, frame, days, .. } = match resolve(Filter { agency, from, to, basis, compare }).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
@@ -83,7 +89,7 @@ pub fn CommentsPage() -> impl IntoView {
     let moderate = ServerAction::<ModerateComment>::new();
     let page = Resource::new_blocking(
         move || (query.with(Filter::of), moderate.version().get()),
-        |(filter, _)| load_comments(filter),
+        |(f, _)| load_comments(f.agency, f.from, f.to, f.basis, f.compare),
     );
     view! {
         <Title text="Ý kiến người dân — Chỉ số hài lòng" />

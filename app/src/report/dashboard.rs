@@ -14,12 +14,16 @@ use super::ReportHeader;
 use crate::access::page_reply;
 use crate::domain::index::CriterionIndex;
 use crate::domain::report::{shown, ExpectationShare};
+use crate::domain::weighting::Weighted;
 use crate::domain::{Questionnaire, SatisfactionIndex};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
-    let dashboard = Resource::new_blocking(move || query.with(Filter::of), report_dashboard);
+    let dashboard = Resource::new_blocking(
+        move || query.with(Filter::of),
+        |f| report_dashboard(f.agency, f.from, f.to, f.basis, f.compare),
+    );
     view! {
         <Title text="Chỉ số hài lòng — Tổng quan" />
         <main class="admin report">
@@ -42,6 +46,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         frame,
         index,
         interval: overall_interval,
+        weighted,
         previous,
         channels,
         months,
@@ -52,6 +57,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         questionnaire,
     } = dashboard;
     let agency_name = frame.agency.name.clone();
+    let element_minimum = frame.element_minimum;
     let query = frame.query();
     let element_bars: Vec<(String, Option<f64>, Option<[f64; 2]>)> = index
         .elements
@@ -124,6 +130,8 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
                 " · khoảng tin cậy 95%: "<span id="overall-interval">{interval(overall_interval)}</span>
                 " · "<span id="response-count">{index.responses}</span>" phiếu"
             </p>
+            {weighted.map(|w| weighted_note(&w))}
+            {left_out_note(&index, element_minimum)}
             {index.withheld.clone().map(|why| view! {
                 <p class="withheld" id="withheld" role="note">
                     {format!("Không công bố chỉ số: {why}, để không ai đọc được câu trả lời của từng người.")}
@@ -303,4 +311,59 @@ fn criterion_row(c: &CriterionIndex, text: Option<String>) -> impl IntoView {
 /// Now less then, as shown (two decimals each).
 fn change(now: Option<f64>, then: Option<f64>) -> Option<f64> {
     now.zip(then).map(|(a, b)| shown(a) - shown(b))
+}
+
+/// Which elements the overall leaves out, and why; nothing when it has all five.
+pub fn left_out_note(index: &SatisfactionIndex, minimum: u64) -> Option<impl IntoView> {
+    let reasons: Vec<String> = index
+        .elements
+        .iter()
+        .filter(|e| index.left_out.contains(&e.code))
+        .map(|e| match e.valid {
+            0 => format!("{} (chưa có câu trả lời)", e.code),
+            n => format!("{} ({n} câu trả lời)", e.code),
+        })
+        .collect();
+    (index.overall.is_some() && !reasons.is_empty()).then(|| {
+        view! {
+            <p class="note" id="left-out" role="note">
+                {format!(
+                    "Chỉ số chung chưa tính thành phần {}: mỗi tiêu chí có trả lời của một thành phần cần ít nhất {minimum} câu trả lời hợp lệ.",
+                    reasons.join(", ")
+                )}
+            </p>
+        }
+    })
+}
+
+/// The post-stratified index beside the pooled one, and what it covers; nothing for a single
+/// unit, where the two are the same.
+pub fn weighted_note(weighted: &Weighted) -> Option<impl IntoView> {
+    let units = weighted.units + weighted.units_without_n;
+    (units > 1).then(|| {
+        let covered = format!(
+            "tính trên {} đơn vị đã nhập số hồ sơ đã giải quyết (N = {})",
+            weighted.units,
+            weighted.dossiers.round()
+        );
+        let gap = (weighted.units_without_n > 0).then(|| {
+            format!(
+                "; {} đơn vị có phiếu nhưng chưa nhập N ({} phiếu) không được tính",
+                weighted.units_without_n, weighted.responses_without_n
+            )
+        });
+        let left_out = (!weighted.left_out.is_empty() && weighted.overall.is_some())
+            .then(|| format!("; chưa tính thành phần {}", weighted.left_out.join(", ")));
+        view! {
+            <p class="weighted" id="weighted">
+                "Chỉ số có trọng số theo số hồ sơ đã giải quyết: "
+                <strong id="weighted-index">{percent(weighted.overall)}</strong>
+                {format!(
+                    " — mỗi đơn vị tính theo tỷ trọng hồ sơ N của mình thay vì số phiếu, {covered}{}{}.",
+                    gap.unwrap_or_default(),
+                    left_out.unwrap_or_default()
+                )}
+            </p>
+        }
+    })
 }

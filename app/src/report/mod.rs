@@ -2,6 +2,7 @@
 //! `/admin`, rankings, breakdowns. Server-rendered from the report aggregates and readable with
 //! JavaScript off; charts are SVG drawn on the server.
 
+pub mod annex;
 pub mod breakdown;
 pub mod chart;
 pub mod comments;

@@ -6,17 +6,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use super::annex::{AnnexTable, Comparisons, DataQuality, SpreadAndTarget};
 use super::chart::TrendChart;
-use super::dashboard::{element_title, labelled_rows, CriteriaTable, ExpectationsTable};
+use super::dashboard::{element_title, labelled_rows, left_out_note, weighted_note, CriteriaTable, ExpectationsTable};
 use super::format::{day, interval, percent, points};
 use super::ranking::RankingTable;
 use super::server::{report_print, Filter, PrintedReport};
 use crate::access::page_reply;
+use crate::domain::report::shown;
 
 #[component]
 pub fn PrintPage() -> impl IntoView {
     let query = use_query_map();
-    let report = Resource::new_blocking(move || query.with(Filter::of), report_print);
+    let report = Resource::new_blocking(
+        move || query.with(Filter::of),
+        |f| report_print(f.agency, f.from, f.to, f.basis, f.compare),
+    );
     view! {
         <Title text="Báo cáo kết quả đo lường sự hài lòng" />
         <main class="admin printed-report">
@@ -29,8 +34,13 @@ pub fn PrintPage() -> impl IntoView {
 
 #[component]
 fn PrintView(report: PrintedReport) -> impl IntoView {
-    let PrintedReport { dashboard, rankings, dossiers, printed_on, integrity, min_cell } = report;
+    let PrintedReport { dashboard, rankings, comparisons, dossiers, printed_on, integrity, min_cell } = report;
     let frame = dashboard.frame.clone();
+    let late = crate::domain::submission::MAX_DAYS_LATE;
+    let provisional = format!(
+        "Số liệu chỉ gồm những ngày đã chốt; {late} ngày gần nhất còn tạm thời (kiosk mất mạng có thể gửi phiếu muộn tới {late} ngày) và chưa có trong báo cáo. Phiếu được công bố theo đợt của {} phiếu: phiếu chưa đủ đợt được tính vào kỳ sau.",
+        frame.min_cell
+    );
     let index = dashboard.index.clone();
     let q = dashboard.questionnaire.clone();
     let period = match &frame.covered {
@@ -78,19 +88,18 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             }
         })
         .collect_view();
-    let gaps = dashboard
-        .targets
-        .iter()
-        .map(|t| {
+    let year = frame.covered.as_ref().and_then(|(_, to)| to.get(..4)?.parse().ok());
+    let gaps = year.and_then(|year| crate::domain::report::milestone(&dashboard.targets, year)).map_or_else(
+        || "tỉnh chưa đặt mục tiêu".to_owned(),
+        |t| {
             format!(
-                "so với mục tiêu {} ({}): {} điểm %",
+                "so với mốc mục tiêu năm {} ({}): {} điểm %",
                 t.year,
                 percent(Some(t.percent)),
-                points(index.overall.map(|i| i - t.percent))
+                points(index.overall.map(|i| shown(i) - t.percent))
             )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
+        },
+    );
     let month_points: Vec<(String, Option<f64>)> =
         dashboard.months.iter().map(|m| (m.label.clone(), m.index.overall)).collect();
     let print = move |_| {
@@ -114,6 +123,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <h2>"1. Phương pháp và mẫu khảo sát"</h2>
             <p>{format!("Phiếu khảo sát “{}” (phiên bản {}): 5 yếu tố, {} tiêu chí, thang đo 5 mức từ “Rất không hài lòng” đến “Rất hài lòng”.", q.title, q.version, q.criteria().count())}</p>
             <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95% theo phương pháp Wilson."</p>
+            <p>{format!("Một yếu tố chỉ được tính vào chỉ số chung khi mỗi tiêu chí có trả lời của nó có ít nhất {} câu trả lời hợp lệ; đơn vị có chỉ số chung thiếu yếu tố không xếp hạng cùng đơn vị đủ 5 yếu tố. Mốc mục tiêu của năm: mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề.", frame.element_minimum)}</p>
             <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
             <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu. Phiếu được công bố theo đợt: mỗi đơn vị, mỗi kênh đủ {min_cell} phiếu mới thành một đợt, tính vào kỳ có ngày đủ {min_cell} phiếu; phiếu chưa đủ đợt được tính vào kỳ sau.", crate::domain::submission::MAX_DAYS_LATE)}</p>
         </section>
@@ -123,6 +133,9 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
                 "Chỉ số hài lòng chung: "<strong id="printed-overall">{percent(index.overall)}</strong>
                 {format!(" (khoảng tin cậy 95%: {}); {gaps}.", interval(dashboard.interval))}
             </p>
+            {dashboard.weighted.as_ref().and_then(weighted_note)}
+            <Comparisons index=index.clone() comparisons=comparisons />
+            {left_out_note(&index, frame.element_minimum)}
             <p>{format!("Mục tiêu của tỉnh: {target}.")}</p>
             <table class="elements-table">
                 <thead><tr><th>"Yếu tố"</th><th>"Chỉ số"</th><th>"Cận dưới KTC 95% thấp nhất của các tiêu chí"</th></tr></thead>
@@ -133,7 +146,11 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
         </section>
         <section class="page-break">
             <h2>"3. Xếp hạng các cơ quan, đơn vị"</h2>
-            {rankings.into_iter().map(|r| view! { <RankingTable ranking=r /> }).collect_view()}
+            {rankings
+                .iter()
+                .cloned()
+                .map(|r| view! { <RankingTable ranking=r.clone() /><SpreadAndTarget ranking=r /> })
+                .collect_view()}
         </section>
         <section>
             <h2>"4. Sự mong đợi của người dân, tổ chức"</h2>
@@ -147,25 +164,17 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
                 <tbody>{labelled_rows(&dashboard.quarters)}</tbody>
             </table>
         </section>
-        {integrity.map(|counts| view! { <IntegrityCounts counts /> })}
-    }
-}
-
-/// The data-quality section: what the kiosk limits and the officer flags saw in the period.
-#[component]
-fn IntegrityCounts(counts: Vec<(String, u64)>) -> impl IntoView {
-    let rows = counts
-        .into_iter()
-        .map(|(what, n)| view! { <tr><th scope="row">{what}</th><td class="num">{n}</td></tr> })
-        .collect_view();
-    view! {
-        <section id="data-quality">
-            <h2>"6. Chất lượng dữ liệu"</h2>
-            <p>"Dấu hiệu bất thường ghi nhận trong kỳ (chi tiết tại trang Kiosk của quản trị). Cờ được ghi trên thiết bị, cán bộ và lời mời, không trên phiếu trả lời: các phiếu này vẫn được tính."</p>
-            <table class="integrity">
-                <thead><tr><th>"Dấu hiệu"</th><th>"Số lần"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+        <DataQuality
+            index=index.clone()
+            channels=dashboard.channels.clone()
+            questionnaire=q.clone()
+            provisional=provisional
+            integrity=integrity
+        />
+        <section class="page-break" id="annex">
+            <h2>"Phụ lục: chỉ số từng cơ quan, đơn vị"</h2>
+            <p>"Cột A–E là chỉ số năm yếu tố; “—”: không có ý kiến hợp lệ, hoặc nhóm dưới k phiếu không công bố. Đơn vị chưa xếp hạng ghi lý do ở cột “Mẫu”."</p>
+            {rankings.into_iter().map(|r| view! { <AnnexTable ranking=r questionnaire=q.clone() /> }).collect_view()}
         </section>
     }
 }

@@ -16,7 +16,7 @@ pub fn RankingPage() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new_blocking(
         move || query.with(|q| (q.get("kind"), Filter::of(q))),
-        |(kind, filter)| report_ranking(kind, filter),
+        |(kind, f)| report_ranking(kind, f.agency, f.from, f.to, f.basis, f.compare),
     );
     view! {
         <Title text="Xếp hạng — Chỉ số hài lòng" />
@@ -53,8 +53,18 @@ fn RankingView(page: Page) -> impl IntoView {
 /// The ranking table with the Ministry's movement summary; also used by the printable report.
 #[component]
 pub fn RankingTable(ranking: Ranking) -> impl IntoView {
-    let Ranking { kind, comparison, previous_from, previous_to, target, ranking_floor: floor, rows, movement, .. } =
-        ranking;
+    let Ranking {
+        kind,
+        comparison,
+        previous_from,
+        previous_to,
+        target,
+        ranking_floor: floor,
+        element_minimum,
+        rows,
+        movement,
+        ..
+    } = ranking;
     let target_head = target.map_or_else(
         || "So với mục tiêu".to_owned(),
         |t| format!("So với mốc năm {} ({})", t.year, percent(Some(t.percent))),
@@ -67,14 +77,14 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
         "So với {previous}: {} đơn vị tăng điểm, {} giảm điểm; {} tăng hạng, {} giảm hạng, {} giữ nguyên hạng.",
         movement.score_rose, movement.score_fell, movement.rank_climbed, movement.rank_fell, movement.rank_kept
     );
-    let (ranked, unranked): (Vec<RankingRow>, Vec<RankingRow>) = rows.into_iter().partition(|r| r.adequacy.ranked());
+    let (ranked, unranked): (Vec<RankingRow>, Vec<RankingRow>) = rows.into_iter().partition(RankingRow::ranked);
     let unknown_n = ranked.iter().filter(|r| r.dossiers.is_none()).count();
     let body = ranked.into_iter().map(ranking_row).collect_view();
     let waiting = (!unranked.is_empty()).then(|| {
         let count = unranked.len();
         let rows = unranked.into_iter().map(unranked_row).collect_view();
         view! {
-            <h3>{format!("Chưa đủ mẫu, chưa xếp hạng ({count} đơn vị)")}</h3>
+            <h3>{format!("Chưa xếp hạng: chưa đủ mẫu hoặc thiếu thành phần ({count} đơn vị)")}</h3>
             <table class="ranking" id="unranked">
                 <thead>
                     <tr>
@@ -94,6 +104,7 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
                 <thead>
                     <tr>
                         <th>"Hạng"</th><th>"Cơ quan, đơn vị"</th><th>"Chỉ số chung"</th><th>"Khoảng tin cậy 95%"</th>
+                        <th>"Có trọng số theo N"</th>
                         <th>"Nhóm"</th><th>"Số phiếu"</th><th>"Hạng kỳ so sánh"</th><th>"Thay đổi"</th><th>{target_head}</th>
                         <th>"Cỡ mẫu tối thiểu (N)"</th><th>"Tỷ lệ phản hồi"</th>
                     </tr>
@@ -103,9 +114,12 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
             <p class="note">
                 "Xếp hạng và tăng, giảm tính trên chỉ số làm tròn hai chữ số thập phân như đã hiển thị: đơn vị hiển thị bằng nhau được xếp đồng hạng. "
                 "Các đơn vị cùng “Nhóm” có khoảng tin cậy 95% chồng lên khoảng của đơn vị đứng đầu nhóm: chênh lệch giữa chúng có thể chưa có ý nghĩa thống kê. "
+                "Xếp hạng theo chỉ số chung (gộp mọi phiếu như công thức của Bộ); cột “Có trọng số theo N” tính mỗi cơ quan, đơn vị trực thuộc theo tỷ trọng số hồ sơ đã giải quyết, bỏ qua đơn vị chưa nhập N. "
                 "Mốc mục tiêu của năm lấy theo mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề. "
                 "Chỉ xếp hạng đơn vị đủ mẫu: số phiếu đạt cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²), N là số hồ sơ đã giải quyết trong kỳ do tỉnh nhập; "
                 "đơn vị chưa nhập N cần ít nhất "{floor}" phiếu. "
+                "Chỉ số chung chỉ tính các thành phần mà mỗi tiêu chí có trả lời đều có ít nhất "{element_minimum}" câu trả lời hợp lệ; "
+                "đơn vị có chỉ số chung thiếu thành phần không xếp hạng cùng đơn vị đủ năm thành phần. "
                 {(unknown_n > 0).then(|| format!("{unknown_n} đơn vị được xếp hạng chưa có N (ghi “chưa nhập N”)."))}
             </p>
             {waiting}
@@ -116,6 +130,7 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
 /// A unit below its minimum sample (or the floor): its figures, and why it is not ranked.
 fn unranked_row(row: RankingRow) -> impl IntoView {
     let count = |n: Option<u64>| n.map_or_else(|| "chưa nhập".to_owned(), |n| n.to_string());
+    let because = row.not_ranked_because();
     view! {
         <tr data-code=row.code.clone() class="below-minimum">
             <td>{row.name}</td>
@@ -124,7 +139,7 @@ fn unranked_row(row: RankingRow) -> impl IntoView {
             <td class="num">{count(row.dossiers)}</td>
             <td class="num">{row.minimum_sample.map_or_else(|| "—".to_owned(), |n| n.to_string())}</td>
             <td class="num">{percent(row.response_rate)}</td>
-            <td>{row.adequacy.label()}</td>
+            <td>{because}</td>
         </tr>
     }
 }
@@ -147,6 +162,7 @@ fn ranking_row(row: RankingRow) -> impl IntoView {
             <td>{row.name}</td>
             <td class="num index">{percent(row.index)}</td>
             <td class="num">{interval(row.ci95)}</td>
+            <td class="num weighted">{percent(row.weighted)}</td>
             <td class="num group">{place(row.overlap_group)}</td>
             <td class="num">{row.responses}</td>
             <td class="num">{place(row.previous_rank)}</td>

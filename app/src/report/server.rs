@@ -47,6 +47,8 @@ pub struct Frame {
     pub covered: Option<(String, String)>,
     /// k: responses of a unit and channel are published in steps of at least this many.
     pub min_cell: u64,
+    /// Valid answers an element needs to count in the overall.
+    pub element_minimum: u64,
     pub username: String,
     pub is_admin: bool,
 }
@@ -74,6 +76,8 @@ pub struct Dashboard {
     pub frame: Frame,
     pub index: SatisfactionIndex,
     pub interval: Option<[f64; 2]>,
+    /// The index with each unit weighted by its completed dossiers (N), beside the pooled one.
+    pub weighted: Option<crate::domain::weighting::Weighted>,
     /// The period compared with (`Frame::compare`), side by side.
     pub previous: Option<Labelled>,
     pub channels: Vec<Labelled>,
@@ -183,6 +187,7 @@ pub mod ssr {
             compare: compare.as_str().to_owned(),
             covered: days.map(|d| (d.from.to_string(), d.to.to_string())),
             min_cell: state.settings.min_cell,
+            element_minimum: state.settings.element_minimum,
             is_admin: access.user.role == Role::Admin,
             username: access.user.username.clone(),
         };
@@ -201,11 +206,13 @@ pub mod ssr {
             |label: String, index: SatisfactionIndex| Labelled { interval: index_interval(&index), label, index };
         let mut index = state.report_index(&code, None, scope).await.map_err(internal)?;
         let mut previous = None;
+        let mut weighted = None;
         let mut channels = Vec::new();
         let (mut months, mut quarters, mut expectations) = (Vec::new(), Vec::new(), Vec::new());
         if let Some(days) = days {
             let overview = state.overview(&code, days, scope).await.map_err(internal)?;
             index = state.index_of(&code, Some(&overview.totals));
+            weighted = Some(state.weighted(&code, days, scope).await.map_err(internal)?);
             if let Some(before) = compare.of(days) {
                 let index = state.report_index(&code, Some(&before), scope).await.map_err(internal)?;
                 let label = format!("{} ({} – {})", compare.label(), day_label(before.from), day_label(before.to));
@@ -223,6 +230,7 @@ pub mod ssr {
         Ok(Dashboard {
             interval: index_interval(&index),
             index,
+            weighted,
             previous,
             channels,
             months,
@@ -236,21 +244,35 @@ pub mod ssr {
     }
 
     /// `15/03/2026`.
-    fn day_label(day: chrono::NaiveDate) -> String {
+    pub fn day_label(day: chrono::NaiveDate) -> String {
         day.format("%d/%m/%Y").to_string()
     }
 }
 
 #[server]
-pub async fn report_dashboard(filter: Filter) -> Result<PageReply<Dashboard>, ServerFnError> {
-    match ssr::resolve(filter).await? {
+pub async fn report_dashboard(
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+    compare: Option<String>,
+) -> Result<PageReply<Dashboard>, ServerFnError> {
+    match ssr::resolve(Filter { agency, from, to, basis, compare }).await? {
         Ok(resolved) => Ok(PageReply::Ready(ssr::dashboard(&resolved).await?)),
         Err(refusal) => Ok(refusal),
     }
 }
 
 #[server]
-pub async fn report_ranking(kind: Option<String>, filter: Filter) -> Result<PageReply<RankingPage>, ServerFnError> {
+pub async fn report_ranking(
+    kind: Option<String>,
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+    compare: Option<String>,
+) -> Result<PageReply<RankingPage>, ServerFnError> {
+    let filter = Filter { agency, from, to, basis, compare };
     use crate::access::ssr::set_status;
     use crate::service::internal;
 
@@ -280,7 +302,15 @@ pub async fn report_ranking(kind: Option<String>, filter: Filter) -> Result<Page
 }
 
 #[server]
-pub async fn report_breakdown(by: Option<String>, filter: Filter) -> Result<PageReply<BreakdownPage>, ServerFnError> {
+pub async fn report_breakdown(
+    by: Option<String>,
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+    compare: Option<String>,
+) -> Result<PageReply<BreakdownPage>, ServerFnError> {
+    let filter = Filter { agency, from, to, basis, compare };
     use crate::access::ssr::set_status;
     use crate::domain::report::BreakdownBy;
     use crate::service::ServiceError;
@@ -314,6 +344,8 @@ pub async fn report_breakdown(by: Option<String>, filter: Filter) -> Result<Page
 pub struct PrintedReport {
     pub dashboard: Dashboard,
     pub rankings: Vec<Ranking>,
+    /// The agency's index in the previous period and in the same period last year.
+    pub comparisons: Vec<Labelled>,
     /// Completed dossiers (N) of the agency over the period, when entered (see `dossiers_in`).
     pub dossiers: Option<u64>,
     pub printed_on: String,
@@ -325,7 +357,14 @@ pub struct PrintedReport {
 }
 
 #[server]
-pub async fn report_print(filter: Filter) -> Result<PageReply<PrintedReport>, ServerFnError> {
+pub async fn report_print(
+    agency: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    basis: Option<String>,
+    compare: Option<String>,
+) -> Result<PageReply<PrintedReport>, ServerFnError> {
+    let filter = Filter { agency, from, to, basis, compare };
     use crate::service::internal;
 
     let resolved = match ssr::resolve(filter).await? {
@@ -345,6 +384,15 @@ pub async fn report_print(filter: Filter) -> Result<PageReply<PrintedReport>, Se
             }
         }
     }
+    let mut comparisons = Vec::new();
+    for comparison in days.iter().flat_map(|days| crate::domain::period::Comparison::ALL.map(|c| (c, c.of(days)))) {
+        if let (c, Some(before)) = comparison {
+            let index = state.report_index(&frame.agency.code, Some(&before), &scope).await.map_err(internal)?;
+            let label = format!("{} ({} – {})", c.label(), ssr::day_label(before.from), ssr::day_label(before.to));
+            let interval = crate::service::reports::index_interval(&index);
+            comparisons.push(Labelled { label, index, interval });
+        }
+    }
     let dossiers = match &days {
         Some(days) => state.dossiers_in(&frame.agency.code, days, &scope).await.map_err(internal)?,
         None => None,
@@ -360,6 +408,7 @@ pub async fn report_print(filter: Filter) -> Result<PageReply<PrintedReport>, Se
         min_cell: state.settings.min_cell,
         dossiers,
         rankings,
+        comparisons,
         printed_on: crate::service::registry::today().format("%d/%m/%Y").to_string(),
         dashboard,
     }))

@@ -61,6 +61,9 @@ pub struct Settings {
     /// Fewest responses a unit whose completed dossiers were not entered needs to be ranked
     /// (`HAILONG_RANKING_FLOOR`).
     pub ranking_floor: u64,
+    /// Fewest valid answers an element needs to count in the overall
+    /// (`HAILONG_ELEMENT_MINIMUM`).
+    pub element_minimum: u64,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             officer_limits: crate::domain::invitation::OfficerLimits::default(),
             min_cell: crate::domain::index::MIN_CELL,
             ranking_floor: crate::domain::report::RANKING_FLOOR,
+            element_minimum: crate::domain::index::ELEMENT_MINIMUM,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::domain::report::{
 };
 use crate::domain::submission::Channel;
 use crate::domain::tally::{Grain, Tally, Totals, EVERYONE};
+use crate::domain::weighting::{self, Stratum, Weighted};
 use crate::domain::{AgencyKind, Population, SatisfactionIndex};
 use crate::storage::{TallyQuery, TallyRow};
 
@@ -33,6 +34,15 @@ pub struct Overview {
     pub channels: HashMap<Channel, Totals>,
     pub months: Vec<(String, Totals)>,
     pub quarters: Vec<(String, Totals)>,
+}
+
+/// A subtree's indices with their post-stratified overall (see [`AppState::indices_report`]).
+#[derive(Debug, serde::Serialize)]
+pub struct IndicesReport {
+    #[serde(flatten)]
+    pub index: SatisfactionIndex,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted: Option<Weighted>,
 }
 
 /// The interval of an overall index: see [`crate::domain::index::mean_interval`].
@@ -192,13 +202,15 @@ impl AppState {
         Ok(Rollup::new(&self.db.registry().await?, basis))
     }
 
-    /// The indices of `agency`'s subtree from its totals, as they may be published: none for
-    /// fewer than k responses (`Settings::min_cell`). Every page, export, API and command that
-    /// shows an index gets it from here.
+    /// The indices of `agency`'s subtree from its totals, as they may be published: an overall of
+    /// the elements that hold (`Settings::element_minimum`), none for fewer than k responses
+    /// (`Settings::min_cell`). Every page, export, API and command that shows an index gets it
+    /// from here.
     pub fn index_of(&self, agency: &str, totals: Option<&Totals>) -> SatisfactionIndex {
         let empty = Totals::default();
         let totals = totals.unwrap_or(&empty);
         SatisfactionIndex::compute(&self.questionnaire, agency, totals.responses, &totals.criterion_counts())
+            .holding(self.settings.element_minimum)
             .published(self.settings.min_cell)
     }
 
@@ -207,6 +219,21 @@ impl AppState {
         let days = population.period.closed_days(super::registry::today());
         let scope = Scope { channel: population.channel, basis: Basis::AsTheyWere };
         self.report_index(agency, days.as_ref(), &scope).await
+    }
+
+    /// The indices as `GET /api/v1/indices` and `hailong index --json` give them: the pooled
+    /// indices and, when responses were published, the same weighted by completed dossiers.
+    pub async fn indices_report(&self, agency: &str, population: &Population) -> Result<IndicesReport, ServiceError> {
+        let index = self.indices(agency, population).await?;
+        let days = population.period.closed_days(super::registry::today()).filter(|_| index.responses > 0);
+        let weighted = match days {
+            Some(days) => {
+                let scope = Scope { channel: population.channel, basis: Basis::AsTheyWere };
+                Some(self.weighted(agency, &days, &scope).await?)
+            }
+            None => None,
+        };
+        Ok(IndicesReport { index, weighted })
     }
 
     /// The satisfaction indices of `agency` and its subtree over `days` (none: no day closed yet).
@@ -246,6 +273,7 @@ impl AppState {
         reach: impl Fn(&str) -> bool,
     ) -> Result<Ranking, ServiceError> {
         let registry = self.db.registry().await?;
+        let agencies: Vec<crate::domain::Agency> = registry.iter().map(|e| e.agency.clone()).collect();
         let units: Vec<_> = registry
             .iter()
             .map(|e| &e.agency)
@@ -261,18 +289,20 @@ impl AppState {
         let rollup = self.rollup(scope.basis).await?;
         let per_agency_now = self.per_agency(days, scope).await?;
         let now = rollup.subtrees(&per_agency_now);
-        let dossiers = self.dossiers_per_subtree(days, &per_agency_now, &rollup).await?;
+        let entered_now = self.entered_per_agency(days).await?;
+        let dossiers = Self::dossiers_per_subtree(&entered_now, &per_agency_now, &rollup);
         let previous_days = compare.of(days);
         let (before, dossiers_before) = match &previous_days {
             Some(previous) => {
                 let per_agency = self.per_agency(previous, scope).await?;
-                let dossiers = self.dossiers_per_subtree(previous, &per_agency, &rollup).await?;
-                (rollup.subtrees(&per_agency), dossiers)
+                let entered = self.entered_per_agency(previous).await?;
+                (rollup.subtrees(&per_agency), Self::dossiers_per_subtree(&entered, &per_agency, &rollup))
             }
             None => (HashMap::new(), HashMap::new()),
         };
         let index = |sums: &HashMap<String, Totals>, code: &str| self.index_of(code, sums.get(code));
-        // Only units whose sample is adequate take a place, now and in the previous period.
+        // Only units whose sample is adequate and whose overall has every element take a place,
+        // now and in the period compared with.
         let adequacy = |sums: &HashMap<String, Totals>, entered: &HashMap<String, Option<u64>>, code: &str| {
             let responses = sums.get(code).map_or(0, |t| t.responses);
             Adequacy::of(responses, entered.get(code).copied().flatten(), self.settings.ranking_floor)
@@ -282,8 +312,9 @@ impl AppState {
                 units
                     .iter()
                     .map(|a| {
-                        let ranked = adequacy(sums, entered, &a.code).ranked();
-                        (a.code.clone(), index(sums, &a.code).overall.filter(|_| ranked))
+                        let this = index(sums, &a.code);
+                        let ranked = adequacy(sums, entered, &a.code).ranked() && this.left_out.is_empty();
+                        (a.code.clone(), this.overall.filter(|_| ranked))
                     })
                     .collect()
             };
@@ -298,6 +329,8 @@ impl AppState {
                 let agency = units.iter().find(|a| a.code == p.code).expect("ranked from these units");
                 let this = index(&now, &p.code);
                 let completed = dossiers.get(&p.code).copied().flatten();
+                let subtree = subtree_in(&agencies, &p.code, &rollup);
+                let weighted = self.weigh(&subtree, &per_agency_now, &entered_now, &rollup);
                 RankingRow {
                     name: agency.name.clone(),
                     responses: this.responses,
@@ -312,6 +345,9 @@ impl AppState {
                     minimum_sample: completed.map(crate::domain::index::minimum_sample),
                     response_rate: completed.filter(|n| *n > 0).map(|n| this.responses as f64 / n as f64 * 100.0),
                     adequacy: adequacy(&now, &dossiers, &p.code),
+                    left_out: this.left_out.clone(),
+                    weighted: weighted.overall,
+                    elements: this.elements.iter().map(|e| e.index).collect(),
                     code: p.code,
                 }
             })
@@ -325,6 +361,7 @@ impl AppState {
             previous_to: previous_days.map(|p| p.to.to_string()),
             target,
             ranking_floor: self.settings.ranking_floor,
+            element_minimum: self.settings.element_minimum,
             rows,
             movement,
         })
@@ -335,18 +372,11 @@ impl AppState {
     /// subtree when a count was entered for some agency of it and for every agency of it with
     /// responses in `per_agency`; otherwise it is unknown (`None`), never guessed: survey links
     /// go to only some completed dossiers and would understate it.
-    async fn dossiers_per_subtree(
-        &self,
-        days: &ClosedDays,
+    fn dossiers_per_subtree(
+        entered: &HashMap<String, f64>,
         per_agency: &HashMap<String, Totals>,
         rollup: &Rollup,
-    ) -> Result<HashMap<String, Option<u64>>, ServiceError> {
-        let (first, last) = crate::domain::dossiers::months_of(days);
-        let mut entered: HashMap<String, f64> = HashMap::new();
-        for count in self.db.dossier_counts(first, last).await? {
-            *entered.entry(count.agency).or_default() +=
-                crate::domain::dossiers::share_in(count.month, count.completed, days);
-        }
+    ) -> HashMap<String, Option<u64>> {
         let as_totals = |n: u64| Totals { responses: n, ..Totals::default() };
         let counted = entered.iter().map(|(code, n)| (code.clone(), as_totals(n.round() as u64))).collect();
         let missing = per_agency
@@ -355,14 +385,60 @@ impl AppState {
             .map(|(code, _)| (code.clone(), as_totals(1)))
             .collect();
         let gaps = rollup.subtrees(&missing);
-        Ok(rollup
+        rollup
             .subtrees(&counted)
             .into_iter()
             .map(|(code, n)| {
                 let known = gaps.get(&code).is_none_or(|g| g.responses == 0);
                 (code, known.then_some(n.responses))
             })
-            .collect())
+            .collect()
+    }
+
+    /// The completed dossiers entered per agency over `days` (a month partly inside the period
+    /// counts in proportion to its days); agencies with nothing entered are absent.
+    async fn entered_per_agency(&self, days: &ClosedDays) -> Result<HashMap<String, f64>, ServiceError> {
+        let (first, last) = crate::domain::dossiers::months_of(days);
+        let mut entered: HashMap<String, f64> = HashMap::new();
+        for count in self.db.dossier_counts(first, last).await? {
+            *entered.entry(count.agency).or_default() +=
+                crate::domain::dossiers::share_in(count.month, count.completed, days);
+        }
+        Ok(entered)
+    }
+
+    /// `agency`'s subtree over `days` post-stratified: each unit, as the basis places it,
+    /// weighted by its completed dossiers (see [`crate::domain::weighting`]). A unit's N is
+    /// unknown when any agency placed in it has responses and no N entered.
+    pub async fn weighted(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Weighted, ServiceError> {
+        let rollup = self.rollup(scope.basis).await?;
+        let subtree = self.subtree_of(agency, &rollup).await?;
+        let per_agency = self.per_agency(days, scope).await?;
+        let entered = self.entered_per_agency(days).await?;
+        Ok(self.weigh(&subtree, &per_agency, &entered, &rollup))
+    }
+
+    /// The post-stratified index of the agencies in `subtree` (see [`Self::weighted`]).
+    fn weigh(
+        &self,
+        subtree: &std::collections::HashSet<String>,
+        per_agency: &HashMap<String, Totals>,
+        entered: &HashMap<String, f64>,
+        rollup: &Rollup,
+    ) -> Weighted {
+        // placed unit → (totals, N so far, an agency with responses lacks N)
+        let mut units: HashMap<String, (Totals, f64, bool)> = HashMap::new();
+        for (code, totals) in per_agency.iter().filter(|(code, _)| subtree.contains(*code)) {
+            let unit = units.entry(rollup.placed(code)).or_default();
+            unit.0.add(totals);
+            unit.2 |= totals.responses > 0 && !entered.contains_key(code);
+        }
+        for (code, n) in entered.iter().filter(|(code, _)| subtree.contains(*code)) {
+            units.entry(rollup.placed(code)).or_default().1 += n;
+        }
+        let strata: Vec<Stratum> =
+            units.values().map(|(totals, n, missing)| Stratum { totals, dossiers: (!missing).then_some(*n) }).collect();
+        weighting::post_stratified(&self.questionnaire, &strata, self.settings.element_minimum)
     }
 
     /// The completed dossiers entered for the last `months` months (this one included), newest
@@ -409,7 +485,8 @@ impl AppState {
     ) -> Result<Option<u64>, ServiceError> {
         let per_agency = self.per_agency(days, scope).await?;
         let rollup = self.rollup(scope.basis).await?;
-        Ok(self.dossiers_per_subtree(days, &per_agency, &rollup).await?.get(agency).copied().flatten())
+        let entered = self.entered_per_agency(days).await?;
+        Ok(Self::dossiers_per_subtree(&entered, &per_agency, &rollup).get(agency).copied().flatten())
     }
 
     /// The expectations ranking of `agency`'s subtree over `days`.
@@ -469,13 +546,7 @@ impl AppState {
         agency: &str,
         rollup: &Rollup,
     ) -> Result<std::collections::HashSet<String>, ServiceError> {
-        let agencies = self.db.agencies().await?;
-        let mut codes = crate::domain::agency::subtree_codes(&agencies, agency);
-        // as restated, closed units whose heir is inside count inside too
-        let heirs_inside: Vec<String> =
-            agencies.iter().filter(|a| codes.contains(&rollup.placed(&a.code))).map(|a| a.code.clone()).collect();
-        codes.extend(heirs_inside);
-        Ok(codes)
+        Ok(subtree_in(&self.db.agencies().await?, agency, rollup))
     }
 
     /// `agency`'s subtree over `days` split by `by`, small cells suppressed.
@@ -681,4 +752,13 @@ impl AppState {
         let status = if approve { CommentStatus::Approved } else { CommentStatus::Rejected };
         Ok(self.db.set_comment_status(response_id.trim(), status, actor).await?)
     }
+}
+
+/// `agency` and the agencies under it; as restated, also the closed units whose heir is inside.
+fn subtree_in(agencies: &[crate::domain::Agency], agency: &str, rollup: &Rollup) -> std::collections::HashSet<String> {
+    let mut codes = crate::domain::agency::subtree_codes(agencies, agency);
+    let heirs_inside: Vec<String> =
+        agencies.iter().filter(|a| codes.contains(&rollup.placed(&a.code))).map(|a| a.code.clone()).collect();
+    codes.extend(heirs_inside);
+    codes
 }

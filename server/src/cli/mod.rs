@@ -68,6 +68,10 @@ pub struct Cli {
     /// entered for the period (1 to 10000); with N entered, its minimum sample decides.
     #[arg(long, env = "HAILONG_RANKING_FLOOR", default_value_t = app::domain::report::RANKING_FLOOR, global = true)]
     ranking_floor: u64,
+    /// Fewest valid answers each answered criterion of an element needs for the element to count
+    /// in the overall index (1 to 10000); a unit whose overall lacks an element is not ranked.
+    #[arg(long, env = "HAILONG_ELEMENT_MINIMUM", default_value_t = app::domain::index::ELEMENT_MINIMUM, global = true)]
+    element_minimum: u64,
     /// Log lines as text (for a person) or as JSON objects, one per line (for a log collector).
     #[arg(long, env = "HAILONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -348,6 +352,9 @@ impl Cli {
         )?;
         let floor_range = app::domain::report::RANKING_FLOOR_RANGE;
         responses_within("HAILONG_RANKING_FLOOR", self.ranking_floor, floor_range, app::domain::report::RANKING_FLOOR)?;
+        let element_range = app::domain::index::ELEMENT_MINIMUM_RANGE;
+        let element_default = app::domain::index::ELEMENT_MINIMUM;
+        responses_within("HAILONG_ELEMENT_MINIMUM", self.element_minimum, element_range, element_default)?;
         if !(1..=10_080).contains(&self.pairing_minutes) {
             bail!("HAILONG_PAIRING_MINUTES phải từ 1 đến 10080 phút (một tuần)");
         }
@@ -363,6 +370,7 @@ impl Cli {
             targets: app::domain::report::parse_targets(&self.targets).map_err(anyhow::Error::msg)?,
             min_cell: self.min_cell,
             ranking_floor: self.ranking_floor,
+            element_minimum: self.element_minimum,
             ..Settings::default()
         };
         let settings = match &self.command {
@@ -415,11 +423,11 @@ impl Cli {
             Command::Backup { .. } | Command::Restore { .. } | Command::Copy { .. } => {} // done before the state starts
             Command::Index { agency, from, to, json } => {
                 let period = Period::parse(from.as_deref(), to.as_deref())?;
-                let index = state.indices(&agency, &period.into()).await?;
+                let report = state.indices_report(&agency, &period.into()).await?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&index)?);
+                    println!("{}", serde_json::to_string_pretty(&report)?);
                 } else {
-                    print_index(&index);
+                    print_index(&report.index);
                 }
             }
             Command::Serve { addr, trusted_proxies, .. } => {

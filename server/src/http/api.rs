@@ -180,6 +180,6 @@ pub async fn indices(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "channel", "Kênh khảo sát phải là kiosk hoặc link.")
         })?),
     };
-    let index = app.indices(&agency, &Population { period, channel }).await?;
-    Ok(Json(serde_json::to_value(&index).unwrap_or(Value::Null)))
+    let report = app.indices_report(&agency, &Population { period, channel }).await?;
+    Ok(Json(serde_json::to_value(&report).unwrap_or(Value::Null)))
 }
