@@ -60,6 +60,27 @@ test("a manager opens the dashboard, the ranking and the expectations, downloads
   expect(pdf.subarray(0, 4).toString()).toBe("%PDF");
 });
 
+test("the province's report has the annex, the spread line and the data-quality page, in print and as XLSX", async ({ page }) => {
+  await logIn(page, "admin", "hailong-demo-admin");
+  await page.goto(`/admin/report?from=${from}&compare=same_period_last_year`);
+  await expect(page.locator("#comparisons tbody tr")).toHaveCount(2);
+  await expect(page.locator("#spread-department")).toHaveText(/từ \d+,\d\d% \(.+\) đến \d+,\d\d% \(.+\)\./);
+  const annex = page.locator("#annex-department");
+  await expect(annex.locator("thead th")).toHaveCount(16); // name, A–E, overall, weighted, n, N, rate, sample, rank, movement ×2
+  expect(await annex.locator("tbody tr").count()).toBeGreaterThan(3);
+  await expect(page.locator("#data-quality .skips tbody tr")).toHaveCount(16);
+  await expect(page.locator("#channel-mix")).toContainText("kiosk");
+  await page.emulateMedia({ media: "print" });
+  await expect(page.locator("#annex")).toBeVisible();
+
+  const xlsx = await page.request.get(`/api/v1/exports/report.xlsx?agency=PT&from=${from}`);
+  expect(xlsx.status()).toBe(200);
+  const workbook = XLSX.read(await xlsx.body());
+  expect(workbook.SheetNames[0]).toBe("tong-quan");
+  expect(workbook.SheetNames).toContain("phu-luc-department");
+  expect(workbook.SheetNames.at(-1)).toBe("chat-luong");
+});
+
 test("the dashboard and the ranking work with JavaScript off", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();

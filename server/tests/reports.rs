@@ -13,6 +13,9 @@ use app::storage::NewResponse;
 use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use common::{spawn_app, spawn_app_with, TestApp, ADMIN_TOKEN};
 use serde_json::{json, Value};
+use std::io::Cursor;
+
+use calamine::{Reader, Xlsx};
 
 const CRITERIA: [&str; 16] =
     ["A1", "A2", "A3", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "D1", "D2", "D3", "E1", "E2", "E3"];
@@ -485,4 +488,26 @@ async fn a_parents_index_weighted_by_completed_dossiers_sits_beside_the_pooled_o
     assert_eq!(status, 200);
     assert!(page.contains("54,05%"), "the weighted index on the dashboard");
     assert!(page.contains("1 đơn vị có phiếu nhưng chưa nhập N (6 phiếu) không được tính"));
+
+    // The report as a workbook: the overview with both figures, each kind's annex, data quality.
+    let path = format!("{}/api/v1/exports/report.xlsx?agency=W&from={last}&to={to}", app.base);
+    let response = app.client.get(&path).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.unwrap().to_vec();
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).expect("a readable XLSX file");
+    assert_eq!(workbook.sheet_names(), ["tong-quan", "phu-luc-department", "phu-luc-commune", "chat-luong"]);
+    let overview = workbook.worksheet_range("tong-quan").unwrap();
+    let figure = |what: &str| -> f64 {
+        let row = overview.rows().find(|r| r[0].to_string() == what).unwrap_or_else(|| panic!("{what}"));
+        row[1].to_string().parse().unwrap()
+    };
+    assert!((figure("Chỉ số có trọng số theo số hồ sơ N (%)") - 600.0 / 1110.0 * 100.0).abs() < 1e-3);
+    assert!((figure("Chỉ số hài lòng chung (%)") - 141.0 / 156.0 * 100.0).abs() < 1e-3);
+    let annex = workbook.worksheet_range("phu-luc-commune").unwrap();
+    let w2: Vec<String> =
+        annex.rows().find(|r| r[0].to_string() == "W2").unwrap().iter().map(|c| c.to_string()).collect();
+    // code, name, A–E (90 % each), overall 90, weighted 90, n 100, N 100
+    assert_eq!(&w2[2..11], ["90", "90", "90", "90", "90", "90", "90", "100", "100"]);
+    let csv = app.client.get(path.replace(".xlsx", ".csv")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(csv.status(), 404, "the report is a workbook only");
 }

@@ -219,6 +219,127 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
     Table { name: "xep-hang".into(), headers: headers.map(String::from).to_vec(), rows }
 }
 
+/// What the report's overview sheet holds of one agency's subtree.
+pub struct Overview<'a> {
+    pub name: &'a str,
+    pub index: &'a SatisfactionIndex,
+    pub interval: Option<[f64; 2]>,
+    pub weighted: Option<&'a super::weighting::Weighted>,
+    /// (what the period is compared with, its overall index)
+    pub comparisons: Vec<(String, Option<f64>)>,
+    pub milestone: Option<super::report::Target>,
+}
+
+/// The report's overview sheet: one figure per line.
+pub fn overview_table(overview: &Overview) -> Table {
+    let Overview { name, index, interval, weighted, comparisons, milestone } = overview;
+    let shown = super::report::shown;
+    let line = |what: String, value: Cell| vec![Cell::Text(what), value];
+    let mut rows = vec![
+        line("Cơ quan, đơn vị".into(), Cell::text(*name)),
+        line("Số phiếu".into(), Cell::count(index.responses)),
+        line("Chỉ số hài lòng chung (%)".into(), Cell::opt(index.overall)),
+        line("KTC 95% dưới".into(), Cell::opt(interval.map(|[lo, _]| lo))),
+        line("KTC 95% trên".into(), Cell::opt(interval.map(|[_, hi]| hi))),
+        line("Yếu tố chưa tính vào chỉ số chung".into(), Cell::text(index.left_out.join(", "))),
+    ];
+    if let Some(w) = weighted {
+        rows.push(line("Chỉ số có trọng số theo số hồ sơ N (%)".into(), Cell::opt(w.overall)));
+        rows.push(line("Đơn vị tính trọng số".into(), Cell::count(w.units as u64)));
+        rows.push(line(
+            "Đơn vị có phiếu chưa nhập N (không tính trọng số)".into(),
+            Cell::count(w.units_without_n as u64),
+        ));
+        rows.push(line("Phiếu của đơn vị chưa nhập N".into(), Cell::count(w.responses_without_n)));
+    }
+    rows.extend(index.elements.iter().map(|e| line(format!("Yếu tố {} (%)", e.code), Cell::opt(e.index))));
+    for (label, before) in comparisons {
+        rows.push(line(format!("Chỉ số chung, {label} (%)"), Cell::opt(*before)));
+        let change = index.overall.zip(*before).map(|(a, b)| shown(a) - shown(b));
+        rows.push(line(format!("Thay đổi so với {label} (điểm %)"), Cell::opt(change)));
+    }
+    if let Some(t) = milestone {
+        rows.push(line(format!("Mốc mục tiêu năm {} (%)", t.year), Cell::Number(t.percent)));
+        rows.push(line("So với mốc (điểm %)".into(), Cell::opt(index.overall.map(|i| shown(i) - t.percent))));
+    }
+    Table { name: "tong-quan".into(), headers: vec!["Chỉ tiêu".into(), "Giá trị".into()], rows }
+}
+
+/// The report's annex for one kind of unit, in the Ministry's layout: every unit with its five
+/// element indices, overall (pooled and weighted by N), sample, adequacy, rank and movement.
+pub fn annex_table(questionnaire: &Questionnaire, ranking: &Ranking) -> Table {
+    let mut headers: Vec<String> = vec!["Mã".into(), "Cơ quan, đơn vị".into()];
+    headers.extend(questionnaire.elements.iter().map(|e| format!("{} (%)", e.code)));
+    headers.extend(
+        [
+            "Chỉ số chung (%)",
+            "Có trọng số theo N (%)",
+            "Số phiếu (n)",
+            "Hồ sơ đã giải quyết (N)",
+            "Tỷ lệ phản hồi (%)",
+            "Mẫu",
+            "Thành phần chưa tính",
+            "Hạng",
+            "Hạng kỳ so sánh",
+            "Thay đổi điểm (điểm %)",
+        ]
+        .map(String::from),
+    );
+    let place = |p: Option<usize>| Cell::opt(p.map(|n| n as f64));
+    let rows = ranking
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![Cell::text(&r.code), Cell::text(&r.name)];
+            row.extend(r.elements.iter().map(|e| Cell::opt(*e)));
+            row.extend([
+                Cell::opt(r.index),
+                Cell::opt(r.weighted),
+                Cell::count(r.responses),
+                Cell::opt(r.dossiers.map(|n| n as f64)),
+                Cell::opt(r.response_rate),
+                Cell::text(if r.ranked() { r.adequacy.label().to_owned() } else { r.not_ranked_because() }),
+                Cell::text(r.left_out.join(", ")),
+                place(r.rank),
+                place(r.previous_rank),
+                Cell::opt(
+                    r.index.zip(r.previous_index).map(|(a, b)| super::report::shown(a) - super::report::shown(b)),
+                ),
+            ]);
+            row
+        })
+        .collect();
+    Table { name: format!("phu-luc-{}", ranking.kind.as_str()), headers, rows }
+}
+
+/// The report's data-quality sheet: each criterion's valid answers and skip rate, then the
+/// responses per channel and their share.
+pub fn quality_table(questionnaire: &Questionnaire, index: &SatisfactionIndex, channels: &[(String, u64)]) -> Table {
+    let headers = ["Mục", "Nội dung", "Số phiếu / ý kiến hợp lệ", "Tỷ lệ (%)"].map(String::from).to_vec();
+    let share = |n: u64| (index.responses > 0).then(|| n as f64 / index.responses as f64 * 100.0);
+    let mut rows: Vec<Vec<Cell>> = index
+        .elements
+        .iter()
+        .flat_map(|e| &e.criteria)
+        .map(|c| {
+            let skipped = share(index.responses.saturating_sub(c.valid));
+            let text = questionnaire.criteria().find(|(_, x)| x.code == c.code).map(|(_, x)| x.text.clone());
+            vec![
+                Cell::text(format!("Bỏ qua {}", c.code)),
+                Cell::Text(text.unwrap_or_default()),
+                Cell::count(c.valid),
+                Cell::opt(skipped),
+            ]
+        })
+        .collect();
+    rows.extend(
+        channels.iter().map(|(label, n)| {
+            vec![Cell::text("Kênh khảo sát"), Cell::text(label), Cell::count(*n), Cell::opt(share(*n))]
+        }),
+    );
+    Table { name: "chat-luong".into(), headers, rows }
+}
+
 pub fn expectations_table(questionnaire: &Questionnaire, shares: &[ExpectationShare]) -> Table {
     let rows = shares
         .iter()

@@ -164,7 +164,7 @@ pub fn DataQuality(
             .map(|(what, n)| view! { <tr><th scope="row">{what}</th><td class="num">{n}</td></tr> })
             .collect_view();
         view! {
-            <h3>"Dấu hiệu bất thường"</h3>
+            <h3 id="integrity-flags">"Dấu hiệu bất thường"</h3>
             <p>"Ghi nhận trong kỳ (chi tiết tại trang Kiosk của quản trị). Cờ được ghi trên thiết bị, cán bộ và lời mời, không trên phiếu trả lời: các phiếu này vẫn được tính."</p>
             <table class="integrity">
                 <thead><tr><th>"Dấu hiệu"</th><th>"Số lần"</th></tr></thead>

@@ -112,7 +112,10 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
         <p class="no-print">
             <a href=format!("/admin?{}", frame.query())>"← Về trang chỉ số"</a>" · "
             <button type="button" class="primary" on:click=print>"In báo cáo"</button>
-            <span class="note">" (hoặc Ctrl+P)"</span>
+            <span class="note">" (hoặc Ctrl+P)"</span>" · "
+            <a href=format!("/api/v1/exports/report.xlsx?{}", frame.query()) download="bao-cao.xlsx">
+                "Tải báo cáo dạng Excel (XLSX)"
+            </a>
         </p>
         <header class="report-title">
             <p class="issuer">{frame.agency.name.clone()}</p>

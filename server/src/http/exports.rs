@@ -58,6 +58,20 @@ pub async fn export(
     if name == "responses" {
         return responses(app, request, actor, format).await;
     }
+    if name == "report" {
+        if format != Format::Xlsx {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "file", "Báo cáo chỉ có dạng XLSX (report.xlsx)."));
+        }
+        let tables = report_workbook(&app, &request).await?;
+        let rows = tables.iter().map(|t| t.rows.len() as u64).sum();
+        audit_export(&app, &actor, "bao-cao", &request, rows).await?;
+        let mut workbook = Workbook::new();
+        for table in &tables {
+            write_sheet(workbook.add_worksheet(), &table.name, &table.headers, &table.rows).map_err(xlsx_failed)?;
+        }
+        let body = workbook.save_to_buffer().map_err(xlsx_failed)?;
+        return Ok(attachment("bao-cao.xlsx", format, Body::from(body)));
+    }
     let table = match name.as_str() {
         "criteria" | "ranking" | "expectations" | "breakdown" => report_table(&app, &name, &request).await?,
         _ => return Err(not_found()),
@@ -119,6 +133,65 @@ async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<T
             export::breakdown_table(by.as_str(), if days.is_some() { &rows } else { &[] })
         }
     })
+}
+
+/// The sheets of the report a province submits (`/admin/report` as XLSX): the overview, the
+/// annex of each kind of unit inside the chosen subtree, the data quality.
+async fn report_workbook(app: &AppState, request: &Request) -> Result<Vec<Table>, ApiError> {
+    let Request { agency, days, scope, compare, reach, .. } = request;
+    let agency = agency
+        .as_deref()
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency)."))?;
+    let questionnaire = &app.questionnaire;
+    let index = app.report_index(agency, days.as_ref(), scope).await?;
+    let name = app.agency(agency).await?.map(|a| a.name).unwrap_or_default();
+    let Some(days) = days else {
+        let overview = export::Overview {
+            name: &name,
+            index: &index,
+            interval: None,
+            weighted: None,
+            comparisons: Vec::new(),
+            milestone: None,
+        };
+        return Ok(vec![export::overview_table(&overview), export::quality_table(questionnaire, &index, &[])]);
+    };
+    let weighted = app.weighted(agency, days, scope).await?;
+    let mut comparisons = Vec::new();
+    for comparison in app::domain::period::Comparison::ALL {
+        if let Some(before) = comparison.of(days) {
+            let label = format!("{} ({} – {})", comparison.label(), before.from, before.to);
+            comparisons.push((label, app.report_index(agency, Some(&before), scope).await?.overall));
+        }
+    }
+    let milestone = app::domain::report::milestone(&app.settings.targets, chrono::Datelike::year(&days.to));
+    let overview = export::Overview {
+        name: &name,
+        index: &index,
+        interval: app::service::reports::index_interval(&index),
+        weighted: Some(&weighted),
+        comparisons,
+        milestone,
+    };
+    let mut tables = vec![export::overview_table(&overview)];
+    let subtree = app::domain::agency::subtree_codes(&app.agencies().await?, agency);
+    for kind in AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province) {
+        let ranking = app.ranking(kind, days, *compare, scope, |c| reach.contains(c) && subtree.contains(c)).await?;
+        if !ranking.rows.is_empty() {
+            tables.push(export::annex_table(questionnaire, &ranking));
+        }
+    }
+    let channels: Vec<(String, u64)> = app
+        .overview(agency, days, scope)
+        .await?
+        .channels
+        .iter()
+        .map(|(channel, totals)| (channel.label().to_owned(), totals.responses))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    tables.push(export::quality_table(questionnaire, &index, &channels));
+    Ok(tables)
 }
 
 /// Writes an export to the audit log: who, which file, which agency and days, how many rows.
