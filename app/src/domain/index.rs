@@ -36,6 +36,10 @@ pub struct CriterionIndex {
 pub struct ElementIndex {
     pub code: String,
     pub index: Option<f64>,
+    /// 95 % interval of the index worked out per respondent (see `domain::precision`), in
+    /// percent; none where the aggregates cannot give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<[f64; 2]>,
     /// The fewest valid answers any of its answered criteria got (0: none answered): what
     /// [`SatisfactionIndex::holding`] holds against the element minimum.
     #[serde(default)]
@@ -58,6 +62,9 @@ pub struct SatisfactionIndex {
     /// element minimum (see [`SatisfactionIndex::holding`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<String>,
+    /// 95 % interval of the overall, per respondent (see `domain::precision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<[f64; 2]>,
 }
 
 /// Fewest valid answers an element needs (in each of its answered criteria) to count in the
@@ -140,12 +147,24 @@ impl SatisfactionIndex {
                     .collect();
                 let index = mean_of_present(criteria.iter().map(|c| c.index));
                 let valid = criteria.iter().map(|c| c.valid).filter(|n| *n > 0).min().unwrap_or(0);
-                ElementIndex { code: element.code.clone(), index, valid, criteria }
+                ElementIndex { code: element.code.clone(), index, ci95: None, valid, criteria }
             })
             .collect();
         let overall = mean_of_present(elements.iter().map(|e| e.index));
         let left_out = elements.iter().filter(|e| e.index.is_none()).map(|e| e.code.clone()).collect();
-        Self { agency: agency.to_owned(), responses, overall, elements, withheld: None, left_out }
+        Self { agency: agency.to_owned(), responses, overall, elements, withheld: None, left_out, ci95: None }
+    }
+
+    /// These indices with the 95 % intervals of each element and of the overall (of the
+    /// elements it holds), worked out per respondent from `stats` (see `domain::precision`).
+    pub fn with_intervals(mut self, stats: &super::tally::Respondents) -> Self {
+        for element in &mut self.elements {
+            element.ci95 = element.index.and_then(|i| super::precision::interval(stats, self.responses, &[&element.code], i));
+        }
+        let held: Vec<&str> =
+            self.elements.iter().filter(|e| !self.left_out.contains(&e.code)).map(|e| e.code.as_str()).collect();
+        self.ci95 = self.overall.and_then(|i| super::precision::interval(stats, self.responses, &held, i));
+        self
     }
 
     /// These indices with an overall of only the elements that hold: those whose answered
@@ -170,6 +189,7 @@ impl SatisfactionIndex {
             overall: None,
             elements: Vec::new(),
             left_out: Vec::new(),
+            ci95: None,
             withheld: Some(below_min_cell(min_cell)),
             ..self
         }

@@ -14,6 +14,7 @@ pub mod export;
 pub mod index;
 pub mod invitation;
 pub mod period;
+pub mod precision;
 pub mod questionnaire;
 pub mod registry;
 pub mod report;

@@ -5,6 +5,12 @@
 //! A stored tally is a flat list of counts in the layout of its questionnaire version:
 //! `[responses, comments, criterion 1 levels 1..=5, criterion 2 …, area 1 levels 1..=4, …]`.
 //! Adding tallies of different versions goes through [`Totals`], keyed by code.
+//!
+//! After those counts come the respondent statistics (see [`Respondents`]): how many responses
+//! they cover, then for every ordered pair of elements (e, f) Σ Yₑ·Y_f, Σ Yₑ·a_f and Σ aₑ·a_f,
+//! where aₑ is 1 when the respondent answered some criterion of element e and Yₑ is the share
+//! of those answers that are 4 or 5, times [`SCALE`]. A tally stored before they existed reads
+//! back with none (covering 0 responses).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +19,10 @@ use chrono::NaiveDate;
 use super::questionnaire::Questionnaire;
 use super::submission::{Channel, ValidResponse};
 use super::CriterionCounts;
+
+/// What a respondent's share of satisfied answers in an element is multiplied by to be counted
+/// whole: 60 divides by any number of criteria up to 6.
+pub const SCALE: u64 = 60;
 
 /// Levels of the rating scale and of the expectations scale.
 const LEVELS: usize = 5;
@@ -28,6 +38,8 @@ pub struct Layout {
     pub areas: Vec<String>,
     /// Each profile question's code with its options' codes.
     pub profile: Vec<(String, Vec<String>)>,
+    /// Each element's code with the places of its criteria in `criteria`.
+    pub elements: Vec<(String, Vec<usize>)>,
 }
 
 impl Layout {
@@ -41,16 +53,33 @@ impl Layout {
                 .iter()
                 .map(|q| (q.code.clone(), q.options.iter().map(|o| o.code.clone()).collect()))
                 .collect(),
+            elements: {
+                let mut place = 0;
+                questionnaire
+                    .elements
+                    .iter()
+                    .map(|e| {
+                        let places = (place..place + e.criteria.len()).collect();
+                        place += e.criteria.len();
+                        (e.code.clone(), places)
+                    })
+                    .collect()
+            },
         }
     }
 
     /// How many counts a tally of this layout holds.
     pub fn width(&self) -> usize {
-        2 + LEVELS * self.criteria.len() + EXPECTATION_LEVELS * self.areas.len()
+        self.stats_start() + 1 + 3 * self.elements.len() * self.elements.len()
     }
 
     fn area_start(&self) -> usize {
         2 + LEVELS * self.criteria.len()
+    }
+
+    /// Where the respondent statistics start: the width of a tally stored before them.
+    fn stats_start(&self) -> usize {
+        self.area_start() + EXPECTATION_LEVELS * self.areas.len()
     }
 }
 
@@ -87,6 +116,30 @@ impl Tally {
                 counts[layout.area_start() + EXPECTATION_LEVELS * i + usize::from(*level) - 1] += 1;
             }
         }
+        // per element: answered (a) and the scaled share satisfied (Y)
+        let scores: Vec<(u64, u64)> = layout
+            .elements
+            .iter()
+            .map(|(_, places)| {
+                let levels = places.iter().map(|i| &counts[2 + LEVELS * i..2 + LEVELS * (i + 1)]);
+                let (answered, satisfied) = levels.fold((0, 0), |(a, s), l| (a + l.iter().sum::<u64>(), s + l[3] + l[4]));
+                match answered {
+                    0 => (0, 0),
+                    n => (1, (satisfied * SCALE + n / 2) / n),
+                }
+            })
+            .collect();
+        let start = layout.stats_start();
+        counts[start] = 1;
+        let size = scores.len();
+        for (e, (a_e, y_e)) in scores.iter().enumerate() {
+            for (f, (a_f, y_f)) in scores.iter().enumerate() {
+                let at = start + 1 + 3 * (e * size + f);
+                counts[at] = y_e * y_f;
+                counts[at + 1] = y_e * a_f;
+                counts[at + 2] = a_e * a_f;
+            }
+        }
         Self(counts)
     }
 
@@ -106,9 +159,15 @@ impl Tally {
         serde_json::to_string(&self.0).expect("a list of numbers serialises")
     }
 
-    /// Reads a stored tally that must have `expected` counts.
-    pub fn from_json(text: &str, expected: usize) -> Result<Self, TallyError> {
-        let counts: Vec<u64> = serde_json::from_str(text).map_err(|e| TallyError::NotCounts(e.to_string()))?;
+    /// Reads a stored tally of `layout`; one stored before the respondent statistics existed
+    /// reads back with none (covering no response).
+    pub fn from_json(text: &str, layout: &Layout) -> Result<Self, TallyError> {
+        let mut counts: Vec<u64> =
+            serde_json::from_str(text).map_err(|e| TallyError::NotCounts(e.to_string()))?;
+        let expected = layout.width();
+        if counts.len() == layout.stats_start() {
+            counts.resize(expected, 0);
+        }
         if counts.len() != expected {
             return Err(TallyError::WrongLength { found: counts.len(), expected });
         }
@@ -206,6 +265,65 @@ pub fn tally_responses<'a>(
     tallies
 }
 
+/// What the intervals of element and overall indices are worked out from, per respondent
+/// (see `domain::precision`): over the responses it `covers`, for each ordered pair of
+/// elements (e, f): [Σ Yₑ·Y_f, Σ Yₑ·a_f, Σ aₑ·a_f], Y scaled by [`SCALE`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Respondents {
+    pub covers: u64,
+    /// Element codes, in the order of the rows and columns of `sums`.
+    elements: Vec<String>,
+    /// Row-major: the sums of (e, f) at `e × elements + f`.
+    sums: Vec<[u64; 3]>,
+}
+
+impl Respondents {
+    /// The sums of the pair (e, f), when both elements are here.
+    pub fn pair(&self, e: &str, f: &str) -> Option<[u64; 3]> {
+        let place = |code: &str| self.elements.iter().position(|c| c == code);
+        Some(self.sums[place(e)? * self.elements.len() + place(f)?])
+    }
+
+    /// The places of `codes` in `elements`, adding those not here yet (the matrix grows).
+    fn places<'c>(&mut self, codes: impl Iterator<Item = &'c String> + Clone) -> Vec<usize> {
+        for code in codes.clone() {
+            if !self.elements.contains(code) {
+                let size = self.elements.len();
+                let mut grown = vec![[0; 3]; (size + 1) * (size + 1)];
+                for e in 0..size {
+                    grown[e * (size + 1)..e * (size + 1) + size].copy_from_slice(&self.sums[e * size..(e + 1) * size]);
+                }
+                self.sums = grown;
+                self.elements.push(code.clone());
+            }
+        }
+        codes.map(|code| self.elements.iter().position(|c| c == code).expect("added above")).collect()
+    }
+
+    /// Applies `apply` to each of these sums and the matching one of `sums` (laid out by `codes`).
+    fn combine<'c>(
+        &mut self,
+        codes: impl Iterator<Item = &'c String> + Clone,
+        sums: &[[u64; 3]],
+        apply: impl Fn(&mut u64, u64),
+    ) {
+        let same = self.elements.iter().eq(codes.clone());
+        let places = if same { (0..self.elements.len()).collect() } else { self.places(codes) };
+        let (size, theirs) = (self.elements.len(), places.len());
+        for (e, pe) in places.iter().enumerate() {
+            for (f, pf) in places.iter().enumerate() {
+                let mine = &mut self.sums[pe * size + pf];
+                mine.iter_mut().zip(sums[e * theirs + f]).for_each(|(s, n)| apply(s, n));
+            }
+        }
+    }
+
+    fn add(&mut self, other: &Respondents) {
+        self.covers += other.covers;
+        self.combine(other.elements.iter(), &other.sums, |s, n| *s += n);
+    }
+}
+
 /// Tallies added up by code, across questionnaire versions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -213,6 +331,7 @@ pub struct Totals {
     pub comments: u64,
     pub criteria: BTreeMap<String, [u64; LEVELS]>,
     pub expectations: BTreeMap<String, [u64; EXPECTATION_LEVELS]>,
+    pub respondents: Respondents,
 }
 
 impl Totals {
@@ -236,6 +355,13 @@ impl Totals {
                 sum.iter_mut().zip(levels).for_each(|(s, n)| *s += n);
             }
         }
+        let start = layout.stats_start();
+        if counts[start] > 0 {
+            self.respondents.covers += counts[start];
+            let sums: Vec<[u64; 3]> =
+                counts[start + 1..].chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+            self.respondents.combine(layout.elements.iter().map(|(code, _)| code), &sums, |s, n| *s += n);
+        }
     }
 
     pub fn add(&mut self, other: &Totals) {
@@ -249,6 +375,7 @@ impl Totals {
             let sum = self.expectations.entry(code.clone()).or_default();
             sum.iter_mut().zip(levels).for_each(|(s, n)| *s += n);
         }
+        self.respondents.add(&other.respondents);
     }
 
     /// These totals less `part` (a part of them): e.g. everyone less those who answered.
@@ -264,6 +391,9 @@ impl Totals {
             let sum = rest.expectations.entry(code.clone()).or_default();
             sum.iter_mut().zip(levels).for_each(|(s, n)| *s = s.saturating_sub(*n));
         }
+        rest.respondents.covers = rest.respondents.covers.saturating_sub(part.respondents.covers);
+        let part_stats = &part.respondents;
+        rest.respondents.combine(part_stats.elements.iter(), &part_stats.sums, |s, n| *s = s.saturating_sub(n));
         rest
     }
 
@@ -299,7 +429,7 @@ mod tests {
     #[test]
     fn a_tally_counts_levels_and_leaves_skipped_answers_out() {
         let layout = Layout::of(&Questionnaire::bundled());
-        assert_eq!(layout.width(), 2 + 16 * 5 + 10 * 4);
+        assert_eq!(layout.width(), 2 + 16 * 5 + 10 * 4 + 1 + 3 * 5 * 5);
         let one = Tally::of_response(
             &layout,
             &response(&[("A1", Some(4)), ("A2", None), ("E3", Some(1))], &[("X10", 3)], &[]),
@@ -315,12 +445,40 @@ mod tests {
     }
 
     #[test]
+    fn each_response_adds_its_element_scores_for_the_intervals() {
+        let layout = Layout::of(&Questionnaire::bundled());
+        // A: A1 4 (satisfied), A2 2, A3 skipped → answered, y = 1/2 → 30 of 60.
+        // B: all 5 → 60. C, D, E unanswered: a = 0, y = 0.
+        let one = Tally::of_response(
+            &layout,
+            &response(&[("A1", Some(4)), ("A2", Some(2)), ("B1", Some(5)), ("B2", Some(5)), ("B3", Some(5)), ("B4", Some(5))], &[], &[]),
+        );
+        let mut totals = Totals::default();
+        totals.add_tally(&layout, &one);
+        totals.add_tally(&layout, &one);
+        let pair = |e: &str, f: &str| totals.respondents.pair(e, f).unwrap();
+        assert_eq!(totals.respondents.covers, 2);
+        // [Σ yA·yB, Σ yA·aB, Σ aA·aB] over two such responses
+        assert_eq!(pair("A", "B"), [2 * 30 * 60, 2 * 30, 2]);
+        assert_eq!(pair("B", "A"), [2 * 60 * 30, 2 * 60, 2]);
+        assert_eq!(pair("A", "A"), [2 * 30 * 30, 2 * 30, 2]);
+        assert_eq!(pair("A", "E"), [0, 0, 0]);
+        assert_eq!(pair("E", "E"), [0, 0, 0]);
+    }
+
+    #[test]
     fn stored_tallies_read_back_and_wrong_ones_are_refused() {
         let layout = Layout::of(&Questionnaire::bundled());
         let tally = Tally::of_response(&layout, &response(&[("B2", Some(5))], &[], &[]));
-        assert_eq!(Tally::from_json(&tally.to_json(), layout.width()), Ok(tally));
-        assert_eq!(Tally::from_json("[1,2]", layout.width()), Err(TallyError::WrongLength { found: 2, expected: 122 }));
-        assert!(matches!(Tally::from_json("{}", 3), Err(TallyError::NotCounts(_))));
+        assert_eq!(Tally::from_json(&tally.to_json(), &layout), Ok(tally.clone()));
+        assert_eq!(Tally::from_json("[1,2]", &layout), Err(TallyError::WrongLength { found: 2, expected: 198 }));
+        assert!(matches!(Tally::from_json("{}", &layout), Err(TallyError::NotCounts(_))));
+        // stored before the respondent statistics: read with none, covering no response
+        let old = serde_json::to_string(&tally.0[..122]).unwrap();
+        let read = Tally::from_json(&old, &layout).unwrap();
+        let mut totals = Totals::default();
+        totals.add_tally(&layout, &read);
+        assert_eq!((totals.responses, totals.respondents.covers), (1, 0));
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
         .elements
         .iter()
         .map(|e| {
-            let interval = crate::domain::index::mean_interval(e.index, e.criteria.iter());
+            let interval = e.ci95.or_else(|| crate::domain::index::mean_interval(e.index, e.criteria.iter()));
             (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, interval)
         })
         .collect();

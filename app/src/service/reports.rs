@@ -45,9 +45,13 @@ pub struct IndicesReport {
     pub weighted: Option<Weighted>,
 }
 
-/// The interval of an overall index: see [`crate::domain::index::mean_interval`].
+/// The interval of an overall index: per respondent (see [`crate::domain::precision`]); where
+/// the aggregates predate the respondent statistics, Wilson's at the mean number of answers
+/// ([`crate::domain::index::mean_interval`]) until `hailong aggregates rebuild`.
 pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
-    crate::domain::index::mean_interval(index.overall, index.elements.iter().flat_map(|e| &e.criteria))
+    index.ci95.or_else(|| {
+        crate::domain::index::mean_interval(index.overall, index.elements.iter().flat_map(|e| &e.criteria))
+    })
 }
 
 impl AppState {
@@ -211,6 +215,7 @@ impl AppState {
         let totals = totals.unwrap_or(&empty);
         SatisfactionIndex::compute(&self.questionnaire, agency, totals.responses, &totals.criterion_counts())
             .holding(self.settings.element_minimum)
+            .with_intervals(&totals.respondents)
             .published(self.settings.min_cell)
     }
 

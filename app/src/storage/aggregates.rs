@@ -55,14 +55,22 @@ const COUNTS_COLUMNS: &str =
     "grain, facet, span, agency_code, service_point_code, channel, questionnaire_version, facet_value, counts";
 
 /// Adds `tallies` to the stored ones, inside the caller's transaction.
-pub(super) async fn merge_tallies(mut tx: Conn<'_>, tallies: &BTreeMap<TallyKey, Tally>) -> Result<()> {
+pub(super) async fn merge_tallies(
+    mut tx: Conn<'_>,
+    tallies: &BTreeMap<TallyKey, Tally>,
+    layouts: &[&Layout],
+) -> Result<()> {
     let keys: Vec<&TallyKey> = tallies.keys().collect();
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
         let mut merged: Vec<(&TallyKey, Tally)> = chunk.iter().map(|key| (*key, tallies[*key].clone())).collect();
         for row in stored_tallies(tx.reborrow(), chunk).await? {
             let key = row.key()?;
             let Some((_, sum)) = merged.iter_mut().find(|(k, _)| **k == key) else { continue };
-            let stored = Tally::from_json(&row.counts, sum.width())
+            let layout = layouts
+                .iter()
+                .find(|l| l.version == key.version)
+                .ok_or_else(|| StorageError::Corrupt(format!("questionnaire {}", key.version)))?;
+            let stored = Tally::from_json(&row.counts, layout)
                 .map_err(|e| StorageError::Corrupt(format!("{e} ({key:?})")))?;
             sum.add(&stored);
         }
@@ -192,7 +200,7 @@ impl Db {
                     service_point: row.service_point_code,
                     channel: channel_of(&row.channel)?,
                     facet_value: row.facet_value,
-                    counts: Tally::from_json(&row.counts, layout.width())
+                    counts: Tally::from_json(&row.counts, layout)
                         .map_err(|e| StorageError::Corrupt(e.to_string()))?,
                     version,
                 })
@@ -293,7 +301,8 @@ impl Db {
                         }),
                     ));
                 }
-                merge_tallies(tx.conn(), &tallies).await?;
+                let all: Vec<&Layout> = layouts.values().collect();
+                merge_tallies(tx.conn(), &tallies, &all).await?;
             }
             tx.commit().await?;
             Ok(counted)

@@ -108,7 +108,7 @@ pub(super) async fn insert_in(mut tx: Conn<'_>, batch: &[NewResponse], layout: &
             day: vietnam_day(r.submitted_at),
         }),
     );
-    merge_tallies(tx.reborrow(), &tallies).await?;
+    merge_tallies(tx.reborrow(), &tallies, &[layout]).await?;
     count_kiosk_days(tx.reborrow(), fresh.iter().filter_map(|r| Some((r.kiosk_id?, vietnam_day(r.submitted_at)))))
         .await?;
     outcomes(tx, batch, &inserted).await
