@@ -66,7 +66,7 @@ test("the province's report has the annex, the spread line and the data-quality 
   await expect(page.locator("#comparisons tbody tr")).toHaveCount(2);
   await expect(page.locator("#spread-department")).toHaveText(/từ \d+,\d\d% \(.+\) đến \d+,\d\d% \(.+\)\./);
   const annex = page.locator("#annex-department");
-  await expect(annex.locator("thead th")).toHaveCount(16); // name, A–E, overall, weighted, n, N, rate, sample, rank, movement ×2
+  await expect(annex.locator("thead th")).toHaveCount(15); // name, A–E, overall, weighted, n, N, rate, sample, rank, rank and score change
   expect(await annex.locator("tbody tr").count()).toBeGreaterThan(3);
   await expect(page.locator("#data-quality .skips tbody tr")).toHaveCount(16);
   await expect(page.locator("#channel-mix")).toContainText("kiosk");

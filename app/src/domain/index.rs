@@ -159,7 +159,8 @@ impl SatisfactionIndex {
     /// elements it holds), worked out per respondent from `stats` (see `domain::precision`).
     pub fn with_intervals(mut self, stats: &super::tally::Respondents) -> Self {
         for element in &mut self.elements {
-            element.ci95 = element.index.and_then(|i| super::precision::interval(stats, self.responses, &[&element.code], i));
+            element.ci95 =
+                element.index.and_then(|i| super::precision::interval(stats, self.responses, &[&element.code], i));
         }
         let held: Vec<&str> =
             self.elements.iter().filter(|e| !self.left_out.contains(&e.code)).map(|e| e.code.as_str()).collect();

@@ -156,7 +156,8 @@ mod tests {
                         (Some(code), _) => overall(&q, &resample, Some(code)),
                         (None, 5) => overall(&q, &resample, None),
                         (None, _) => {
-                            elements.iter().map(|e| overall(&q, &resample, Some(e))).sum::<f64>() / elements.len() as f64
+                            elements.iter().map(|e| overall(&q, &resample, Some(e))).sum::<f64>()
+                                / elements.len() as f64
                         }
                     }
                 })

@@ -354,7 +354,8 @@ impl RankingRow {
         if !self.adequacy.ranked() {
             reasons.push(self.adequacy.label().to_owned());
         }
-        if !self.left_out.is_empty() {
+        // a unit without responses lacks every element: its sample says enough
+        if !self.left_out.is_empty() && self.responses > 0 {
             reasons.push(format!("chỉ số chung thiếu thành phần {}", self.left_out.join(", ")));
         }
         reasons.join("; ")

@@ -122,7 +122,8 @@ impl Tally {
             .iter()
             .map(|(_, places)| {
                 let levels = places.iter().map(|i| &counts[2 + LEVELS * i..2 + LEVELS * (i + 1)]);
-                let (answered, satisfied) = levels.fold((0, 0), |(a, s), l| (a + l.iter().sum::<u64>(), s + l[3] + l[4]));
+                let (answered, satisfied) =
+                    levels.fold((0, 0), |(a, s), l| (a + l.iter().sum::<u64>(), s + l[3] + l[4]));
                 match answered {
                     0 => (0, 0),
                     n => (1, (satisfied * SCALE + n / 2) / n),
@@ -162,8 +163,7 @@ impl Tally {
     /// Reads a stored tally of `layout`; one stored before the respondent statistics existed
     /// reads back with none (covering no response).
     pub fn from_json(text: &str, layout: &Layout) -> Result<Self, TallyError> {
-        let mut counts: Vec<u64> =
-            serde_json::from_str(text).map_err(|e| TallyError::NotCounts(e.to_string()))?;
+        let mut counts: Vec<u64> = serde_json::from_str(text).map_err(|e| TallyError::NotCounts(e.to_string()))?;
         let expected = layout.width();
         if counts.len() == layout.stats_start() {
             counts.resize(expected, 0);
@@ -358,8 +358,7 @@ impl Totals {
         let start = layout.stats_start();
         if counts[start] > 0 {
             self.respondents.covers += counts[start];
-            let sums: Vec<[u64; 3]> =
-                counts[start + 1..].chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let sums: Vec<[u64; 3]> = counts[start + 1..].chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
             self.respondents.combine(layout.elements.iter().map(|(code, _)| code), &sums, |s, n| *s += n);
         }
     }
@@ -451,7 +450,11 @@ mod tests {
         // B: all 5 → 60. C, D, E unanswered: a = 0, y = 0.
         let one = Tally::of_response(
             &layout,
-            &response(&[("A1", Some(4)), ("A2", Some(2)), ("B1", Some(5)), ("B2", Some(5)), ("B3", Some(5)), ("B4", Some(5))], &[], &[]),
+            &response(
+                &[("A1", Some(4)), ("A2", Some(2)), ("B1", Some(5)), ("B2", Some(5)), ("B3", Some(5)), ("B4", Some(5))],
+                &[],
+                &[],
+            ),
         );
         let mut totals = Totals::default();
         totals.add_tally(&layout, &one);

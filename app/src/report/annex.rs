@@ -32,7 +32,7 @@ pub fn SpreadAndTarget(ranking: Ranking) -> impl IntoView {
             rows.iter().map(|r| format!("{} ({})", r.name, percent(r.index))).collect::<Vec<_>>().join("; ")
         }
     };
-    let lists = ranking.target.map(|t| {
+    let lists = ranking.target.filter(|_| ranked > 0).map(|t| {
         let milestone = format!("mốc mục tiêu năm {} ({})", t.year, percent(Some(t.percent)));
         view! {
             <p class="at-target">{format!("Đạt {milestone}: {} đơn vị — {}.", at.len(), names(&at))}</p>

@@ -49,9 +49,9 @@ pub struct IndicesReport {
 /// the aggregates predate the respondent statistics, Wilson's at the mean number of answers
 /// ([`crate::domain::index::mean_interval`]) until `hailong aggregates rebuild`.
 pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
-    index.ci95.or_else(|| {
-        crate::domain::index::mean_interval(index.overall, index.elements.iter().flat_map(|e| &e.criteria))
-    })
+    index
+        .ci95
+        .or_else(|| crate::domain::index::mean_interval(index.overall, index.elements.iter().flat_map(|e| &e.criteria)))
 }
 
 impl AppState {

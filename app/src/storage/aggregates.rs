@@ -70,8 +70,8 @@ pub(super) async fn merge_tallies(
                 .iter()
                 .find(|l| l.version == key.version)
                 .ok_or_else(|| StorageError::Corrupt(format!("questionnaire {}", key.version)))?;
-            let stored = Tally::from_json(&row.counts, layout)
-                .map_err(|e| StorageError::Corrupt(format!("{e} ({key:?})")))?;
+            let stored =
+                Tally::from_json(&row.counts, layout).map_err(|e| StorageError::Corrupt(format!("{e} ({key:?})")))?;
             sum.add(&stored);
         }
         on_conn!(tx.reborrow(), |c| {
@@ -200,8 +200,7 @@ impl Db {
                     service_point: row.service_point_code,
                     channel: channel_of(&row.channel)?,
                     facet_value: row.facet_value,
-                    counts: Tally::from_json(&row.counts, layout)
-                        .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                    counts: Tally::from_json(&row.counts, layout).map_err(|e| StorageError::Corrupt(e.to_string()))?,
                     version,
                 })
             })
