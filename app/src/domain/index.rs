@@ -83,6 +83,14 @@ pub fn below_min_cell(min_cell: u64) -> String {
     format!("dưới {min_cell} phiếu")
 }
 
+impl ElementIndex {
+    /// Its 95 % interval: per respondent where the aggregates allow, else Wilson's at the mean
+    /// number of valid answers of its criteria ([`mean_interval`]).
+    pub fn interval(&self) -> Option<[f64; 2]> {
+        self.ci95.or_else(|| mean_interval(self.index, self.criteria.iter()))
+    }
+}
+
 impl CriterionIndex {
     pub fn from_counts(code: &str, counts: [u64; 5]) -> Self {
         let valid: u64 = counts.iter().sum();

@@ -62,10 +62,7 @@ fn DashboardView(dashboard: Dashboard) -> impl IntoView {
     let element_bars: Vec<(String, Option<f64>, Option<[f64; 2]>)> = index
         .elements
         .iter()
-        .map(|e| {
-            let interval = e.ci95.or_else(|| crate::domain::index::mean_interval(e.index, e.criteria.iter()));
-            (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, interval)
-        })
+        .map(|e| (format!("{}. {}", e.code, element_title(&questionnaire, &e.code)), e.index, e.interval()))
         .collect();
     let side_by_side = previous.map(|before| {
         let rows = index

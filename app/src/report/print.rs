@@ -78,12 +78,11 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
         .elements
         .iter()
         .map(|e| {
-            let lowest = e.criteria.iter().filter_map(|c| c.ci95.map(|[lo, _]| lo)).fold(f64::INFINITY, f64::min);
             view! {
                 <tr>
                     <th scope="row">{format!("{}. {}", e.code, element_title(&q, &e.code))}</th>
                     <td class="num">{percent(e.index)}</td>
-                    <td class="num">{if lowest.is_finite() { percent(Some(lowest)) } else { "—".to_owned() }}</td>
+                    <td class="num">{interval(e.interval())}</td>
                 </tr>
             }
         })
@@ -141,7 +140,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             {left_out_note(&index, frame.element_minimum)}
             <p>{format!("Mục tiêu của tỉnh: {target}.")}</p>
             <table class="elements-table">
-                <thead><tr><th>"Yếu tố"</th><th>"Chỉ số"</th><th>"Cận dưới KTC 95% thấp nhất của các tiêu chí"</th></tr></thead>
+                <thead><tr><th>"Yếu tố"</th><th>"Chỉ số"</th><th>"Khoảng tin cậy 95%"</th></tr></thead>
                 <tbody>{element_rows}</tbody>
             </table>
             <h3>"Theo tiêu chí"</h3>
