@@ -500,14 +500,13 @@ async fn a_parents_index_weighted_by_completed_dossiers_sits_beside_the_pooled_o
     assert_eq!(workbook.sheet_names(), ["tong-quan", "phu-luc-department", "phu-luc-commune", "chat-luong"]);
     let overview = workbook.worksheet_range("tong-quan").unwrap();
     let figure = |what: &str| -> f64 {
-        let row = overview.rows().find(|r| r[0].to_string() == what).unwrap_or_else(|| panic!("{what}"));
+        let row = overview.rows().find(|r| r[0] == what).unwrap_or_else(|| panic!("{what}"));
         row[1].to_string().parse().unwrap()
     };
     assert!((figure("Chỉ số có trọng số theo số hồ sơ N (%)") - 600.0 / 1110.0 * 100.0).abs() < 1e-3);
     assert!((figure("Chỉ số hài lòng chung (%)") - 141.0 / 156.0 * 100.0).abs() < 1e-3);
     let annex = workbook.worksheet_range("phu-luc-commune").unwrap();
-    let w2: Vec<String> =
-        annex.rows().find(|r| r[0].to_string() == "W2").unwrap().iter().map(|c| c.to_string()).collect();
+    let w2: Vec<String> = annex.rows().find(|r| r[0] == "W2").unwrap().iter().map(|c| c.to_string()).collect();
     // code, name, A–E (90 % each), overall 90, weighted 90, n 100, N 100
     assert_eq!(&w2[2..11], ["90", "90", "90", "90", "90", "90", "90", "100", "100"]);
     let csv = app.client.get(path.replace(".xlsx", ".csv")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
