@@ -120,4 +120,11 @@ fn a_province_cannot_set_k_below_2_or_above_100() {
         assert!(!out.status.success() && err.contains("HAILONG_RANKING_FLOOR phải từ 1 đến 10000 phiếu"), "{err}");
     }
     assert!(common::hailong(&url, &["--ranking-floor", "1", "migrate"]).status.success());
+    // The valid answers an element needs to count in the overall: 1 to 10000.
+    for minimum in ["0", "10001"] {
+        let out = common::hailong(&url, &["--element-minimum", minimum, "migrate"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("HAILONG_ELEMENT_MINIMUM phải từ 1 đến 10000 phiếu"), "{err}");
+    }
+    assert!(common::hailong(&url, &["--element-minimum", "1", "migrate"]).status.success());
 }
