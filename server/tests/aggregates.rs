@@ -183,4 +183,32 @@ async fn indices_from_the_aggregates_equal_a_count_of_the_raw_answers() {
     assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
     assert!(String::from_utf8_lossy(&cli.stdout).contains("300"));
     assert_eq!(stored_aggregates(&app).await, kept);
+
+    // Tallies as stored before the per-respondent sums (the first 122 numbers) read back without
+    // them: counted, the intervals fall back, and a rebuild brings them back.
+    let per_respondent = app.state.indices("P", &Population { period, channel: None }).await.unwrap().ci95;
+    assert!(per_respondent.is_some());
+    assert_eq!(app.state.tallies_without_respondents().await.unwrap(), 0);
+    let db = common::sql(&app.database_url).await;
+    let all: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT counts FROM report_counts").fetch_all(&db).await.unwrap();
+    for (counts,) in all {
+        let numbers: Vec<u64> = serde_json::from_str(&counts).unwrap();
+        let old = serde_json::to_string(&numbers[..122]).unwrap();
+        sqlx::query("UPDATE report_counts SET counts = $1 WHERE counts = $2")
+            .bind(old)
+            .bind(counts)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    db.close().await;
+    assert!(app.state.tallies_without_respondents().await.unwrap() > 0);
+    let index = app.state.indices("P", &Population { period, channel: None }).await.unwrap();
+    assert_eq!(index.ci95, None, "no interval per respondent from old tallies");
+    assert!(app::service::reports::index_interval(&index).is_some(), "Wilson at the mean n instead");
+    app.state.rebuild_aggregates().await.unwrap();
+    assert_eq!(app.state.tallies_without_respondents().await.unwrap(), 0);
+    assert_eq!(stored_aggregates(&app).await, kept);
+    let rebuilt = app.state.indices("P", &Population { period, channel: None }).await.unwrap();
+    assert_eq!(rebuilt.ci95, per_respondent);
 }

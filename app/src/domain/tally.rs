@@ -155,6 +155,11 @@ impl Tally {
         self.0[0]
     }
 
+    /// The responses its respondent statistics cover (0 for a tally stored before them).
+    pub fn covers(&self, layout: &Layout) -> u64 {
+        self.0[layout.stats_start()]
+    }
+
     /// As stored: a JSON list of numbers, readable with SQL's JSON functions.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.0).expect("a list of numbers serialises")

@@ -166,6 +166,12 @@ impl AppState {
     pub fn prepare_reports(&self) {
         let state = self.clone();
         tokio::spawn(async move {
+            if let Ok(old @ 1..) = state.tallies_without_respondents().await {
+                tracing::warn!(
+                    tallies = old,
+                    "report aggregates stored before the per-respondent sums: their intervals fall back to Wilson at the mean number of answers; run `hailong aggregates rebuild`"
+                );
+            }
             let started = std::time::Instant::now();
             match state.step_book().await {
                 Ok(book) => tracing::info!(
@@ -178,6 +184,16 @@ impl AppState {
                 }
             }
         });
+    }
+
+    /// How many month tallies hold responses that their respondent statistics do not cover
+    /// (stored before those existed): periods touching them get intervals of Wilson at the mean
+    /// number of answers instead of per respondent, until `hailong aggregates rebuild`.
+    pub async fn tallies_without_respondents(&self) -> Result<u64, ServiceError> {
+        let query = TallyQuery { grain: Grain::Month, facet: EVERYONE, first: "0000-01", last: "9999-12" };
+        let rows = self.db.tally_rows(&query, &self.layouts).await?;
+        let short = |row: &&TallyRow| row.counts.covers(&self.layouts[&row.version]) < row.counts.responses();
+        Ok(rows.iter().filter(short).count() as u64)
     }
 
     /// Drops the disclosure steps, to be worked out again from the stored tallies: after
