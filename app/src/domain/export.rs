@@ -255,7 +255,7 @@ pub fn overview_table(overview: &Overview) -> Table {
     rows.extend(index.elements.iter().map(|e| line(format!("Yếu tố {} (%)", e.code), Cell::opt(e.index))));
     for (label, before) in comparisons {
         rows.push(line(format!("Chỉ số chung, {label} (%)"), Cell::opt(*before)));
-        let change = index.overall.zip(*before).map(|(a, b)| shown(a) - shown(b));
+        let change = super::report::change(index.overall, *before);
         rows.push(line(format!("Thay đổi so với {label} (điểm %)"), Cell::opt(change)));
     }
     if let Some(t) = milestone {
@@ -302,9 +302,7 @@ pub fn annex_table(questionnaire: &Questionnaire, ranking: &Ranking) -> Table {
                 Cell::text(r.left_out.join(", ")),
                 place(r.rank),
                 place(r.previous_rank),
-                Cell::opt(
-                    r.index.zip(r.previous_index).map(|(a, b)| super::report::shown(a) - super::report::shown(b)),
-                ),
+                Cell::opt(super::report::change(r.index, r.previous_index)),
             ]);
             row
         })

@@ -142,6 +142,12 @@ pub fn shown(percent: f64) -> f64 {
     (percent * 100.0).round() / 100.0
 }
 
+/// Now less then, as shown (see [`shown`]), in percentage points: what every "change" column
+/// and the movement count read.
+pub fn change(now: Option<f64>, then: Option<f64>) -> Option<f64> {
+    now.zip(then).map(|(a, b)| shown(a) - shown(b))
+}
+
 /// Groups of ranked units (in rank order) that their 95 % intervals cannot tell apart: going
 /// down the ranking, a unit joins the group of the unit that opened it while its interval
 /// reaches that unit's, and opens the next group once it lies wholly below. Groups are numbered
@@ -183,7 +189,7 @@ impl Placing {
 
     /// The change of the index as shown (two decimals), in percentage points.
     pub fn index_change(&self) -> Option<f64> {
-        Some(shown(self.index?) - shown(self.previous_index?))
+        change(self.index, self.previous_index)
     }
 }
 

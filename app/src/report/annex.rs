@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 
 use super::format::{capitalised, percent, points};
+use super::ranking::rank_change;
 use super::server::Labelled;
-use crate::domain::report::{shown, Ranking, RankingRow};
+use crate::domain::report::{change, Ranking, RankingRow};
 use crate::domain::{Questionnaire, SatisfactionIndex};
 
 /// The spread line and the lists against the milestone of one ranking.
@@ -58,12 +59,7 @@ pub fn AnnexTable(ranking: Ranking, questionnaire: Questionnaire) -> impl IntoVi
         .iter()
         .map(|row| {
             let elements = row.elements.iter().map(|e| view! { <td class="num">{percent(*e)}</td> }).collect_view();
-            let movement = match (row.rank, row.previous_rank) {
-                (Some(now), Some(before)) if now < before => format!("↑ {}", before - now),
-                (Some(now), Some(before)) if now > before => format!("↓ {}", now - before),
-                (Some(_), Some(_)) => "=".to_owned(),
-                _ => "—".to_owned(),
-            };
+            let movement = rank_change(row.rank, row.previous_rank);
             let count = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), |n| n.to_string());
             let sample = if row.ranked() { row.adequacy.label().to_owned() } else { row.not_ranked_because() };
             view! {
@@ -78,7 +74,7 @@ pub fn AnnexTable(ranking: Ranking, questionnaire: Questionnaire) -> impl IntoVi
                     <td>{sample}</td>
                     <td class="num">{row.rank.map_or_else(|| "—".to_owned(), |r| r.to_string())}</td>
                     <td class="num">{movement}</td>
-                    <td class="num">{points(row.index.zip(row.previous_index).map(|(a, b)| shown(a) - shown(b)))}</td>
+                    <td class="num">{points(change(row.index, row.previous_index))}</td>
                 </tr>
             }
         })
@@ -104,7 +100,7 @@ pub fn Comparisons(index: SatisfactionIndex, comparisons: Vec<Labelled>) -> impl
     let rows = comparisons
         .into_iter()
         .map(|before| {
-            let change = index.overall.zip(before.index.overall).map(|(a, b)| shown(a) - shown(b));
+            let change = change(index.overall, before.index.overall);
             view! {
                 <tr>
                     <th scope="row">{capitalised(&before.label)}</th>

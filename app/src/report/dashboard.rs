@@ -13,7 +13,7 @@ use super::server::{report_dashboard, Dashboard, Filter, Labelled};
 use super::ReportHeader;
 use crate::access::page_reply;
 use crate::domain::index::CriterionIndex;
-use crate::domain::report::{shown, ExpectationShare};
+use crate::domain::report::{change, ExpectationShare};
 use crate::domain::weighting::Weighted;
 use crate::domain::{Questionnaire, SatisfactionIndex};
 
@@ -303,11 +303,6 @@ fn criterion_row(c: &CriterionIndex, text: Option<String>) -> impl IntoView {
             {counts}
         </tr>
     }
-}
-
-/// Now less then, as shown (two decimals each).
-fn change(now: Option<f64>, then: Option<f64>) -> Option<f64> {
-    now.zip(then).map(|(a, b)| shown(a) - shown(b))
 }
 
 /// Which elements the overall leaves out, and why; nothing when it has all five.

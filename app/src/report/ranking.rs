@@ -144,14 +144,19 @@ fn unranked_row(row: RankingRow) -> impl IntoView {
     }
 }
 
-fn ranking_row(row: RankingRow) -> impl IntoView {
-    let place = |p: Option<usize>| p.map_or_else(|| "—".to_owned(), |n| n.to_string());
-    let change = match (row.rank, row.previous_rank) {
+/// Places climbed or lost since the period compared with: `↑ 2`, `↓ 1`, `=`, or `—`.
+pub fn rank_change(rank: Option<usize>, previous: Option<usize>) -> String {
+    match (rank, previous) {
         (Some(now), Some(before)) if now < before => format!("↑ {}", before - now),
         (Some(now), Some(before)) if now > before => format!("↓ {}", now - before),
         (Some(_), Some(_)) => "=".to_owned(),
         _ => "—".to_owned(),
-    };
+    }
+}
+
+fn ranking_row(row: RankingRow) -> impl IntoView {
+    let place = |p: Option<usize>| p.map_or_else(|| "—".to_owned(), |n| n.to_string());
+    let change = rank_change(row.rank, row.previous_rank);
     let sample = match (row.minimum_sample, row.dossiers) {
         (Some(minimum), Some(n)) => format!("{minimum} (N = {n})"),
         _ => "chưa nhập N".to_owned(),
