@@ -156,6 +156,82 @@ async fn a_ranking_shares_places_shows_movement_the_target_gap_and_restates_merg
 }
 
 #[tokio::test]
+async fn a_60_40_split_is_restated_by_its_shares_and_a_split_without_shares_is_footnoted() {
+    let settings = Settings { min_cell: 2, ranking_floor: 2, element_minimum: 2, ..Settings::default() };
+    let app = spawn_app_with(settings).await;
+    let header = "code,name,kind,parent,valid_from,successor,serves\n";
+    import(
+        &app,
+        &format!(
+            "{header}S,Xã Sơn,commune,P,,,\nT,Xã Tân,commune,P,,,\nA,Xã An,commune,P,,,\nB,Xã Bình,commune,P,,,\n"
+        ),
+    )
+    .await;
+    // Last month: S 5 of 10 satisfied, A 18 of 20, B 2 of 10, T 4 of 4; completed dossiers
+    // S 100, A 200, B 100 (T none entered).
+    let last = month_start(1);
+    for (agency, count, satisfied) in [("S", 10, 5), ("A", 20, 18), ("B", 10, 2), ("T", 4, 4)] {
+        store(&app, agency, last + Duration::days(3), count, satisfied, None).await;
+    }
+    let month = last.format("%Y-%m");
+    let counts = format!("S,{month},100\nA,{month},200\nB,{month},100");
+    app.state.enter_dossier_counts(&Actor::cli(), &counts).await.unwrap();
+    // This month S splits 60/40 into A and B; T splits into A and B with no shares.
+    let closes = month_start(0);
+    import(&app, &format!("{header}S,Xã Sơn,commune,P,{closes},A:0.6;B:0.4,\nT,Xã Tân,commune,P,{closes},A;B,\n"))
+        .await;
+
+    let to = closes - Duration::days(1);
+    let period = format!("from={last}&to={to}");
+    let restated = get(&app, &format!("/api/v1/rankings?kind=commune&{period}&basis=restated")).await;
+    let rows = restated["rows"].as_array().unwrap();
+    let row = |code: &str| rows.iter().find(|r| r["code"] == code).cloned();
+    assert!(row("S").is_none() && row("T").is_none(), "{rows:?}");
+    // A: 20 + 0.6 × 10 = 26 responses, 18 + 3 = 21 satisfied: 80.77 %; N = 200 + 60 = 260
+    let a = row("A").unwrap();
+    assert_eq!((a["responses"].clone(), a["dossiers"].clone()), (json!(26), json!(260)));
+    close(&a["index"], 2100.0 / 26.0);
+    close(&a["weighted"], 2100.0 / 26.0);
+    // B: 10 + 4 = 14 responses, 2 + 2 = 4 satisfied: 28.57 %; N = 100 + 40 = 140
+    let b = row("B").unwrap();
+    assert_eq!((b["responses"].clone(), b["dossiers"].clone()), (json!(14), json!(140)));
+    close(&b["index"], 400.0 / 14.0);
+    assert_eq!(
+        restated["restated_splits"],
+        json!([
+            {"code": "S", "name": "Xã Sơn", "successors": "Xã An (60 %), Xã Bình (40 %)", "apportioned": true},
+            {"code": "T", "name": "Xã Tân", "successors": "Xã An, Xã Bình", "apportioned": false},
+        ])
+    );
+    // As they were, nothing is apportioned and nothing footnoted.
+    let as_were = get(&app, &format!("/api/v1/rankings?kind=commune&{period}")).await;
+    let s = as_were["rows"].as_array().unwrap().iter().find(|r| r["code"] == "S").cloned().unwrap();
+    assert_eq!(s["responses"], json!(10));
+    assert!(as_were.get("restated_splits").is_none());
+
+    // A's breakdown and trend take its 0.6 of S's answers; the province keeps all 44.
+    let channels = get(&app, &format!("/api/v1/breakdowns?agency=A&by=channel&{period}&basis=restated")).await;
+    let link = channels["rows"].as_array().unwrap().iter().find(|r| r["value"] == "link").cloned().unwrap();
+    assert_eq!(link["responses"], json!(26));
+    close(&link["index"], 2100.0 / 26.0);
+    let province = get(&app, &format!("/api/v1/breakdowns?agency=P&by=channel&{period}&basis=restated")).await;
+    assert_eq!(province["rows"][1]["responses"], json!(44));
+
+    // The ranking page footnotes both splits.
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    let (status, page) = app.page(Some(&admin), &format!("/admin/rankings?kind=commune&{period}&basis=restated")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Phiếu và số hồ sơ của Xã Sơn (S) đã chia tách được phân bổ cho Xã An (60 %), Xã Bình (40 %)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Xã Tân (T) chia tách thành Xã An, Xã Bình nhưng chưa có tỷ lệ phân bổ nên không quy đổi"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn breakdowns_wait_until_every_part_has_k_and_today_is_only_a_count() {
     // a part of 9 men keeps its overall: elements hold from 5 answers
     let app = spawn_app_with(Settings { element_minimum: 5, ..Settings::default() }).await;

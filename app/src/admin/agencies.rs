@@ -22,7 +22,8 @@ pub struct AgencyRow {
     pub depth: usize,
     pub valid_from: Option<NaiveDate>,
     pub valid_to: Option<NaiveDate>,
-    pub successors: Vec<String>,
+    /// The successors of a closed agency with a split's shares: `07003 (60 %), 07004 (40 %)`.
+    pub successors: String,
     pub serves: Vec<String>,
     /// "sáp nhập", "chia tách", … for a closed agency.
     pub reorganisation: String,
@@ -40,7 +41,7 @@ pub struct AgenciesView {
 pub async fn load_agencies(edit: Option<String>) -> Result<PageReply<AgenciesView>, ServerFnError> {
     use crate::domain::access::Action;
     use crate::domain::agency::depths;
-    use crate::domain::registry::reorganisation_label;
+    use crate::domain::registry::{reorganisation_label, successors_shown};
     let state = expect_context::<crate::service::AppState>();
     if let Err(refusal) = crate::access::ssr::require(&state, Action::Administer).await? {
         return Ok(refusal);
@@ -58,7 +59,7 @@ pub async fn load_agencies(edit: Option<String>) -> Result<PageReply<AgenciesVie
             depth: depth.get(&entry.agency.code).copied().unwrap_or_default(),
             valid_from: entry.agency.valid_from,
             valid_to: entry.agency.valid_to,
-            successors: entry.successors.clone(),
+            successors: successors_shown(entry, str::to_owned),
             serves: entry.serves.clone(),
             reorganisation: reorganisation_label(entry, &registry).to_owned(),
         })
@@ -314,7 +315,7 @@ fn AgenciesBody(view: AgenciesView, save: ServerAction<SaveAgency>, close: Serve
         .map(|r| {
             let status = match r.valid_to {
                 None => format!("Hoạt động{}", r.valid_from.map(|d| format!(" từ {}", day(Some(d)))).unwrap_or_default()),
-                Some(to) => format!("Đã đóng từ {} ({}: {})", day(Some(to)), r.reorganisation, r.successors.join(", ")),
+                Some(to) => format!("Đã đóng từ {} ({}: {})", day(Some(to)), r.reorganisation, r.successors),
             };
             let serves = (!r.serves.is_empty()).then(|| format!("Tiếp nhận hồ sơ của: {}", r.serves.join(", ")));
             view! {
@@ -337,7 +338,7 @@ fn AgenciesBody(view: AgenciesView, save: ServerAction<SaveAgency>, close: Serve
         </p>
         <section>
             <h2>"Nhập từ tệp CSV"</h2>
-            <p class="hint">"Cột: code,name,kind,parent,valid_from,successor,serves (UTF-8, Excel: CSV UTF-8). Dòng có successor là đơn vị đóng vào ngày ở cột valid_from. Bạn sẽ xem trước thay đổi rồi mới áp dụng."</p>
+            <p class="hint">"Cột: code,name,kind,parent,valid_from,successor,serves (UTF-8, Excel: CSV UTF-8). Dòng có successor là đơn vị đóng vào ngày ở cột valid_from; đơn vị chia tách ghi kèm tỷ lệ phân bổ (07003:0.6;07004:0.4). Bạn sẽ xem trước thay đổi rồi mới áp dụng."</p>
             <form method="post" action="/admin/agencies/import" enctype="multipart/form-data" class="login">
                 <label><span>"Tệp CSV"</span><input type="file" name="file" accept=".csv,text/csv" required /></label>
                 <button type="submit" class="primary">"Tải lên và xem trước"</button>
@@ -361,7 +362,11 @@ fn AgenciesBody(view: AgenciesView, save: ServerAction<SaveAgency>, close: Serve
             <ActionForm action=close attr:class="login">
                 <label><span>"Đơn vị"</span><select name="code">{closable}</select></label>
                 <label><span>"Đóng từ ngày"</span><input type="date" name="closes_on" required /></label>
-                <label><span>"Đơn vị kế thừa (mã, cách nhau bởi ;)"</span><input type="text" name="successors" required /></label>
+                <label>
+                    <span>"Đơn vị kế thừa (mã, cách nhau bởi ;)"</span>
+                    <input type="text" name="successors" required aria-describedby="successor-hint" />
+                </label>
+                <p class="hint" id="successor-hint">"Chia tách: ghi kèm tỷ lệ phân bổ phiếu và hồ sơ cho từng đơn vị, cộng lại bằng 1, ví dụ 07003:0.6;07004:0.4. Không có tỷ lệ thì số liệu quy đổi để nguyên đơn vị cũ và báo cáo ghi chú điều đó."</p>
                 {move || failure_alert(close.value().get())}
                 <button type="submit" class="secondary">"Đóng đơn vị"</button>
             </ActionForm>

@@ -12,11 +12,12 @@ use super::questionnaire::Questionnaire;
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
 
-/// How many valid answers a criterion got at each level 1..=5 — what SQL aggregation returns.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How many valid answers a criterion got at each level 1..=5: whole numbers, except where a
+/// report restates a split unit's answers to its successors by shares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CriterionCounts {
     pub code: String,
-    pub counts: [u64; 5],
+    pub counts: [f64; 5],
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +25,8 @@ pub struct CriterionIndex {
     pub code: String,
     /// Percent of valid answers that are 4 (Hài lòng) or 5 (Rất hài lòng).
     pub index: Option<f64>,
+    /// Valid answers, and those at each level, rounded to whole numbers where a restated
+    /// share made them fractions (the index is worked out from the fractions).
     pub valid: u64,
     pub counts: [u64; 5],
     /// Mean score on the 1–5 scale.
@@ -92,18 +95,17 @@ impl ElementIndex {
 }
 
 impl CriterionIndex {
-    pub fn from_counts(code: &str, counts: [u64; 5]) -> Self {
-        let valid: u64 = counts.iter().sum();
+    pub fn from_counts(code: &str, counts: [f64; 5]) -> Self {
+        let n: f64 = counts.iter().sum();
         let satisfied = counts[3] + counts[4];
-        let score_sum: u64 = counts.iter().zip(1..=5u64).map(|(n, level)| n * level).sum();
-        let (index, mean, ci95) = if valid == 0 {
+        let score_sum: f64 = counts.iter().zip(1..=5).map(|(n, level)| n * f64::from(level)).sum();
+        let (index, mean, ci95) = if n <= 0.0 {
             (None, None, None)
         } else {
-            let n = valid as f64;
-            let (lo, hi) = wilson_interval(satisfied as f64, n);
-            (Some(satisfied as f64 / n * 100.0), Some(score_sum as f64 / n), Some([lo * 100.0, hi * 100.0]))
+            let (lo, hi) = wilson_interval(satisfied, n);
+            (Some(satisfied / n * 100.0), Some(score_sum / n), Some([lo * 100.0, hi * 100.0]))
         };
-        Self { code: code.to_owned(), index, valid, counts, mean, ci95 }
+        Self { code: code.to_owned(), index, valid: whole(n), counts: counts.map(whole), mean, ci95 }
     }
 }
 
@@ -131,6 +133,11 @@ pub fn wilson_interval(successes: f64, n: f64) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
+/// A count as shown and as the rules that count people read it: restated shares make fractions.
+fn whole(count: f64) -> u64 {
+    count.round() as u64
+}
+
 /// Mean of the values that exist; `None` when none does.
 fn mean_of_present(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     let present: Vec<f64> = values.flatten().collect();
@@ -140,7 +147,7 @@ fn mean_of_present(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
 impl SatisfactionIndex {
     /// Builds the indices for `agency` from per-criterion counts, following the structure of
     /// `questionnaire`; criteria absent from `counts` simply have no answers.
-    pub fn compute(questionnaire: &Questionnaire, agency: &str, responses: u64, counts: &[CriterionCounts]) -> Self {
+    pub fn compute(questionnaire: &Questionnaire, agency: &str, responses: f64, counts: &[CriterionCounts]) -> Self {
         let elements: Vec<ElementIndex> = questionnaire
             .elements
             .iter()
@@ -160,19 +167,21 @@ impl SatisfactionIndex {
             .collect();
         let overall = mean_of_present(elements.iter().map(|e| e.index));
         let left_out = elements.iter().filter(|e| e.index.is_none()).map(|e| e.code.clone()).collect();
+        let responses = whole(responses);
         Self { agency: agency.to_owned(), responses, overall, elements, withheld: None, left_out, ci95: None }
     }
 
     /// These indices with the 95 % intervals of each element and of the overall (of the
     /// elements it holds), worked out per respondent from `stats` (see `domain::precision`).
-    pub fn with_intervals(mut self, stats: &super::tally::Respondents) -> Self {
+    /// `responses` is the number of responses unrounded (see [`super::tally::Totals`]).
+    pub fn with_intervals(mut self, stats: &super::tally::Respondents, responses: f64) -> Self {
         for element in &mut self.elements {
             element.ci95 =
-                element.index.and_then(|i| super::precision::interval(stats, self.responses, &[&element.code], i));
+                element.index.and_then(|i| super::precision::interval(stats, responses, &[&element.code], i));
         }
         let held: Vec<&str> =
             self.elements.iter().filter(|e| !self.left_out.contains(&e.code)).map(|e| e.code.as_str()).collect();
-        self.ci95 = self.overall.and_then(|i| super::precision::interval(stats, self.responses, &held, i));
+        self.ci95 = self.overall.and_then(|i| super::precision::interval(stats, responses, &held, i));
         self
     }
 
@@ -266,7 +275,7 @@ mod tests {
     #[test]
     fn criterion_index_is_share_of_fours_and_fives() {
         // 1+1+2+3+3 = 10 valid; 3+3 satisfied → 60 %; mean (1+2+6+12+15)/10 = 3.6.
-        let c = CriterionIndex::from_counts("A1", [1, 1, 2, 3, 3]);
+        let c = CriterionIndex::from_counts("A1", whole_levels([1, 1, 2, 3, 3]));
         assert_eq!(c.valid, 10);
         close(c.index.unwrap(), 60.0);
         close(c.mean.unwrap(), 3.6);
@@ -278,13 +287,13 @@ mod tests {
 
     #[test]
     fn a_criterion_without_valid_answers_has_no_index() {
-        let c = CriterionIndex::from_counts("A1", [0; 5]);
+        let c = CriterionIndex::from_counts("A1", whole_levels([0; 5]));
         assert_eq!((c.index, c.mean, c.ci95, c.valid), (None, None, None, 0));
     }
 
     #[test]
     fn all_satisfied_interval_stays_inside_zero_to_hundred() {
-        let c = CriterionIndex::from_counts("A1", [0, 0, 0, 0, 4]);
+        let c = CriterionIndex::from_counts("A1", whole_levels([0, 0, 0, 0, 4]));
         close(c.index.unwrap(), 100.0);
         let [lo, hi] = c.ci95.unwrap();
         // Wilson for 4/4: lower bound 4/(4+z²) = 0.5101.
@@ -292,8 +301,23 @@ mod tests {
         close(hi, 100.0);
     }
 
+    fn whole_levels(counts: [u64; 5]) -> [f64; 5] {
+        counts.map(|n| n as f64)
+    }
+
     fn counts(code: &str, counts: [u64; 5]) -> CriterionCounts {
-        CriterionCounts { code: code.into(), counts }
+        CriterionCounts { code: code.into(), counts: whole_levels(counts) }
+    }
+
+    #[test]
+    fn restated_fractions_are_rounded_only_for_display() {
+        // 0.4 unsatisfied and 2.6 satisfied answers (a share of a split unit): the index is
+        // 2.6 / 3 = 86.67 %, the counts shown 0 and 3.
+        let c = CriterionIndex::from_counts("A1", [0.4, 0.0, 0.0, 2.6, 0.0]);
+        close(c.index.unwrap(), 2.6 / 3.0 * 100.0);
+        assert_eq!((c.valid, c.counts), (3, [0, 0, 0, 3, 0]));
+        let index = SatisfactionIndex::compute(&Questionnaire::bundled(), "X", 2.6, &[]);
+        assert_eq!(index.responses, 3);
     }
 
     #[test]
@@ -305,7 +329,7 @@ mod tests {
         let index = SatisfactionIndex::compute(
             &q,
             "SNV",
-            2,
+            2.0,
             &[counts("A1", [0, 1, 0, 1, 0]), counts("A2", [0, 0, 0, 0, 2]), counts("B1", [1, 0, 1, 0, 0])],
         );
         let a = &index.elements[0];
@@ -328,7 +352,7 @@ mod tests {
         let mut given = ["A1", "A2", "A3"].map(|c| counts(c, [0, 2, 0, 5, 5])).to_vec();
         given.extend(["B1", "B2"].map(|c| counts(c, [0, 0, 0, 0, 12])));
         given.push(counts("E1", [0, 2, 0, 0, 0]));
-        let index = SatisfactionIndex::compute(&q, "X", 12, &given);
+        let index = SatisfactionIndex::compute(&q, "X", 12.0, &given);
         close(index.overall.unwrap(), (250.0 / 3.0 + 100.0) / 3.0);
         assert_eq!(index.left_out, ["C", "D"]);
         let e = &index.elements[4];
@@ -341,7 +365,7 @@ mod tests {
         // The fewest answers of an element's answered criteria decide: B2 with 9 of 10 fails B.
         let mut thin_b = given.clone();
         thin_b[4] = counts("B2", [0, 0, 0, 0, 9]);
-        let held = SatisfactionIndex::compute(&q, "X", 12, &thin_b).holding(10);
+        let held = SatisfactionIndex::compute(&q, "X", 12.0, &thin_b).holding(10);
         assert_eq!(held.left_out, ["B", "C", "D", "E"]);
         close(held.overall.unwrap(), 250.0 / 3.0);
         // At a minimum of 2, E holds.
@@ -352,7 +376,7 @@ mod tests {
 
     #[test]
     fn an_empty_population_has_no_indices_at_all() {
-        let index = SatisfactionIndex::compute(&Questionnaire::bundled(), "SNV", 0, &[]);
+        let index = SatisfactionIndex::compute(&Questionnaire::bundled(), "SNV", 0.0, &[]);
         assert_eq!(index.overall, None);
         assert!(index.elements.iter().all(|e| e.index.is_none() && e.criteria.len() >= 3));
         assert_eq!(index.elements.iter().map(|e| e.criteria.len()).sum::<usize>(), 16);
@@ -361,7 +385,7 @@ mod tests {
     #[test]
     fn a_population_under_k_publishes_its_size_and_no_figure() {
         let q = Questionnaire::bundled();
-        let four = SatisfactionIndex::compute(&q, "X", 4, &[counts("A1", [0, 0, 1, 2, 1])]);
+        let four = SatisfactionIndex::compute(&q, "X", 4.0, &[counts("A1", [0, 0, 1, 2, 1])]);
         assert!(four.overall.is_some());
         let published = four.clone().published(5);
         assert_eq!((published.responses, published.overall), (4, None));
@@ -371,7 +395,7 @@ mod tests {
         assert_eq!(json["overall"], serde_json::Value::Null);
         assert_eq!(json["elements"], serde_json::json!([]));
         assert_eq!(four.clone().published(4), four, "k responses are published");
-        let none = SatisfactionIndex::compute(&q, "X", 0, &[]);
+        let none = SatisfactionIndex::compute(&q, "X", 0.0, &[]);
         assert_eq!(none.clone().published(5), none);
     }
 

@@ -18,12 +18,13 @@ use super::tally::{Respondents, SCALE};
 /// The variance (of a proportion) of the mean of the indices of `elements`, from the respondent
 /// statistics of `responses` responses; `None` when they do not cover every response (tallies
 /// stored before them), with fewer than two responses, or for an element nobody answered.
-pub fn variance(stats: &Respondents, responses: u64, elements: &[&str]) -> Option<f64> {
-    if stats.covers != responses || responses < 2 || elements.is_empty() {
+pub fn variance(stats: &Respondents, responses: f64, elements: &[&str]) -> Option<f64> {
+    // covered: the same sums of whole counts (times the same shares), but allow for rounding
+    if (stats.covers - responses).abs() > 1e-6 * responses.max(1.0) || responses < 2.0 || elements.is_empty() {
         return None;
     }
     let scale = SCALE as f64;
-    let sums = |e: &str, f: &str| -> [f64; 3] { stats.pair(e, f).map_or([0.0; 3], |s| s.map(|n| n as f64)) };
+    let sums = |e: &str, f: &str| -> [f64; 3] { stats.pair(e, f).unwrap_or([0.0; 3]) };
     // Rₑ and Σ aₑ of each element
     let mut ratio = Vec::with_capacity(elements.len());
     for e in elements {
@@ -45,15 +46,15 @@ pub fn variance(stats: &Respondents, responses: u64, elements: &[&str]) -> Optio
             squares += cross / (h * a_e) / (h * a_f);
         }
     }
-    let n = responses as f64;
+    let n = responses;
     Some((squares * n / (n - 1.0)).max(0.0))
 }
 
 /// The 95 % interval (percent) of an index (percent) that is the mean of the indices of
 /// `elements`; see [`variance`] for when there is none.
-pub fn interval(stats: &Respondents, responses: u64, elements: &[&str], index: f64) -> Option<[f64; 2]> {
+pub fn interval(stats: &Respondents, responses: f64, elements: &[&str], index: f64) -> Option<[f64; 2]> {
     let variance = variance(stats, responses, elements)?;
-    let n = responses as f64;
+    let n = responses;
     let p = (index / 100.0).clamp(0.0, 1.0);
     let effective = if variance > 0.0 { (p * (1.0 - p) / variance).clamp(1.0, n) } else { n };
     let (low, high) = wilson_interval(p * effective, effective);
@@ -143,7 +144,7 @@ mod tests {
         let sample = responses(300, &mut random);
         let tallies: Vec<Tally> = sample.iter().map(|r| Tally::of_response(&layout, r)).collect();
         let all = totals(&layout, &tallies.iter().collect::<Vec<_>>());
-        assert_eq!(all.respondents.covers, 300);
+        assert_eq!(all.respondents.covers, 300.0);
         let codes = ["A", "B", "C", "D", "E"];
         for (elements, only) in [(&codes[..], None), (&codes[4..], Some("E")), (&codes[..4], None)] {
             // 600 resamples of 300 respondents, drawn with replacement, through the Ministry's
@@ -164,7 +165,7 @@ mod tests {
                 .collect();
             let mean = estimates.iter().sum::<f64>() / estimates.len() as f64;
             let bootstrap = (estimates.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 599.0).sqrt() / 100.0;
-            let linearised = variance(&all.respondents, 300, elements).unwrap().sqrt();
+            let linearised = variance(&all.respondents, 300.0, elements).unwrap().sqrt();
             let ratio = linearised / bootstrap;
             // within 15 %: the bootstrap itself wanders by about 3 % at 600 resamples
             assert!((0.85..=1.15).contains(&ratio), "{elements:?}: per respondent {linearised}, bootstrap {bootstrap}");
@@ -190,19 +191,19 @@ mod tests {
         };
         let tallies: Vec<Tally> = [5, 4, 2, 1].map(|l| Tally::of_response(&layout, &one(l))).to_vec();
         let all = totals(&layout, &tallies.iter().collect::<Vec<_>>());
-        let v = variance(&all.respondents, 4, &["A"]).unwrap();
+        let v = variance(&all.respondents, 4.0, &["A"]).unwrap();
         assert!((v - 0.25 / 3.0).abs() < 1e-12, "{v}");
         // effective n = 0.25 / 0.0833 = 3: Wilson for 1.5 of 3
-        let [low, high] = interval(&all.respondents, 4, &["A"], 50.0).unwrap();
+        let [low, high] = interval(&all.respondents, 4.0, &["A"], 50.0).unwrap();
         let (l, h) = wilson_interval(1.5, 3.0);
         assert!((low - l * 100.0).abs() < 1e-9 && (high - h * 100.0).abs() < 1e-9);
         // every answer satisfied: no spread, yet not a point
         let happy: Vec<Tally> = [5, 5, 4, 4].map(|l| Tally::of_response(&layout, &one(l))).to_vec();
         let all_happy = totals(&layout, &happy.iter().collect::<Vec<_>>());
-        let [low, high] = interval(&all_happy.respondents, 4, &["A"], 100.0).unwrap();
+        let [low, high] = interval(&all_happy.respondents, 4.0, &["A"], 100.0).unwrap();
         assert!(low < 60.0 && high == 100.0, "Wilson for 4 of 4: {low}");
         // statistics covering fewer responses than counted (older tallies): no interval here
-        assert_eq!(variance(&all.respondents, 5, &["A"]), None);
-        assert_eq!(variance(&all.respondents, 4, &["E"]), None, "nobody answered E");
+        assert_eq!(variance(&all.respondents, 5.0, &["A"]), None);
+        assert_eq!(variance(&all.respondents, 4.0, &["E"]), None, "nobody answered E");
     }
 }

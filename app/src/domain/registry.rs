@@ -21,6 +21,11 @@ pub struct RegistryEntry {
     pub agency: Agency,
     /// The agencies that took over from a closed one, sorted; empty while it is open.
     pub successors: Vec<String>,
+    /// For a split: the share of the closed agency's responses and completed dossiers each
+    /// successor takes when figures are restated, in thousandths ([`WHOLE_SHARE`] in all), in
+    /// the order of `successors`; empty when none were given: such a split is not restated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<u32>,
     /// For a service point: the agencies whose dossiers it receives, sorted; empty = only itself.
     pub serves: Vec<String>,
 }
@@ -36,7 +41,8 @@ pub struct ImportRow {
     pub parent: String,
     /// YYYY-MM-DD or empty; with a successor, the day the agency closes.
     pub valid_from: String,
-    /// Successor codes, `;`-separated.
+    /// Successor codes, `;`-separated, each with its share after a colon for a split
+    /// (`07003:0.6;07004:0.4`).
     pub successor: String,
     /// Served agency codes, `;`-separated.
     pub serves: String,
@@ -124,6 +130,97 @@ fn error(row: &ImportRow, code: &str, message: impl Into<String>) -> RowError {
     RowError { line: row.line, code: code.to_owned(), message: message.into() }
 }
 
+/// All of a closed agency's responses, in the thousandths its successors' shares are kept in.
+pub const WHOLE_SHARE: u32 = 1000;
+
+/// A share as the registry writes it: `0.6`, `0.625`, `1`.
+pub fn share_text(thousandths: u32) -> String {
+    let text = format!("{}.{:03}", thousandths / WHOLE_SHARE, thousandths % WHOLE_SHARE);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A share as a percent for people: `60 %`, `62,5 %`.
+pub fn share_percent(thousandths: u32) -> String {
+    let text = format!("{}.{}", thousandths / 10, thousandths % 10);
+    format!("{} %", text.trim_end_matches(".0").replace('.', ","))
+}
+
+/// A successor cell: `07003;07004` or, for a split with shares, `07003:0.6;07004:0.4`. Codes
+/// come back sorted, each with its share in thousandths; shares are given for every successor
+/// or none, each above 0, to at most three decimals, and add up to 1 (a single successor takes
+/// the whole: a share of 1 is the same as none).
+fn successor_list(cell: &str) -> Result<(Vec<String>, Vec<u32>), String> {
+    let mut parsed: Vec<(String, Option<u32>)> = Vec::new();
+    for part in cell.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (code, share) = match part.split_once(':') {
+            Some((code, share)) => (code, Some(parse_share(share)?)),
+            None => (part, None),
+        };
+        let code = parse_code(code).map_err(|e| e.to_string())?;
+        if parsed.iter().any(|(c, _)| *c == code) {
+            return Err(format!("mã {code} ghi hai lần"));
+        }
+        parsed.push((code, share));
+    }
+    parsed.sort_by(|a, b| a.0.cmp(&b.0));
+    let codes: Vec<String> = parsed.iter().map(|(c, _)| c.clone()).collect();
+    let shares: Vec<u32> = parsed.iter().filter_map(|(_, s)| *s).collect();
+    if shares.is_empty() {
+        return Ok((codes, shares));
+    }
+    if shares.len() != codes.len() {
+        return Err("tỷ lệ phân bổ phải ghi cho mọi đơn vị kế thừa hoặc không ghi cho đơn vị nào".into());
+    }
+    let sum: u32 = shares.iter().sum();
+    if sum != WHOLE_SHARE {
+        return Err(format!("tỷ lệ phân bổ phải cộng lại bằng 1 (đang là {})", share_text(sum)));
+    }
+    let shares = if codes.len() == 1 { Vec::new() } else { shares };
+    Ok((codes, shares))
+}
+
+/// `0.6`, `0,6`, `0.625` or `1` in thousandths (above 0, at most 1).
+fn parse_share(text: &str) -> Result<u32, String> {
+    let text = text.trim().replace(',', ".");
+    let wrong =
+        || format!("tỷ lệ \"{text}\" không hợp lệ; hãy ghi số thập phân từ 0,001 đến 1, ví dụ 07003:0.6;07004:0.4");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || fraction.len() > 3
+        || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit())
+    {
+        return Err(wrong());
+    }
+    let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| wrong())? };
+    let fraction: u32 = format!("{fraction:0<3}").parse().map_err(|_| wrong())?;
+    let thousandths = whole.checked_mul(WHOLE_SHARE).and_then(|w| w.checked_add(fraction)).ok_or_else(wrong)?;
+    if thousandths == 0 || thousandths > WHOLE_SHARE {
+        return Err(wrong());
+    }
+    Ok(thousandths)
+}
+
+/// The successor cell of `entry` as the registry CSV writes it (what [`successor_list`] reads).
+pub fn successor_cell(entry: &RegistryEntry) -> String {
+    let mut parts: Vec<String> = entry.successors.clone();
+    if entry.shares.len() == parts.len() {
+        for (part, share) in parts.iter_mut().zip(&entry.shares) {
+            *part = format!("{part}:{}", share_text(*share));
+        }
+    }
+    parts.join(";")
+}
+
+/// The successors of `entry` for people, each as `label` names it, with a split's shares:
+/// `07003 (60 %), 07004 (40 %)`, or `07003, 07004`.
+pub fn successors_shown(entry: &RegistryEntry, label: impl Fn(&str) -> String) -> String {
+    let parts = entry.successors.iter().enumerate().map(|(i, code)| match entry.shares.get(i) {
+        Some(share) => format!("{} ({})", label(code), share_percent(*share)),
+        None => label(code),
+    });
+    parts.collect::<Vec<_>>().join(", ")
+}
+
 /// Sorted, distinct codes of a `;`-separated cell.
 fn code_list(cell: &str) -> Result<Vec<String>, String> {
     let mut codes = cell
@@ -151,9 +248,9 @@ fn read_row(row: &ImportRow, existing: &HashMap<&str, &RegistryEntry>) -> Result
     let day = parse_optional_day(Some(&row.valid_from))
         .map_err(|_| fail(format!("ngày \"{}\" không hợp lệ, hãy dùng dạng YYYY-MM-DD", row.valid_from.trim())))
         .ok();
-    let successors = code_list(&row.successor).map_err(|e| fail(format!("đơn vị kế thừa: {e}"))).ok();
+    let successors = successor_list(&row.successor).map_err(|e| fail(format!("đơn vị kế thừa: {e}"))).ok();
     let serves = code_list(&row.serves).map_err(|e| fail(format!("cột serves: {e}"))).ok();
-    let (Some(code), Some(name), Some(kind), Some(parent), Some(day), Some(successors), Some(serves)) =
+    let (Some(code), Some(name), Some(kind), Some(parent), Some(day), Some((successors, shares)), Some(serves)) =
         (code, name, kind, parent, day, successors, serves)
     else {
         return Err(errors);
@@ -190,7 +287,7 @@ fn read_row(row: &ImportRow, existing: &HashMap<&str, &RegistryEntry>) -> Result
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(RegistryEntry { agency: Agency { code, name, kind, parent, valid_from, valid_to }, successors, serves })
+    Ok(RegistryEntry { agency: Agency { code, name, kind, parent, valid_from, valid_to }, successors, shares, serves })
 }
 
 /// Parents, successors and served agencies must exist in the registry as it would be, without
@@ -308,11 +405,11 @@ pub fn describe_change(change: &Change) -> Vec<String> {
     if b.agency.valid_from != a.agency.valid_from {
         said.push(format!("hoạt động từ: {} → {}", day(b.agency.valid_from), day(a.agency.valid_from)));
     }
-    if b.agency.valid_to != a.agency.valid_to || b.successors != a.successors {
+    if b.agency.valid_to != a.agency.valid_to || b.successors != a.successors || b.shares != a.shares {
         said.push(format!(
             "đóng từ {} (kế thừa: {})",
             day(a.agency.valid_to),
-            if a.successors.is_empty() { "—".into() } else { a.successors.join(", ") }
+            if a.successors.is_empty() { "—".into() } else { successors_shown(a, str::to_owned) }
         ));
     }
     if b.serves != a.serves {

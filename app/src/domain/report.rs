@@ -42,57 +42,99 @@ impl Basis {
 /// Adds each agency's totals into its own subtree total and its ancestors'.
 pub struct Rollup {
     parents: HashMap<String, Option<String>>,
-    /// Where a closed agency's responses go when restated: its first successor, followed on
-    /// until an open one.
-    heirs: HashMap<String, String>,
+    /// Where a closed agency's responses go when restated: the units its successors lead to,
+    /// followed on until an open one, each with the share it takes (1 after a merge or a
+    /// rename; a split's shares, multiplied along the way). A split without shares stops the
+    /// way: its responses stay its own, see [`Rollup::unapportioned`].
+    heirs: HashMap<String, Vec<(String, f64)>>,
+    /// Closed units split among several successors without shares: not restated.
+    unapportioned: Vec<String>,
     basis: Basis,
 }
 
 impl Rollup {
     pub fn new(registry: &[RegistryEntry], basis: Basis) -> Self {
         let parents = registry.iter().map(|e| (e.agency.code.clone(), e.agency.parent.clone())).collect();
-        let successor =
-            |code: &str| registry.iter().find(|e| e.agency.code == code).and_then(|e| e.successors.first().cloned());
+        let entries: HashMap<&str, &RegistryEntry> = registry.iter().map(|e| (e.agency.code.as_str(), e)).collect();
         let mut heirs = HashMap::new();
         for entry in registry.iter().filter(|e| !e.successors.is_empty()) {
-            let mut heir = entry.agency.code.clone();
-            // The registry refuses cycles; the bound only keeps a corrupt one from hanging.
-            for _ in 0..registry.len() {
-                match successor(&heir) {
-                    Some(next) => heir = next,
-                    None => break,
+            let mut placed: Vec<(String, f64)> = Vec::new();
+            for (heir, share) in heirs_of(&entry.agency.code, &entries, registry.len()) {
+                match placed.iter_mut().find(|(code, _)| *code == heir) {
+                    Some(found) => found.1 += share,
+                    None => placed.push((heir, share)),
                 }
             }
-            heirs.insert(entry.agency.code.clone(), heir);
+            heirs.insert(entry.agency.code.clone(), placed);
         }
-        Self { parents, heirs, basis }
+        let unapportioned = registry
+            .iter()
+            .filter(|e| e.successors.len() > 1 && e.shares.is_empty())
+            .map(|e| e.agency.code.clone())
+            .collect();
+        Self { parents, heirs, unapportioned, basis }
     }
 
-    /// The unit `code`'s responses count for under this basis.
-    pub fn placed(&self, code: &str) -> String {
-        match self.basis {
-            Basis::Restated => self.heirs.get(code).cloned().unwrap_or_else(|| code.to_owned()),
-            Basis::AsTheyWere => code.to_owned(),
+    /// The units `code`'s responses count for under this basis, with the share each takes.
+    pub fn placements(&self, code: &str) -> Vec<(String, f64)> {
+        match (self.basis, self.heirs.get(code)) {
+            (Basis::Restated, Some(heirs)) => heirs.clone(),
+            _ => vec![(code.to_owned(), 1.0)],
         }
+    }
+
+    /// The share of `code`'s responses that counts for the agencies in `inside` (0 to 1).
+    pub fn share_in(&self, code: &str, inside: &std::collections::HashSet<String>) -> f64 {
+        self.placements(code).iter().filter(|(heir, _)| inside.contains(heir)).map(|(_, share)| share).sum()
+    }
+
+    /// Closed units split among several successors without shares: as restated, their
+    /// responses still count as theirs (and their parent's), which a restated report footnotes.
+    pub fn unapportioned(&self) -> &[String] {
+        &self.unapportioned
     }
 
     /// The totals of every agency's whole subtree, from the totals collected for each agency.
     pub fn subtrees(&self, per_agency: &HashMap<String, Totals>) -> HashMap<String, Totals> {
         let mut sums: HashMap<String, Totals> = HashMap::new();
         for (code, totals) in per_agency {
-            let mut at = Some(self.placed(code));
-            let mut steps = 0;
-            while let Some(code) = at {
-                sums.entry(code.clone()).or_default().add(totals);
-                at = self.parents.get(&code).cloned().flatten();
-                steps += 1;
-                if steps > self.parents.len() {
-                    break;
+            for (heir, share) in self.placements(code) {
+                let mut at = Some(heir);
+                let mut steps = 0;
+                while let Some(code) = at {
+                    sums.entry(code.clone()).or_default().add_share(totals, share);
+                    at = self.parents.get(&code).cloned().flatten();
+                    steps += 1;
+                    if steps > self.parents.len() {
+                        break;
+                    }
                 }
             }
         }
         sums
     }
+}
+
+/// The units a closed agency's responses go to when restated, with their shares (see
+/// [`Rollup`]); `bound` keeps a corrupt registry's cycle from hanging (the registry refuses them).
+fn heirs_of(code: &str, entries: &HashMap<&str, &RegistryEntry>, bound: usize) -> Vec<(String, f64)> {
+    let Some(entry) = entries.get(code).filter(|_| bound > 0) else { return vec![(code.to_owned(), 1.0)] };
+    let shares: Vec<f64> = match (entry.successors.len(), entry.shares.len()) {
+        (0, _) => return vec![(code.to_owned(), 1.0)],
+        (1, _) => vec![1.0],
+        (n, m) if n == m => {
+            entry.shares.iter().map(|s| f64::from(*s) / f64::from(super::registry::WHOLE_SHARE)).collect()
+        }
+        _ => return vec![(code.to_owned(), 1.0)],
+    };
+    entry
+        .successors
+        .iter()
+        .zip(shares)
+        .flat_map(|(successor, share)| {
+            heirs_of(successor, entries, bound - 1).into_iter().map(move |(heir, part)| (heir, share * part))
+        })
+        .collect()
 }
 
 /// The province's satisfaction targets, e.g. ≥ 90 % by 2025 and ≥ 95 % by 2030.
@@ -256,9 +298,9 @@ pub struct ExpectationShare {
 pub fn expectation_ranking(totals: &Totals, areas: &[String]) -> Vec<ExpectationShare> {
     let shares = areas.iter().map(|code| {
         let levels = totals.expectations.get(code).copied().unwrap_or_default();
-        let respondents: u64 = levels.iter().sum();
-        let share = (respondents > 0).then(|| (levels[2] + levels[3]) as f64 / respondents as f64 * 100.0);
-        ((code.clone(), respondents, share), share.map(shown))
+        let respondents: f64 = levels.iter().sum();
+        let share = (respondents > 0.0).then(|| (levels[2] + levels[3]) / respondents * 100.0);
+        ((code.clone(), respondents.round() as u64, share), share.map(shown))
     });
     rank(shares.collect())
         .into_iter()
@@ -387,6 +429,39 @@ pub struct Ranking {
     /// Ranked units by place, then those whose sample is not adequate.
     pub rows: Vec<RankingRow>,
     pub movement: Movement,
+    /// As restated: the split units with responses in the period, and how their responses were
+    /// placed (by shares, or not at all), which the ranking footnotes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restated_splits: Vec<RestatedSplit>,
+}
+
+/// A closed unit split among several successors, as a restated report placed its responses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestatedSplit {
+    pub code: String,
+    pub name: String,
+    /// Its successors by name, with their shares: `UBND xã A (60 %), UBND xã B (40 %)`.
+    pub successors: String,
+    /// Apportioned by the shares of the registry; false: no shares, so not restated (its
+    /// responses count for no unit of today, only for its former parents).
+    pub apportioned: bool,
+}
+
+impl RestatedSplit {
+    /// The footnote a restated report gives it.
+    pub fn note(&self) -> String {
+        if self.apportioned {
+            format!(
+                "Phiếu và số hồ sơ của {} ({}) đã chia tách được phân bổ cho {} theo tỷ lệ trong danh mục đơn vị; số lẻ chỉ làm tròn khi hiển thị.",
+                self.name, self.code, self.successors
+            )
+        } else {
+            format!(
+                "{} ({}) chia tách thành {} nhưng chưa có tỷ lệ phân bổ nên không quy đổi: phiếu của đơn vị này không tính cho đơn vị nào trong bảng, chỉ tính cho đơn vị cấp trên cũ. Hãy ghi tỷ lệ trong danh mục đơn vị (ví dụ 07003:0.6;07004:0.4).",
+                self.name, self.code, self.successors
+            )
+        }
+    }
 }
 
 impl Ranking {
@@ -486,13 +561,15 @@ mod tests {
                 valid_to: None,
             },
             successors: successors.iter().map(|s| s.to_string()).collect(),
+            shares: vec![],
             serves: vec![],
         }
     }
 
     fn totals(responses: u64, satisfied: u64) -> Totals {
+        let (responses, satisfied) = (responses as f64, satisfied as f64);
         let mut t = Totals { responses, ..Totals::default() };
-        t.criteria.insert("A1".into(), [responses - satisfied, 0, 0, satisfied, 0]);
+        t.criteria.insert("A1".into(), [responses - satisfied, 0.0, 0.0, satisfied, 0.0]);
         t
     }
 
@@ -508,14 +585,67 @@ mod tests {
         let per_agency: HashMap<String, Totals> =
             [("X1".to_string(), totals(4, 2)), ("X2".into(), totals(2, 2)), ("X3".into(), totals(10, 9))].into();
         let as_were = Rollup::new(&registry, Basis::AsTheyWere).subtrees(&per_agency);
-        assert_eq!(as_were["P"].responses, 16);
-        assert_eq!(as_were["X1"].responses, 4);
-        assert_eq!(as_were["X3"].responses, 10);
+        assert_eq!(as_were["P"].responses, 16.0);
+        assert_eq!(as_were["X1"].responses, 4.0);
+        assert_eq!(as_were["X3"].responses, 10.0);
         let restated = Rollup::new(&registry, Basis::Restated).subtrees(&per_agency);
-        assert_eq!(restated["P"].responses, 16, "the province total does not change");
-        assert_eq!(restated["X3"].responses, 16);
-        assert_eq!(restated["X3"].criteria["A1"], [3, 0, 0, 13, 0]);
+        assert_eq!(restated["P"].responses, 16.0, "the province total does not change");
+        assert_eq!(restated["X3"].responses, 16.0);
+        assert_eq!(restated["X3"].criteria["A1"], [3.0, 0.0, 0.0, 13.0, 0.0]);
         assert!(!restated.contains_key("X1") && !restated.contains_key("X2"));
+    }
+
+    #[test]
+    fn a_60_40_split_is_restated_by_its_shares_and_one_without_shares_is_not() {
+        // P ─ S (split 01/07: A takes 0.6, B 0.4), T (split into A and B, no shares), A, B
+        let mut split = entry("S", Some("P"), &["A", "B"]);
+        split.shares = vec![600, 400];
+        let registry = [
+            entry("P", None, &[]),
+            split,
+            entry("T", Some("P"), &["A", "B"]),
+            entry("A", Some("P"), &[]),
+            entry("B", Some("P"), &[]),
+        ];
+        // S: 5 of 10 satisfied; A: 18 of 20; B: 2 of 10; T: 4 of 4
+        let per_agency: HashMap<String, Totals> = [
+            ("S".to_string(), totals(10, 5)),
+            ("A".into(), totals(20, 18)),
+            ("B".into(), totals(10, 2)),
+            ("T".into(), totals(4, 4)),
+        ]
+        .into();
+        let rollup = Rollup::new(&registry, Basis::Restated);
+        let restated = rollup.subtrees(&per_agency);
+        // A: 20 + 0.6 × 10 = 26 responses, 18 + 0.6 × 5 = 21 satisfied: 80.77 %
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(restated["A"].responses, 26.0));
+        let a1 = restated["A"].criteria["A1"];
+        assert!(close(a1[0], 5.0) && close(a1[3], 21.0), "{a1:?}");
+        // B: 10 + 4 = 14 responses, 2 + 2 = 4 satisfied: 28.57 %
+        let b1 = restated["B"].criteria["A1"];
+        assert!(close(restated["B"].responses, 14.0) && close(b1[0], 10.0) && close(b1[3], 4.0), "{b1:?}");
+        let index = |code: &str| {
+            let t = &restated[code];
+            let q = crate::domain::Questionnaire::bundled();
+            crate::domain::SatisfactionIndex::compute(&q, code, t.responses, &t.criterion_counts()).elements[0].criteria
+                [0]
+            .index
+            .unwrap()
+        };
+        assert!((index("A") - 2100.0 / 26.0).abs() < 1e-9 && (index("B") - 400.0 / 14.0).abs() < 1e-9);
+        // T has no shares: its 4 responses stay its own, and P's total does not change.
+        assert_eq!(restated["T"].responses, 4.0);
+        assert!(close(restated["P"].responses, 44.0) && !restated.contains_key("S"));
+        assert_eq!(rollup.unapportioned(), ["T".to_owned()]);
+        // The breakdowns and the dashboard of A take 0.6 of S's rows, of P all of them.
+        let inside = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect();
+        assert!(close(rollup.share_in("S", &inside(&["A"])), 0.6));
+        assert!(close(rollup.share_in("S", &inside(&["P", "S", "T", "A", "B"])), 1.0));
+        assert_eq!(rollup.share_in("T", &inside(&["A", "B"])), 0.0);
+        // as they were, nothing moves
+        let as_were = Rollup::new(&registry, Basis::AsTheyWere);
+        assert_eq!(as_were.placements("S"), vec![("S".to_owned(), 1.0)]);
     }
 
     #[test]
@@ -639,6 +769,7 @@ mod tests {
                 row("e", Some(99.0), None),
             ],
             movement: Movement::default(),
+            restated_splits: Vec::new(),
         };
         let (lowest, highest) = ranking.spread().unwrap();
         assert_eq!((lowest.code.as_str(), highest.code.as_str()), ("c", "a"));
@@ -653,9 +784,9 @@ mod tests {
     fn expectations_rank_by_the_share_wanting_each_area() {
         let mut t = Totals::default();
         // X1: 3 of 4 want it (75 %); X2: 1 of 2 (50 %); X3: 3 of 4 (75 %); X4: nobody rated it.
-        t.expectations.insert("X1".into(), [1, 0, 2, 1]);
-        t.expectations.insert("X2".into(), [0, 1, 0, 1]);
-        t.expectations.insert("X3".into(), [0, 1, 1, 2]);
+        t.expectations.insert("X1".into(), [1.0, 0.0, 2.0, 1.0]);
+        t.expectations.insert("X2".into(), [0.0, 1.0, 0.0, 1.0]);
+        t.expectations.insert("X3".into(), [0.0, 1.0, 1.0, 2.0]);
         let areas: Vec<String> = ["X1", "X2", "X3", "X4"].map(String::from).to_vec();
         let ranking = expectation_ranking(&t, &areas);
         let rows: Vec<(&str, Option<usize>, Option<f64>)> =

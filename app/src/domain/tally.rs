@@ -272,19 +272,20 @@ pub fn tally_responses<'a>(
 
 /// What the intervals of element and overall indices are worked out from, per respondent
 /// (see `domain::precision`): over the responses it `covers`, for each ordered pair of
-/// elements (e, f): [Σ Yₑ·Y_f, Σ Yₑ·a_f, Σ aₑ·a_f], Y scaled by [`SCALE`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// elements (e, f): [Σ Yₑ·Y_f, Σ Yₑ·a_f, Σ aₑ·a_f], Y scaled by [`SCALE`]. Counted like
+/// [`Totals`]: whole numbers, except where a share of a split unit was added.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Respondents {
-    pub covers: u64,
+    pub covers: f64,
     /// Element codes, in the order of the rows and columns of `sums`.
     elements: Vec<String>,
     /// Row-major: the sums of (e, f) at `e × elements + f`.
-    sums: Vec<[u64; 3]>,
+    sums: Vec<[f64; 3]>,
 }
 
 impl Respondents {
     /// The sums of the pair (e, f), when both elements are here.
-    pub fn pair(&self, e: &str, f: &str) -> Option<[u64; 3]> {
+    pub fn pair(&self, e: &str, f: &str) -> Option<[f64; 3]> {
         let place = |code: &str| self.elements.iter().position(|c| c == code);
         Some(self.sums[place(e)? * self.elements.len() + place(f)?])
     }
@@ -294,7 +295,7 @@ impl Respondents {
         for code in codes.clone() {
             if !self.elements.contains(code) {
                 let size = self.elements.len();
-                let mut grown = vec![[0; 3]; (size + 1) * (size + 1)];
+                let mut grown = vec![[0.0; 3]; (size + 1) * (size + 1)];
                 for e in 0..size {
                     grown[e * (size + 1)..e * (size + 1) + size].copy_from_slice(&self.sums[e * size..(e + 1) * size]);
                 }
@@ -309,8 +310,8 @@ impl Respondents {
     fn combine<'c>(
         &mut self,
         codes: impl Iterator<Item = &'c String> + Clone,
-        sums: &[[u64; 3]],
-        apply: impl Fn(&mut u64, u64),
+        sums: &[[f64; 3]],
+        apply: impl Fn(&mut f64, f64),
     ) {
         let same = self.elements.iter().eq(codes.clone());
         let places = if same { (0..self.elements.len()).collect() } else { self.places(codes) };
@@ -323,82 +324,98 @@ impl Respondents {
         }
     }
 
-    fn add(&mut self, other: &Respondents) {
-        self.covers += other.covers;
-        self.combine(other.elements.iter(), &other.sums, |s, n| *s += n);
+    fn add(&mut self, other: &Respondents, share: f64) {
+        self.covers += share * other.covers;
+        self.combine(other.elements.iter(), &other.sums, |s, n| *s += share * n);
     }
 }
 
-/// Tallies added up by code, across questionnaire versions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Tallies added up by code, across questionnaire versions. The counts are whole numbers as
+/// stored; they become fractions only where a report restates a split unit's responses to its
+/// successors by shares ([`Totals::add_share`]) and are rounded only for display.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
-    pub responses: u64,
-    pub comments: u64,
-    pub criteria: BTreeMap<String, [u64; LEVELS]>,
-    pub expectations: BTreeMap<String, [u64; EXPECTATION_LEVELS]>,
+    pub responses: f64,
+    pub comments: f64,
+    pub criteria: BTreeMap<String, [f64; LEVELS]>,
+    pub expectations: BTreeMap<String, [f64; EXPECTATION_LEVELS]>,
     pub respondents: Respondents,
+}
+
+/// Adds `share` of each of `counts` to `sums`.
+fn add_levels(sums: &mut [f64], counts: impl IntoIterator<Item = f64>, share: f64) {
+    sums.iter_mut().zip(counts).for_each(|(s, n)| *s += share * n);
 }
 
 impl Totals {
     /// Adds `tally`, laid out as `layout` says.
     pub fn add_tally(&mut self, layout: &Layout, tally: &Tally) {
+        self.add_tally_share(layout, tally, 1.0);
+    }
+
+    /// Adds `share` of `tally` (1: all of it), laid out as `layout` says.
+    pub fn add_tally_share(&mut self, layout: &Layout, tally: &Tally, share: f64) {
         let counts = &tally.0;
-        self.responses += counts[0];
-        self.comments += counts[1];
+        let read = |range: std::ops::Range<usize>| counts[range].iter().map(|n| *n as f64);
+        self.responses += share * counts[0] as f64;
+        self.comments += share * counts[1] as f64;
         for (i, code) in layout.criteria.iter().enumerate() {
-            let levels = &counts[2 + LEVELS * i..2 + LEVELS * (i + 1)];
-            if levels.iter().any(|n| *n > 0) {
-                let sum = self.criteria.entry(code.clone()).or_default();
-                sum.iter_mut().zip(levels).for_each(|(s, n)| *s += n);
+            let range = 2 + LEVELS * i..2 + LEVELS * (i + 1);
+            if counts[range.clone()].iter().any(|n| *n > 0) {
+                add_levels(self.criteria.entry(code.clone()).or_default(), read(range), share);
             }
         }
         let start = layout.area_start();
         for (i, code) in layout.areas.iter().enumerate() {
-            let levels = &counts[start + EXPECTATION_LEVELS * i..start + EXPECTATION_LEVELS * (i + 1)];
-            if levels.iter().any(|n| *n > 0) {
-                let sum = self.expectations.entry(code.clone()).or_default();
-                sum.iter_mut().zip(levels).for_each(|(s, n)| *s += n);
+            let range = start + EXPECTATION_LEVELS * i..start + EXPECTATION_LEVELS * (i + 1);
+            if counts[range.clone()].iter().any(|n| *n > 0) {
+                add_levels(self.expectations.entry(code.clone()).or_default(), read(range), share);
             }
         }
         let start = layout.stats_start();
         if counts[start] > 0 {
-            self.respondents.covers += counts[start];
-            let sums: Vec<[u64; 3]> = counts[start + 1..].chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-            self.respondents.combine(layout.elements.iter().map(|(code, _)| code), &sums, |s, n| *s += n);
+            self.respondents.covers += share * counts[start] as f64;
+            let sums: Vec<[f64; 3]> =
+                counts[start + 1..].chunks_exact(3).map(|c| [c[0] as f64, c[1] as f64, c[2] as f64]).collect();
+            self.respondents.combine(layout.elements.iter().map(|(code, _)| code), &sums, |s, n| *s += share * n);
         }
     }
 
     pub fn add(&mut self, other: &Totals) {
-        self.responses += other.responses;
-        self.comments += other.comments;
+        self.add_share(other, 1.0);
+    }
+
+    /// Adds `share` of `other` (1: all of it): a split unit's part restated to one successor.
+    pub fn add_share(&mut self, other: &Totals, share: f64) {
+        self.responses += share * other.responses;
+        self.comments += share * other.comments;
         for (code, levels) in &other.criteria {
-            let sum = self.criteria.entry(code.clone()).or_default();
-            sum.iter_mut().zip(levels).for_each(|(s, n)| *s += n);
+            add_levels(self.criteria.entry(code.clone()).or_default(), levels.iter().copied(), share);
         }
         for (code, levels) in &other.expectations {
-            let sum = self.expectations.entry(code.clone()).or_default();
-            sum.iter_mut().zip(levels).for_each(|(s, n)| *s += n);
+            add_levels(self.expectations.entry(code.clone()).or_default(), levels.iter().copied(), share);
         }
-        self.respondents.add(&other.respondents);
+        self.respondents.add(&other.respondents, share);
     }
 
     /// These totals less `part` (a part of them): e.g. everyone less those who answered.
     pub fn minus(&self, part: &Totals) -> Totals {
         let mut rest = self.clone();
-        rest.responses = rest.responses.saturating_sub(part.responses);
-        rest.comments = rest.comments.saturating_sub(part.comments);
-        for (code, levels) in &part.criteria {
-            let sum = rest.criteria.entry(code.clone()).or_default();
-            sum.iter_mut().zip(levels).for_each(|(s, n)| *s = s.saturating_sub(*n));
-        }
-        for (code, levels) in &part.expectations {
-            let sum = rest.expectations.entry(code.clone()).or_default();
-            sum.iter_mut().zip(levels).for_each(|(s, n)| *s = s.saturating_sub(*n));
-        }
-        rest.respondents.covers = rest.respondents.covers.saturating_sub(part.respondents.covers);
-        let part_stats = &part.respondents;
-        rest.respondents.combine(part_stats.elements.iter(), &part_stats.sums, |s, n| *s = s.saturating_sub(n));
+        rest.add_share(part, -1.0);
+        let at_least_none = |n: &mut f64| *n = n.max(0.0);
+        at_least_none(&mut rest.responses);
+        at_least_none(&mut rest.comments);
+        rest.criteria.values_mut().flatten().for_each(at_least_none);
+        rest.expectations.values_mut().flatten().for_each(at_least_none);
+        at_least_none(&mut rest.respondents.covers);
+        rest.respondents.sums.iter_mut().flatten().for_each(at_least_none);
         rest
+    }
+
+    /// The responses, as a whole number for display and for the rules that count people
+    /// (k, the sample check): a restated share is rounded only here.
+    pub fn whole_responses(&self) -> u64 {
+        self.responses.round() as u64
     }
 
     /// The per-criterion counts the index maths takes.
@@ -441,11 +458,11 @@ mod tests {
         let mut totals = Totals::default();
         totals.add_tally(&layout, &one);
         totals.add_tally(&layout, &one);
-        assert_eq!(totals.responses, 2);
-        assert_eq!(totals.criteria["A1"], [0, 0, 0, 2, 0]);
-        assert_eq!(totals.criteria["E3"], [2, 0, 0, 0, 0]);
+        assert_eq!(totals.responses, 2.0);
+        assert_eq!(totals.criteria["A1"], [0.0, 0.0, 0.0, 2.0, 0.0]);
+        assert_eq!(totals.criteria["E3"], [2.0, 0.0, 0.0, 0.0, 0.0]);
         assert!(!totals.criteria.contains_key("A2"), "a skipped answer is not a valid one");
-        assert_eq!(totals.expectations["X10"], [0, 0, 2, 0]);
+        assert_eq!(totals.expectations["X10"], [0.0, 0.0, 2.0, 0.0]);
     }
 
     #[test]
@@ -465,13 +482,13 @@ mod tests {
         totals.add_tally(&layout, &one);
         totals.add_tally(&layout, &one);
         let pair = |e: &str, f: &str| totals.respondents.pair(e, f).unwrap();
-        assert_eq!(totals.respondents.covers, 2);
+        assert_eq!(totals.respondents.covers, 2.0);
         // [Σ yA·yB, Σ yA·aB, Σ aA·aB] over two such responses
-        assert_eq!(pair("A", "B"), [2 * 30 * 60, 2 * 30, 2]);
-        assert_eq!(pair("B", "A"), [2 * 60 * 30, 2 * 60, 2]);
-        assert_eq!(pair("A", "A"), [2 * 30 * 30, 2 * 30, 2]);
-        assert_eq!(pair("A", "E"), [0, 0, 0]);
-        assert_eq!(pair("E", "E"), [0, 0, 0]);
+        assert_eq!(pair("A", "B"), [(2 * 30 * 60) as f64, (2 * 30) as f64, 2.0]);
+        assert_eq!(pair("B", "A"), [(2 * 60 * 30) as f64, (2 * 60) as f64, 2.0]);
+        assert_eq!(pair("A", "A"), [(2 * 30 * 30) as f64, (2 * 30) as f64, 2.0]);
+        assert_eq!(pair("A", "E"), [0.0, 0.0, 0.0]);
+        assert_eq!(pair("E", "E"), [0.0, 0.0, 0.0]);
     }
 
     #[test]
@@ -486,7 +503,7 @@ mod tests {
         let read = Tally::from_json(&old, &layout).unwrap();
         let mut totals = Totals::default();
         totals.add_tally(&layout, &read);
-        assert_eq!((totals.responses, totals.respondents.covers), (1, 0));
+        assert_eq!((totals.responses, totals.respondents.covers), (1.0, 0.0));
     }
 
     #[test]
@@ -525,9 +542,9 @@ mod tests {
             &new_layout,
             &Tally::of_response(&new_layout, &response(&[("A3", Some(4)), ("A2", Some(3))], &[], &[])),
         );
-        assert_eq!(totals.criteria["A1"], [1, 0, 0, 0, 0]);
-        assert_eq!(totals.criteria["A2"], [0, 0, 1, 0, 0]);
-        assert_eq!(totals.criteria["A3"], [0, 0, 0, 1, 1]);
-        assert_eq!(totals.responses, 2);
+        assert_eq!(totals.criteria["A1"], [1.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(totals.criteria["A2"], [0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(totals.criteria["A3"], [0.0, 0.0, 0.0, 1.0, 1.0]);
+        assert_eq!(totals.responses, 2.0);
     }
 }

@@ -46,31 +46,31 @@ pub struct Weighted {
 
 /// The post-stratified index of `strata` (units with no responses are passed over).
 pub fn post_stratified(questionnaire: &Questionnaire, strata: &[Stratum], element_minimum: u64) -> Weighted {
-    let answered: Vec<&Stratum> = strata.iter().filter(|s| s.totals.responses > 0).collect();
+    let answered: Vec<&Stratum> = strata.iter().filter(|s| s.totals.responses > 0.0).collect();
     let (weighted, without): (Vec<&Stratum>, Vec<&Stratum>) = answered.into_iter().partition(|s| s.dossiers.is_some());
     let mut result = Weighted {
         units: weighted.len(),
         // folded from +0.0: an empty f64 sum is −0.0
         dossiers: weighted.iter().filter_map(|s| s.dossiers).fold(0.0, |sum, n| sum + n),
         units_without_n: without.len(),
-        responses_without_n: without.iter().map(|s| s.totals.responses).sum(),
+        responses_without_n: without.iter().map(|s| s.totals.responses).sum::<f64>().round() as u64,
         ..Weighted::default()
     };
     // Per criterion: its weighted share (percent) and the valid answers behind it.
     let criterion = |code: &str| -> Option<(f64, u64)> {
-        let (mut sum, mut weight, mut valid) = (0.0, 0.0, 0);
+        let (mut sum, mut weight, mut valid) = (0.0, 0.0, 0.0);
         for stratum in &weighted {
             let Some(levels) = stratum.totals.criteria.get(code) else { continue };
-            let answers: u64 = levels.iter().sum();
+            let answers: f64 = levels.iter().sum();
             let n = stratum.dossiers.unwrap_or_default();
-            if answers == 0 || n <= 0.0 {
+            if answers <= 0.0 || n <= 0.0 {
                 continue;
             }
-            sum += n * (levels[3] + levels[4]) as f64 / answers as f64;
+            sum += n * (levels[3] + levels[4]) / answers;
             weight += n;
             valid += answers;
         }
-        (weight > 0.0).then(|| (sum / weight * 100.0, valid))
+        (weight > 0.0).then(|| (sum / weight * 100.0, valid.round() as u64))
     };
     let mut held = Vec::new();
     for element in &questionnaire.elements {
@@ -93,9 +93,10 @@ mod tests {
 
     /// `responses` responses answering every criterion, `satisfied` of them with 5, the rest 2.
     fn unit(responses: u64, satisfied: u64) -> Totals {
+        let (responses, satisfied) = (responses as f64, satisfied as f64);
         let mut totals = Totals { responses, ..Totals::default() };
         for (_, criterion) in Questionnaire::bundled().criteria() {
-            totals.criteria.insert(criterion.code.clone(), [0, responses - satisfied, 0, 0, satisfied]);
+            totals.criteria.insert(criterion.code.clone(), [0.0, responses - satisfied, 0.0, 0.0, satisfied]);
         }
         totals
     }

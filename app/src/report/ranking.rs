@@ -63,6 +63,7 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
         element_minimum,
         rows,
         movement,
+        restated_splits,
         ..
     } = ranking;
     let target_head = target.map_or_else(
@@ -96,6 +97,10 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
             </table>
         }
     });
+    let splits = (!restated_splits.is_empty()).then(|| {
+        let notes = restated_splits.iter().map(|s| view! { <li>{s.note()}</li> }).collect_view();
+        view! { <ul class="note restated-splits">{notes}</ul> }
+    });
     view! {
         <section>
             <h2>{format!("Xếp hạng {}", kind.label())}</h2>
@@ -122,6 +127,7 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
                 "đơn vị có chỉ số chung thiếu thành phần không xếp hạng cùng đơn vị đủ năm thành phần. "
                 {(unknown_n > 0).then(|| format!("{unknown_n} đơn vị được xếp hạng chưa có N (ghi “chưa nhập N”)."))}
             </p>
+            {splits}
             {waiting}
         </section>
     }

@@ -56,13 +56,13 @@ pub fn index_interval(index: &SatisfactionIndex) -> Option<[f64; 2]> {
 
 impl AppState {
     /// Adds up the stored tallies of `facet` over `days` as they are, grouped by `group` (rows it
-    /// maps to `None` are left out). Only for today's count of responses: figures of final days
-    /// come from [`Self::fold_published`].
+    /// maps to `None` are left out; see [`Self::add_up`]). Only for today's count of responses:
+    /// figures of final days come from [`Self::fold_published`].
     async fn fold<K: std::hash::Hash + Eq>(
         &self,
         days: &ClosedDays,
         facet: &str,
-        group: impl Fn(&TallyRow) -> Option<K>,
+        group: impl Fn(&TallyRow) -> Option<(K, f64)>,
     ) -> Result<HashMap<K, Totals>, ServiceError> {
         let Spans { months, days } = days.spans();
         let ranges = months.iter().map(|m| (Grain::Month, m)).chain(days.iter().map(|d| (Grain::Day, d)));
@@ -74,7 +74,8 @@ impl AppState {
     }
 
     /// Adds up the stored tallies of `facet` published over `days`, grouped by `group` (given
-    /// each row and the day its step closed on; rows it maps to `None` are left out): whole
+    /// each row and the day its step closed on; rows it maps to `None` are left out; see
+    /// [`Self::add_up`]): whole
     /// disclosure steps, those of the atoms (`dimension` none) or a breakdown's wider steps
     /// (see [`crate::domain::disclosure`]). Months whose days all publish in one month are read
     /// as months, the others day by day.
@@ -83,7 +84,7 @@ impl AppState {
         days: &ClosedDays,
         dimension: Option<&str>,
         facet: &str,
-        group: impl Fn(&TallyRow, NaiveDate) -> Option<K>,
+        group: impl Fn(&TallyRow, NaiveDate) -> Option<(K, f64)>,
     ) -> Result<HashMap<K, Totals>, ServiceError> {
         let book = self.step_book().await?;
         let Some(earliest) = book.earliest(days.from, days.to, dimension) else { return Ok(HashMap::new()) };
@@ -127,12 +128,16 @@ impl AppState {
         Ok(self.add_up(rows.iter().filter_map(|(row, close)| Some((row, group(row, *close)?)))))
     }
 
-    /// Sums tallies per key: those of one version add as lists of counts, which become totals
-    /// by code once per key.
-    fn add_up<'r, K: std::hash::Hash + Eq>(&self, rows: impl Iterator<Item = (&'r TallyRow, K)>) -> HashMap<K, Totals> {
-        let mut sums: HashMap<(K, &str), Tally> = HashMap::new();
-        for (row, key) in rows {
-            match sums.entry((key, row.version.as_str())) {
+    /// Sums tallies per key, each row taking the share it counts with there (1: all of it; a
+    /// split unit's share where a report restates it): those of one version and share add as
+    /// lists of counts, which become totals by code once per key.
+    fn add_up<'r, K: std::hash::Hash + Eq>(
+        &self,
+        rows: impl Iterator<Item = (&'r TallyRow, (K, f64))>,
+    ) -> HashMap<K, Totals> {
+        let mut sums: HashMap<(K, &str, u64), Tally> = HashMap::new();
+        for (row, (key, share)) in rows {
+            match sums.entry((key, row.version.as_str(), share.to_bits())) {
                 Entry::Occupied(mut sum) => sum.get_mut().add(&row.counts),
                 Entry::Vacant(place) => {
                     place.insert(row.counts.clone());
@@ -140,8 +145,8 @@ impl AppState {
             }
         }
         let mut totals: HashMap<K, Totals> = HashMap::new();
-        for ((key, version), tally) in sums {
-            totals.entry(key).or_default().add_tally(&self.layouts[version], &tally);
+        for ((key, version, share), tally) in sums {
+            totals.entry(key).or_default().add_tally_share(&self.layouts[version], &tally, f64::from_bits(share));
         }
         totals
     }
@@ -215,7 +220,8 @@ impl AppState {
 
     /// The published totals of each agency alone (not its subtree) over `days`.
     async fn per_agency(&self, days: &ClosedDays, scope: &Scope) -> Result<HashMap<String, Totals>, ServiceError> {
-        self.fold_published(days, None, EVERYONE, |row, _| in_scope(row, scope).then(|| row.agency.clone())).await
+        self.fold_published(days, None, EVERYONE, |row, _| in_scope(row, scope).then(|| (row.agency.clone(), 1.0)))
+            .await
     }
 
     async fn rollup(&self, basis: Basis) -> Result<Rollup, ServiceError> {
@@ -231,7 +237,7 @@ impl AppState {
         let totals = totals.unwrap_or(&empty);
         SatisfactionIndex::compute(&self.questionnaire, agency, totals.responses, &totals.criterion_counts())
             .holding(self.settings.element_minimum)
-            .with_intervals(&totals.respondents)
+            .with_intervals(&totals.respondents, totals.responses)
             .published(self.settings.min_cell)
     }
 
@@ -278,9 +284,9 @@ impl AppState {
         let today = super::registry::today();
         let days = ClosedDays { from: today, to: today };
         let scope = Scope::default();
-        let per_agency = self.fold(&days, EVERYONE, |row| Some(row.agency.clone())).await?;
+        let per_agency = self.fold(&days, EVERYONE, |row| Some((row.agency.clone(), 1.0))).await?;
         let sums = self.rollup(scope.basis).await?.subtrees(&per_agency);
-        Ok(sums.get(agency).map_or(0, |t| t.responses))
+        Ok(sums.get(agency).map_or(0, Totals::whole_responses))
     }
 
     /// Units of `kind` inside `reach` ranked by overall index over `days`, with their movement
@@ -325,7 +331,7 @@ impl AppState {
         // Only units whose sample is adequate and whose overall has every element take a place,
         // now and in the period compared with.
         let adequacy = |sums: &HashMap<String, Totals>, entered: &HashMap<String, Option<u64>>, code: &str| {
-            let responses = sums.get(code).map_or(0, |t| t.responses);
+            let responses = sums.get(code).map_or(0, Totals::whole_responses);
             Adequacy::of(responses, entered.get(code).copied().flatten(), self.settings.ranking_floor)
         };
         let placed =
@@ -350,7 +356,7 @@ impl AppState {
                 let agency = units.iter().find(|a| a.code == p.code).expect("ranked from these units");
                 let this = index(&now, &p.code);
                 let completed = dossiers.get(&p.code).copied().flatten();
-                let subtree = subtree_in(&agencies, &p.code, &rollup);
+                let subtree = crate::domain::agency::subtree_codes(&agencies, &p.code);
                 let weighted = self.weigh(&subtree, &per_agency_now, &entered_now, &rollup);
                 RankingRow {
                     name: agency.name.clone(),
@@ -373,7 +379,26 @@ impl AppState {
                 }
             })
             .collect();
+        let name = |code: &str| {
+            registry.iter().find(|e| e.agency.code == code).map_or_else(|| code.to_owned(), |e| e.agency.name.clone())
+        };
+        let restated_splits = match scope.basis {
+            Basis::AsTheyWere => Vec::new(),
+            Basis::Restated => registry
+                .iter()
+                .filter(|e| e.successors.len() > 1)
+                .filter(|e| reach(&e.agency.code) || e.successors.iter().any(|s| reach(s)))
+                .filter(|e| per_agency_now.get(&e.agency.code).is_some_and(|t| t.responses > 0.0))
+                .map(|e| report::RestatedSplit {
+                    code: e.agency.code.clone(),
+                    name: e.agency.name.clone(),
+                    successors: crate::domain::registry::successors_shown(e, name),
+                    apportioned: !rollup.unapportioned().contains(&e.agency.code),
+                })
+                .collect(),
+        };
         Ok(Ranking {
+            restated_splits,
             kind,
             from: days.from.to_string(),
             to: days.to.to_string(),
@@ -398,20 +423,20 @@ impl AppState {
         per_agency: &HashMap<String, Totals>,
         rollup: &Rollup,
     ) -> HashMap<String, Option<u64>> {
-        let as_totals = |n: u64| Totals { responses: n, ..Totals::default() };
-        let counted = entered.iter().map(|(code, n)| (code.clone(), as_totals(n.round() as u64))).collect();
+        let as_totals = |n: f64| Totals { responses: n, ..Totals::default() };
+        let counted = entered.iter().map(|(code, n)| (code.clone(), as_totals(*n))).collect();
         let missing = per_agency
             .iter()
-            .filter(|(code, totals)| totals.responses > 0 && !entered.contains_key(*code))
-            .map(|(code, _)| (code.clone(), as_totals(1)))
+            .filter(|(code, totals)| totals.responses > 0.0 && !entered.contains_key(*code))
+            .map(|(code, _)| (code.clone(), as_totals(1.0)))
             .collect();
         let gaps = rollup.subtrees(&missing);
         rollup
             .subtrees(&counted)
             .into_iter()
             .map(|(code, n)| {
-                let known = gaps.get(&code).is_none_or(|g| g.responses == 0);
-                (code, known.then_some(n.responses))
+                let known = gaps.get(&code).is_none_or(|g| g.responses <= 0.0);
+                (code, known.then_some(n.whole_responses()))
             })
             .collect()
     }
@@ -433,7 +458,7 @@ impl AppState {
     /// unknown when any agency placed in it has responses and no N entered.
     pub async fn weighted(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Weighted, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
-        let subtree = self.subtree_of(agency, &rollup).await?;
+        let subtree = self.subtree_of(agency).await?;
         let per_agency = self.per_agency(days, scope).await?;
         let entered = self.entered_per_agency(days).await?;
         Ok(self.weigh(&subtree, &per_agency, &entered, &rollup))
@@ -449,13 +474,17 @@ impl AppState {
     ) -> Weighted {
         // placed unit → (totals, N so far, an agency with responses lacks N)
         let mut units: HashMap<String, (Totals, f64, bool)> = HashMap::new();
-        for (code, totals) in per_agency.iter().filter(|(code, _)| subtree.contains(*code)) {
-            let unit = units.entry(rollup.placed(code)).or_default();
-            unit.0.add(totals);
-            unit.2 |= totals.responses > 0 && !entered.contains_key(code);
+        for (code, totals) in per_agency {
+            for (heir, share) in rollup.placements(code).into_iter().filter(|(heir, _)| subtree.contains(heir)) {
+                let unit = units.entry(heir).or_default();
+                unit.0.add_share(totals, share);
+                unit.2 |= totals.responses > 0.0 && !entered.contains_key(code);
+            }
         }
-        for (code, n) in entered.iter().filter(|(code, _)| subtree.contains(*code)) {
-            units.entry(rollup.placed(code)).or_default().1 += n;
+        for (code, n) in entered {
+            for (heir, share) in rollup.placements(code).into_iter().filter(|(heir, _)| subtree.contains(heir)) {
+                units.entry(heir).or_default().1 += share * n;
+            }
         }
         let strata: Vec<Stratum> =
             units.values().map(|(totals, n, missing)| Stratum { totals, dossiers: (!missing).then_some(*n) }).collect();
@@ -523,7 +552,7 @@ impl AppState {
     /// The expectations ranking of some totals, over the current questionnaire's areas; none for
     /// fewer than k responses.
     pub fn expectation_ranking(&self, totals: &Totals) -> Vec<ExpectationShare> {
-        if totals.responses < self.settings.min_cell {
+        if totals.whole_responses() < self.settings.min_cell {
             return Vec::new();
         }
         let areas: Vec<String> = self.questionnaire.expectations.areas.iter().map(|a| a.code.clone()).collect();
@@ -534,12 +563,12 @@ impl AppState {
     /// stored tallies: the totals, per channel, per month and per quarter.
     pub async fn overview(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Overview, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
-        let subtree = self.subtree_of(agency, &rollup).await?;
+        let subtree = self.subtree_of(agency).await?;
         // months and quarters are the periods the steps closed in
         let cells = self
             .fold_published(days, None, EVERYONE, |row, published| {
-                (in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency)))
-                    .then(|| (row.channel, published.format("%Y-%m").to_string()))
+                let share = if in_scope(row, scope) { rollup.share_in(&row.agency, &subtree) } else { 0.0 };
+                counted((row.channel, published.format("%Y-%m").to_string()), share)
             })
             .await?;
         let mut overview = Overview::default();
@@ -561,13 +590,10 @@ impl AppState {
         Ok(overview)
     }
 
-    /// The codes whose responses count for `agency`'s subtree.
-    async fn subtree_of(
-        &self,
-        agency: &str,
-        rollup: &Rollup,
-    ) -> Result<std::collections::HashSet<String>, ServiceError> {
-        Ok(subtree_in(&self.db.agencies().await?, agency, rollup))
+    /// `agency` and the agencies under it, open or closed: what a rollup's placements land in
+    /// for its subtree ([`Rollup::share_in`]).
+    async fn subtree_of(&self, agency: &str) -> Result<std::collections::HashSet<String>, ServiceError> {
+        Ok(crate::domain::agency::subtree_codes(&self.db.agencies().await?, agency))
     }
 
     /// `agency`'s subtree over `days` split by `by`, small cells suppressed.
@@ -579,12 +605,13 @@ impl AppState {
         scope: &Scope,
     ) -> Result<Vec<BreakdownRow>, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
-        let subtree = self.subtree_of(agency, &rollup).await?;
-        let inside = |row: &TallyRow| in_scope(row, scope) && subtree.contains(&rollup.placed(&row.agency));
+        let subtree = self.subtree_of(agency).await?;
+        // the share of a row that counts here: all of it, none, or a split unit's share
+        let inside = |row: &TallyRow| if in_scope(row, scope) { rollup.share_in(&row.agency, &subtree) } else { 0.0 };
         let mut cells: Vec<(String, String, Totals)> = match by {
             BreakdownBy::Channel => {
                 let sums =
-                    self.fold_published(days, None, EVERYONE, |row, _| inside(row).then_some(row.channel)).await?;
+                    self.fold_published(days, None, EVERYONE, |row, _| counted(row.channel, inside(row))).await?;
                 [Channel::Kiosk, Channel::Link]
                     .into_iter()
                     .map(|c| (c.as_str().to_owned(), c.label().to_owned(), sums.get(&c).cloned().unwrap_or_default()))
@@ -593,7 +620,7 @@ impl AppState {
             BreakdownBy::ServicePoint => {
                 let wider = Some(SERVICE_POINT);
                 let sums = self
-                    .fold_published(days, wider, EVERYONE, |row, _| inside(row).then(|| row.service_point.clone()))
+                    .fold_published(days, wider, EVERYONE, |row, _| counted(row.service_point.clone(), inside(row)))
                     .await?;
                 let agencies = self.db.agencies().await?;
                 let mut cells: Vec<_> = sums
@@ -613,9 +640,9 @@ impl AppState {
                 };
                 let wider = Some(question.as_str());
                 let sums = self
-                    .fold_published(days, wider, question, |row, _| inside(row).then(|| row.facet_value.clone()))
+                    .fold_published(days, wider, question, |row, _| counted(row.facet_value.clone(), inside(row)))
                     .await?;
-                let everyone = self.fold_published(days, wider, EVERYONE, |row, _| inside(row).then_some(())).await?;
+                let everyone = self.fold_published(days, wider, EVERYONE, |row, _| counted((), inside(row))).await?;
                 let everyone = everyone.get(&()).cloned().unwrap_or_default();
                 let mut cells: Vec<_> = q
                     .options
@@ -631,7 +658,7 @@ impl AppState {
                 cells
             }
         };
-        let counts: Vec<u64> = cells.iter().map(|(_, _, t)| t.responses).collect();
+        let counts: Vec<u64> = cells.iter().map(|(_, _, t)| t.whole_responses()).collect();
         let hidden = report::suppressed(&counts, self.settings.min_cell);
         Ok(cells
             .drain(..)
@@ -639,7 +666,7 @@ impl AppState {
             .map(|((value, label, totals), suppressed)| BreakdownRow {
                 value,
                 label,
-                responses: (!suppressed).then_some(totals.responses),
+                responses: (!suppressed).then_some(totals.whole_responses()),
                 index: if suppressed { None } else { self.index_of(agency, Some(&totals)).overall },
                 suppressed,
             })
@@ -665,6 +692,11 @@ fn runs_of_months(firsts: &std::collections::BTreeSet<NaiveDate>) -> Vec<(NaiveD
         }
     }
     runs
+}
+
+/// A row's key and the share of it that counts there, when any does.
+fn counted<K>(key: K, share: f64) -> Option<(K, f64)> {
+    (share > 0.0).then_some((key, share))
 }
 
 fn in_scope(row: &TallyRow, scope: &Scope) -> bool {
@@ -773,13 +805,4 @@ impl AppState {
         let status = if approve { CommentStatus::Approved } else { CommentStatus::Rejected };
         Ok(self.db.set_comment_status(response_id.trim(), status, actor).await?)
     }
-}
-
-/// `agency` and the agencies under it; as restated, also the closed units whose heir is inside.
-fn subtree_in(agencies: &[crate::domain::Agency], agency: &str, rollup: &Rollup) -> std::collections::HashSet<String> {
-    let mut codes = crate::domain::agency::subtree_codes(agencies, agency);
-    let heirs_inside: Vec<String> =
-        agencies.iter().filter(|a| codes.contains(&rollup.placed(&a.code))).map(|a| a.code.clone()).collect();
-    codes.extend(heirs_inside);
-    codes
 }

@@ -161,12 +161,16 @@ impl Db {
                     .bind(&a.code)
                     .execute(&mut *tx)
                     .await?;
-                for successor in &entry.successors {
-                    sqlx::query("INSERT INTO agency_successors (agency_code, successor_code) VALUES ($1, $2)")
-                        .bind(&a.code)
-                        .bind(successor)
-                        .execute(&mut *tx)
-                        .await?;
+                for (i, successor) in entry.successors.iter().enumerate() {
+                    let share = entry.shares.get(i).map(|s| i64::from(*s));
+                    sqlx::query(
+                        "INSERT INTO agency_successors (agency_code, successor_code, share) VALUES ($1, $2, $3)",
+                    )
+                    .bind(&a.code)
+                    .bind(successor)
+                    .bind(share)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 sqlx::query("DELETE FROM service_point_agencies WHERE service_point_code = $1")
                     .bind(&a.code)
@@ -224,8 +228,8 @@ impl Db {
 async fn registry_on(conn: Conn<'_>) -> Result<Vec<RegistryEntry>> {
     let (agencies, successors, serves) = on_conn!(conn, |c| {
         let agencies: Vec<AgencyRow> = sqlx::query_as(TREE_ORDER).fetch_all(&mut *c).await?;
-        let successors: Vec<(String, String)> =
-            sqlx::query_as("SELECT agency_code, successor_code FROM agency_successors ORDER BY successor_code")
+        let successors: Vec<(String, String, Option<i64>)> =
+            sqlx::query_as("SELECT agency_code, successor_code, share FROM agency_successors ORDER BY successor_code")
                 .fetch_all(&mut *c)
                 .await?;
         let serves: Vec<(String, String)> =
@@ -241,16 +245,23 @@ async fn registry_on(conn: Conn<'_>) -> Result<Vec<RegistryEntry>> {
         }
         grouped
     };
+    // a split's shares are stored for each successor or for none
+    let mut shares: HashMap<String, Vec<u32>> = HashMap::new();
+    for (agency, _, share) in &successors {
+        if let Some(share) = share {
+            let share = u32::try_from(*share).map_err(|_| StorageError::Corrupt(format!("share {share}")))?;
+            shares.entry(agency.clone()).or_default().push(share);
+        }
+    }
+    let successors = successors.into_iter().map(|(agency, successor, _)| (agency, successor)).collect();
     let (mut successors, mut serves) = (by_agency(successors), by_agency(serves));
     agencies
         .into_iter()
         .map(|row| {
             let agency = row.into_agency()?;
-            Ok(RegistryEntry {
-                successors: successors.remove(&agency.code).unwrap_or_default(),
-                serves: serves.remove(&agency.code).unwrap_or_default(),
-                agency,
-            })
+            let successors = successors.remove(&agency.code).unwrap_or_default();
+            let shares = shares.remove(&agency.code).filter(|s| s.len() == successors.len()).unwrap_or_default();
+            Ok(RegistryEntry { successors, shares, serves: serves.remove(&agency.code).unwrap_or_default(), agency })
         })
         .collect()
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use app::domain::audit::{Actor, AuditAction};
-use app::domain::registry::{describe_change, ImportPlan};
+use app::domain::registry::{describe_change, ImportPlan, WHOLE_SHARE};
 use app::service::registry::RegistryError;
 use app::service::AppState;
 use clap::Subcommand;
@@ -128,6 +128,7 @@ fn plan_json(plan: &ImportPlan, applied: bool) -> Value {
         "changed": plan.changed.iter().map(change).collect::<Vec<_>>(),
         "closed": plan.closed.iter().map(|c| json!({
             "code": c.after.agency.code, "valid_to": c.after.agency.valid_to, "successors": c.after.successors,
+            "shares": c.after.shares.iter().map(|s| f64::from(*s) / f64::from(WHOLE_SHARE)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "unchanged": plan.unchanged,
     })

@@ -186,7 +186,7 @@ async fn report_workbook(app: &AppState, request: &Request) -> Result<Vec<Table>
         .await?
         .channels
         .iter()
-        .map(|(channel, totals)| (channel.label().to_owned(), totals.responses))
+        .map(|(channel, totals)| (channel.label().to_owned(), totals.whole_responses()))
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
         .collect();

@@ -43,7 +43,7 @@ pub fn write(entries: &[RegistryEntry]) -> String {
                 agency.kind.as_str().to_owned(),
                 agency.parent.clone().unwrap_or_default(),
                 agency.valid_to.or(agency.valid_from).map(|d| d.to_string()).unwrap_or_default(),
-                entry.successors.join(";"),
+                super::successor_cell(entry),
                 entry.serves.join(";"),
             ]
             .into_iter()

@@ -102,6 +102,68 @@ fn a_split_into_two_new_communes_in_one_file() {
 }
 
 #[test]
+fn a_split_carries_the_share_each_successor_takes_and_writes_it_back() {
+    let current = province();
+    let split = rows(&[
+        "07903,UBND xã C1,commune,25,2026-01-01,,",
+        "07904,UBND xã C2,commune,25,2026-01-01,,",
+        "07902,UBND xã C,commune,25,2026-01-01,07904:0.4;07903:0.6,",
+    ]);
+    let plan = plan(&current, &split).unwrap();
+    let closed = &plan.closed[0].after;
+    assert_eq!(
+        (closed.successors.clone(), closed.shares.clone()),
+        (vec!["07903".into(), "07904".into()], vec![600, 400])
+    );
+    assert_eq!(successor_cell(closed), "07903:0.6;07904:0.4");
+    assert_eq!(successors_shown(closed, str::to_owned), "07903 (60 %), 07904 (40 %)");
+    assert_eq!(describe_change(&plan.closed[0]), ["đóng từ 2026-01-01 (kế thừa: 07903 (60 %), 07904 (40 %))"]);
+    // the CSV the registry writes reads back to the same entry
+    let after = apply(&current, &plan);
+    let written = csv::write(&after);
+    let again = super::plan(&after, &csv::read(&written).unwrap()).unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    // a third, a decimal comma, and one successor taking the whole (the same as no share)
+    let thirds = successor_list("07901:0,667;07900:0.333").unwrap();
+    assert_eq!(thirds, (vec!["07900".to_owned(), "07901".into()], vec![333, 667]));
+    let whole = super::plan(&current, &rows(&["07902,UBND xã C,commune,25,2026-01-01,07900:1,"])).unwrap();
+    assert_eq!((whole.closed[0].after.successors.len(), whole.closed[0].after.shares.len()), (1, 0));
+}
+
+#[test]
+fn shares_that_do_not_add_up_or_are_not_given_for_all_are_refused() {
+    let close = |successor: &str| format!("07902,UBND xã C,commune,25,2026-01-01,{successor},");
+    let said = errors(
+        &province(),
+        &[
+            &close("07900:0.6;07901:0.3"),
+            &close("07900:0.6;07901"),
+            &close("07900:0.6;07900:0.4"),
+            &close("07900:0;07901:1"),
+            &close("07900:0.5555;07901:0.4445"),
+            &close("07900:sáu;07901:0.4"),
+            &close("07900:0.5"),
+        ],
+    );
+    let line = |n: usize, text: &str| format!("Dòng {n} (07902): đơn vị kế thừa: {text}");
+    let wrong = |share: &str| {
+        format!("tỷ lệ \"{share}\" không hợp lệ; hãy ghi số thập phân từ 0,001 đến 1, ví dụ 07003:0.6;07004:0.4")
+    };
+    assert_eq!(
+        said,
+        [
+            line(2, "tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0.9)"),
+            line(3, "tỷ lệ phân bổ phải ghi cho mọi đơn vị kế thừa hoặc không ghi cho đơn vị nào"),
+            line(4, "mã 07900 ghi hai lần"),
+            line(5, &wrong("0")),
+            line(6, &wrong("0.5555")),
+            line(7, &wrong("sáu")),
+            line(8, "tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0.5)"),
+        ]
+    );
+}
+
+#[test]
 fn renames_and_moves_are_changes() {
     let current = province();
     let plan = plan(&current, &rows(&["TT-1,Chi nhánh Việt Trì,service_branch,TT,,,SNV;STP"])).unwrap();
