@@ -288,6 +288,47 @@ async fn exists(app: &common::TestApp, code: &str) -> bool {
 }
 
 #[tokio::test]
+async fn the_close_form_takes_a_splits_shares_and_refuses_ones_that_do_not_add_up() {
+    use leptos::server_fn::ServerFn;
+    let app = common::spawn_app().await;
+    let tinh = app.session("tinh", Role::Admin, None).await;
+    let close = app::admin::agencies::CloseAgency::PATH;
+    let rows = AppState::read_registry_csv(&format!("{}D3,Cơ quan D3,department,P,,,\n", common::REGISTRY)).unwrap();
+    app.state
+        .apply_registry(&Actor::cli(), &rows, None, app::domain::audit::AuditAction::AgenciesImported)
+        .await
+        .unwrap();
+
+    // 0.6 + 0.3: refused in Vietnamese, nothing changed
+    let response = app.post_form(close, Some(&tinh), "code=D1&closes_on=2030-01-01&successors=D2:0.6;D3:0.3").await;
+    assert_eq!(response.status(), 422);
+    let message = response.text().await.unwrap();
+    assert!(message.contains("tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0.9)"), "{message}");
+    assert!(!app.state.agency("D1").await.unwrap().unwrap().is_closed());
+
+    // D1 (with G under it moved first) splits 60/40
+    let moved = AppState::read_registry_csv(
+        "code,name,kind,parent,valid_from,successor,serves\nG,Cơ quan G,service_branch,D2,,,\n",
+    )
+    .unwrap();
+    app.state
+        .apply_registry(&Actor::cli(), &moved, None, app::domain::audit::AuditAction::AgenciesImported)
+        .await
+        .unwrap();
+    let response = app.post_form(close, Some(&tinh), "code=D1&closes_on=2030-01-01&successors=D3:0,4;D2:0,6").await;
+    assert_eq!(response.status(), 302, "{}", response.text().await.unwrap());
+    let registry = app.state.registry().await.unwrap();
+    let d1 = registry.iter().find(|e| e.agency.code == "D1").unwrap();
+    assert_eq!((d1.successors.clone(), d1.shares.clone()), (vec!["D2".to_owned(), "D3".into()], vec![600, 400]));
+    let (status, page) = app.page(Some(&tinh), "/admin/agencies").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Đã đóng từ 01/01/2030 (chia tách: D2 (60 %), D3 (40 %))"), "{page}");
+    // and the registry file writes them back
+    let exported = app.state.export_registry().await.unwrap();
+    assert!(exported.contains("D1,Cơ quan D1,department,P,2030-01-01,D2:0.6;D3:0.4,"), "{exported}");
+}
+
+#[tokio::test]
 async fn an_upload_is_applied_only_by_the_admin_who_previewed_it_and_only_to_that_registry() {
     let app = common::spawn_app().await;
     let tinh = app.session("tinh", Role::Admin, None).await;

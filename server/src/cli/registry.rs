@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use app::domain::audit::{Actor, AuditAction};
-use app::domain::registry::{describe_change, ImportPlan, WHOLE_SHARE};
+use app::domain::registry::{describe_change, successors_shown, ImportPlan, RegistryEntry, WHOLE_SHARE};
 use app::service::registry::RegistryError;
 use app::service::AppState;
 use clap::Subcommand;
@@ -66,13 +66,15 @@ async fn list(state: &AppState, json: bool) -> anyhow::Result<()> {
             .map(|e| {
                 let a = &e.agency;
                 json!({"code": a.code, "name": a.name, "kind": a.kind, "parent": a.parent,
-                       "valid_from": a.valid_from, "valid_to": a.valid_to, "successors": e.successors, "serves": e.serves})
+                       "valid_from": a.valid_from, "valid_to": a.valid_to, "successors": e.successors,
+                       "shares": shares(e), "serves": e.serves})
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for e in registry {
-            let closed = e.agency.valid_to.map(|d| format!("  (đóng từ {d}, kế thừa: {})", e.successors.join(", ")));
+            let closed =
+                e.agency.valid_to.map(|d| format!("  (đóng từ {d}, kế thừa: {})", successors_shown(&e, str::to_owned)));
             println!(
                 "{:<20} {:<16} {}{}",
                 e.agency.code,
@@ -119,6 +121,11 @@ async fn import(state: &AppState, file: &std::path::Path, dry_run: bool, json: b
     Ok(())
 }
 
+/// A split's shares as fractions (`[0.6, 0.4]`), in the order of its successors; empty: none.
+fn shares(entry: &RegistryEntry) -> Vec<f64> {
+    entry.shares.iter().map(|s| f64::from(*s) / f64::from(WHOLE_SHARE)).collect()
+}
+
 fn plan_json(plan: &ImportPlan, applied: bool) -> Value {
     let change =
         |c: &app::domain::registry::Change| json!({"code": c.after.agency.code, "changes": describe_change(c)});
@@ -128,7 +135,7 @@ fn plan_json(plan: &ImportPlan, applied: bool) -> Value {
         "changed": plan.changed.iter().map(change).collect::<Vec<_>>(),
         "closed": plan.closed.iter().map(|c| json!({
             "code": c.after.agency.code, "valid_to": c.after.agency.valid_to, "successors": c.after.successors,
-            "shares": c.after.shares.iter().map(|s| f64::from(*s) / f64::from(WHOLE_SHARE)).collect::<Vec<_>>(),
+            "shares": shares(&c.after),
         })).collect::<Vec<_>>(),
         "unchanged": plan.unchanged,
     })
