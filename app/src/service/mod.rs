@@ -12,6 +12,7 @@ pub mod mixer;
 pub mod registry;
 pub mod reports;
 pub mod secret;
+pub mod tally_cache;
 pub mod writer;
 
 use std::sync::Arc;
@@ -152,6 +153,8 @@ pub struct AppState {
     pub(crate) lookups: Arc<lookups::Lookups>,
     /// The disclosure steps of every agency and channel over the final days (`reports`).
     pub(crate) steps: Arc<tokio::sync::Mutex<Arc<crate::domain::disclosure::StepBook>>>,
+    /// The decoded tallies of final spans the reports read (`tally_cache`).
+    pub(crate) tallies: Arc<std::sync::Mutex<tally_cache::TallyCache>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +224,7 @@ impl AppState {
             release_gate: Arc::default(),
             lookups: Arc::default(),
             steps: Arc::default(),
+            tallies: Arc::default(),
         })
     }
 

@@ -75,15 +75,16 @@ impl AppState {
 
     /// Adds up the stored tallies of `facet` published over `days`, grouped by `group` (given
     /// each row and the day its step closed on; rows it maps to `None` are left out; see
-    /// [`Self::add_up`]): whole
-    /// disclosure steps, those of the atoms (`dimension` none) or a breakdown's wider steps
-    /// (see [`crate::domain::disclosure`]). Months whose days all publish in one month are read
-    /// as months, the others day by day.
+    /// [`Self::add_up`]): whole disclosure steps, those of the atoms (`dimension` none) or a
+    /// breakdown's wider steps (see [`crate::domain::disclosure`]). A stored month is read whole
+    /// when every day of it publishes inside `days` (and, for figures labelled by the month they
+    /// were published in, `Whole::InOneMonth`, in one month); the others day by day.
     async fn fold_published<K: std::hash::Hash + Eq>(
         &self,
         days: &ClosedDays,
         dimension: Option<&str>,
         facet: &str,
+        whole_when: Whole,
         group: impl Fn(&TallyRow, NaiveDate) -> Option<(K, f64)>,
     ) -> Result<HashMap<K, Totals>, ServiceError> {
         let book = self.step_book().await?;
@@ -93,15 +94,17 @@ impl AppState {
                 .filter(|close| days.from <= *close && *close <= days.to)
         };
         let month = |d: NaiveDate| d.format("%Y-%m").to_string();
-        let query = TallyQuery { grain: Grain::Month, facet, first: &month(earliest), last: &month(days.to) };
-        let mut rows: Vec<(TallyRow, NaiveDate)> = Vec::new();
+        let months = self.final_tallies(Grain::Month, facet, earliest, days.to).await?;
+        let mut rows: Vec<(&TallyRow, NaiveDate)> = Vec::new();
         // (agency, channel, first day) of the months read as months, and the months to read by day
         let mut whole = std::collections::HashSet::new();
         let mut by_day = std::collections::BTreeSet::new();
-        for row in self.db.tally_rows(&query, &self.layouts).await? {
+        for row in months.iter().flat_map(|rows| rows.iter()) {
             let (first, last) = month_days(&row.span)?;
-            match (published(&row, first), published(&row, last)) {
-                (Some(start), Some(end)) if month(start) == month(end) => {
+            // Steps run over consecutive days: when the first and the last day publish inside
+            // the period, every day between does.
+            match (published(row, first), published(row, last)) {
+                (Some(start), Some(end)) if whole_when == Whole::InPeriod || month(start) == month(end) => {
                     whole.insert((row.agency.clone(), row.channel, first));
                     rows.push((row, end));
                 }
@@ -110,22 +113,59 @@ impl AppState {
                 }
             }
         }
+        let mut days_read = Vec::new();
         for (first, last) in runs_of_months(&by_day) {
-            let (first, last) = (first.format("%Y-%m-%d").to_string(), last.format("%Y-%m-%d").to_string());
-            let query = TallyQuery { grain: Grain::Day, facet, first: &first, last: &last };
-            for row in self.db.tally_rows(&query, &self.layouts).await? {
-                let day = crate::domain::period::parse_day(&row.span)
-                    .map_err(|_| crate::storage::StorageError::Corrupt(format!("tally day {}", row.span)))?;
-                let month_first = crate::domain::period::first_of_month(day);
-                if whole.contains(&(row.agency.clone(), row.channel, month_first)) {
-                    continue;
-                }
-                if let Some(close) = published(&row, day) {
-                    rows.push((row, close));
-                }
+            days_read.extend(self.final_tallies(Grain::Day, facet, first.max(earliest), last.min(days.to)).await?);
+        }
+        for row in days_read.iter().flat_map(|rows| rows.iter()) {
+            let day = crate::domain::period::parse_day(&row.span)
+                .map_err(|_| crate::storage::StorageError::Corrupt(format!("tally day {}", row.span)))?;
+            let month_first = crate::domain::period::first_of_month(day);
+            if whole.contains(&(row.agency.clone(), row.channel, month_first)) {
+                continue;
+            }
+            if let Some(close) = published(row, day) {
+                rows.push((row, close));
             }
         }
-        Ok(self.add_up(rows.iter().filter_map(|(row, close)| Some((row, group(row, *close)?)))))
+        Ok(self.add_up(rows.iter().filter_map(|(row, close)| Some((*row, group(row, *close)?)))))
+    }
+
+    /// The stored tallies of `facet` at `grain` over the spans holding `first..=last`, a span at
+    /// a time in order: those of final spans from memory when read before (see
+    /// [`super::tally_cache`]), the others from the database in one query.
+    async fn final_tallies(
+        &self,
+        grain: Grain,
+        facet: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<Arc<Vec<TallyRow>>>, ServiceError> {
+        let last_final = last_final_day(super::registry::today());
+        let spans = spans_of(grain, first, last);
+        let is_final = |end: NaiveDate| last_final.is_some_and(|f| end <= f);
+        let mut found: Vec<Option<Arc<Vec<TallyRow>>>> = {
+            let mut cache = self.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            spans.iter().map(|(span, end)| if is_final(*end) { cache.get(grain, facet, span) } else { None }).collect()
+        };
+        let missing: Vec<usize> = (0..spans.len()).filter(|i| found[*i].is_none()).collect();
+        if let (Some(&from), Some(&to)) = (missing.first(), missing.last()) {
+            let query = TallyQuery { grain, facet, first: &spans[from].0, last: &spans[to].0 };
+            let mut read: HashMap<String, Vec<TallyRow>> = HashMap::new();
+            for row in self.db.tally_rows(&query, &self.layouts).await? {
+                read.entry(row.span.clone()).or_default().push(row);
+            }
+            let mut cache = self.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for i in missing {
+                let (span, end) = &spans[i];
+                let rows = Arc::new(read.remove(span).unwrap_or_default());
+                if is_final(*end) {
+                    cache.keep(grain, facet, span, Arc::clone(&rows));
+                }
+                found[i] = Some(rows);
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// Sums tallies per key, each row taking the share it counts with there (1: all of it; a
@@ -206,6 +246,7 @@ impl AppState {
     /// rebuild of the aggregates), never in the course of answers coming in.
     pub(crate) async fn forget_steps(&self) {
         *self.steps.lock().await = Arc::default();
+        self.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
     /// The totals of every agency's subtree over `days`.
@@ -220,8 +261,8 @@ impl AppState {
 
     /// The published totals of each agency alone (not its subtree) over `days`.
     async fn per_agency(&self, days: &ClosedDays, scope: &Scope) -> Result<HashMap<String, Totals>, ServiceError> {
-        self.fold_published(days, None, EVERYONE, |row, _| in_scope(row, scope).then(|| (row.agency.clone(), 1.0)))
-            .await
+        let group = |row: &TallyRow, _| in_scope(row, scope).then(|| (row.agency.clone(), 1.0));
+        self.fold_published(days, None, EVERYONE, Whole::InPeriod, group).await
     }
 
     async fn rollup(&self, basis: Basis) -> Result<Rollup, ServiceError> {
@@ -566,7 +607,7 @@ impl AppState {
         let subtree = self.subtree_of(agency).await?;
         // months and quarters are the periods the steps closed in
         let cells = self
-            .fold_published(days, None, EVERYONE, |row, published| {
+            .fold_published(days, None, EVERYONE, Whole::InOneMonth, |row, published| {
                 let share = if in_scope(row, scope) { rollup.share_in(&row.agency, &subtree) } else { 0.0 };
                 counted((row.channel, published.format("%Y-%m").to_string()), share)
             })
@@ -610,8 +651,9 @@ impl AppState {
         let inside = |row: &TallyRow| if in_scope(row, scope) { rollup.share_in(&row.agency, &subtree) } else { 0.0 };
         let mut cells: Vec<(String, String, Totals)> = match by {
             BreakdownBy::Channel => {
-                let sums =
-                    self.fold_published(days, None, EVERYONE, |row, _| counted(row.channel, inside(row))).await?;
+                let sums = self
+                    .fold_published(days, None, EVERYONE, Whole::InPeriod, |row, _| counted(row.channel, inside(row)))
+                    .await?;
                 [Channel::Kiosk, Channel::Link]
                     .into_iter()
                     .map(|c| (c.as_str().to_owned(), c.label().to_owned(), sums.get(&c).cloned().unwrap_or_default()))
@@ -620,7 +662,9 @@ impl AppState {
             BreakdownBy::ServicePoint => {
                 let wider = Some(SERVICE_POINT);
                 let sums = self
-                    .fold_published(days, wider, EVERYONE, |row, _| counted(row.service_point.clone(), inside(row)))
+                    .fold_published(days, wider, EVERYONE, Whole::InPeriod, |row, _| {
+                        counted(row.service_point.clone(), inside(row))
+                    })
                     .await?;
                 let agencies = self.db.agencies().await?;
                 let mut cells: Vec<_> = sums
@@ -640,9 +684,13 @@ impl AppState {
                 };
                 let wider = Some(question.as_str());
                 let sums = self
-                    .fold_published(days, wider, question, |row, _| counted(row.facet_value.clone(), inside(row)))
+                    .fold_published(days, wider, question, Whole::InPeriod, |row, _| {
+                        counted(row.facet_value.clone(), inside(row))
+                    })
                     .await?;
-                let everyone = self.fold_published(days, wider, EVERYONE, |row, _| counted((), inside(row))).await?;
+                let everyone = self
+                    .fold_published(days, wider, EVERYONE, Whole::InPeriod, |row, _| counted((), inside(row)))
+                    .await?;
                 let everyone = everyone.get(&()).cloned().unwrap_or_default();
                 let mut cells: Vec<_> = q
                     .options
@@ -681,6 +729,27 @@ fn month_days(span: &str) -> Result<(NaiveDate, NaiveDate), ServiceError> {
     Ok((first, crate::domain::period::last_of_month(first)))
 }
 
+/// The spans of `grain` holding `first..=last`, each with its last day: `2026-03` or
+/// `2026-03-15`.
+fn spans_of(grain: Grain, first: NaiveDate, last: NaiveDate) -> Vec<(String, NaiveDate)> {
+    use crate::domain::period::{first_of_month, last_of_month};
+    let mut spans = Vec::new();
+    let mut day = match grain {
+        Grain::Month => first_of_month(first),
+        Grain::Day => first,
+    };
+    while day <= last {
+        let end = match grain {
+            Grain::Month => last_of_month(day),
+            Grain::Day => day,
+        };
+        spans.push((grain.span(day), end));
+        let Some(next) = end.succ_opt() else { break };
+        day = next;
+    }
+    spans
+}
+
 /// Consecutive months as (first day, last day) ranges.
 fn runs_of_months(firsts: &std::collections::BTreeSet<NaiveDate>) -> Vec<(NaiveDate, NaiveDate)> {
     let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
@@ -692,6 +761,17 @@ fn runs_of_months(firsts: &std::collections::BTreeSet<NaiveDate>) -> Vec<(NaiveD
         }
     }
     runs
+}
+
+/// When a stored month tally may be read whole instead of day by day (see
+/// [`AppState::fold_published`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Whole {
+    /// Every day of it publishes inside the period: for totals.
+    InPeriod,
+    /// Every day of it publishes inside the period, in one month: for figures labelled by the
+    /// month they were published in.
+    InOneMonth,
 }
 
 /// A row's key and the share of it that counts there, when any does.

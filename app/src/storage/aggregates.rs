@@ -226,16 +226,8 @@ impl Db {
             facet_value: String,
             counts: String,
         }
-        let rows: Vec<Row> = on_pool!(&self.read, |p| sqlx::query_as(
-            "SELECT span, agency_code, service_point_code, channel, facet, facet_value, counts FROM report_counts
-             WHERE grain = 'day' AND span > $1 AND span <= $2"
-        )
-        .bind(after.unwrap_or(""))
-        .bind(through)
-        .fetch_all(p)
-        .await)?;
         let mut days: BTreeMap<(chrono::NaiveDate, Atom), DayCount> = BTreeMap::new();
-        for row in rows {
+        let mut add = |row: Row| -> Result<()> {
             let day = crate::domain::period::parse_day(&row.span)
                 .map_err(|_| StorageError::Corrupt(format!("tally day {}", row.span)))?;
             let responses = first_count(&row.counts)?;
@@ -247,7 +239,23 @@ impl Db {
                 (row.facet, row.facet_value)
             };
             *count.parts.entry(dimension).or_default().entry(value).or_default() += responses;
-        }
+            Ok(())
+        };
+        // A row at a time, and only the head of its counts (the first count is the responses):
+        // a year of day tallies is hundreds of thousands of rows.
+        on_pool!(&self.read, |p| {
+            let mut rows = sqlx::query_as::<_, Row>(
+                "SELECT span, agency_code, service_point_code, channel, facet, facet_value,
+                        substr(counts, 1, 24) AS counts
+                 FROM report_counts WHERE grain = 'day' AND span > $1 AND span <= $2",
+            )
+            .bind(after.unwrap_or(""))
+            .bind(through)
+            .fetch(p);
+            while let Some(row) = futures::TryStreamExt::try_next(&mut rows).await? {
+                add(row)?;
+            }
+        });
         Ok(days)
     }
 
