@@ -78,12 +78,16 @@ async fn run(size: u64, requests: usize) {
         size as f64 / load.as_secs_f64(),
         bytes as f64 / 1e6
     );
-    for (name, path) in [
-        ("dashboard page", format!("/admin?agency=PT&{period}")),
-        ("dashboard of a commune", format!("/admin?agency=PT-X-TAMNONG&{period}")),
-        ("ranking page", format!("/admin/rankings?kind=department&{period}")),
-        ("ranking API", format!("/api/v1/rankings?kind=commune&{period}")),
-        ("breakdown API", format!("/api/v1/breakdowns?agency=PT&by=age_band&{period}")),
+    // The goals of issue 20 at 10 M, with weights and per-respondent intervals on: p95 under
+    // 50 ms for the dashboard and ranking, 25 ms for the breakdown. The first request reads the
+    // tallies from the database; the others find the final days' tallies in memory.
+    println!("  {:<24} {:>10} {:>10} {:>10}   goal at 10 M", "", "first", "p50", "p95");
+    for (name, path, goal) in [
+        ("dashboard page", format!("/admin?agency=PT&{period}"), 50),
+        ("dashboard of a commune", format!("/admin?agency=PT-X-TAMNONG&{period}"), 50),
+        ("ranking page", format!("/admin/rankings?kind=department&{period}"), 50),
+        ("ranking API", format!("/api/v1/rankings?kind=commune&{period}"), 50),
+        ("breakdown API", format!("/api/v1/breakdowns?agency=PT&by=age_band&{period}"), 25),
     ] {
         let mut times = Vec::with_capacity(requests);
         for _ in 0..requests {
@@ -94,9 +98,15 @@ async fn run(size: u64, requests: usize) {
             response.bytes().await.expect("body");
             times.push(started.elapsed());
         }
+        let first = times[0];
         times.sort();
         let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
-        println!("  {name:<24} p50 {:>7.1} ms   p95 {:>7.1} ms", ms(pct(0.50)), ms(pct(0.95)));
+        println!(
+            "  {name:<24} {:>7.1} ms {:>7.1} ms {:>7.1} ms   p95 < {goal} ms",
+            ms(first),
+            ms(pct(0.50)),
+            ms(pct(0.95))
+        );
     }
     state.close().await;
     // The goal is stated at 1 M; exporting 10 M would only take ten times as long.
@@ -137,10 +147,14 @@ async fn exports(url: &str, period: &str) {
             .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok());
         kb.unwrap_or(0.0) / 1024.0
     };
-    println!("  exports of every response by a `hailong serve` of its own (started at {:.0} MB):", peak_mb());
+    println!(
+        "  exports of every response by a `hailong serve` of its own (started at {:.0} MB; goal for 1 M: XLSX < 10 s, < 100 MB):",
+        peak_mb()
+    );
     for format in ["csv", "xlsx"] {
         // The peak from here on: writing 5 to clear_refs resets VmHWM to the current size.
         let _ = std::fs::write(format!("/proc/{}/clear_refs", server.id()), "5");
+        let before = peak_mb();
         let started = Instant::now();
         let mut response = http
             .get(format!("http://{addr}/api/v1/exports/responses.{format}?{period}"))
@@ -153,11 +167,13 @@ async fn exports(url: &str, period: &str) {
         while let Some(chunk) = response.chunk().await.expect("export body") {
             bytes += chunk.len();
         }
+        let peak = peak_mb();
         println!(
-            "  responses.{format:<4} {:>7.1} s   {:>6.0} MB   server peak {:>5.0} MB",
+            "  responses.{format:<4} {:>7.1} s   {:>6.0} MB   server peak {:>5.0} MB ({:+.0} MB while exporting)",
             started.elapsed().as_secs_f64(),
             bytes as f64 / 1e6,
-            peak_mb()
+            peak,
+            peak - before
         );
     }
     let _ = server.kill();
