@@ -303,7 +303,7 @@ async fn the_close_form_takes_a_splits_shares_and_refuses_ones_that_do_not_add_u
     let response = app.post_form(close, Some(&tinh), "code=D1&closes_on=2030-01-01&successors=D2:0.6;D3:0.3").await;
     assert_eq!(response.status(), 422);
     let message = response.text().await.unwrap();
-    assert!(message.contains("tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0.9)"), "{message}");
+    assert!(message.contains("tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0,9)"), "{message}");
     assert!(!app.state.agency("D1").await.unwrap().unwrap().is_closed());
 
     // D1 (with G under it moved first) splits 60/40

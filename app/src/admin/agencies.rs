@@ -364,7 +364,7 @@ fn AgenciesBody(view: AgenciesView, save: ServerAction<SaveAgency>, close: Serve
                 <label><span>"Đóng từ ngày"</span><input type="date" name="closes_on" required /></label>
                 <label>
                     <span>"Đơn vị kế thừa (mã, cách nhau bởi ;)"</span>
-                    <input type="text" name="successors" required aria-describedby="successor-hint" />
+                    <input type="text" name="successors" required size="40" aria-describedby="successor-hint" />
                 </label>
                 <p class="hint" id="successor-hint">"Chia tách: ghi kèm tỷ lệ phân bổ phiếu và hồ sơ cho từng đơn vị, cộng lại bằng 1, ví dụ 07003:0.6;07004:0.4. Không có tỷ lệ thì số liệu quy đổi để nguyên đơn vị cũ và báo cáo ghi chú điều đó."</p>
                 {move || failure_alert(close.value().get())}

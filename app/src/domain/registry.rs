@@ -173,7 +173,7 @@ fn successor_list(cell: &str) -> Result<(Vec<String>, Vec<u32>), String> {
     }
     let sum: u32 = shares.iter().sum();
     if sum != WHOLE_SHARE {
-        return Err(format!("tỷ lệ phân bổ phải cộng lại bằng 1 (đang là {})", share_text(sum)));
+        return Err(format!("tỷ lệ phân bổ phải cộng lại bằng 1 (đang là {})", share_text(sum).replace('.', ",")));
     }
     let shares = if codes.len() == 1 { Vec::new() } else { shares };
     Ok((codes, shares))

@@ -152,13 +152,13 @@ fn shares_that_do_not_add_up_or_are_not_given_for_all_are_refused() {
     assert_eq!(
         said,
         [
-            line(2, "tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0.9)"),
+            line(2, "tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0,9)"),
             line(3, "tỷ lệ phân bổ phải ghi cho mọi đơn vị kế thừa hoặc không ghi cho đơn vị nào"),
             line(4, "mã 07900 ghi hai lần"),
             line(5, &wrong("0")),
             line(6, &wrong("0.5555")),
             line(7, &wrong("sáu")),
-            line(8, "tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0.5)"),
+            line(8, "tỷ lệ phân bổ phải cộng lại bằng 1 (đang là 0,5)"),
         ]
     );
 }
