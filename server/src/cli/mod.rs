@@ -406,8 +406,9 @@ impl Cli {
                 let started = std::time::Instant::now();
                 let counted = state.rebuild_aggregates().await?;
                 println!(
-                    "Đã tính lại bảng tổng hợp từ {counted} phiếu trong {:.1} giây.",
-                    started.elapsed().as_secs_f64()
+                    "Đã tính lại bảng tổng hợp từ {counted} phiếu trong {:.1} giây. Máy chủ đang chạy dùng bảng mới sau tối đa {} phút (hoặc khởi động lại hailong serve).",
+                    started.elapsed().as_secs_f64(),
+                    app::service::tally_cache::KEPT_FOR.as_secs() / 60
                 );
             }
             Command::Dossiers { command: DossiersCommand::Import { file } } => {
