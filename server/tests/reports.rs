@@ -229,6 +229,16 @@ async fn a_60_40_split_is_restated_by_its_shares_and_a_split_without_shares_is_f
         page.contains("Xã Tân (T) chia tách thành Xã An, Xã Bình nhưng chưa có tỷ lệ phân bổ nên không quy đổi"),
         "{page}"
     );
+
+    // The report's workbook footnotes them under the communes' annex.
+    let path = format!("{}/api/v1/exports/report.xlsx?agency=P&{period}&basis=restated", app.base);
+    let response = app.client.get(&path).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(response.bytes().await.unwrap().to_vec())).unwrap();
+    let annex = workbook.worksheet_range("phu-luc-commune").unwrap();
+    let notes: Vec<String> = annex.rows().filter(|r| r[0] == "Ghi chú").map(|r| r[1].to_string()).collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].starts_with("Phiếu và số hồ sơ của Xã Sơn (S) đã chia tách được phân bổ cho Xã An (60 %)"));
 }
 
 #[tokio::test]

@@ -307,6 +307,11 @@ pub fn annex_table(questionnaire: &Questionnaire, ranking: &Ranking) -> Table {
             row
         })
         .collect();
+    // As restated, the split units and how their responses were placed, below the units.
+    let mut rows: Vec<Vec<Cell>> = rows;
+    for split in &ranking.restated_splits {
+        rows.push(vec![Cell::text("Ghi chú"), Cell::Text(split.note())]);
+    }
     Table { name: format!("phu-luc-{}", ranking.kind.as_str()), headers, rows }
 }
 
