@@ -89,6 +89,12 @@ fn figures(index: &SatisfactionIndex) -> Vec<i64> {
     std::iter::once(index.responses as i64).chain(counts).collect()
 }
 
+/// The 95 % intervals a population publishes: of the overall, then of each element (worked out
+/// per respondent from the sums the tallies keep beside the counts).
+fn intervals(index: &SatisfactionIndex) -> Vec<Option<[f64; 2]>> {
+    std::iter::once(index.ci95).chain(index.elements.iter().map(|e| e.ci95)).collect()
+}
+
 /// Fails unless `bigger` less `smaller` is nothing or k responses or more, all counts with it.
 fn assert_difference_safe(bigger: &[i64], smaller: &[i64], what: &str) {
     if smaller[0] == 0 {
@@ -123,6 +129,7 @@ async fn no_two_published_figures_subtract_to_fewer_than_k_responses() {
     // periods reaching back before the attacked days, and the open one
     periods.extend([(last - Duration::days(DAYS_STORED), last), (last - Duration::days(20), last - Duration::days(3))]);
     let mut published: HashMap<Key, Vec<i64>> = HashMap::new();
+    let mut published_intervals: HashMap<Key, Vec<Option<[f64; 2]>>> = HashMap::new();
     let mut steps_seen = 0;
     for agency in AGENCIES {
         for channel in [None, Some(Channel::Kiosk), Some(Channel::Link)] {
@@ -135,6 +142,7 @@ async fn no_two_published_figures_subtract_to_fewer_than_k_responses() {
                 if from == to && n > 0 {
                     steps_seen += 1;
                 }
+                published_intervals.insert((agency, channel, *from, *to), intervals(&index));
                 published.insert((agency, channel, *from, *to), figures(&index));
             }
         }
@@ -145,17 +153,29 @@ async fn no_two_published_figures_subtract_to_fewer_than_k_responses() {
     // Every nested pair: the agency contains (or is) the other, the channel is all or the same,
     // the period contains the other's.
     let within = |outer: &str, inner: &str| outer == inner || CONTAINS.contains(&(outer, inner));
-    let mut pairs = 0;
+    let (mut pairs, mut same_counts) = (0, 0);
     for ((a, ca, fa, ta), bigger) in &published {
         for ((b, cb, fb, tb), smaller) in &published {
             let nested = within(a, b) && (ca.is_none() || ca == cb) && fa <= fb && tb <= ta;
             if nested && (a, ca, fa, ta) != (b, cb, fb, tb) {
-                assert_difference_safe(bigger, smaller, &format!("{a} {ca:?} {fa}..{ta} less {b} {cb:?} {fb}..{tb}"));
+                let what = format!("{a} {ca:?} {fa}..{ta} less {b} {cb:?} {fb}..{tb}");
+                assert_difference_safe(bigger, smaller, &what);
+                // The same published responses give the same intervals: they too are worked out
+                // from published steps only, so no pair of intervals tells unpublished answers.
+                if bigger == smaller {
+                    let (wide, narrow) =
+                        (&published_intervals[&(*a, *ca, *fa, *ta)], &published_intervals[&(*b, *cb, *fb, *tb)]);
+                    assert_eq!(wide, narrow, "{what}: same counts, other intervals");
+                    same_counts += 1;
+                }
                 pairs += 1;
             }
         }
     }
     assert!(pairs > 10_000, "{pairs} pairs");
+    assert!(same_counts > 1_000, "only {same_counts} nested pairs publish the same responses");
+    let with_intervals = published_intervals.values().filter(|i| i[0].is_some()).count();
+    assert!(with_intervals > 100, "only {with_intervals} populations publish an interval");
 
     // A parent less all its children, and all channels less both: what is left is P's own.
     for (from, to) in &periods {
