@@ -202,23 +202,26 @@ fn parse_share(text: &str) -> Result<u32, String> {
 
 /// The successor cell of `entry` as the registry CSV writes it (what [`successor_list`] reads).
 pub fn successor_cell(entry: &RegistryEntry) -> String {
-    let mut parts: Vec<String> = entry.successors.clone();
-    if entry.shares.len() == parts.len() {
-        for (part, share) in parts.iter_mut().zip(&entry.shares) {
-            *part = format!("{part}:{}", share_text(*share));
-        }
-    }
-    parts.join(";")
+    each_successor(entry, |code, share| match share {
+        Some(share) => format!("{code}:{}", share_text(share)),
+        None => code.to_owned(),
+    })
+    .join(";")
 }
 
 /// The successors of `entry` for people, each as `label` names it, with a split's shares:
 /// `07003 (60 %), 07004 (40 %)`, or `07003, 07004`.
 pub fn successors_shown(entry: &RegistryEntry, label: impl Fn(&str) -> String) -> String {
-    let parts = entry.successors.iter().enumerate().map(|(i, code)| match entry.shares.get(i) {
-        Some(share) => format!("{} ({})", label(code), share_percent(*share)),
+    each_successor(entry, |code, share| match share {
+        Some(share) => format!("{} ({})", label(code), share_percent(share)),
         None => label(code),
-    });
-    parts.collect::<Vec<_>>().join(", ")
+    })
+    .join(", ")
+}
+
+/// `write` of each successor of `entry` with its share, if the split has shares.
+fn each_successor(entry: &RegistryEntry, write: impl Fn(&str, Option<u32>) -> String) -> Vec<String> {
+    entry.successors.iter().enumerate().map(|(i, code)| write(code, entry.shares.get(i).copied())).collect()
 }
 
 /// Sorted, distinct codes of a `;`-separated cell.

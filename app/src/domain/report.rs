@@ -83,9 +83,15 @@ impl Rollup {
         }
     }
 
-    /// The share of `code`'s responses that counts for the agencies in `inside` (0 to 1).
+    /// The share of `code`'s responses that counts for the agencies in `inside` (0 to 1), for
+    /// every tally row a report folds: without building its placements.
     pub fn share_in(&self, code: &str, inside: &std::collections::HashSet<String>) -> f64 {
-        self.placements(code).iter().filter(|(heir, _)| inside.contains(heir)).map(|(_, share)| share).sum()
+        match (self.basis, self.heirs.get(code)) {
+            (Basis::Restated, Some(heirs)) => {
+                heirs.iter().filter(|(heir, _)| inside.contains(heir)).map(|(_, share)| share).sum()
+            }
+            _ => f64::from(u8::from(inside.contains(code))),
+        }
     }
 
     /// Closed units split among several successors without shares: as restated, their
