@@ -144,9 +144,13 @@ impl AppState {
         let last_final = last_final_day(super::registry::today());
         let spans = spans_of(grain, first, last);
         let is_final = |end: NaiveDate| last_final.is_some_and(|f| end <= f);
-        let mut found: Vec<Option<Arc<Vec<TallyRow>>>> = {
+        let (mut found, generation): (Vec<Option<Arc<Vec<TallyRow>>>>, u64) = {
             let mut cache = self.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            spans.iter().map(|(span, end)| if is_final(*end) { cache.get(grain, facet, span) } else { None }).collect()
+            let found = spans
+                .iter()
+                .map(|(span, end)| if is_final(*end) { cache.get(grain, facet, span) } else { None })
+                .collect();
+            (found, cache.generation())
         };
         let missing: Vec<usize> = (0..spans.len()).filter(|i| found[*i].is_none()).collect();
         if let (Some(&from), Some(&to)) = (missing.first(), missing.last()) {
@@ -160,7 +164,7 @@ impl AppState {
                 let (span, end) = &spans[i];
                 let rows = Arc::new(read.remove(span).unwrap_or_default());
                 if is_final(*end) {
-                    cache.keep(grain, facet, span, Arc::clone(&rows));
+                    cache.keep(generation, grain, facet, span, Arc::clone(&rows));
                 }
                 found[i] = Some(rows);
             }

@@ -32,6 +32,9 @@ pub struct TallyCache {
     bytes: usize,
     budget: usize,
     clock: u64,
+    /// How many times it was emptied: rows read from the database before the last time are not
+    /// kept (they may be older than what emptied it).
+    generation: u64,
 }
 
 impl std::fmt::Debug for TallyCache {
@@ -48,7 +51,7 @@ impl Default for TallyCache {
 
 impl TallyCache {
     pub fn with_budget(budget: usize) -> Self {
-        Self { spans: HashMap::new(), bytes: 0, budget, clock: 0 }
+        Self { spans: HashMap::new(), bytes: 0, budget, clock: 0, generation: 0 }
     }
 
     /// The kept rows of `facet` in `span`, if read less than [`KEPT_FOR`] ago.
@@ -62,11 +65,17 @@ impl TallyCache {
         Some(Arc::clone(&kept.rows))
     }
 
-    /// Keeps the rows of `facet` in the final `span`, letting the least recently used spans go
-    /// while over the budget.
-    pub fn keep(&mut self, grain: Grain, facet: &str, span: &str, rows: Arc<Vec<TallyRow>>) {
+    /// What to pass [`Self::keep`] for rows about to be read from the database.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Keeps the rows of `facet` in the final `span`, read when the cache was at `generation`,
+    /// letting the least recently used spans go while over the budget. Rows read before the
+    /// cache was last emptied are not kept.
+    pub fn keep(&mut self, generation: u64, grain: Grain, facet: &str, span: &str, rows: Arc<Vec<TallyRow>>) {
         let bytes = rows.iter().map(row_bytes).sum::<usize>() + 64;
-        if bytes > self.budget {
+        if bytes > self.budget || generation != self.generation {
             return;
         }
         while self.bytes + bytes > self.budget {
@@ -88,6 +97,7 @@ impl TallyCache {
     pub fn clear(&mut self) {
         self.spans.clear();
         self.bytes = 0;
+        self.generation += 1;
     }
 
     pub fn bytes(&self) -> usize {
@@ -128,18 +138,23 @@ mod tests {
         let size = rows(10).iter().map(row_bytes).sum::<usize>() + 64;
         // room for two spans of 10 rows, not three
         let mut cache = TallyCache::with_budget(size * 2 + size / 2);
-        cache.keep(Grain::Day, "", "2026-03-01", rows(10));
-        cache.keep(Grain::Day, "", "2026-03-02", rows(10));
+        cache.keep(0, Grain::Day, "", "2026-03-01", rows(10));
+        cache.keep(0, Grain::Day, "", "2026-03-02", rows(10));
         assert!(cache.get(Grain::Day, "", "2026-03-01").is_some(), "used again: now the newest");
-        cache.keep(Grain::Day, "", "2026-03-03", rows(10));
+        cache.keep(0, Grain::Day, "", "2026-03-03", rows(10));
         assert!(cache.get(Grain::Day, "", "2026-03-02").is_none(), "the least recently used went");
         assert!(cache.get(Grain::Day, "", "2026-03-01").is_some() && cache.get(Grain::Day, "", "2026-03-03").is_some());
         assert_eq!(cache.bytes(), size * 2);
         assert!(cache.get(Grain::Day, "gender", "2026-03-01").is_none(), "another facet is another span");
-        cache.keep(Grain::Month, "", "2026-03", rows(30));
+        cache.keep(0, Grain::Month, "", "2026-03", rows(30));
         assert!(cache.get(Grain::Month, "", "2026-03").is_none(), "more than the budget is not kept");
         assert_eq!(cache.bytes(), size * 2, "and lets nothing go");
         cache.clear();
         assert_eq!((cache.bytes(), cache.get(Grain::Day, "", "2026-03-01").is_none()), (0, true));
+        // rows read before it was emptied (a bulk load meanwhile) are not kept
+        cache.keep(0, Grain::Day, "", "2026-03-01", rows(10));
+        assert!(cache.get(Grain::Day, "", "2026-03-01").is_none());
+        cache.keep(cache.generation(), Grain::Day, "", "2026-03-01", rows(10));
+        assert!(cache.get(Grain::Day, "", "2026-03-01").is_some());
     }
 }
