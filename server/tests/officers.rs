@@ -203,8 +203,13 @@ async fn an_officer_sees_their_own_link_for_a_while_and_is_limited_and_flagged()
     // last final day: inside the report's default year whatever the date).
     let final_day = app::storage::timestamp(chrono::Utc::now() - chrono::Duration::days(i64::from(common::FINAL)));
     sqlx::query("UPDATE invitation_flags SET hour = $1").bind(&final_day).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE invitations SET created_at = $1").bind(&final_day).execute(&pool).await.unwrap();
     let (status, report) = app.page(Some(&admin), "/admin/report").await;
     assert_eq!(status, 200);
+    // Its method page says how the sample was drawn: four links made that day, one answered.
+    let drawn = report.split("id=\"sample-drawn\">").nth(1).expect("how the sample was drawn");
+    assert!(drawn.contains("đã phát 4 lời mời khảo sát"), "{drawn}");
+    assert!(drawn.contains("1 lời mời đã được trả lời (25,00%)"), "{drawn}");
     let quality = report.split("id=\"data-quality\"").nth(1).expect("a data-quality section");
     let row = |label: &str| {
         let at = quality.find(label).unwrap_or_else(|| panic!("{label}: {quality}"));

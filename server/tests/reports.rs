@@ -598,3 +598,108 @@ async fn a_parents_index_weighted_by_completed_dossiers_sits_beside_the_pooled_o
     let csv = app.client.get(path.replace(".xlsx", ".csv")).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
     assert_eq!(csv.status(), 404, "the report is a workbook only");
 }
+
+/// Moves what the test kiosk sent, and the flag it got, into 9:00 on `day` (the flagged
+/// kiosk-hour, as if it had happened then), all but `later` responses, which go to 10:00; then
+/// recomputes the aggregates. A flag seen again later in the test is the same kiosk-hour's.
+async fn into_kiosk_hours(app: &TestApp, day: NaiveDate, later: usize) {
+    let at = start_of_day(day) + Duration::hours(9);
+    let db = common::sql(&app.database_url).await;
+    let hour = at.timestamp() / 3600;
+    let later = format!(
+        "UPDATE responses SET hour = $1 + 1 WHERE id IN
+             (SELECT id FROM responses WHERE kiosk_id IS NOT NULL ORDER BY id LIMIT {later})"
+    );
+    let moves = [
+        ("UPDATE responses SET hour = $1 WHERE kiosk_id IS NOT NULL", json!(hour)),
+        (later.as_str(), json!(hour)),
+        ("DELETE FROM kiosk_anomalies WHERE hour <> (SELECT MIN(hour) FROM kiosk_anomalies)", json!(null)),
+        ("UPDATE kiosk_anomalies SET hour = $1", json!(app::storage::timestamp(at))),
+    ];
+    for (statement, value) in moves {
+        let query = sqlx::query(sqlx::AssertSqlSafe(statement));
+        let query = match value {
+            Value::Number(hour) => query.bind(hour.as_i64().unwrap()),
+            Value::String(text) => query.bind(text),
+            _ => query,
+        };
+        query.execute(&db).await.unwrap();
+    }
+    db.close().await;
+    app.state.rebuild_aggregates().await.unwrap();
+}
+
+/// The text of the printed report's sensitivity line, as `reader` sees it (none: not shown).
+async fn sensitivity_line(app: &TestApp, reader: &str) -> Option<String> {
+    let (status, report) = app.page(Some(reader), "/admin/report").await;
+    assert_eq!(status, 200);
+    let section = report.split("id=\"sensitivity\"").nth(1)?;
+    Some(section.split("<p>").nth(1).unwrap().split("</p>").next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_report_gives_the_overall_without_flagged_kiosk_hours_to_the_province_only() {
+    // Three identical answers from one kiosk within half an hour flag it; k = 5.
+    let limits = app::domain::anomaly::KioskLimits { max_per_minute: 0, burst: 100, identical: 3 };
+    let app = spawn_app_with(Settings { kiosk_limits: limits, ..Settings::default() }).await;
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    // A final day, inside the report's default period whatever the date.
+    let day = vietnam_day(Utc::now()) - Duration::days(i64::from(common::FINAL));
+    // Ten link answers of 5 to everything at 9:00 that day (100 %), none from a kiosk.
+    store(&app, "D1", day, 10, 10, None).await;
+    let all_two: serde_json::Map<String, Value> = CRITERIA.iter().map(|c| (c.to_string(), json!(2))).collect();
+    let kiosk_sends = |count: usize| {
+        let app = &app;
+        let all_two = &all_two;
+        async move {
+            for _ in 0..count {
+                let body = json!({"id": uuid::Uuid::new_v4().to_string(), "agency": "D1", "answers": all_two});
+                assert_eq!(app.post_response(&body).await.status(), 201);
+            }
+        }
+    };
+
+    // Six answers of 2 from the kiosk, flagged at the third; three of them in the flagged hour,
+    // three an hour later. All 16 are published (the kiosk's 6 make a step of k), and 3 come
+    // from the flagged kiosk-hour: fewer than k, so no overall without them is published.
+    kiosk_sends(6).await;
+    assert_eq!(app.state.kiosk_anomalies(10).await.unwrap().len(), 1, "the kiosk is flagged");
+    into_kiosk_hours(&app, day, 3).await;
+    let line = sensitivity_line(&app, &admin).await.expect("the province reads the sensitivity");
+    assert_eq!(
+        line,
+        "Có 1 giờ kiosk bị gắn cờ, gồm 3 phiếu được tính — dưới 5 phiếu: không công bố chỉ số khi bỏ các phiếu này, vì phần chênh lệch sẽ mô tả dưới 5 người."
+    );
+
+    // Four more, and all ten in the flagged hour: 10 left out of 20. With them the overall is
+    // 10/20 = 50 %; without them, the ten link answers of that same hour alone: 100 %.
+    kiosk_sends(4).await;
+    into_kiosk_hours(&app, day, 0).await;
+    let line = sensitivity_line(&app, &admin).await.unwrap();
+    assert!(
+        line.starts_with(
+            "Bỏ 10 phiếu gửi trong 1 giờ kiosk bị gắn cờ, chỉ số hài lòng chung là 100,00% (khoảng tin cậy 95%:"
+        ),
+        "{line}"
+    );
+    assert!(line.contains("so với 50,00% khi tính mọi phiếu"), "{line}");
+
+    // The workbook's data-quality sheet holds the same figures.
+    let path = format!("{}/api/v1/exports/report.xlsx?agency=P&from={day}&to={day}", app.base);
+    let response = app.client.get(&path).bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(response.bytes().await.unwrap().to_vec())).unwrap();
+    let quality = workbook.worksheet_range("chat-luong").unwrap();
+    let about = |what: &str| -> Vec<String> {
+        let row = quality.rows().find(|r| r[1].to_string().starts_with(what)).unwrap_or_else(|| panic!("{what}"));
+        row.iter().map(|c| c.to_string()).collect()
+    };
+    assert_eq!(about("Số giờ kiosk bị gắn cờ")[2], "1");
+    assert_eq!(about("Số phiếu của các giờ đó được tính")[2], "10");
+    assert_eq!(about("Chỉ số hài lòng chung khi bỏ các phiếu này")[3], "100");
+    assert_eq!(about("Kiosk: Nhiều phiếu có câu trả lời giống hệt nhau")[2], "1");
+
+    // A manager's report is of their subtree, and the flags are the province's: no sensitivity.
+    let manager = app.session("lanhdao", app::domain::account::Role::Manager, Some("D1")).await;
+    assert_eq!(sensitivity_line(&app, &manager).await, None);
+}

@@ -138,6 +138,30 @@ pub fn fingerprint(response: &ValidResponse) -> u64 {
     hasher.finish()
 }
 
+/// How far the published overall leans on answers from kiosk-hours the limits flagged: the
+/// same overall with those answers left out (the report's sensitivity index). Flags stay on the
+/// kiosk and the hour, never on an answer; this only says how much a suspect hour could move
+/// the figure.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// Kiosk-hours flagged over the period, of any kind.
+    pub kiosk_hours: u64,
+    /// Responses from those hours that the published figure counts.
+    pub left_out: u64,
+    /// The overall without them, and its interval: none when fewer than k were left out (the
+    /// difference from the published overall would describe fewer than k citizens), when fewer
+    /// than k remain, or when what remains has no overall.
+    pub overall: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+}
+
+impl Sensitivity {
+    /// Whether an overall without `left_out` responses may be shown beside the published one.
+    pub fn may_show(left_out: u64, min_cell: u64) -> bool {
+        left_out >= min_cell
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use chrono::{Datelike, NaiveDate};
 
+use super::anomaly::Sensitivity;
 use super::questionnaire::Questionnaire;
 use super::report::{BreakdownRow, ExpectationShare, Ranking};
 use super::submission::Channel;
@@ -228,11 +229,13 @@ pub struct Overview<'a> {
     /// (what the period is compared with, its overall index)
     pub comparisons: Vec<(String, Option<f64>)>,
     pub milestone: Option<super::report::Target>,
+    /// The survey links made over the period and how many were answered.
+    pub links: Option<super::invitation::LinkUptake>,
 }
 
 /// The report's overview sheet: one figure per line.
 pub fn overview_table(overview: &Overview) -> Table {
-    let Overview { name, index, interval, weighted, comparisons, milestone } = overview;
+    let Overview { name, index, interval, weighted, comparisons, milestone, links } = overview;
     let shown = super::report::shown;
     let line = |what: String, value: Cell| vec![Cell::Text(what), value];
     let mut rows = vec![
@@ -261,6 +264,11 @@ pub fn overview_table(overview: &Overview) -> Table {
     if let Some(t) = milestone {
         rows.push(line(format!("Mốc mục tiêu năm {} (%)", t.year), Cell::Number(t.percent)));
         rows.push(line("So với mốc (điểm %)".into(), Cell::opt(index.overall.map(|i| shown(i) - t.percent))));
+    }
+    if let Some(links) = links {
+        rows.push(line("Lời mời khảo sát đã phát trong kỳ (đường dẫn, mã QR)".into(), Cell::count(links.made)));
+        rows.push(line("Lời mời đã được trả lời".into(), Cell::count(links.answered)));
+        rows.push(line("Tỷ lệ trả lời lời mời (%)".into(), Cell::opt(links.rate())));
     }
     Table { name: "tong-quan".into(), headers: vec!["Chỉ tiêu".into(), "Giá trị".into()], rows }
 }
@@ -317,7 +325,14 @@ pub fn annex_table(questionnaire: &Questionnaire, ranking: &Ranking) -> Table {
 
 /// The report's data-quality sheet: each criterion's valid answers and skip rate, then the
 /// responses per channel and their share.
-pub fn quality_table(questionnaire: &Questionnaire, index: &SatisfactionIndex, channels: &[(String, u64)]) -> Table {
+/// The data-quality sheet: skips per criterion, the channel mix and, for a reader of the whole
+/// province, the kiosk and officer flags and the overall without flagged kiosk-hours.
+pub fn quality_table(
+    questionnaire: &Questionnaire,
+    index: &SatisfactionIndex,
+    channels: &[(String, u64)],
+    integrity: Option<(&[(String, u64)], &Sensitivity)>,
+) -> Table {
     let headers = ["Mục", "Nội dung", "Số phiếu / ý kiến hợp lệ", "Tỷ lệ (%)"].map(String::from).to_vec();
     let share = |n: u64| (index.responses > 0).then(|| n as f64 / index.responses as f64 * 100.0);
     let mut rows: Vec<Vec<Cell>> = index
@@ -340,6 +355,31 @@ pub fn quality_table(questionnaire: &Questionnaire, index: &SatisfactionIndex, c
             vec![Cell::text("Kênh khảo sát"), Cell::text(label), Cell::count(*n), Cell::opt(share(*n))]
         }),
     );
+    if let Some((flags, sensitivity)) = integrity {
+        let flag = |(what, n): &(String, u64)| {
+            vec![Cell::text("Dấu hiệu bất thường"), Cell::text(what), Cell::count(*n), Cell::Empty]
+        };
+        rows.extend(flags.iter().map(flag));
+        let about = "Chỉ số khi bỏ các giờ kiosk bị gắn cờ";
+        rows.push(vec![
+            Cell::text(about),
+            Cell::text("Số giờ kiosk bị gắn cờ"),
+            Cell::count(sensitivity.kiosk_hours),
+            Cell::Empty,
+        ]);
+        rows.push(vec![
+            Cell::text(about),
+            Cell::text("Số phiếu của các giờ đó được tính"),
+            Cell::count(sensitivity.left_out),
+            Cell::Empty,
+        ]);
+        rows.push(vec![
+            Cell::text(about),
+            Cell::text("Chỉ số hài lòng chung khi bỏ các phiếu này (trống: dưới k phiếu hoặc không đủ để tính)"),
+            Cell::Empty,
+            Cell::opt(sensitivity.overall),
+        ]);
+    }
     Table { name: "chat-luong".into(), headers, rows }
 }
 

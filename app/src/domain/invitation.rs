@@ -151,6 +151,21 @@ impl InvitationFlag {
     }
 }
 
+/// How the links of a period fared: the invitations made for dossiers of a subtree, and how
+/// many of them have been answered (the report's account of how the sample was drawn).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkUptake {
+    pub made: u64,
+    pub answered: u64,
+}
+
+impl LinkUptake {
+    /// The share of invitations answered, in percent; none without invitations.
+    pub fn rate(&self) -> Option<f64> {
+        (self.made > 0).then(|| self.answered as f64 / self.made as f64 * 100.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;

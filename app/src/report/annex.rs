@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 
-use super::format::{capitalised, percent, points};
+use super::format::{capitalised, interval, percent, points};
 use super::ranking::rank_change;
 use super::server::Labelled;
+use crate::domain::anomaly::Sensitivity;
 use crate::domain::report::{change, Ranking, RankingRow};
 use crate::domain::{Questionnaire, SatisfactionIndex};
 
@@ -130,7 +131,15 @@ pub fn DataQuality(
     questionnaire: Questionnaire,
     provisional: String,
     integrity: Option<Vec<(String, u64)>>,
+    sensitivity: Option<Sensitivity>,
+    min_cell: u64,
 ) -> impl IntoView {
+    let sensitivity = sensitivity.map(|s| {
+        view! {
+            <h3 id="sensitivity">"Chỉ số khi bỏ các giờ kiosk bị gắn cờ"</h3>
+            <p>{sensitivity_note(&s, index.overall, min_cell)}</p>
+        }
+    });
     let responses = index.responses;
     let share = |n: u64| (responses > 0).then(|| n as f64 / responses as f64 * 100.0);
     let skips = index
@@ -180,6 +189,35 @@ pub fn DataQuality(
                 <tbody>{skips}</tbody>
             </table>
             {flags}
+            {sensitivity}
         </section>
+    }
+}
+
+/// What leaving out the answers of flagged kiosk-hours does to the overall, in words.
+fn sensitivity_note(s: &Sensitivity, published: Option<f64>, min_cell: u64) -> String {
+    let hours = s.kiosk_hours;
+    if hours == 0 {
+        return "Không có giờ kiosk nào bị gắn cờ trong kỳ.".to_owned();
+    }
+    if s.left_out == 0 {
+        return format!("Có {hours} giờ kiosk bị gắn cờ; không phiếu nào gửi trong các giờ đó được tính vào kỳ này.");
+    }
+    let left_out = s.left_out;
+    if !Sensitivity::may_show(left_out, min_cell) {
+        return format!(
+            "Có {hours} giờ kiosk bị gắn cờ, gồm {left_out} phiếu được tính — dưới {min_cell} phiếu: không công bố chỉ số khi bỏ các phiếu này, vì phần chênh lệch sẽ mô tả dưới {min_cell} người."
+        );
+    }
+    match s.overall {
+        Some(overall) => format!(
+            "Bỏ {left_out} phiếu gửi trong {hours} giờ kiosk bị gắn cờ, chỉ số hài lòng chung là {} (khoảng tin cậy 95%: {}), so với {} khi tính mọi phiếu. Chênh lệch lớn cho thấy kết quả phụ thuộc vào các giờ cần xem xét.",
+            percent(Some(overall)),
+            interval(s.ci95),
+            percent(published)
+        ),
+        None => format!(
+            "Bỏ {left_out} phiếu gửi trong {hours} giờ kiosk bị gắn cờ, phần còn lại không đủ để tính chỉ số hài lòng chung."
+        ),
     }
 }

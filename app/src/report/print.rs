@@ -34,7 +34,17 @@ pub fn PrintPage() -> impl IntoView {
 
 #[component]
 fn PrintView(report: PrintedReport) -> impl IntoView {
-    let PrintedReport { dashboard, rankings, comparisons, dossiers, printed_on, integrity, min_cell } = report;
+    let PrintedReport {
+        dashboard,
+        rankings,
+        comparisons,
+        dossiers,
+        printed_on,
+        integrity,
+        sensitivity,
+        links,
+        min_cell,
+    } = report;
     let frame = dashboard.frame.clone();
     let late = crate::domain::submission::MAX_DAYS_LATE;
     let provisional = format!(
@@ -126,6 +136,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <p>{format!("Phiếu khảo sát “{}” (phiên bản {}): 5 yếu tố, {} tiêu chí, thang đo 5 mức từ “Rất không hài lòng” đến “Rất hài lòng”.", q.title, q.version, q.criteria().count())}</p>
             <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95%: của tiêu chí theo phương pháp Wilson; của yếu tố và chỉ số chung tính theo từng người trả lời (tuyến tính hoá Taylor trên điểm hài lòng của mỗi người ở từng yếu tố), vì một người trả lời mọi tiêu chí cùng lúc."</p>
             <p>{format!("Một yếu tố chỉ được tính vào chỉ số chung khi mỗi tiêu chí có trả lời của nó có ít nhất {} câu trả lời hợp lệ; đơn vị có chỉ số chung thiếu yếu tố không xếp hạng cùng đơn vị đủ 5 yếu tố. Mốc mục tiêu của năm: mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề.", frame.element_minimum)}</p>
+            <p id="sample-drawn">{sample_drawn(links)}</p>
             <p id="basis-note">{basis_note(&frame.basis)}</p>
             <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
             <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu. Phiếu được công bố theo đợt: mỗi đơn vị, mỗi kênh đủ {min_cell} phiếu mới thành một đợt, tính vào kỳ có ngày đủ {min_cell} phiếu; phiếu chưa đủ đợt được tính vào kỳ sau.", crate::domain::submission::MAX_DAYS_LATE)}</p>
@@ -173,6 +184,8 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             questionnaire=q.clone()
             provisional=provisional
             integrity=integrity
+            sensitivity=sensitivity
+            min_cell=min_cell
         />
         <section class="page-break" id="annex">
             <h2>"Phụ lục: chỉ số từng cơ quan, đơn vị"</h2>
@@ -180,6 +193,22 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             {rankings.into_iter().map(|r| view! { <AnnexTable ranking=r questionnaire=q.clone() /> }).collect_view()}
         </section>
     }
+}
+
+/// How the sample was drawn, and how the period's survey links fared (the method page).
+fn sample_drawn(links: Option<crate::domain::invitation::LinkUptake>) -> String {
+    let how = "Cách chọn mẫu: không chọn ngẫu nhiên. Mọi người dân, tổ chức có hồ sơ đã giải quyết đều được mời trả lời, một lần cho mỗi hồ sơ: tại kiosk đặt ở bộ phận một cửa khi nhận kết quả, hoặc sau đó qua đường dẫn, mã QR cán bộ phát cho hồ sơ. Người dân tự chọn trả lời nên kết quả có thể nghiêng về những người muốn góp ý; chỉ số có trọng số theo N cân lại giữa các đơn vị, không cân lại bên trong một đơn vị.";
+    let uptake = match links {
+        Some(links) if links.made > 0 => format!(
+            " Trong kỳ đã phát {} lời mời khảo sát (đường dẫn, mã QR) cho hồ sơ của các đơn vị trong phạm vi báo cáo; {} lời mời đã được trả lời ({}).",
+            links.made,
+            links.answered,
+            percent(links.rate())
+        ),
+        Some(_) => " Trong kỳ chưa phát lời mời khảo sát nào qua đường dẫn, mã QR.".to_owned(),
+        None => String::new(),
+    };
+    format!("{how}{uptake}")
 }
 
 /// How the report places the responses of units that have since closed (the method page).

@@ -352,6 +352,12 @@ pub struct PrintedReport {
     /// What the kiosk limits and officer flags saw in the period (what, how often); for a reader
     /// of the whole province only, since the flags are not kept per agency.
     pub integrity: Option<Vec<(String, u64)>>,
+    /// The survey links made over the period for the subtree's dossiers, and how many were
+    /// answered (how the sample was drawn).
+    pub links: Option<crate::domain::invitation::LinkUptake>,
+    /// The overall without the answers of flagged kiosk-hours; as `integrity`, for a reader of
+    /// the whole province only.
+    pub sensitivity: Option<crate::domain::anomaly::Sensitivity>,
     /// k: no figure of fewer responses is published.
     pub min_cell: u64,
 }
@@ -397,14 +403,21 @@ pub async fn report_print(
         Some(days) => state.dossiers_in(&frame.agency.code, days, &scope).await.map_err(internal)?,
         None => None,
     };
-    let integrity = match &days {
-        Some(days) if access.reach == crate::domain::access::Reach::All => {
-            Some(state.integrity_counts(days).await.map_err(internal)?)
-        }
-        _ => None,
+    let links = match &days {
+        Some(days) => Some(state.link_uptake(&frame.agency.code, days).await.map_err(internal)?),
+        None => None,
+    };
+    let (integrity, sensitivity) = match &days {
+        Some(days) if access.reach == crate::domain::access::Reach::All => (
+            Some(state.integrity_counts(days).await.map_err(internal)?),
+            Some(state.sensitivity(&frame.agency.code, days, &scope).await.map_err(internal)?),
+        ),
+        _ => (None, None),
     };
     Ok(PageReply::Ready(PrintedReport {
         integrity,
+        sensitivity,
+        links,
         min_cell: state.settings.min_cell,
         dossiers,
         rankings,

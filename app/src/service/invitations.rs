@@ -421,6 +421,25 @@ impl AppState {
         Ok(kiosks.chain(officers).collect())
     }
 
+    /// The invitations made over `days` for dossiers of `agency`'s subtree, and how many have
+    /// been answered.
+    pub async fn link_uptake(
+        &self,
+        agency: &str,
+        days: &crate::domain::period::ClosedDays,
+    ) -> Result<crate::domain::invitation::LinkUptake, ServiceError> {
+        let subtree = crate::domain::agency::subtree_codes(&self.db.agencies().await?, agency);
+        let (from, until) = (start_of_day(days.from), start_of_day(days.to) + Duration::days(1));
+        let mut uptake = crate::domain::invitation::LinkUptake::default();
+        for (code, made, answered) in self.db.invitations_made(from, until).await? {
+            if subtree.contains(&code) {
+                uptake.made += made;
+                uptake.answered += answered;
+            }
+        }
+        Ok(uptake)
+    }
+
     /// The latest officer flags, newest first.
     pub async fn invitation_flags(&self, limit: u32) -> Result<Vec<crate::storage::OfficerFlag>, ServiceError> {
         Ok(self.db.invitation_flags(limit).await?)

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::{AppState, ServiceError};
+use crate::domain::anomaly::Sensitivity;
 use crate::domain::disclosure::{StepBook, SERVICE_POINT};
 use crate::domain::period::{last_final_day, ClosedDays, Comparison, Spans};
 use crate::domain::report::{
@@ -321,6 +322,50 @@ impl AppState {
         let Some(days) = days else { return Ok(self.index_of(agency, None)) };
         let totals = self.subtree_totals(days, scope).await?;
         Ok(self.index_of(agency, totals.get(agency)))
+    }
+
+    /// The overall of `agency`'s subtree over `days` without the responses of kiosk-hours the
+    /// limits flagged (see [`Sensitivity`]): the same published responses, less those sent from
+    /// a kiosk in an hour it was flagged in. For readers of the whole province only, like the
+    /// flags themselves.
+    pub async fn sensitivity(
+        &self,
+        agency: &str,
+        days: &ClosedDays,
+        scope: &Scope,
+    ) -> Result<Sensitivity, ServiceError> {
+        use crate::domain::period::{start_of_day, vietnam_day};
+        let book = self.step_book().await?;
+        let Some(earliest) = book.earliest(days.from, days.to, None) else { return Ok(Sensitivity::default()) };
+        let hours = (start_of_day(earliest), start_of_day(days.to) + chrono::Duration::days(1));
+        let flagged = self.db.flagged_kiosk_responses(hours, &self.layouts).await?;
+        let rollup = self.rollup(scope.basis).await?;
+        let subtree = self.subtree_of(agency).await?;
+        let mut left_out = Totals::default();
+        for stored in &flagged.responses {
+            let response = &stored.response;
+            let atom = (response.agency.clone(), stored.channel);
+            let published = book.published(&atom, vietnam_day(stored.submitted_at), None);
+            let counted = published.is_some_and(|close| days.from <= close && close <= days.to)
+                && scope.channel.is_none_or(|c| c == stored.channel);
+            let share = if counted { rollup.share_in(&response.agency, &subtree) } else { 0.0 };
+            let Some(layout) = self.layouts.get(&response.questionnaire_version) else { continue };
+            if share > 0.0 {
+                left_out.add_tally_share(layout, &Tally::of_response(layout, response), share);
+            }
+        }
+        let mut sensitivity = Sensitivity {
+            kiosk_hours: flagged.kiosk_hours,
+            left_out: left_out.whole_responses(),
+            ..Sensitivity::default()
+        };
+        if Sensitivity::may_show(sensitivity.left_out, self.settings.min_cell) {
+            let all = self.subtree_totals(days, scope).await?.remove(agency).unwrap_or_default();
+            let rest = self.index_of(agency, Some(&all.minus(&left_out)));
+            (sensitivity.overall, sensitivity.ci95) =
+                (rest.overall, index_interval(&rest).filter(|_| rest.overall.is_some()));
+        }
+        Ok(sensitivity)
     }
 
     /// How many responses `agency`'s subtree got today so far: the only figure of a day that has

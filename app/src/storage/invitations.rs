@@ -272,6 +272,20 @@ impl Db {
         rows.into_iter().map(FlagRow::into_flag).collect()
     }
 
+    /// Per agency, the invitations made from `from` until `until` and how many of those have
+    /// been answered since: (agency, made, answered).
+    pub async fn invitations_made(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(String, u64, u64)>> {
+        let rows: Vec<(String, i64, i64)> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT agency_code, COUNT(*), COUNT(answered_at) FROM invitations
+             WHERE created_at >= $1 AND created_at < $2 GROUP BY agency_code"
+        )
+        .bind(timestamp(from))
+        .bind(timestamp(until))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|(agency, made, answered)| (agency, made as u64, answered as u64)).collect())
+    }
+
     /// How often each kind of kiosk flag and of officer flag was seen in the hours from `from`
     /// until `until`, for the report's data-quality section: kinds never seen are left out.
     pub async fn flag_counts(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<FlagCounts> {

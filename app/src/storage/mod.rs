@@ -46,7 +46,7 @@ pub use invitations::{ApiKeyListing, Invitation, NewInvitation, OfficerFlag};
 pub use kiosks::{Anomaly, Kiosk, KioskListing};
 pub use registry::StagedImport;
 pub(crate) use responses::body_hash;
-pub use responses::{NewResponse, Outcome, StoredResponse};
+pub use responses::{FlaggedResponses, NewResponse, Outcome, StoredResponse};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {

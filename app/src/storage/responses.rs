@@ -313,8 +313,7 @@ async fn pg_responses_after(
     (last_agency, end): (&str, i64),
     layouts: &HashMap<String, Layout>,
 ) -> Result<Vec<StoredResponse>> {
-    type Row = (String, i64, Vec<u8>, String, String, i64, bool, String, String, String);
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<WireRow> = sqlx::query_as(
         "SELECT agency_code, hour, id, questionnaire_version, service_point_code, channel, comment IS NOT NULL,
                 answers, expectations, profile
          FROM responses
@@ -329,23 +328,28 @@ async fn pg_responses_after(
     .bind(PAGE)
     .fetch_all(&mut *tx)
     .await?;
-    rows.into_iter()
-        .map(|(agency, hour, id, version, point, channel, commented, answers, expectations, profile)| {
-            let row = PageRow(
-                agency,
-                hour,
-                hex::encode(id),
-                version,
-                point,
-                channel,
-                commented.into(),
-                answers,
-                expectations,
-                profile,
-            );
-            stored_response(row, layouts)
-        })
-        .collect()
+    rows.into_iter().map(|row| stored_response(row.into(), layouts)).collect()
+}
+
+/// A response's columns as an engine hands them over row by row (see [`PageRow`]).
+type WireRow = (String, i64, Vec<u8>, String, String, i64, bool, String, String, String);
+
+impl From<WireRow> for PageRow {
+    fn from(row: WireRow) -> Self {
+        let (agency, hour, id, version, point, channel, commented, answers, expectations, profile) = row;
+        PageRow(
+            agency,
+            hour,
+            hex::encode(id),
+            version,
+            point,
+            channel,
+            commented.into(),
+            answers,
+            expectations,
+            profile,
+        )
+    }
 }
 
 fn stored_response(row: PageRow, layouts: &HashMap<String, Layout>) -> Result<StoredResponse> {
@@ -389,5 +393,51 @@ impl Db {
             let mut connection = p.acquire().await?;
             responses_after(connection.conn(), &from, Some((agency, hour_of(end))), layouts).await
         })
+    }
+}
+
+/// The responses sent from kiosk-hours the kiosk limits flagged, and how many such hours there
+/// were (see [`Db::flagged_kiosk_responses`]).
+#[derive(Debug, Default)]
+pub struct FlaggedResponses {
+    pub kiosk_hours: u64,
+    pub responses: Vec<StoredResponse>,
+}
+
+impl Db {
+    /// The responses stored in the hours from `from` until `until` by a kiosk that was flagged
+    /// in that same hour (for any kind of flag): what the report's sensitivity index leaves out.
+    /// A flag and the answers it concerns share the hour the server received them in.
+    pub async fn flagged_kiosk_responses(
+        &self,
+        (from, until): (DateTime<Utc>, DateTime<Utc>),
+        layouts: &HashMap<String, Layout>,
+    ) -> Result<FlaggedResponses> {
+        let flagged: Vec<(i64, String)> = on_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT DISTINCT kiosk_id, hour FROM kiosk_anomalies WHERE hour >= $1 AND hour < $2 ORDER BY 1, 2"
+        )
+        .bind(super::timestamp(from))
+        .bind(super::timestamp(until))
+        .fetch_all(p)
+        .await)?;
+        let mut responses = Vec::new();
+        for (kiosk, hour) in &flagged {
+            let hour = hour_of(super::parse_time(hour)?);
+            // Every agency's key range at that hour: the primary key leads with the agency.
+            let rows: Vec<WireRow> = on_pool!(&self.read, |p| sqlx::query_as(
+                "SELECT agency_code, hour, id, questionnaire_version, service_point_code, channel,
+                        comment IS NOT NULL, answers, expectations, profile
+                 FROM responses
+                 WHERE agency_code IN (SELECT code FROM agencies) AND hour = $1 AND kiosk_id = $2"
+            )
+            .bind(hour)
+            .bind(kiosk)
+            .fetch_all(p)
+            .await)?;
+            for row in rows {
+                responses.push(stored_response(row.into(), layouts)?);
+            }
+        }
+        Ok(FlaggedResponses { kiosk_hours: flagged.len() as u64, responses })
     }
 }

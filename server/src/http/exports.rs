@@ -153,8 +153,9 @@ async fn report_workbook(app: &AppState, request: &Request) -> Result<Vec<Table>
             weighted: None,
             comparisons: Vec::new(),
             milestone: None,
+            links: None,
         };
-        return Ok(vec![export::overview_table(&overview), export::quality_table(questionnaire, &index, &[])]);
+        return Ok(vec![export::overview_table(&overview), export::quality_table(questionnaire, &index, &[], None)]);
     };
     let weighted = app.weighted(agency, days, scope).await?;
     let mut comparisons = Vec::new();
@@ -172,6 +173,7 @@ async fn report_workbook(app: &AppState, request: &Request) -> Result<Vec<Table>
         weighted: Some(&weighted),
         comparisons,
         milestone,
+        links: Some(app.link_uptake(agency, days).await?),
     };
     let mut tables = vec![export::overview_table(&overview)];
     let subtree = app::domain::agency::subtree_codes(&app.agencies().await?, agency);
@@ -190,7 +192,12 @@ async fn report_workbook(app: &AppState, request: &Request) -> Result<Vec<Table>
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
         .collect();
-    tables.push(export::quality_table(questionnaire, &index, &channels));
+    let integrity = match reach {
+        Reach::All => Some((app.integrity_counts(days).await?, app.sensitivity(agency, days, scope).await?)),
+        _ => None,
+    };
+    let integrity = integrity.as_ref().map(|(flags, sensitivity)| (flags.as_slice(), sensitivity));
+    tables.push(export::quality_table(questionnaire, &index, &channels, integrity));
     Ok(tables)
 }
 
