@@ -127,4 +127,14 @@ fn a_province_cannot_set_k_below_2_or_above_100() {
         assert!(!out.status.success() && err.contains("HAILONG_ELEMENT_MINIMUM phải từ 1 đến 10000 phiếu"), "{err}");
     }
     assert!(common::hailong(&url, &["--element-minimum", "1", "migrate"]).status.success());
+    // Channel shares in weighted figures: both channels, each above 0, adding up to 1.
+    for (shares, why) in [
+        ("kiosk:0.7,link:0.2", "hai tỷ lệ phải cộng lại bằng 1 (đang là 0.9)"),
+        ("kiosk:1", "cần tỷ lệ của cả kiosk và link"),
+    ] {
+        let out = common::hailong(&url, &["--channel-weights", shares, "migrate"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("HAILONG_CHANNEL_WEIGHTS") && err.contains(why), "{err}");
+    }
+    assert!(common::hailong(&url, &["--channel-weights", "kiosk:0.7,link:0.3", "migrate"]).status.success());
 }

@@ -30,7 +30,8 @@ fn month_start(back: u32) -> NaiveDate {
 /// the rest 2: each one's criteria, elements and overall index are then 100 % or 0 %.
 async fn store(app: &TestApp, agency: &str, day: NaiveDate, count: usize, satisfied: usize, gender: Option<&str>) {
     let level = |i: usize| if i < satisfied { 5 } else { 2 };
-    store_answers(app, agency, day, count, gender, |i| CRITERIA.iter().map(|c| (*c, level(i))).collect()).await;
+    let answers = |i| CRITERIA.iter().map(|c| (*c, level(i))).collect();
+    store_answers(app, agency, day, count, gender, Channel::Link, answers).await;
 }
 
 /// `count` responses for `agency` on `day`, the `i`th answering `answers(i)` (the rest skipped).
@@ -40,6 +41,7 @@ async fn store_answers(
     day: NaiveDate,
     count: usize,
     gender: Option<&str>,
+    channel: Channel,
     answers: impl Fn(usize) -> Vec<(&'static str, u8)>,
 ) {
     let version = app.state.questionnaire.version.clone();
@@ -57,7 +59,7 @@ async fn store_answers(
             },
             service_point: agency.into(),
             kiosk_id: None,
-            channel: Channel::Link,
+            channel,
             submitted_at: start_of_day(day) + Duration::hours(9),
         })
         .collect();
@@ -452,7 +454,7 @@ async fn movement_is_measured_against_the_chosen_period_and_a_thin_element_unran
     ] {
         store(&app, agency, day + Duration::days(2), count, satisfied, None).await;
     }
-    store_answers(&app, "Z3", last + Duration::days(2), 6, None, |i| {
+    store_answers(&app, "Z3", last + Duration::days(2), 6, None, Channel::Link, |i| {
         let mut answers: Vec<(&str, u8)> = CRITERIA[..13].iter().map(|c| (*c, 5)).collect();
         if i < 2 {
             answers.extend(["E1", "E2", "E3"].map(|c| (c, 2)));
@@ -702,4 +704,57 @@ async fn the_report_gives_the_overall_without_flagged_kiosk_hours_to_the_provinc
     // A manager's report is of their subtree, and the flags are the province's: no sensitivity.
     let manager = app.session("lanhdao", app::domain::account::Role::Manager, Some("D1")).await;
     assert_eq!(sensitivity_line(&app, &manager).await, None);
+}
+
+#[tokio::test]
+async fn where_the_province_weighs_channels_a_units_kiosk_and_link_answers_weigh_by_its_shares() {
+    let shares = app::domain::weighting::ChannelShares { kiosk: 0.8, link: 0.2 };
+    let settings = Settings {
+        min_cell: 2,
+        ranking_floor: 2,
+        element_minimum: 2,
+        channel_shares: Some(shares),
+        ..Settings::default()
+    };
+    let app = spawn_app_with(settings).await;
+    import(&app, "code,name,kind,parent,valid_from,successor,serves\nW,Huyện W,department,P,,,\nW1,Xã Một,commune,W,,,\nW2,Xã Hai,commune,W,,,\n").await;
+    let (last, to) = (month_start(1), month_start(0) - Duration::days(1));
+    let day = last + Duration::days(4);
+    // W1, N = 100: 10 kiosk answers all satisfied (100 %), 30 link answers, 15 satisfied (50 %).
+    // W2, N = 300: 20 link answers, 10 satisfied (50 %), no kiosk answer.
+    let level =
+        |satisfied: usize| move |i: usize| CRITERIA.iter().map(|c| (*c, if i < satisfied { 5 } else { 2 })).collect();
+    store_answers(&app, "W1", day, 10, None, Channel::Kiosk, level(10)).await;
+    store_answers(&app, "W1", day, 30, None, Channel::Link, level(15)).await;
+    store_answers(&app, "W2", day, 20, None, Channel::Link, level(10)).await;
+    let month = last.format("%Y-%m");
+    app.state.enter_dossier_counts(&Actor::cli(), &format!("W1,{month},100\nW2,{month},300")).await.unwrap();
+
+    // W1 alone: 0.8 × 100 + 0.2 × 50 = 90 % weighted, where its 40 answers pooled give 62.5 %.
+    let ranking = get(&app, &format!("/api/v1/rankings?kind=commune&from={last}&to={to}")).await;
+    let w1 = ranking["rows"].as_array().unwrap().iter().find(|r| r["code"] == "W1").unwrap().clone();
+    close(&w1["index"], 62.5);
+    close(&w1["weighted"], 90.0);
+    assert_eq!(ranking["channel_shares"], json!({"kiosk": 0.8, "link": 0.2}));
+    // W2's link answers stand for all its N. W: (100 × 90 + 300 × 50) / 400 = 60 %; pooled
+    // (10 + 15 + 10) / 60 = 58.33 %. Without channels it would be (100 × 62.5 + 300 × 50) / 400.
+    let index = get(&app, &format!("/api/v1/indices?agency=W&from={last}&to={to}")).await;
+    close(&index["overall"], 35.0 / 60.0 * 100.0);
+    close(&index["weighted"]["overall"], 60.0);
+    assert_eq!(index["weighted"]["channel_shares"], json!({"kiosk": 0.8, "link": 0.2}));
+
+    // Every table that shows the weighted figure says how it was weighted.
+    let admin = app.session("tinh", app::domain::account::Role::Admin, None).await;
+    let said = "theo tỷ lệ tỉnh đặt (Tại kiosk 80 %, Qua đường liên kết 20 %)";
+    for path in
+        [format!("/admin?agency=W&from={last}&to={to}"), format!("/admin/rankings?kind=commune&from={last}&to={to}")]
+    {
+        let (status, page) = app.page(Some(&admin), &path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains(said), "{path}: {page}");
+    }
+    let (_, report) = app.page(Some(&admin), &format!("/admin/report?agency=W&from={last}&to={to}")).await;
+    assert!(report.contains(
+        "trong mỗi đơn vị giữa hai kênh khảo sát theo tỷ lệ hồ sơ mỗi kênh tiếp cận do tỉnh đặt (Tại kiosk 80 %"
+    ));
 }

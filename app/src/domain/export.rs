@@ -254,6 +254,8 @@ pub fn overview_table(overview: &Overview) -> Table {
             Cell::count(w.units_without_n as u64),
         ));
         rows.push(line("Phiếu của đơn vị chưa nhập N".into(), Cell::count(w.responses_without_n)));
+        let channels = w.channel_shares.map_or_else(|| "không (mỗi đơn vị gộp mọi kênh)".to_owned(), |s| s.describe());
+        rows.push(line("Trọng số theo kênh khảo sát".into(), Cell::Text(channels)));
     }
     rows.extend(index.elements.iter().map(|e| line(format!("Yếu tố {} (%)", e.code), Cell::opt(e.index))));
     for (label, before) in comparisons {

@@ -439,6 +439,9 @@ pub struct Ranking {
     /// placed (by shares, or not at all), which the ranking footnotes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restated_splits: Vec<RestatedSplit>,
+    /// The channel shares the weighted column splits each unit's N by, when the province set them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_shares: Option<crate::domain::weighting::ChannelShares>,
 }
 
 /// A closed unit split among several successors, as a restated report placed its responses.

@@ -346,12 +346,16 @@ pub fn weighted_note(weighted: &Weighted) -> Option<impl IntoView> {
         });
         let left_out = (!weighted.left_out.is_empty() && weighted.overall.is_some())
             .then(|| format!("; chưa tính thành phần {}", weighted.left_out.join(", ")));
+        let channels = weighted.channel_shares.map(|shares| {
+            format!("; số hồ sơ của mỗi đơn vị chia cho hai kênh khảo sát theo tỷ lệ tỉnh đặt ({})", shares.describe())
+        });
         view! {
             <p class="weighted" id="weighted">
                 "Chỉ số có trọng số theo số hồ sơ đã giải quyết: "
                 <strong id="weighted-index">{percent(weighted.overall)}</strong>
                 {format!(
-                    " — mỗi đơn vị tính theo tỷ trọng hồ sơ N của mình thay vì số phiếu, {covered}{}{}.",
+                    " — mỗi đơn vị tính theo tỷ trọng hồ sơ N của mình thay vì số phiếu, {covered}{}{}{}.",
+                    channels.unwrap_or_default(),
                     gap.unwrap_or_default(),
                     left_out.unwrap_or_default()
                 )}

@@ -136,7 +136,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <p>{format!("Phiếu khảo sát “{}” (phiên bản {}): 5 yếu tố, {} tiêu chí, thang đo 5 mức từ “Rất không hài lòng” đến “Rất hài lòng”.", q.title, q.version, q.criteria().count())}</p>
             <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95%: của tiêu chí theo phương pháp Wilson; của yếu tố và chỉ số chung tính theo từng người trả lời (tuyến tính hoá Taylor trên điểm hài lòng của mỗi người ở từng yếu tố), vì một người trả lời mọi tiêu chí cùng lúc."</p>
             <p>{format!("Một yếu tố chỉ được tính vào chỉ số chung khi mỗi tiêu chí có trả lời của nó có ít nhất {} câu trả lời hợp lệ; đơn vị có chỉ số chung thiếu yếu tố không xếp hạng cùng đơn vị đủ 5 yếu tố. Mốc mục tiêu của năm: mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề.", frame.element_minimum)}</p>
-            <p id="sample-drawn">{sample_drawn(links)}</p>
+            <p id="sample-drawn">{sample_drawn(links, dashboard.weighted.as_ref().and_then(|w| w.channel_shares))}</p>
             <p id="basis-note">{basis_note(&frame.basis)}</p>
             <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
             <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu. Phiếu được công bố theo đợt: mỗi đơn vị, mỗi kênh đủ {min_cell} phiếu mới thành một đợt, tính vào kỳ có ngày đủ {min_cell} phiếu; phiếu chưa đủ đợt được tính vào kỳ sau.", crate::domain::submission::MAX_DAYS_LATE)}</p>
@@ -196,8 +196,15 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
 }
 
 /// How the sample was drawn, and how the period's survey links fared (the method page).
-fn sample_drawn(links: Option<crate::domain::invitation::LinkUptake>) -> String {
-    let how = "Cách chọn mẫu: không chọn ngẫu nhiên. Mọi người dân, tổ chức có hồ sơ đã giải quyết đều được mời trả lời, một lần cho mỗi hồ sơ: tại kiosk đặt ở bộ phận một cửa khi nhận kết quả, hoặc sau đó qua đường dẫn, mã QR cán bộ phát cho hồ sơ. Người dân tự chọn trả lời nên kết quả có thể nghiêng về những người muốn góp ý; chỉ số có trọng số theo N cân lại giữa các đơn vị, không cân lại bên trong một đơn vị.";
+fn sample_drawn(
+    links: Option<crate::domain::invitation::LinkUptake>,
+    channels: Option<crate::domain::weighting::ChannelShares>,
+) -> String {
+    let how = "Cách chọn mẫu: không chọn ngẫu nhiên. Mọi người dân, tổ chức có hồ sơ đã giải quyết đều được mời trả lời, một lần cho mỗi hồ sơ: tại kiosk đặt ở bộ phận một cửa khi nhận kết quả, hoặc sau đó qua đường dẫn, mã QR cán bộ phát cho hồ sơ. Người dân tự chọn trả lời nên kết quả có thể nghiêng về những người muốn góp ý.";
+    let weighting = match channels {
+        Some(shares) => format!(" Chỉ số có trọng số theo N cân lại giữa các đơn vị, và trong mỗi đơn vị giữa hai kênh khảo sát theo tỷ lệ hồ sơ mỗi kênh tiếp cận do tỉnh đặt ({}); kênh không có phiếu ở một đơn vị thì phần của nó tính cho kênh còn lại.", shares.describe()),
+        None => " Chỉ số có trọng số theo N cân lại giữa các đơn vị, không cân lại giữa kênh kiosk và đường dẫn bên trong một đơn vị.".to_owned(),
+    };
     let uptake = match links {
         Some(links) if links.made > 0 => format!(
             " Trong kỳ đã phát {} lời mời khảo sát (đường dẫn, mã QR) cho hồ sơ của các đơn vị trong phạm vi báo cáo; {} lời mời đã được trả lời ({}).",
@@ -208,7 +215,7 @@ fn sample_drawn(links: Option<crate::domain::invitation::LinkUptake>) -> String 
         Some(_) => " Trong kỳ chưa phát lời mời khảo sát nào qua đường dẫn, mã QR.".to_owned(),
         None => String::new(),
     };
-    format!("{how}{uptake}")
+    format!("{how}{weighting}{uptake}")
 }
 
 /// How the report places the responses of units that have since closed (the method page).

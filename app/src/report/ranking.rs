@@ -64,6 +64,7 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
         rows,
         movement,
         restated_splits,
+        channel_shares,
         ..
     } = ranking;
     let target_head = target.map_or_else(
@@ -119,7 +120,9 @@ pub fn RankingTable(ranking: Ranking) -> impl IntoView {
             <p class="note">
                 "Xếp hạng và tăng, giảm tính trên chỉ số làm tròn hai chữ số thập phân như đã hiển thị: đơn vị hiển thị bằng nhau được xếp đồng hạng. "
                 "Các đơn vị cùng “Nhóm” có khoảng tin cậy 95% chồng lên khoảng của đơn vị đứng đầu nhóm: chênh lệch giữa chúng có thể chưa có ý nghĩa thống kê. "
-                "Xếp hạng theo chỉ số chung (gộp mọi phiếu như công thức của Bộ); cột “Có trọng số theo N” tính mỗi cơ quan, đơn vị trực thuộc theo tỷ trọng số hồ sơ đã giải quyết, bỏ qua đơn vị chưa nhập N. "
+                "Xếp hạng theo chỉ số chung (gộp mọi phiếu như công thức của Bộ); cột “Có trọng số theo N” tính mỗi cơ quan, đơn vị trực thuộc theo tỷ trọng số hồ sơ đã giải quyết, bỏ qua đơn vị chưa nhập N"
+                {channel_shares.map(|shares| format!("; số hồ sơ của mỗi đơn vị chia cho hai kênh khảo sát theo tỷ lệ tỉnh đặt ({})", shares.describe()))}
+                ". "
                 "Mốc mục tiêu của năm lấy theo mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề. "
                 "Chỉ xếp hạng đơn vị đủ mẫu: số phiếu đạt cỡ mẫu tối thiểu n = N ÷ (1 + N × 0,05²), N là số hồ sơ đã giải quyết trong kỳ do tỉnh nhập; "
                 "đơn vị chưa nhập N cần ít nhất "{floor}" phiếu. "

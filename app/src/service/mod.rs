@@ -65,6 +65,9 @@ pub struct Settings {
     /// Fewest valid answers an element needs to count in the overall
     /// (`HAILONG_ELEMENT_MINIMUM`).
     pub element_minimum: u64,
+    /// The share of every unit's completed dossiers each channel reaches, when the province
+    /// weighs channels in weighted figures (`HAILONG_CHANNEL_WEIGHTS`); none: it does not.
+    pub channel_shares: Option<crate::domain::weighting::ChannelShares>,
 }
 
 impl Default for Settings {
@@ -87,6 +90,7 @@ impl Default for Settings {
             min_cell: crate::domain::index::MIN_CELL,
             ranking_floor: crate::domain::report::RANKING_FLOOR,
             element_minimum: crate::domain::index::ELEMENT_MINIMUM,
+            channel_shares: None,
         }
     }
 }

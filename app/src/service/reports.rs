@@ -266,7 +266,12 @@ impl AppState {
 
     /// The published totals of each agency alone (not its subtree) over `days`.
     async fn per_agency(&self, days: &ClosedDays, scope: &Scope) -> Result<HashMap<String, Totals>, ServiceError> {
-        let group = |row: &TallyRow, _| in_scope(row, scope).then(|| (row.agency.clone(), 1.0));
+        Ok(by_agency(&self.per_agency_channel(days, scope).await?))
+    }
+
+    /// The published totals of each agency alone over `days`, per channel.
+    async fn per_agency_channel(&self, days: &ClosedDays, scope: &Scope) -> Result<PerChannel, ServiceError> {
+        let group = |row: &TallyRow, _| in_scope(row, scope).then(|| ((row.agency.clone(), row.channel), 1.0));
         self.fold_published(days, None, EVERYONE, Whole::InPeriod, group).await
     }
 
@@ -404,7 +409,8 @@ impl AppState {
             })
             .collect();
         let rollup = self.rollup(scope.basis).await?;
-        let per_agency_now = self.per_agency(days, scope).await?;
+        let per_channel_now = self.per_agency_channel(days, scope).await?;
+        let per_agency_now = by_agency(&per_channel_now);
         let now = rollup.subtrees(&per_agency_now);
         let entered_now = self.entered_per_agency(days).await?;
         let dossiers = Self::dossiers_per_subtree(&entered_now, &per_agency_now, &rollup);
@@ -447,7 +453,7 @@ impl AppState {
                 let this = index(&now, &p.code);
                 let completed = dossiers.get(&p.code).copied().flatten();
                 let subtree = crate::domain::agency::subtree_codes(&agencies, &p.code);
-                let weighted = self.weigh(&subtree, &per_agency_now, &entered_now, &rollup);
+                let weighted = self.weigh(&subtree, &per_channel_now, &entered_now, &rollup);
                 RankingRow {
                     name: agency.name.clone(),
                     responses: this.responses,
@@ -489,6 +495,7 @@ impl AppState {
         };
         Ok(Ranking {
             restated_splits,
+            channel_shares: self.settings.channel_shares,
             kind,
             from: days.from.to_string(),
             to: days.to.to_string(),
@@ -549,25 +556,32 @@ impl AppState {
     pub async fn weighted(&self, agency: &str, days: &ClosedDays, scope: &Scope) -> Result<Weighted, ServiceError> {
         let rollup = self.rollup(scope.basis).await?;
         let subtree = self.subtree_of(agency).await?;
-        let per_agency = self.per_agency(days, scope).await?;
+        let per_channel = self.per_agency_channel(days, scope).await?;
         let entered = self.entered_per_agency(days).await?;
-        Ok(self.weigh(&subtree, &per_agency, &entered, &rollup))
+        Ok(self.weigh(&subtree, &per_channel, &entered, &rollup))
     }
 
-    /// The post-stratified index of the agencies in `subtree` (see [`Self::weighted`]).
+    /// The post-stratified index of the agencies in `subtree` (see [`Self::weighted`]): each
+    /// unit one stratum, its channels weighed by the province's shares when it set them.
     fn weigh(
         &self,
         subtree: &std::collections::HashSet<String>,
-        per_agency: &HashMap<String, Totals>,
+        per_channel: &PerChannel,
         entered: &HashMap<String, f64>,
         rollup: &Rollup,
     ) -> Weighted {
-        // placed unit → (totals, N so far, an agency with responses lacks N)
-        let mut units: HashMap<String, (Totals, f64, bool)> = HashMap::new();
-        for (code, totals) in per_agency {
+        let shares = self.settings.channel_shares;
+        // the part of a unit's totals a channel's responses go to: all in one without shares
+        let part = |channel: Channel| match (shares, channel) {
+            (Some(_), Channel::Link) => 1,
+            _ => 0,
+        };
+        // placed unit → (totals per part, N so far, an agency with responses lacks N)
+        let mut units: HashMap<String, ([Totals; 2], f64, bool)> = HashMap::new();
+        for ((code, channel), totals) in per_channel {
             for (heir, share) in rollup.placements(code).into_iter().filter(|(heir, _)| subtree.contains(heir)) {
                 let unit = units.entry(heir).or_default();
-                unit.0.add_share(totals, share);
+                unit.0[part(*channel)].add_share(totals, share);
                 unit.2 |= totals.responses > 0.0 && !entered.contains_key(code);
             }
         }
@@ -576,9 +590,18 @@ impl AppState {
                 units.entry(heir).or_default().1 += share * n;
             }
         }
-        let strata: Vec<Stratum> =
-            units.values().map(|(totals, n, missing)| Stratum { totals, dossiers: (!missing).then_some(*n) }).collect();
-        weighting::post_stratified(&self.questionnaire, &strata, self.settings.element_minimum)
+        let strata: Vec<Stratum> = units
+            .values()
+            .map(|([first, second], n, missing)| {
+                let parts = match shares {
+                    Some(shares) => vec![(first, shares.kiosk), (second, shares.link)],
+                    None => vec![(first, 1.0)],
+                };
+                Stratum { parts, dossiers: (!missing).then_some(*n) }
+            })
+            .collect();
+        let weighted = weighting::post_stratified(&self.questionnaire, &strata, self.settings.element_minimum);
+        Weighted { channel_shares: shares, ..weighted }
     }
 
     /// The completed dossiers entered for the last `months` months (this one included), newest
@@ -826,6 +849,18 @@ enum Whole {
 /// A row's key and the share of it that counts there, when any does.
 fn counted<K>(key: K, share: f64) -> Option<(K, f64)> {
     (share > 0.0).then_some((key, share))
+}
+
+/// Totals per (agency, channel).
+type PerChannel = HashMap<(String, Channel), Totals>;
+
+/// `per_channel` added up over the channels of each agency.
+fn by_agency(per_channel: &PerChannel) -> HashMap<String, Totals> {
+    let mut sums: HashMap<String, Totals> = HashMap::new();
+    for ((agency, _), totals) in per_channel {
+        sums.entry(agency.clone()).or_default().add(totals);
+    }
+    sums
 }
 
 fn in_scope(row: &TallyRow, scope: &Scope) -> bool {

@@ -72,6 +72,11 @@ pub struct Cli {
     /// in the overall index (1 to 10000); a unit whose overall lacks an element is not ranked.
     #[arg(long, env = "HAILONG_ELEMENT_MINIMUM", default_value_t = app::domain::index::ELEMENT_MINIMUM, global = true)]
     element_minimum: u64,
+    /// Weigh each unit's kiosk and link answers by the share of its completed dossiers each
+    /// channel reaches, in the figures weighted by N: kiosk:SHARE,link:SHARE adding up to 1,
+    /// e.g. kiosk:0.7,link:0.3. Empty (the default): a unit's answers count together.
+    #[arg(long, env = "HAILONG_CHANNEL_WEIGHTS", default_value = "", global = true)]
+    channel_weights: String,
     /// Log lines as text (for a person) or as JSON objects, one per line (for a log collector).
     #[arg(long, env = "HAILONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -371,6 +376,8 @@ impl Cli {
             min_cell: self.min_cell,
             ranking_floor: self.ranking_floor,
             element_minimum: self.element_minimum,
+            channel_shares: app::domain::weighting::ChannelShares::parse(&self.channel_weights)
+                .map_err(|e| anyhow::anyhow!("HAILONG_CHANNEL_WEIGHTS: {e}"))?,
             ..Settings::default()
         };
         let settings = match &self.command {
