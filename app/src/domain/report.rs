@@ -779,6 +779,7 @@ mod tests {
             ],
             movement: Movement::default(),
             restated_splits: Vec::new(),
+            channel_shares: None,
         };
         let (lowest, highest) = ranking.spread().unwrap();
         assert_eq!((lowest.code.as_str(), highest.code.as_str()), ("c", "a"));
