@@ -70,6 +70,9 @@ test("the province's report has the annex, the spread line and the data-quality 
   expect(await annex.locator("tbody tr").count()).toBeGreaterThan(3);
   await expect(page.locator("#data-quality .skips tbody tr")).toHaveCount(16);
   await expect(page.locator("#channel-mix")).toContainText("kiosk");
+  await expect(page.locator("#sample-drawn")).toContainText("Cách chọn mẫu: không chọn ngẫu nhiên.");
+  // The province's reader sees what flagged kiosk-hours would change (the demo has none).
+  await expect(page.locator("#sensitivity + p")).toHaveText(/giờ kiosk/);
   await page.emulateMedia({ media: "print" });
   await expect(page.locator("#annex")).toBeVisible();
 
