@@ -67,7 +67,7 @@ async fn run(size: u64, requests: usize) {
     let (_, session) = state.login("admin", "hailong-demo-admin", ip, Utc::now()).await.expect("demo admin logs in");
     // The demo password is one-time: the pages answer only once it is changed.
     state.change_password(&session, "hailong-demo-admin", "bench-admin-password", ip).await.expect("password changed");
-    let cookie = format!("{}={session}", app::account::server::ssr::session_cookie(&state));
+    let cookie = format!("{}={session}", app::access::request::Cookie::Session.name(state.settings.secure_cookies));
     let today = vietnam_day(Utc::now());
     let period = format!("from={}&to={}", today - chrono::Duration::days(365), today);
     let http = reqwest::Client::new();

@@ -7,7 +7,8 @@ use std::net::IpAddr;
 
 use app::domain::account::Role;
 use app::domain::audit::{Actor, AuditAction};
-use app::service::accounts::{AccountServiceError, LoginError, MAX_WAITING_LOGINS};
+use app::service::accounts::{AccountServiceError, LoginError};
+use app::service::gate::MAX_WAITING_LOGINS;
 use app::storage::AuditFilter;
 use chrono::{Duration, Utc};
 use common::{spawn_app, LOCALHOST};

@@ -43,7 +43,7 @@ pub async fn load_agencies(edit: Option<String>) -> Result<PageReply<AgenciesVie
     use crate::domain::agency::depths;
     use crate::domain::registry::{reorganisation_label, successors_shown};
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, Action::Administer).await? {
         return Ok(refusal);
     }
     let registry = state.registry().await.map_err(crate::service::internal)?;
@@ -65,7 +65,7 @@ pub async fn load_agencies(edit: Option<String>) -> Result<PageReply<AgenciesVie
         })
         .collect();
     let edit = edit.and_then(|code| rows.iter().find(|r| r.code == code).cloned());
-    let notice = crate::access::ssr::take_flash(&state);
+    let notice = crate::access::request::take_flash(&state);
     Ok(PageReply::Ready(AgenciesView { rows, edit, notice }))
 }
 
@@ -83,7 +83,7 @@ pub async fn save_agency(
     use crate::domain::audit::AuditAction;
     use crate::domain::registry::ImportRow;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, Action::Administer).await?;
     let row = ImportRow { line: 0, code, name, kind, parent, valid_from, successor: String::new(), serves };
     let plan = ssr::applied(state.apply_registry(&access.actor(), &[row], None, AuditAction::AgencySaved).await)?;
     ssr::done(&state, &plan, "/admin/agencies");
@@ -97,7 +97,7 @@ pub async fn close_agency(code: String, closes_on: String, successors: String) -
     use crate::domain::audit::AuditAction;
     use crate::domain::registry::ImportRow;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, Action::Administer).await?;
     let registry = state.registry().await.map_err(crate::service::internal)?;
     let Some(entry) = registry.iter().find(|e| e.agency.code == code.trim()) else {
         return crate::service::refuse(
@@ -148,14 +148,14 @@ pub async fn load_import(id: i64) -> Result<PageReply<ImportPreview>, ServerFnEr
     use crate::service::registry::RegistryError;
     use crate::service::AppState;
     let state = expect_context::<AppState>();
-    let access = match crate::access::ssr::require(&state, Action::Administer).await? {
+    let access = match crate::access::guard::require(&state, Action::Administer).await? {
         Ok(access) => access,
         Err(refusal) => return Ok(refusal),
     };
     let staged = match state.staged_registry_import(id).await {
         Ok(staged) => staged,
         Err(RegistryError::NoSuchImport) => {
-            crate::access::ssr::set_status(axum::http::StatusCode::NOT_FOUND);
+            crate::access::request::set_status(axum::http::StatusCode::NOT_FOUND);
             return Ok(PageReply::Invalid("Không có tệp tải lên này.".into()));
         }
         Err(error) => return Err(crate::service::internal(error)),
@@ -206,7 +206,7 @@ pub async fn load_import(id: i64) -> Result<PageReply<ImportPreview>, ServerFnEr
 pub async fn apply_import(id: i64) -> Result<(), ServerFnError> {
     use crate::domain::access::Action;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, Action::Administer).await?;
     let plan = ssr::applied(state.apply_staged_import(&access.actor(), id).await)?;
     ssr::done(&state, &plan, "/admin/agencies");
     Ok(())
@@ -216,7 +216,7 @@ pub async fn apply_import(id: i64) -> Result<(), ServerFnError> {
 mod ssr {
     use leptos::prelude::*;
 
-    use crate::access::ssr::{set_flash, Flash};
+    use crate::access::request::{set_flash, Flash};
     use crate::domain::registry::ImportPlan;
     use crate::service::registry::RegistryError;
     use crate::service::AppState;

@@ -43,11 +43,11 @@ pub async fn load_audit(query: AuditQuery) -> Result<PageReply<AuditView>, Serve
     use crate::domain::Period;
     use crate::storage::AuditFilter;
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         return Ok(refusal);
     }
     let invalid = |message: String| {
-        crate::access::ssr::set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        crate::access::request::set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         Ok(PageReply::Invalid(message))
     };
     let period = match Period::parse(query.from.as_deref(), query.to.as_deref()) {

@@ -17,7 +17,7 @@ pub type EnteredRow = (String, String, String, u64);
 #[server]
 pub async fn load_dossiers() -> Result<PageReply<Vec<EnteredRow>>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         return Ok(refusal);
     }
     let counts = state.entered_dossiers(MONTHS_SHOWN).await.map_err(crate::service::internal)?;
@@ -35,7 +35,7 @@ pub async fn load_dossiers() -> Result<PageReply<Vec<EnteredRow>>, ServerFnError
 pub async fn save_dossiers(csv: String) -> Result<(), ServerFnError> {
     use crate::service::ServiceError;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     match state.enter_dossier_counts(&access.actor(), &csv).await {
         Ok(_) => {
             leptos_axum::redirect("/admin/dossiers");

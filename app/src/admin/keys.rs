@@ -29,7 +29,7 @@ pub struct KeysView {
 pub async fn load_keys() -> Result<PageReply<KeysView>, ServerFnError> {
     use crate::staff::server::ssr::vietnam_time;
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         return Ok(refusal);
     }
     let internal = crate::service::internal;
@@ -48,14 +48,14 @@ pub async fn load_keys() -> Result<PageReply<KeysView>, ServerFnError> {
         })
         .collect();
     let agencies = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
-    Ok(PageReply::Ready(KeysView { keys, agencies, notice: crate::access::ssr::take_flash(&state) }))
+    Ok(PageReply::Ready(KeysView { keys, agencies, notice: crate::access::request::take_flash(&state) }))
 }
 
 #[server]
 pub async fn add_key(name: String, agency: String) -> Result<(), ServerFnError> {
-    use crate::access::ssr::{set_flash, Flash};
+    use crate::access::request::{set_flash, Flash};
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     let (id, key) = ssr::done(state.register_api_key(&access.actor(), &agency, &name).await)?;
     set_flash(
         &state,
@@ -73,7 +73,7 @@ pub async fn add_key(name: String, agency: String) -> Result<(), ServerFnError> 
 #[server]
 pub async fn revoke_key(id: i64) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     ssr::done(state.revoke_api_key(&access.actor(), id).await)?;
     leptos_axum::redirect("/admin/keys");
     Ok(())

@@ -59,7 +59,7 @@ pub struct KiosksView {
 pub async fn load_kiosks() -> Result<PageReply<KiosksView>, ServerFnError> {
     use crate::staff::server::ssr::vietnam_time;
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         return Ok(refusal);
     }
     let internal = crate::service::internal;
@@ -116,14 +116,14 @@ pub async fn load_kiosks() -> Result<PageReply<KiosksView>, ServerFnError> {
         })
         .collect();
     let points = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
-    let notice = crate::access::ssr::take_flash(&state);
+    let notice = crate::access::request::take_flash(&state);
     Ok(PageReply::Ready(KiosksView { kiosks, anomalies, officer_flags, points, notice }))
 }
 
 #[server]
 pub async fn add_kiosk(name: String, point: String) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     let pairing = ssr::done(state.register_kiosk(&access.actor(), &point, &name).await)?;
     ssr::show_code(&state, &format!("Kiosk \"{}\" đã được đăng ký", name.trim()), &pairing);
     Ok(())
@@ -132,7 +132,7 @@ pub async fn add_kiosk(name: String, point: String) -> Result<(), ServerFnError>
 #[server]
 pub async fn repair_kiosk(id: i64) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     let pairing = ssr::done(state.repair_kiosk(&access.actor(), id).await)?;
     ssr::show_code(&state, &format!("Mã ghép nối mới cho kiosk #{id}"), &pairing);
     Ok(())
@@ -141,7 +141,7 @@ pub async fn repair_kiosk(id: i64) -> Result<(), ServerFnError> {
 #[server]
 pub async fn update_kiosk(id: i64, name: String, point: String) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     ssr::done(state.rename_or_move_kiosk(&access.actor(), id, &name, &point).await)?;
     leptos_axum::redirect("/admin/kiosks");
     Ok(())
@@ -150,11 +150,11 @@ pub async fn update_kiosk(id: i64, name: String, point: String) -> Result<(), Se
 #[server]
 pub async fn revoke_kiosk(id: i64) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     ssr::done(state.revoke_kiosk(&access.actor(), id).await)?;
-    crate::access::ssr::set_flash(
+    crate::access::request::set_flash(
         &state,
-        &crate::access::ssr::Flash {
+        &crate::access::request::Flash {
             title: format!("Đã thu hồi kiosk #{id}"),
             secret: None,
             note: "Thiết bị không gửi được phiếu nữa và sẽ hiện màn hình yêu cầu ghép nối lại.".into(),
@@ -169,7 +169,7 @@ pub async fn revoke_kiosk(id: i64) -> Result<(), ServerFnError> {
 mod ssr {
     use leptos::prelude::*;
 
-    use crate::access::ssr::{set_flash, Flash};
+    use crate::access::request::{set_flash, Flash};
     use crate::service::kiosks::{KioskError, Pairing};
     use crate::service::AppState;
 

@@ -25,7 +25,7 @@ pub struct OutboxRow {
 #[server]
 pub async fn load_outbox() -> Result<PageReply<Vec<OutboxRow>>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         return Ok(refusal);
     }
     let items = state.outbox().await.map_err(crate::service::internal)?;
@@ -52,7 +52,7 @@ pub async fn load_outbox() -> Result<PageReply<Vec<OutboxRow>>, ServerFnError> {
 pub async fn mark_sent_by_hand(id: i64) -> Result<(), ServerFnError> {
     use axum::http::StatusCode;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     if !state.mark_sent_by_hand(&access.actor(), id).await.map_err(crate::service::internal)? {
         return crate::service::refuse(StatusCode::NOT_FOUND, "Tin này không còn trong hộp thư đi.");
     }

@@ -10,7 +10,7 @@ use crate::account::page::failure_alert;
 #[server]
 pub async fn load_procedures() -> Result<PageReply<Vec<(String, String)>>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    if let Err(refusal) = crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    if let Err(refusal) = crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         return Ok(refusal);
     }
     Ok(PageReply::Ready(state.procedures().await.map_err(crate::service::internal)?))
@@ -20,7 +20,7 @@ pub async fn load_procedures() -> Result<PageReply<Vec<(String, String)>>, Serve
 pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnError> {
     use crate::service::invitations::InviteError;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     match state.save_procedure(&access.actor(), &code, &name).await {
         Ok(()) => {
             leptos_axum::redirect("/admin/procedures");

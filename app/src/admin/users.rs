@@ -36,7 +36,7 @@ pub struct UsersView {
 pub async fn load_users() -> Result<PageReply<UsersView>, ServerFnError> {
     use crate::staff::server::ssr::vietnam_time;
     let state = expect_context::<crate::service::AppState>();
-    let access = match crate::access::ssr::require(&state, crate::domain::access::Action::Administer).await? {
+    let access = match crate::access::guard::require(&state, crate::domain::access::Action::Administer).await? {
         Ok(access) => access,
         Err(refusal) => return Ok(refusal),
     };
@@ -58,7 +58,7 @@ pub async fn load_users() -> Result<PageReply<UsersView>, ServerFnError> {
         })
         .collect();
     let agencies = state.open_agencies().await.map_err(internal)?.into_iter().map(|a| (a.code, a.name)).collect();
-    let notice = crate::access::ssr::take_flash(&state);
+    let notice = crate::access::request::take_flash(&state);
     Ok(PageReply::Ready(UsersView { users, agencies, notice, me: access.user.username }))
 }
 
@@ -69,7 +69,7 @@ pub async fn add_account(
     #[server(default)] agency: String,
 ) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     let role = ssr::role(&role)?;
     let agency = Some(agency.trim()).filter(|a| !a.is_empty() && role.needs_agency());
     let password = ssr::done(state.add_user(&access.actor(), &username, role, agency).await)?;
@@ -84,7 +84,7 @@ pub async fn update_account(
     #[server(default)] agency: String,
 ) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     let role = ssr::role(&role)?;
     let agency = Some(agency.trim()).filter(|a| !a.is_empty() && role.needs_agency());
     ssr::done(state.update_user(&access.actor(), &username, role, agency).await)?;
@@ -95,7 +95,7 @@ pub async fn update_account(
 #[server]
 pub async fn set_account_disabled(username: String, disabled: bool) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     ssr::done(state.set_user_disabled(&access.actor(), &username, disabled).await)?;
     leptos_axum::redirect("/admin/users");
     Ok(())
@@ -104,7 +104,7 @@ pub async fn set_account_disabled(username: String, disabled: bool) -> Result<()
 #[server]
 pub async fn reset_account_password(username: String) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
     let password = ssr::done(state.reset_password(&access.actor(), &username).await)?;
     ssr::show_password(&state, &username, &password, "Đã cấp lại mật khẩu");
     Ok(())
@@ -115,7 +115,7 @@ mod ssr {
     use axum::http::StatusCode;
     use leptos::prelude::*;
 
-    use crate::access::ssr::{set_flash, Flash};
+    use crate::access::request::{set_flash, Flash};
     use crate::domain::account::Role;
     use crate::service::accounts::AccountServiceError;
     use crate::service::{AppState, ServiceError};

@@ -7,10 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::precision::wilson_interval;
 use super::questionnaire::Questionnaire;
-
-/// z for a two-sided 95% interval.
-const Z95: f64 = 1.959_963_984_540_054;
 
 /// How many valid answers a criterion got at each level 1..=5: whole numbers, except where a
 /// report restates a split unit's answers to its successors by shares.
@@ -121,16 +119,6 @@ pub fn mean_interval<'a>(index: Option<f64>, criteria: impl Iterator<Item = &'a 
     let n = valid.iter().sum::<u64>() as f64 / valid.len() as f64;
     let (lo, hi) = wilson_interval(index / 100.0 * n, n);
     Some([lo * 100.0, hi * 100.0])
-}
-
-/// Wilson score interval for `successes` out of `n` trials (n > 0), as proportions.
-pub fn wilson_interval(successes: f64, n: f64) -> (f64, f64) {
-    let p = successes / n;
-    let z2 = Z95 * Z95;
-    let denominator = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half = Z95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
 /// A count as shown and as the rules that count people read it: restated shares make fractions.

@@ -12,8 +12,20 @@
 //! shrink to a point when every answer is satisfied. The tests below hold the error against a
 //! bootstrap over raw responses.
 
-use super::index::wilson_interval;
 use super::tally::{Respondents, SCALE};
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson score interval for `successes` out of `n` trials (n > 0), as proportions.
+pub fn wilson_interval(successes: f64, n: f64) -> (f64, f64) {
+    let p = successes / n;
+    let z2 = Z95 * Z95;
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
 
 /// The variance (of a proportion) of the mean of the indices of `elements`, from the respondent
 /// statistics of `responses` responses; `None` when they do not cover every response (tallies

@@ -12,18 +12,17 @@ pub async fn pair_this_kiosk(code: String) -> Result<(), ServerFnError> {
     use crate::service::kiosks::PairError;
     use axum::http::StatusCode;
     let state = expect_context::<crate::service::AppState>();
-    let ip = crate::access::ssr::client_ip().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    let ip = crate::access::request::client_ip().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     match state.pair_kiosk(&code, ip).await {
         Ok((_, token)) => {
-            let cookie = super::server::ssr::kiosk_cookie(&state);
             // Ten years: the tablet stays a kiosk until an admin revokes it.
-            crate::account::server::ssr::set_cookie(&state, cookie, &token, 315_360_000);
+            crate::access::request::Cookie::Kiosk.set(&state, &token, 315_360_000);
             leptos_axum::redirect("/kiosk");
             Ok(())
         }
         Err(PairError::Service(error)) => Err(crate::service::internal(error)),
         Err(error) => match error.retry_after() {
-            Some(seconds) => crate::account::server::ssr::refuse_for(seconds, error.to_string()),
+            Some(seconds) => crate::access::request::refuse_for(seconds, error.to_string()),
             None => crate::service::refuse(StatusCode::NOT_FOUND, error.to_string()),
         },
     }

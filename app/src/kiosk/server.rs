@@ -61,7 +61,7 @@ pub async fn load_kiosk_setup() -> Result<Option<KioskSetup>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let Some(kiosk) = ssr::paired_kiosk(&state).await? else {
         // As the no-JavaScript form post answers: this browser is not a registered kiosk.
-        crate::access::ssr::set_status(axum::http::StatusCode::UNAUTHORIZED);
+        crate::access::request::set_status(axum::http::StatusCode::UNAUTHORIZED);
         return Ok(None);
     };
     state.kiosk_seen(&kiosk).await.map_err(ssr::internal)?;
@@ -109,7 +109,7 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitR
     let state = expect_context::<crate::service::AppState>();
     let source = match link {
         Some(token) => match state.invitation_for_token(&token).await.map_err(ssr::internal)? {
-            Some(link) => ssr::Source::Link(link.invitation, crate::access::ssr::client_ip()),
+            Some(link) => ssr::Source::Link(link.invitation, crate::access::request::client_ip()),
             None => return Ok(SubmitReply::Invalid(vec![ssr::LINK_CLOSED.into()])),
         },
         None => match ssr::paired_kiosk(&state).await? {
@@ -150,27 +150,7 @@ pub mod ssr {
         Link(Invitation, Option<std::net::IpAddr>),
     }
 
-    /// The kiosk's device-token cookie; `__Host-` prefixed when served over https.
-    pub fn kiosk_cookie(state: &AppState) -> &'static str {
-        if state.settings.secure_cookies {
-            "__Host-hailong_kiosk"
-        } else {
-            "hailong_kiosk"
-        }
-    }
     pub const NOT_PAIRED: &str = "Thiết bị này chưa được đăng ký làm kiosk khảo sát. Vui lòng liên hệ quản trị viên.";
-
-    /// The value of cookie `name` in the request headers.
-    pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-        headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
-    }
 
     /// The kiosk of the current request's pairing cookie.
     pub async fn paired_kiosk(state: &AppState) -> Result<Option<Kiosk>, ServerFnError> {
@@ -182,7 +162,7 @@ pub mod ssr {
         state: &AppState,
         headers: &axum::http::HeaderMap,
     ) -> Result<Option<Kiosk>, ServerFnError> {
-        let Some(token) = cookie(headers, kiosk_cookie(state)) else { return Ok(None) };
+        let Some(token) = crate::access::request::Cookie::Kiosk.read(state, headers) else { return Ok(None) };
         state.kiosk_for_token(&token).await.map_err(internal)
     }
 

@@ -70,7 +70,7 @@ pub async fn load_comments(
 pub async fn moderate_comment(id: String, approve: bool, back: String) -> Result<(), ServerFnError> {
     use crate::domain::access::Action;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, Action::Administer).await?;
+    let access = crate::access::guard::require_for_change(&state, Action::Administer).await?;
     match state.moderate_comment(&access.actor(), &id, approve).await {
         Ok(true) => {
             // Back to the same filter; only paths of this page are followed.

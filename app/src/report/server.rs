@@ -109,7 +109,10 @@ pub struct BreakdownPage {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use crate::access::ssr::{require, set_status, Access};
+    use crate::access::{
+        guard::{require, Access},
+        request::set_status,
+    };
     use crate::domain::access::Action;
     use crate::domain::account::Role;
     use crate::domain::period::{ClosedDays, Comparison, Period};
@@ -273,7 +276,7 @@ pub async fn report_ranking(
     compare: Option<String>,
 ) -> Result<PageReply<RankingPage>, ServerFnError> {
     let filter = Filter { agency, from, to, basis, compare };
-    use crate::access::ssr::set_status;
+    use crate::access::request::set_status;
     use crate::service::internal;
 
     let ssr::Resolved { state, frame, days, scope, access, compare } = match ssr::resolve(filter).await? {
@@ -311,7 +314,7 @@ pub async fn report_breakdown(
     compare: Option<String>,
 ) -> Result<PageReply<BreakdownPage>, ServerFnError> {
     let filter = Filter { agency, from, to, basis, compare };
-    use crate::access::ssr::set_status;
+    use crate::access::request::set_status;
     use crate::domain::report::BreakdownBy;
     use crate::service::ServiceError;
 

@@ -13,8 +13,6 @@ use crate::storage::{User, UserListing};
 
 /// How long a session lasts without logging in again.
 pub const SESSION_LIFETIME: Duration = Duration::hours(12);
-/// Logins that may wait for the one running; more are refused with 429 at once.
-pub const MAX_WAITING_LOGINS: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {

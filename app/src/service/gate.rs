@@ -7,11 +7,12 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{MutexGuard, Semaphore, SemaphorePermit};
 
-use super::accounts::MAX_WAITING_LOGINS;
 use super::{AppState, ServiceError};
 use crate::domain::account::{self, Hold};
 use crate::domain::audit::{Actor, AuditAction};
 
+/// Logins that may wait for the one running; more are refused with 429 at once.
+pub const MAX_WAITING_LOGINS: usize = 16;
 /// Seconds a try refused because the gate is busy is told to wait.
 pub const BUSY_RETRY_SECONDS: i64 = 5;
 /// Seconds a new client is told to wait while the global budget of failures is spent.

@@ -73,7 +73,7 @@ pub struct DeliveryView {
 #[server]
 pub async fn load_invite_form() -> Result<PageReply<InviteForm>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = match crate::access::ssr::require(&state, crate::domain::access::Action::Invite).await? {
+    let access = match crate::access::guard::require(&state, crate::domain::access::Action::Invite).await? {
         Ok(access) => access,
         Err(refusal) => return Ok(refusal),
     };
@@ -113,7 +113,7 @@ pub async fn create_invitation(
 ) -> Result<(), ServerFnError> {
     use crate::service::invitations::Maker;
     let state = expect_context::<crate::service::AppState>();
-    let access = crate::access::ssr::require_for_change(&state, crate::domain::access::Action::Invite).await?;
+    let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Invite).await?;
     // An agency this point does not receive dossiers for does not exist for this officer.
     if !access.reach.contains(agency.trim()) {
         return crate::service::refuse(
@@ -136,7 +136,7 @@ pub async fn create_invitation(
 #[server]
 pub async fn load_invitation(agency: String, dossier_code: String) -> Result<PageReply<InvitationView>, ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
-    let access = match crate::access::ssr::require(&state, crate::domain::access::Action::Invite).await? {
+    let access = match crate::access::guard::require(&state, crate::domain::access::Action::Invite).await? {
         Ok(access) => access,
         Err(refusal) => return Ok(refusal),
     };
@@ -150,7 +150,7 @@ pub async fn load_invitation(agency: String, dossier_code: String) -> Result<Pag
     };
     // Another agency's dossier answers exactly like one nobody invited.
     let Some(invited) = found else {
-        crate::access::ssr::set_status(axum::http::StatusCode::NOT_FOUND);
+        crate::access::request::set_status(axum::http::StatusCode::NOT_FOUND);
         return Ok(PageReply::Invalid(
             "Không có lời mời khảo sát nào cho mã hồ sơ này tại điểm phục vụ của bạn.".into(),
         ));
@@ -185,7 +185,7 @@ pub async fn load_invitation(agency: String, dossier_code: String) -> Result<Pag
 pub mod ssr {
     use leptos::prelude::*;
 
-    use crate::access::ssr::Access;
+    use crate::access::guard::Access;
     use crate::service::AppState;
 
     /// The agencies an officer may invite for: those their service point receives (every open

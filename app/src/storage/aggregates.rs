@@ -1,16 +1,15 @@
-//! The report aggregates (`report_counts`): merged by the response writer in its transaction,
-//! read by every report, rebuilt from the responses on demand.
+//! The report aggregates (`report_counts`): merged by the response writer in its transaction
+//! ([`merge_tallies`]), read by every report; rebuilt from the responses on demand by
+//! `Db::rebuild_aggregates`, which lives with the responses it reads.
 
 use std::collections::{BTreeMap, HashMap};
 
 use sqlx::QueryBuilder;
 
-use super::responses::{responses_after, Cursor};
-use super::{on_conn, on_pool, AsConn, Conn, Db, Result, StorageError};
+use super::{on_conn, on_pool, Conn, Db, Result, StorageError};
 use crate::domain::disclosure::{Atom, DayCount, SERVICE_POINT};
-use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
-use crate::domain::tally::{tally_responses, Counted, Grain, Layout, Tally, TallyKey, EVERYONE};
+use crate::domain::tally::{Grain, Layout, Tally, TallyKey, EVERYONE};
 
 /// Keys per statement: 8 parameters each, well under SQLite's limit.
 const KEYS_PER_STATEMENT: usize = 400;
@@ -267,52 +266,5 @@ impl Db {
         .fetch_one(p)
         .await)?;
         Ok(missing)
-    }
-
-    /// Recomputes every aggregate from the stored responses, in one transaction (the writer
-    /// waits meanwhile, so no response is counted twice or missed). Returns how many
-    /// responses were counted.
-    pub async fn rebuild_aggregates(&self, layouts: &HashMap<String, Layout>) -> Result<u64> {
-        on_pool!(&self.write, |p| {
-            let mut tx = p.begin().await?;
-            if let Conn::Postgres(c) = &mut tx.conn() {
-                // No server adds a batch meanwhile (see `insert_in`).
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(super::responses::WRITER_LOCK)
-                    .execute(&mut **c)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM report_counts").execute(&mut *tx).await?;
-            let mut after = Cursor::start();
-            let mut counted = 0;
-            loop {
-                let step = responses_after(tx.conn(), &after, None, layouts).await?;
-                let Some(last) = step.last() else { break };
-                after = Cursor::after(last);
-                counted += step.len() as u64;
-                let mut tallies: BTreeMap<TallyKey, Tally> = BTreeMap::new();
-                for version in
-                    step.iter().map(|r| &r.response.questionnaire_version).collect::<std::collections::BTreeSet<_>>()
-                {
-                    let layout = layouts
-                        .get(version)
-                        .ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
-                    let of_version = step.iter().filter(|r| &r.response.questionnaire_version == version);
-                    tallies.extend(tally_responses(
-                        layout,
-                        of_version.map(|r| Counted {
-                            response: &r.response,
-                            service_point: &r.service_point,
-                            channel: r.channel,
-                            day: vietnam_day(r.submitted_at),
-                        }),
-                    ));
-                }
-                let all: Vec<&Layout> = layouts.values().collect();
-                merge_tallies(tx.conn(), &tallies, &all).await?;
-            }
-            tx.commit().await?;
-            Ok(counted)
-        })
     }
 }

@@ -5,7 +5,7 @@
 //! the order is that of the client's random id, not of arrival (docs/privacy.md). The id is 16
 //! bytes, the hour an integer, the answers packed one character each (`packed`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -17,7 +17,7 @@ use super::packed::{pack, unpack, Packed};
 use super::{hour_of, on_conn, on_pool, start_of_hour, AsConn, Conn, Db, Result, StorageError};
 use crate::domain::period::vietnam_day;
 use crate::domain::submission::Channel;
-use crate::domain::tally::{tally_responses, Counted, Layout};
+use crate::domain::tally::{tally_responses, Counted, Layout, Tally, TallyKey};
 use crate::domain::ValidResponse;
 
 /// A validated response with where, how and when it was collected.
@@ -439,5 +439,51 @@ impl Db {
             }
         }
         Ok(FlaggedResponses { kiosk_hours: flagged.len() as u64, responses })
+    }
+}
+
+impl Db {
+    /// Recomputes every aggregate from the stored responses, in one transaction (the writer
+    /// waits meanwhile, so no response is counted twice or missed). Returns how many
+    /// responses were counted.
+    pub async fn rebuild_aggregates(&self, layouts: &HashMap<String, Layout>) -> Result<u64> {
+        on_pool!(&self.write, |p| {
+            let mut tx = p.begin().await?;
+            if let Conn::Postgres(c) = &mut tx.conn() {
+                // No server adds a batch meanwhile (see `insert_in`).
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITER_LOCK).execute(&mut **c).await?;
+            }
+            sqlx::query("DELETE FROM report_counts").execute(&mut *tx).await?;
+            let mut after = Cursor::start();
+            let mut counted = 0;
+            loop {
+                let step = responses_after(tx.conn(), &after, None, layouts).await?;
+                let Some(last) = step.last() else { break };
+                after = Cursor::after(last);
+                counted += step.len() as u64;
+                let mut tallies: BTreeMap<TallyKey, Tally> = BTreeMap::new();
+                for version in
+                    step.iter().map(|r| &r.response.questionnaire_version).collect::<std::collections::BTreeSet<_>>()
+                {
+                    let layout = layouts
+                        .get(version)
+                        .ok_or_else(|| StorageError::Corrupt(format!("questionnaire {version}")))?;
+                    let of_version = step.iter().filter(|r| &r.response.questionnaire_version == version);
+                    tallies.extend(tally_responses(
+                        layout,
+                        of_version.map(|r| Counted {
+                            response: &r.response,
+                            service_point: &r.service_point,
+                            channel: r.channel,
+                            day: vietnam_day(r.submitted_at),
+                        }),
+                    ));
+                }
+                let all: Vec<&Layout> = layouts.values().collect();
+                merge_tallies(tx.conn(), &tallies, &all).await?;
+            }
+            tx.commit().await?;
+            Ok(counted)
+        })
     }
 }

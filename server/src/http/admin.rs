@@ -1,7 +1,7 @@
 //! Admin routes outside Leptos: CSV uploads (multipart forms that also work without JavaScript)
 //! and the registry download. Each checks the session like the admin pages do.
 
-use app::access::ssr::ClientIp;
+use app::access::request::ClientIp;
 use app::domain::access::{Action, Principal};
 use app::domain::audit::Actor;
 use app::service::accounts::AccountServiceError;
@@ -14,8 +14,7 @@ use axum::Extension;
 
 /// The admin behind the request's session cookie, or the page to answer instead.
 async fn admin(app: &AppState, headers: &HeaderMap, ip: ClientIp) -> Result<Actor, Response> {
-    let name = app::account::server::ssr::session_cookie(app);
-    let token = app::kiosk::server::ssr::cookie(headers, name);
+    let token = app::access::request::Cookie::Session.read(app, headers);
     let user = match token {
         Some(token) => app.session_user(&token).await.map_err(|_| unavailable())?,
         None => None,

@@ -114,7 +114,7 @@ pub async fn submit_response(
 /// device token (201), for kiosk software that does not use the browser page.
 pub async fn pair_kiosk(
     State(app): State<AppState>,
-    axum::Extension(ip): axum::Extension<app::access::ssr::ClientIp>,
+    axum::Extension(ip): axum::Extension<app::access::request::ClientIp>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     use app::service::kiosks::PairError;

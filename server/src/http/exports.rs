@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use app::access::ssr::ClientIp;
+use app::access::request::ClientIp;
 use app::domain::access::Reach;
 use app::domain::audit::{Actor, AuditAction};
 use app::domain::export::{self, Cell, Detail, Table};

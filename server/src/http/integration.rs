@@ -1,7 +1,7 @@
 //! The integration API for one-stop software (docs/api.md): invitations per returned dossier.
 //! Authenticated by API keys scoped to an agency subtree.
 
-use app::access::ssr::ClientIp;
+use app::access::request::ClientIp;
 use app::domain::access::{Principal, Reach};
 use app::domain::audit::Actor;
 use app::domain::delivery::{parse_contacts, ContactError};
@@ -25,7 +25,7 @@ async fn scope(app: &AppState, headers: &HeaderMap, ip: ClientIp) -> Result<(Rea
         .await?
         .ok_or_else(|| ApiError::unauthorized("Khóa API không hợp lệ hoặc đã bị thu hồi."))?;
     let actor = Actor::new(format!("apikey#{id}"), Some(ip.0));
-    Ok((app::access::ssr::reach(app, &Principal::ApiKey { agency }).await?, actor))
+    Ok((app::access::guard::reach(app, &Principal::ApiKey { agency }).await?, actor))
 }
 
 /// An agency outside the key's subtree does not exist for it (404, never 403).

@@ -73,7 +73,7 @@ pub async fn step(
 pub async fn link_step(
     State(state): State<HttpState>,
     Path(token): Path<String>,
-    Extension(ip): Extension<app::access::ssr::ClientIp>,
+    Extension(ip): Extension<app::access::request::ClientIp>,
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {

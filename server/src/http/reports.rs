@@ -38,8 +38,7 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<(String, Reach), 
             Err(ApiError::unauthorized("Mã quản trị không đúng."))
         };
     }
-    let name = app::account::server::ssr::session_cookie(app);
-    let user = match app::kiosk::server::ssr::cookie(headers, name) {
+    let user = match app::access::request::Cookie::Session.read(app, headers) {
         Some(token) => app.session_user(&token).await?,
         None => None,
     };
@@ -50,7 +49,7 @@ async fn viewer(app: &AppState, headers: &HeaderMap) -> Result<(String, Reach), 
     if !principal.may(Action::ViewIndices) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "authorization", principal.denial(Action::ViewIndices)));
     }
-    Ok((user.username, app::access::ssr::reach(app, &principal).await?))
+    Ok((user.username, app::access::guard::reach(app, &principal).await?))
 }
 
 /// The request's filter checked: the agency inside the caller's reach, closed days, a basis.
