@@ -360,7 +360,8 @@ const XLSX_CHUNK: usize = 256 * 1024;
 /// file), then zips it straight into the response body as it is compressed. The sheets keep
 /// their strings in a shared table ("low memory" rather than "constant memory"): an export's
 /// text is a few hundred distinct days, codes and options, so the table stays small while
-/// every text cell shrinks to an index, and the XML to write and compress by a quarter.
+/// every text cell shrinks to an index (a million rows: 8.4 s instead of 10.0–10.3 s; see the
+/// README's export figures).
 async fn stream_xlsx(pages: Pages) -> Result<Body, ApiError> {
     let headers = export::response_headers(&pages.app.questionnaire, pages.detail);
     let mut receiver = pages.start();
