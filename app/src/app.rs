@@ -6,7 +6,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
-use crate::kiosk::{KioskPage, LinkSurveyPage};
+use crate::survey::{KioskPage, LinkSurveyPage};
 
 // Every page but the surveys: not in the surveys' own wasm (feature `surveys`), which a kiosk
 // tablet or a citizen's phone loads.

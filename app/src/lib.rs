@@ -1,20 +1,20 @@
 //! hailong's shared crate: the pure domain, the pages, and (with `ssr`) storage and services.
 //!
 //! Layers, inner to outer: `domain` (pure) → `storage` (all SQL) → `service` (joins them) →
-//! server functions (`kiosk::server`, `report::server`, …) → components (`app`, `kiosk`, `report`, `admin`).
+//! server functions (`survey::server`, `report::server`, …) → components (`app`, `survey`, `report`, `admin`).
 
 pub mod access;
 pub mod account;
 pub mod admin;
 pub mod app;
 pub mod domain;
-pub mod kiosk;
 pub mod report;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod storage;
+pub mod survey;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

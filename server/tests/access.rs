@@ -241,7 +241,7 @@ async fn every_route_for_every_role() {
         ("POST", users::SetAccountDisabled::PATH.into(), "username=canbo.thu&disabled=true".into(), change(302)),
         ("POST", keys::AddKey::PATH.into(), "name=Phần mềm mới&agency=D1".into(), change(302)),
         ("POST", keys::RevokeKey::PATH.into(), format!("id={spare_key}"), change(302)),
-        ("POST", app::kiosk::pair::PairThisKiosk::PATH.into(), "code=00000000".into(), [404, 404, 404, 404]),
+        ("POST", app::survey::pair::PairThisKiosk::PATH.into(), "code=00000000".into(), [404, 404, 404, 404]),
         (
             "POST",
             app::staff::server::CreateInvitation::PATH.into(),

@@ -11,9 +11,9 @@ use crate::admin::{
     AgenciesPage, AuditPage, DossiersPage, ImportPreviewPage, KeysPage, KiosksPage, OutboxPage, ProceduresPage,
     UsersPage,
 };
-use crate::kiosk::{KioskPage, KioskPairPage, LinkSurveyPage};
 use crate::report::{BreakdownPage, CommentsPage, DashboardPage, PrintPage, RankingPage};
 use crate::staff::{InvitationPage, InvitePage};
+use crate::survey::{KioskPage, KioskPairPage, LinkSurveyPage};
 
 /// Every page. Staff and admin pages hydrate it; it keeps the survey routes too, so that a
 /// link from a staff page to the kiosk is followed in the browser.

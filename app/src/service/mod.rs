@@ -135,7 +135,7 @@ pub fn answered_at(day: Option<chrono::NaiveDate>, now: chrono::DateTime<Utc>) -
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// Private to the services: the one seam a second database engine plugs into.
-    pub(crate) db: Db,
+    db: Db,
     pub writer: ResponseWriter,
     pub questionnaire: Arc<Questionnaire>,
     /// The tally layout of every questionnaire version stored, for reading the aggregates.

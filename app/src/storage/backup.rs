@@ -46,7 +46,7 @@ impl Db {
 
 /// The newest migration this build knows.
 pub fn known_schema() -> i64 {
-    super::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    super::engine::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 /// Opens `path` read-only and checks that it is a whole hailong database this build can use.

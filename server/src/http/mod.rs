@@ -7,10 +7,10 @@ mod api;
 mod assets;
 mod exports;
 mod integration;
-mod kiosk;
 mod layers;
 mod metrics;
 mod reports;
+mod survey;
 
 use std::net::SocketAddr;
 
@@ -66,7 +66,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         .route("/readyz", get(metrics::ready))
         .route("/metrics", get(metrics::metrics))
         .route("/pkg/{*file}", get(assets::serve))
-        .route("/kiosk-sw.js", get(kiosk::service_worker))
+        .route("/kiosk-sw.js", get(survey::service_worker))
         .route("/api/v1/questionnaire", get(api::questionnaire))
         .route("/api/v1/responses", post(api::submit_response))
         .route("/api/v1/indices", get(api::indices))
@@ -79,8 +79,8 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         .route("/api/v1/invitations", post(integration::create))
         .route("/api/v1/invitations/{dossier}", get(integration::status))
         .route("/api/v1/invitations/{dossier}/qr.svg", get(integration::qr))
-        .route("/kiosk", post(kiosk::step))
-        .route("/s/{token}", post(kiosk::link_step))
+        .route("/kiosk", post(survey::step))
+        .route("/s/{token}", post(survey::link_step))
         .route("/admin/agencies.csv", get(admin::export_agencies))
         .route("/admin/agencies/import", post(admin::upload_agencies))
         .route("/admin/users/import", post(admin::import_users))

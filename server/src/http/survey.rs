@@ -1,12 +1,13 @@
-//! Kiosk routes outside Leptos: pairing a tablet, and the step-by-step form posts of a kiosk
-//! running without JavaScript (each post carries the whole draft; the reply is the next screen).
+//! Survey routes outside Leptos, at a kiosk and from a link on a phone: the kiosk's service
+//! worker, and the step-by-step form posts of a survey answered without JavaScript (each post
+//! carries the whole draft; the reply is the next screen).
 
 use app::app::static_survey_shell;
 use app::domain::invitation::InvitationStatus;
-use app::kiosk::flow::{Context, Draft, Nav};
-use app::kiosk::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, LINK_CLOSED, NOT_PAIRED};
-use app::kiosk::server::{KioskSetup, SubmitReply};
-use app::kiosk::PostedDraft;
+use app::survey::flow::{Context, Draft, Nav};
+use app::survey::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, LINK_CLOSED, NOT_PAIRED};
+use app::survey::server::{KioskSetup, SubmitReply};
+use app::survey::PostedDraft;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
