@@ -136,6 +136,26 @@ async fn browser_posts_must_come_from_the_public_url() {
     assert_eq!(post(Some("null"), Some(&admin), None).await.unwrap().status(), 403);
     assert_eq!(post(Some("null"), None, Some("cross-site")).await.unwrap().status(), 403, "no login from another site");
     assert!(app.state.procedures().await.unwrap().iter().all(|(code, _)| code != "X1"), "nothing was saved");
+    // A hydrated page opened at another address (a configuration mistake, not a network error):
+    // its server function gets the refusal in the encoding its client reads, naming our address.
+    let hydrated = client
+        .post(format!("{}{path}", app.base))
+        .header("origin", "http://192.168.1.10:3000")
+        .header("accept", "application/json")
+        .header("cookie", &admin)
+        .form(&[("code", "X1"), ("name", "Thủ tục thử")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hydrated.status(), 403);
+    let error: leptos::prelude::ServerFnError =
+        leptos::server_fn::error::FromServerFnError::de(hydrated.bytes().await.unwrap());
+    assert_eq!(
+        error,
+        leptos::prelude::ServerFnError::ServerError(format!(
+            "Yêu cầu không gửi từ trang của hệ thống ({own}) nên bị từ chối. Hãy mở hệ thống đúng địa chỉ này."
+        ))
+    );
     // From our own page: saved.
     let saved = post(Some(own), Some(&admin), None).await.unwrap();
     assert!(saved.status().is_redirection(), "{}", saved.status());

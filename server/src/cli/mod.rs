@@ -449,6 +449,10 @@ impl Cli {
                         demo.join(", ")
                     );
                 }
+                if let Some(warning) = crate::http::public_url_mismatch(&state.settings.public_url, addr) {
+                    eprintln!("CẢNH BÁO: {warning}");
+                    tracing::warn!(public_url = %state.settings.public_url, %addr, "the public URL names another address");
+                }
                 let media = state.delivery_media();
                 if media.is_empty() {
                     println!("Chưa cấu hình cổng SMS hay máy chủ thư: tin gửi đường dẫn nằm trong /admin/outbox.");

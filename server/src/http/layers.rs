@@ -85,16 +85,58 @@ pub async fn same_origin_posts(State(app): State<AppState>, request: Request, ne
         }
     };
     if refused {
-        tracing::warn!(path = %redact(request.uri().path()), "cross-site POST refused");
-        return (
-            StatusCode::FORBIDDEN,
-            format!(
-                "Yêu cầu không gửi từ trang của hệ thống ({ours}) nên bị từ chối. Hãy mở hệ thống đúng địa chỉ này."
-            ),
-        )
-            .into_response();
+        tracing::warn!(
+            path = %redact(request.uri().path()),
+            origin = origin.unwrap_or("-"),
+            sec_fetch_site = fetch_site.unwrap_or("-"),
+            configured = ours,
+            "cross-site POST refused: the page was not opened at HAILONG_PUBLIC_URL"
+        );
+        let message = format!(
+            "Yêu cầu không gửi từ trang của hệ thống ({ours}) nên bị từ chối. Hãy mở hệ thống đúng địa chỉ này."
+        );
+        return refusal(headers, message);
     }
     next.run(request).await
+}
+
+/// A 403 with `message`: for a hydrated page's server function in the encoding its client
+/// decodes, so that the page shows the message itself rather than a network error; as text
+/// for a form posted without JavaScript and for every other client.
+fn refusal(headers: &axum::http::HeaderMap, message: String) -> Response {
+    use leptos::server_fn::error::FromServerFnError;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let page = accept.contains("text/html") || accept.is_empty() || accept == "*/*";
+    if page {
+        return (StatusCode::FORBIDDEN, message).into_response();
+    }
+    let error: leptos::prelude::ServerFnError = leptos::prelude::ServerFnError::ServerError(message);
+    let body = error.ser();
+    (StatusCode::FORBIDDEN, body).into_response()
+}
+
+/// Why browsers opening the server at `listening` would have their forms refused: the public
+/// URL names an address (not a name a reverse proxy answers to) that is not this one.
+pub fn public_url_mismatch(public_url: &str, listening: std::net::SocketAddr) -> Option<String> {
+    let origin = origin_of(public_url);
+    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (host, port.parse::<u16>().ok()),
+        _ => (authority, None),
+    };
+    let default_port = if origin.starts_with("https://") { 443 } else { 80 };
+    let port = port.unwrap_or(default_port);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let named: Option<std::net::IpAddr> =
+        if host.eq_ignore_ascii_case("localhost") { Some([127, 0, 0, 1].into()) } else { host.parse().ok() };
+    // A name (a reverse proxy's, usually) is not checked: it may well lead here.
+    let named = named?;
+    let same_ip = listening.ip().is_unspecified() || listening.ip() == named;
+    (port != listening.port() || !same_ip).then(|| {
+        format!(
+            "HAILONG_PUBLIC_URL là {public_url} nhưng máy chủ nghe tại {listening}: trình duyệt mở hệ thống ở địa chỉ khác {origin} sẽ bị từ chối khi gửi biểu mẫu (đăng nhập, gửi phiếu). Hãy đặt HAILONG_PUBLIC_URL đúng địa chỉ người dùng mở."
+        )
+    })
 }
 
 /// The largest body the server reads (`DefaultBodyLimit` on the router takes it too), far above
@@ -205,6 +247,19 @@ mod tests {
             "'10.0.0.0/33' không phải địa chỉ IP hay dải địa chỉ (ví dụ 127.0.0.1 hoặc 10.0.0.0/24)"
         );
         assert!(parse_proxy("nginx").is_err());
+    }
+
+    #[test]
+    fn a_public_url_that_names_another_address_is_noticed() {
+        let at = |addr: &str| addr.parse::<std::net::SocketAddr>().unwrap();
+        assert_eq!(super::public_url_mismatch("http://127.0.0.1:3000", at("127.0.0.1:3000")), None);
+        assert_eq!(super::public_url_mismatch("http://localhost:3000", at("0.0.0.0:3000")), None);
+        assert_eq!(super::public_url_mismatch("https://khaosat.phutho.gov.vn", at("127.0.0.1:3000")), None);
+        assert_eq!(super::public_url_mismatch("http://[::1]:3000", at("[::1]:3000")), None);
+        let warned = super::public_url_mismatch("http://127.0.0.1:3000", at("0.0.0.0:8080")).unwrap();
+        assert!(warned.contains("HAILONG_PUBLIC_URL là http://127.0.0.1:3000") && warned.contains("0.0.0.0:8080"));
+        assert!(super::public_url_mismatch("http://10.0.0.5", at("10.0.0.6:80")).is_some());
+        assert!(super::public_url_mismatch("http://192.168.1.10:3000", at("127.0.0.1:3000")).is_some());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod assets;
 mod exports;
 mod integration;
 mod layers;
+pub use layers::public_url_mismatch;
 mod metrics;
 mod reports;
 mod survey;
