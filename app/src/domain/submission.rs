@@ -282,6 +282,68 @@ fn parse_comment(questionnaire: &Questionnaire, value: Option<&Value>, errors: &
     (!text.is_empty()).then(|| super::comment::mask_personal(text))
 }
 
+/// What became of a submitted survey, whichever way it came in (the kiosk page, a form posted
+/// without JavaScript, the JSON API): decided once by the service, shown by each way in its own
+/// form; its HTTP status is [`Verdict::status`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Verdict {
+    /// Stored now.
+    Stored,
+    /// Stored before with the same answers (sent again): counted once.
+    AlreadyCounted,
+    /// Its id was stored before with other answers: those are counted; the citizen is done.
+    Conflict,
+    /// The survey link was answered, or has closed, meanwhile.
+    LinkClosed,
+    /// What must be fixed, field by field.
+    Fix(FieldErrors),
+    /// Not stored now; to send again after `seconds`: the kiosk sent too fast (`busy` false), or
+    /// the server could not store it (`busy` true).
+    RetryAfter { seconds: u32, busy: bool },
+    /// This browser is not (or no longer) a paired kiosk.
+    NotPaired,
+    /// Never the server's: the kiosk's service worker answers it when it keeps the survey in the
+    /// browser, to send later.
+    Queued,
+}
+
+/// Whom a verdict is answered to: a program (the JSON API), or a person on a survey page (the
+/// page's server function and the form posted without JavaScript).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Way {
+    Api,
+    Page,
+}
+
+impl Verdict {
+    /// The HTTP status a verdict is answered with: the one place it is decided.
+    pub fn status(&self, way: Way) -> u16 {
+        match (self, way) {
+            (Self::Stored, Way::Api) => 201,
+            (Self::Stored | Self::AlreadyCounted | Self::Queued, _) => 200,
+            (Self::Conflict, _) | (Self::LinkClosed, Way::Api) => 409,
+            (Self::LinkClosed, Way::Page) => 410,
+            (Self::Fix(_), _) => 422,
+            (Self::RetryAfter { busy: false, .. }, _) => 429,
+            (Self::RetryAfter { busy: true, .. }, _) => 503,
+            (Self::NotPaired, _) => 401,
+        }
+    }
+
+    /// Seconds to wait before sending again, when it must be sent again.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            Self::RetryAfter { seconds, .. } => Some(*seconds),
+            _ => None,
+        }
+    }
+
+    /// Whether the citizen's part is done: their answers are (or will be) counted.
+    pub fn counted(&self) -> bool {
+        matches!(self, Self::Stored | Self::AlreadyCounted | Self::Conflict | Self::Queued)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

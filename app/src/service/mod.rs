@@ -12,6 +12,7 @@ pub mod mixer;
 pub mod registry;
 pub mod reports;
 pub mod secret;
+pub mod surveys;
 pub mod tally_cache;
 pub mod writer;
 

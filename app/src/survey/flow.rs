@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::submission::{FieldErrors, Verdict};
 use crate::domain::Questionnaire;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,6 +264,60 @@ impl Draft {
         }
         submission
     }
+}
+
+/// What the citizen reads when the kiosk is over its per-minute limit.
+pub const TOO_FAST: &str =
+    "Thiết bị này vừa gửi nhiều phiếu trong một phút. Vui lòng đợi một lát rồi bấm \"Gửi phiếu\" lại.";
+/// What the citizen reads when the server cannot store now.
+pub const UNAVAILABLE: &str = "Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại sau ít phút.";
+/// What the citizen reads when this survey was sent before with other answers.
+pub const SENT_BEFORE: &str = "Phiếu này đã được gửi trước đó và đã được ghi nhận. Xin cảm ơn Ông/Bà.";
+/// What the citizen reads when the link was answered or has closed.
+pub const LINK_CLOSED: &str = "Phiếu khảo sát này đã được trả lời hoặc đã hết hạn. Xin cảm ơn Ông/Bà.";
+/// What a browser that is not (or no longer) a paired kiosk shows.
+pub const NOT_PAIRED: &str = "Thiết bị này chưa được đăng ký làm kiosk khảo sát. Vui lòng liên hệ quản trị viên.";
+
+/// The sentence a verdict gives a person, where it has one of its own.
+pub fn sentence(verdict: &Verdict) -> Option<&'static str> {
+    match verdict {
+        Verdict::Conflict => Some(SENT_BEFORE),
+        Verdict::LinkClosed => Some(LINK_CLOSED),
+        Verdict::RetryAfter { busy: false, .. } => Some(TOO_FAST),
+        Verdict::RetryAfter { busy: true, .. } => Some(UNAVAILABLE),
+        Verdict::NotPaired => Some(NOT_PAIRED),
+        Verdict::Stored | Verdict::AlreadyCounted | Verdict::Queued | Verdict::Fix(_) => None,
+    }
+}
+
+/// The screen after `posted` was submitted and judged `verdict`: the same for the hydrated page
+/// and the form posted without JavaScript. Counted answers thank the citizen (sent before with
+/// other answers included: the first ones count); otherwise the draft stays, with what to fix
+/// or why to send it again. A browser that is no kiosk is sent to pairing by its caller.
+pub fn after_submit(posted: Draft, verdict: &Verdict, questionnaire: &Questionnaire) -> Draft {
+    if verdict.counted() {
+        return Draft::submitted();
+    }
+    let errors = match verdict {
+        Verdict::Fix(errors) => describe_errors(questionnaire, errors),
+        other => sentence(other).map(str::to_owned).into_iter().collect(),
+    };
+    Draft { errors, ..posted }
+}
+
+/// Field errors as sentences that name the question.
+pub fn describe_errors(questionnaire: &Questionnaire, errors: &FieldErrors) -> Vec<String> {
+    errors
+        .iter()
+        .map(|(field, message)| {
+            let code = field.split_once('.').map(|(_, code)| code);
+            let criterion = code.and_then(|c| questionnaire.criteria().find(|(_, cr)| cr.code == c));
+            match criterion {
+                Some((_, c)) => format!("{} — {}: {message}", c.code, c.text),
+                None => message.clone(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

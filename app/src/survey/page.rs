@@ -7,12 +7,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::flow::{Context, Draft, Nav, Step, SKIP};
-use super::server::{
-    load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitReply, SENT_BEFORE,
-};
+use super::flow::{after_submit, Context, Draft, Nav, Step, SKIP};
+use super::server::{load_kiosk_setup, load_link_setup, submit_survey, KioskSetup, LinkReply, SubmitRefused};
 use super::PostedDraft;
 use crate::domain::questionnaire::ScaleLevel;
+use crate::domain::submission::Verdict;
 
 /// How a survey's setup travels in the page to the wasm that hydrates it: postcard (base64) is
 /// decoded by far less code than JSON, and the kiosk and phone load this code first.
@@ -148,25 +147,26 @@ fn Survey(setup: Arc<KioskSetup>) -> impl IntoView {
             // A kiosk's survey may wait offline: it says the day it was answered.
             let posted = Draft { day: at_kiosk.then(super::offline::today), ..posted };
             let link = setup.link.clone();
+            let questionnaire = setup.questionnaire.clone();
             leptos::task::spawn_local(async move {
-                let next = match submit_survey(posted.clone(), link).await {
-                    Ok(SubmitReply::Stored | SubmitReply::Queued) => Draft::submitted(),
-                    Ok(SubmitReply::Invalid(errors)) => Draft { errors, ..posted },
-                    Ok(SubmitReply::NotPaired) => {
-                        // Revoked, or never paired: the tablet asks for a new pairing code.
-                        let _ = window().location().set_href("/kiosk/pair?lost=1");
-                        posted
+                let verdict = match submit_survey(posted.clone(), link).await {
+                    Ok(verdict) | Err(SubmitRefused::Judged { verdict, .. }) => verdict,
+                    // No answer at all (offline without the service worker yet): the draft
+                    // stays, to send again.
+                    Err(SubmitRefused::Request(_)) => {
+                        draft.set(Draft {
+                            errors: vec!["Không gửi được phiếu do mất kết nối. Vui lòng bấm \"Gửi phiếu\" lại.".into()],
+                            ..posted
+                        });
+                        busy.set(false);
+                        return;
                     }
-                    // Sent before with other answers: those are counted, the citizen is done.
-                    Err(ServerFnError::ServerError(message)) if message == SENT_BEFORE => Draft::submitted(),
-                    // Busy or over the limit (503, 429): the server's sentence; no answer at all
-                    // (offline without the service worker yet): ours. The draft stays to send again.
-                    Err(ServerFnError::ServerError(message)) => Draft { errors: vec![message], ..posted },
-                    Err(_) => Draft {
-                        errors: vec!["Không gửi được phiếu do mất kết nối. Vui lòng bấm \"Gửi phiếu\" lại.".into()],
-                        ..posted
-                    },
                 };
+                if verdict == Verdict::NotPaired {
+                    // Revoked, or never paired: the tablet asks for a new pairing code.
+                    let _ = window().location().set_href("/kiosk/pair?lost=1");
+                }
+                let next = after_submit(posted, &verdict, &questionnaire);
                 draft.set(next);
                 busy.set(false);
             });

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::flow::Draft;
+use crate::domain::submission::Verdict;
 use crate::domain::Questionnaire;
 
 /// What a paired kiosk shows: its service point, the agencies served there, the questionnaire.
@@ -32,28 +33,29 @@ impl KioskSetup {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum SubmitReply {
-    Stored,
-    /// Never sent by the server: the kiosk's service worker answers this when it keeps the
-    /// survey in the browser's queue to send later (the server was out of reach or busy).
-    Queued,
-    /// What the citizen must fix, in Vietnamese.
-    Invalid(Vec<String>),
-    /// This browser is not (or no longer) a paired kiosk: it must be paired again.
-    NotPaired,
-}
-
 /// Where the kiosk's finished surveys are posted (the service worker watches this path).
 pub const SUBMIT_PATH: &str = "/api/kiosk/submit";
 
-/// What the citizen reads when the kiosk is over its per-minute limit.
-pub const TOO_FAST: &str =
-    "Thiết bị này vừa gửi nhiều phiếu trong một phút. Vui lòng đợi một lát rồi bấm \"Gửi phiếu\" lại.";
-/// What the citizen reads when the server cannot store now.
-pub const UNAVAILABLE: &str = "Máy chủ tạm thời chưa lưu được phiếu. Vui lòng bấm \"Gửi phiếu\" lại sau ít phút.";
-/// What the citizen reads when this survey was sent before with other answers.
-pub const SENT_BEFORE: &str = "Phiếu này đã được gửi trước đó và đã được ghi nhận. Xin cảm ơn Ông/Bà.";
+/// A survey the server did not take, as the survey page's server function answers it (with
+/// the verdict's status): the verdict, typed, for the page to act on, and the sentence a person
+/// reads for clients that only show text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SubmitRefused {
+    Judged {
+        verdict: Verdict,
+        message: String,
+    },
+    /// The request itself failed (it did not reach the function, or its answer was unreadable).
+    Request(server_fn::error::ServerFnErrorErr),
+}
+
+impl server_fn::error::FromServerFnError for SubmitRefused {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
+        Self::Request(value)
+    }
+}
 
 /// The setup of the kiosk this browser is paired as; `None` when it is not paired.
 #[server(output = server_fn::codec::Postcard)]
@@ -102,34 +104,46 @@ pub async fn load_link_setup(token: String) -> Result<LinkReply, ServerFnError> 
 }
 
 /// Stores a finished draft: from the kiosk this browser is paired as, or from a survey link.
-/// A server that cannot store it now answers 503 (or 429 over the kiosk's limit) with
-/// `Retry-After`; the same id sent with other answers, 409.
+/// What became of it is the verdict: as the reply when counted, else as the error, with the
+/// verdict's status (503 or 429 with `Retry-After` when it must be sent again later).
 #[server(input = server_fn::codec::Json, endpoint = "kiosk/submit")]
-pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<SubmitReply, ServerFnError> {
+pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<Verdict, SubmitRefused> {
+    use crate::domain::submission::Way;
+    use crate::service::surveys::Source;
+
     let state = expect_context::<crate::service::AppState>();
+    fn unavailable(error: impl std::fmt::Display) -> Verdict {
+        tracing::error!(%error, "a survey's source was not read");
+        Verdict::RetryAfter { seconds: 30, busy: true }
+    }
     let source = match link {
-        Some(token) => match state.invitation_for_token(&token).await.map_err(ssr::internal)? {
-            Some(link) => ssr::Source::Link(link.invitation, crate::access::request::client_ip()),
-            None => return Ok(SubmitReply::Invalid(vec![ssr::LINK_CLOSED.into()])),
+        Some(token) => match state.invitation_for_token(&token).await {
+            Ok(Some(link)) => Ok(Source::Link(link.invitation, crate::access::request::client_ip())),
+            Ok(None) => Err(Verdict::LinkClosed),
+            Err(error) => Err(unavailable(error)),
         },
-        None => match ssr::paired_kiosk(&state).await? {
-            Some(kiosk) => ssr::Source::Kiosk(kiosk),
-            // A reply, not an HTTP error: the page tells the citizen and asks for a new pairing.
-            None => return Ok(SubmitReply::NotPaired),
+        None => match ssr::paired_kiosk(&state).await {
+            Ok(Some(kiosk)) => Ok(Source::Kiosk(kiosk)),
+            Ok(None) => Err(Verdict::NotPaired),
+            Err(error) => Err(unavailable(error)),
         },
     };
-    match ssr::submit(&state, &source, &draft).await {
-        Ok(reply) => Ok(reply),
-        Err(refused) => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(refused.status);
-                if let Some(seconds) = refused.retry_after {
-                    response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
-                }
-            }
-            Err(ServerFnError::new(refused.message))
+    let verdict = match source {
+        Ok(source) => state.submit(&source, &draft.to_submission()).await.0,
+        Err(verdict) => verdict,
+    };
+    let status = verdict.status(Way::Page);
+    if status < 300 {
+        return Ok(verdict);
+    }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::CONFLICT));
+        if let Some(seconds) = verdict.retry_after() {
+            response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
         }
     }
+    let message = super::flow::sentence(&verdict).map(str::to_owned).unwrap_or_default();
+    Err(SubmitRefused::Judged { verdict, message })
 }
 
 #[cfg(feature = "ssr")]
@@ -138,19 +152,8 @@ pub mod ssr {
 
     use super::*;
     use crate::service::invitations::InvitationLink;
-    use crate::service::{AppState, ServiceError};
-    use crate::storage::{Invitation, Kiosk, Outcome};
-
-    pub const LINK_CLOSED: &str = "Phiếu khảo sát này đã được trả lời hoặc đã hết hạn. Xin cảm ơn Ông/Bà.";
-
-    /// Where a survey is being answered: a kiosk, or a link from an address (which flags the
-    /// invitation if an officer of the point is signed in from it; never kept with the answer).
-    pub enum Source {
-        Kiosk(Kiosk),
-        Link(Invitation, Option<std::net::IpAddr>),
-    }
-
-    pub const NOT_PAIRED: &str = "Thiết bị này chưa được đăng ký làm kiosk khảo sát. Vui lòng liên hệ quản trị viên.";
+    use crate::service::AppState;
+    use crate::storage::Kiosk;
 
     /// The kiosk of the current request's pairing cookie.
     pub async fn paired_kiosk(state: &AppState) -> Result<Option<Kiosk>, ServerFnError> {
@@ -191,57 +194,6 @@ pub mod ssr {
             link: Some(link.token.clone()),
             procedure: Some(invitation.procedure_name.clone()),
         }
-    }
-
-    /// A submission the server did not take, with the status to answer: send again later
-    /// (`retry_after` seconds) or not at all.
-    #[derive(Debug)]
-    pub struct Refused {
-        pub status: axum::http::StatusCode,
-        pub message: &'static str,
-        pub retry_after: Option<u32>,
-    }
-
-    /// Validates and stores `draft`; the reply says what the citizen must fix, if anything.
-    pub async fn submit(state: &AppState, source: &Source, draft: &Draft) -> Result<SubmitReply, Refused> {
-        use axum::http::StatusCode;
-        let submission = draft.to_submission();
-        let stored = match source {
-            Source::Kiosk(kiosk) => state.submit_from_kiosk(kiosk, &submission).await,
-            Source::Link(invitation, from) => state.submit_from_link(invitation, &submission, *from).await,
-        };
-        match stored {
-            Ok((_, Outcome::New | Outcome::Repeat)) => Ok(SubmitReply::Stored),
-            Ok((_, Outcome::InvitationClosed)) => Ok(SubmitReply::Invalid(vec![LINK_CLOSED.into()])),
-            Ok((_, Outcome::Conflict)) => {
-                Err(Refused { status: StatusCode::CONFLICT, message: SENT_BEFORE, retry_after: None })
-            }
-            Err(ServiceError::Invalid(errors)) => {
-                Ok(SubmitReply::Invalid(describe_errors(&state.questionnaire, &errors)))
-            }
-            Err(ServiceError::RateLimited) => {
-                Err(Refused { status: StatusCode::TOO_MANY_REQUESTS, message: TOO_FAST, retry_after: Some(60) })
-            }
-            Err(error) => {
-                tracing::error!(%error, "kiosk submission not stored");
-                Err(Refused { status: StatusCode::SERVICE_UNAVAILABLE, message: UNAVAILABLE, retry_after: Some(30) })
-            }
-        }
-    }
-
-    /// Field errors as sentences that name the question.
-    pub fn describe_errors(questionnaire: &Questionnaire, errors: &crate::domain::FieldErrors) -> Vec<String> {
-        errors
-            .iter()
-            .map(|(field, message)| {
-                let code = field.split_once('.').map(|(_, code)| code);
-                let criterion = code.and_then(|c| questionnaire.criteria().find(|(_, cr)| cr.code == c));
-                match criterion {
-                    Some((_, c)) => format!("{} — {}: {message}", c.code, c.text),
-                    None => message.clone(),
-                }
-            })
-            .collect()
     }
 
     pub use crate::service::internal;

@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use app::domain::submission::Channel;
+use app::domain::submission::{Verdict, Way};
 use app::domain::{FieldErrors, Period, Population};
+use app::service::surveys::Source;
 use app::service::{AppState, ServiceError};
-use app::storage::Outcome;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -94,20 +95,29 @@ pub async fn submit_response(
         }
         Err(_) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "body", "Nội dung không phải JSON hợp lệ.")),
     };
-    let (id, outcome) = app.submit_from_kiosk(&kiosk, &submission).await?;
-    let status = match outcome {
-        Outcome::New => StatusCode::CREATED,
-        Outcome::Repeat => StatusCode::OK,
-        Outcome::InvitationClosed => StatusCode::CONFLICT,
-        Outcome::Conflict => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "id",
-                "Mã phiếu (id) này đã được dùng cho một phiếu có nội dung khác; phiếu mới cần một mã mới.",
-            ))
+    let (verdict, id) = app.submit(&Source::Kiosk(kiosk), &submission).await;
+    let status = StatusCode::from_u16(verdict.status(Way::Api)).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    match verdict {
+        Verdict::Stored | Verdict::AlreadyCounted => {
+            let id = id.map(|id| id.to_string()).unwrap_or_default();
+            Ok((status, Json(json!({ "id": id }))).into_response())
         }
-    };
-    Ok((status, Json(json!({ "id": id.to_string() }))).into_response())
+        Verdict::Fix(errors) => Err(ApiError { status, errors }),
+        Verdict::Conflict => Err(ApiError::new(
+            status,
+            "id",
+            "Mã phiếu (id) này đã được dùng cho một phiếu có nội dung khác; phiếu mới cần một mã mới.",
+        )),
+        Verdict::RetryAfter { busy: false, .. } => Err(ServiceError::RateLimited.into()),
+        Verdict::RetryAfter { busy: true, .. } => Err(ApiError::new(
+            status,
+            "server",
+            "Máy chủ tạm thời không xử lý được yêu cầu, vui lòng gửi lại sau ít phút.",
+        )),
+        Verdict::LinkClosed | Verdict::NotPaired | Verdict::Queued => {
+            Err(ApiError::new(status, "id", "Phiếu này không nhận được qua kênh kiosk."))
+        }
+    }
 }
 
 /// `POST /api/v1/kiosks/pair {"code"}`: exchanges a one-time pairing code for the kiosk's

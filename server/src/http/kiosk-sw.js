@@ -157,7 +157,7 @@ async function send(entry) {
   }
   if (response.status === 429 || response.status >= 500) return null;
   // A kiosk that must be paired again keeps its queue: it is sent once the tablet is paired.
-  if (response.ok && (await response.clone().text()).includes("NotPaired")) return response;
+  if (response.status === 401) return response;
   await forget(entry.id);
   return response;
 }

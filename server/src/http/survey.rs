@@ -4,9 +4,11 @@
 
 use app::app::static_survey_shell;
 use app::domain::invitation::InvitationStatus;
-use app::survey::flow::{Context, Draft, Nav};
-use app::survey::server::ssr::{kiosk_from_headers, link_setup, setup_for, submit, Source, LINK_CLOSED, NOT_PAIRED};
-use app::survey::server::{KioskSetup, SubmitReply};
+use app::domain::submission::{Verdict, Way};
+use app::service::surveys::Source;
+use app::survey::flow::{after_submit, Context, Draft, Nav, LINK_CLOSED, NOT_PAIRED};
+use app::survey::server::ssr::{kiosk_from_headers, link_setup, setup_for};
+use app::survey::server::KioskSetup;
 use app::survey::PostedDraft;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
@@ -118,17 +120,13 @@ async fn advance(
     let (posted, nav) = Draft::from_form(&fields, &setup.questionnaire);
     let mut retry_after = None;
     let (next, status) = if nav == Nav::Submit {
-        match submit(&state.app, &source, &posted).await {
-            Ok(SubmitReply::Stored | SubmitReply::Queued) => (Draft::submitted(), StatusCode::OK),
-            Ok(SubmitReply::Invalid(errors)) => (Draft { errors, ..posted }, StatusCode::UNPROCESSABLE_ENTITY),
-            Ok(SubmitReply::NotPaired) => return not_paired(),
-            // The citizen's first answers are counted: thank them as for a stored survey.
-            Err(refused) if refused.status == StatusCode::CONFLICT => (Draft::submitted(), refused.status),
-            Err(refused) => {
-                retry_after = refused.retry_after;
-                (Draft { errors: vec![refused.message.into()], ..posted }, refused.status)
-            }
+        let (verdict, _) = state.app.submit(&source, &posted.to_submission()).await;
+        if verdict == Verdict::NotPaired {
+            return not_paired();
         }
+        retry_after = verdict.retry_after();
+        let status = StatusCode::from_u16(verdict.status(Way::Page)).unwrap_or(StatusCode::OK);
+        (after_submit(posted, &verdict, &setup.questionnaire), status)
     } else {
         let codes = setup.agency_codes();
         let context = Context { questionnaire: &setup.questionnaire, agencies: &codes };
