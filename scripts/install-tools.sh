@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the build tools of ../shared/TOOLCHAIN.md that are missing; skips what is already there.
+# Installs the build tools that are missing (cargo-leptos, wasm-bindgen-cli and wasm-opt at the
+# versions below, which build together); skips what is already there.
 # Everything comes from crates.io or npm: this network reaches nothing else.
 set -euo pipefail
 

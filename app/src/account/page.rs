@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::server::{password_owner, ChangePassword, LogIn};
+use crate::domain::account::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 
 /// The message of a failed server function, without its technical prefix.
 pub fn failure_message<T>(result: Option<Result<T, ServerFnError>>) -> Option<String> {
@@ -68,7 +69,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
 fn ChangePasswordForm(username: String) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     view! {
-            <p>"Tài khoản " <strong>{username}</strong> ". Mật khẩu mới cần ít nhất 10 ký tự. Các phiên đăng nhập khác của bạn sẽ kết thúc."</p>
+            <p>"Tài khoản " <strong>{username}</strong> {format!(". Mật khẩu mới cần ít nhất {MIN_PASSWORD_CHARS} ký tự. Các phiên đăng nhập khác của bạn sẽ kết thúc.")}</p>
             <ActionForm action=change attr:class="login">
                 <label>
                     <span>"Mật khẩu hiện tại"</span>
@@ -76,11 +77,11 @@ fn ChangePasswordForm(username: String) -> impl IntoView {
                 </label>
                 <label>
                     <span>"Mật khẩu mới"</span>
-                    <input type="password" name="new" required minlength="10" autocomplete="new-password" />
+                    <input type="password" name="new" required minlength=MIN_PASSWORD_CHARS maxlength=MAX_PASSWORD_CHARS autocomplete="new-password" />
                 </label>
                 <label>
                     <span>"Nhập lại mật khẩu mới"</span>
-                    <input type="password" name="confirm" required minlength="10" autocomplete="new-password" />
+                    <input type="password" name="confirm" required minlength=MIN_PASSWORD_CHARS maxlength=MAX_PASSWORD_CHARS autocomplete="new-password" />
                 </label>
                 {move || failure_alert(change.value().get())}
                 <button type="submit" class="primary">"Đổi mật khẩu"</button>

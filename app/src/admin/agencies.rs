@@ -347,7 +347,7 @@ fn AgenciesBody(view: AgenciesView, save: ServerAction<SaveAgency>, close: Serve
         <section>
             <h2>{if editing { "Sửa đơn vị" } else { "Thêm đơn vị" }}</h2>
             <ActionForm action=save attr:class="login agency-form">
-                <label><span>"Mã đơn vị"</span><input type="text" name="code" required maxlength="40" value=code readonly=editing /></label>
+                <label><span>"Mã đơn vị"</span><input type="text" name="code" required maxlength=crate::domain::agency::MAX_CODE_CHARS value=code readonly=editing /></label>
                 <label><span>"Tên"</span><input type="text" name="name" required maxlength="200" value=name /></label>
                 <label><span>"Loại"</span><select name="kind">{kinds}</select></label>
                 <label><span>"Đơn vị cha"</span><select name="parent"><option value="">"(không có — UBND tỉnh)"</option>{parents}</select></label>

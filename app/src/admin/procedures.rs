@@ -52,8 +52,8 @@ pub fn ProceduresPage() -> impl IntoView {
                         </table>
                         <h2>"Thêm hoặc sửa thủ tục"</h2>
                         <ActionForm action=save attr:class="login">
-                            <label><span>"Mã thủ tục"</span><input type="text" name="code" required maxlength="30" /></label>
-                            <label><span>"Tên thủ tục"</span><input type="text" name="name" required maxlength="200" /></label>
+                            <label><span>"Mã thủ tục"</span><input type="text" name="code" required maxlength=crate::domain::invitation::MAX_PROCEDURE_CODE_CHARS /></label>
+                            <label><span>"Tên thủ tục"</span><input type="text" name="name" required maxlength=crate::domain::invitation::MAX_PROCEDURE_NAME_CHARS /></label>
                             {move || failure_alert(save.value().get())}
                             <button type="submit" class="primary">"Lưu thủ tục"</button>
                         </ActionForm>

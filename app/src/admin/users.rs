@@ -200,7 +200,7 @@ pub fn UsersPage() -> impl IntoView {
                             <section>
                                 <h2>"Tạo tài khoản"</h2>
                                 <ActionForm action=add attr:class="login">
-                                    <label><span>"Tên đăng nhập"</span><input type="text" name="username" required maxlength="32" autocomplete="off" autocapitalize="none" /></label>
+                                    <label><span>"Tên đăng nhập"</span><input type="text" name="username" required maxlength=crate::domain::account::MAX_USERNAME_CHARS autocomplete="off" autocapitalize="none" /></label>
                                     <label><span>"Vai trò"</span><select name="role">{role_options(Role::Staff)}</select></label>
                                     <label><span>"Cơ quan, đơn vị"</span><select name="agency">{new_options}</select></label>
                                     {move || failure_alert(add.value().get())}

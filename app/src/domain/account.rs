@@ -56,12 +56,13 @@ pub enum AccountError {
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 128;
+pub const MAX_USERNAME_CHARS: usize = 32;
 
 /// A username: 3–32 of `a-z 0-9 . _ -`, stored lower-case.
 pub fn parse_username(input: &str) -> Result<String, AccountError> {
     let name = input.trim().to_lowercase();
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
-    if (3..=32).contains(&name.chars().count()) && name.chars().all(allowed) {
+    if (3..=MAX_USERNAME_CHARS).contains(&name.chars().count()) && name.chars().all(allowed) {
         Ok(name)
     } else {
         Err(AccountError::BadUsername)

@@ -3,6 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Longest dossier code, procedure code and procedure name taken (forms say so too).
+pub const MAX_DOSSIER_CODE_CHARS: usize = 50;
+pub const MAX_PROCEDURE_CODE_CHARS: usize = 30;
+pub const MAX_PROCEDURE_NAME_CHARS: usize = 200;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InvitationError {
     #[error("Mã hồ sơ phải dài 1–50 ký tự, gồm chữ không dấu, số và các dấu . - _")]
@@ -17,11 +22,11 @@ pub enum InvitationError {
 pub fn parse_procedure(code: &str, name: &str) -> Result<(String, String), InvitationError> {
     let code = code.trim().to_uppercase();
     let allowed = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || ".-_".contains(c);
-    if !(1..=30).contains(&code.len()) || !code.chars().all(allowed) {
+    if !(1..=MAX_PROCEDURE_CODE_CHARS).contains(&code.len()) || !code.chars().all(allowed) {
         return Err(InvitationError::BadProcedureCode);
     }
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if !(3..=200).contains(&name.chars().count()) {
+    if !(3..=MAX_PROCEDURE_NAME_CHARS).contains(&name.chars().count()) {
         return Err(InvitationError::BadProcedureName);
     }
     Ok((code, name))
@@ -32,7 +37,7 @@ pub fn parse_dossier_code(input: &str) -> Result<String, InvitationError> {
     let code = input.trim();
     // No "/": the code appears as one segment of page and API paths.
     let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_".contains(c);
-    if (1..=50).contains(&code.len()) && code.chars().all(allowed) {
+    if (1..=MAX_DOSSIER_CODE_CHARS).contains(&code.len()) && code.chars().all(allowed) {
         Ok(code.to_owned())
     } else {
         Err(InvitationError::BadDossierCode)

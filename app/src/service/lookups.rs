@@ -1,7 +1,7 @@
 //! What a kiosk's submit reads besides its write, remembered for a second: the kiosk of a device
 //! token and the agencies a service point serves. Each read is a hop to SQLite's thread and a
 //! fresh read transaction; at thousands of submits a second the two cost more than the write
-//! (../shared/PERFORMANCE.md). A change made through this server forgets them at once; one made
+//! (`cargo bench -p server --bench submit`; "The submit path" in docs/architecture.md). A change made through this server forgets them at once; one made
 //! by another process (the CLI) is seen within [`TTL`].
 
 use std::collections::HashMap;

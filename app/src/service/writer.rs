@@ -1,6 +1,7 @@
 //! The one writer of responses: callers queue a validated response and wait for the COMMIT
 //! that contains it. Queued responses are committed together, in multi-row INSERTs, which is
-//! what lets SQLite take thousands of responses a second (../shared/PERFORMANCE.md).
+//! what lets SQLite take thousands of responses a second (`cargo bench -p server --bench
+//! submit`; "The submit path" in docs/architecture.md).
 
 use tokio::sync::{mpsc, oneshot};
 

@@ -93,7 +93,7 @@ fn InviteFormView(form: InviteForm) -> impl IntoView {
         <ActionForm action=create attr:class="login invite">
             <label>
                 <span>"Mã hồ sơ"</span>
-                <input type="text" name="dossier_code" required maxlength="50" autocomplete="off" />
+                <input type="text" name="dossier_code" required maxlength=crate::domain::invitation::MAX_DOSSIER_CODE_CHARS autocomplete="off" />
             </label>
             {creating}
             {form.api_only.then(|| view! { <input type="hidden" name="procedure" value="" /> })}
