@@ -485,4 +485,23 @@ mod tests {
             assert_eq!(error_keys(body(bad.clone())), ["day"], "{bad}");
         }
     }
+    #[test]
+    fn a_verdict_has_one_status_for_a_program_and_one_for_a_person() {
+        use super::{Verdict, Way};
+        let cases = [
+            (Verdict::Stored, 201, 200),
+            (Verdict::AlreadyCounted, 200, 200),
+            (Verdict::Conflict, 409, 409),
+            (Verdict::LinkClosed, 409, 410),
+            (Verdict::Fix(Default::default()), 422, 422),
+            (Verdict::RetryAfter { seconds: 60, busy: false }, 429, 429),
+            (Verdict::RetryAfter { seconds: 30, busy: true }, 503, 503),
+            (Verdict::NotPaired, 401, 401),
+        ];
+        for (verdict, api, page) in cases {
+            assert_eq!((verdict.status(Way::Api), verdict.status(Way::Page)), (api, page), "{verdict:?}");
+        }
+        assert_eq!(Verdict::RetryAfter { seconds: 30, busy: true }.retry_after(), Some(30));
+        assert_eq!(Verdict::Stored.retry_after(), None);
+    }
 }

@@ -416,4 +416,24 @@ mod tests {
         let (draft, _) = Draft::from_form(&pairs(&[("step", "element-4")]), &q);
         assert_eq!(draft.step, Step::Element(4));
     }
+    #[test]
+    fn a_verdict_turns_into_the_same_next_screen_for_every_way_in() {
+        let q = Questionnaire::bundled();
+        let posted = Draft { step: Step::Comment, id: "x".into(), comment: "Tốt".into(), ..Draft::default() };
+        for counted in [Verdict::Stored, Verdict::AlreadyCounted, Verdict::Conflict, Verdict::Queued] {
+            assert_eq!(after_submit(posted.clone(), &counted, &q), Draft::submitted(), "{counted:?}");
+        }
+        // What to fix names the question; the draft stays as it was.
+        let fix = Verdict::Fix([("answers.A1".to_owned(), "Giá trị phải từ 1 đến 5.".to_owned())].into());
+        let next = after_submit(posted.clone(), &fix, &q);
+        assert_eq!((next.step, next.comment.as_str()), (Step::Comment, "Tốt"));
+        let (_, a1) = q.criteria().find(|(_, c)| c.code == "A1").unwrap();
+        assert_eq!(next.errors, [format!("A1 — {}: Giá trị phải từ 1 đến 5.", a1.text)]);
+        // A wait keeps the draft to send again, with why.
+        let busy = after_submit(posted.clone(), &Verdict::RetryAfter { seconds: 30, busy: true }, &q);
+        assert_eq!((busy.step, busy.errors.as_slice()), (Step::Comment, [UNAVAILABLE.to_owned()].as_slice()));
+        let fast = after_submit(posted.clone(), &Verdict::RetryAfter { seconds: 60, busy: false }, &q);
+        assert_eq!(fast.errors, [TOO_FAST]);
+        assert_eq!(after_submit(posted, &Verdict::LinkClosed, &q).errors, [LINK_CLOSED]);
+    }
 }
