@@ -3,12 +3,11 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, Notice, NoticeView, PageReply};
+use super::page::AdminPage;
+use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 use crate::domain::AgencyKind;
 
@@ -267,17 +266,9 @@ pub fn AgenciesPage() -> impl IntoView {
         move || (save.version().get(), close.version().get(), query.with(|q| q.get("edit"))),
         |(_, _, edit)| load_agencies(edit),
     );
+    let ready = move |view| view! { <AgenciesBody view save close /> }.into_any();
     view! {
-        <Title text="Danh mục đơn vị — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Danh mục cơ quan, đơn vị"</h1>
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(data.await, |view| view! { <AgenciesBody view save close /> }.into_any())
-                })}
-            </Suspense>
-        </main>
+        <AdminPage title="Danh mục đơn vị" heading="Danh mục cơ quan, đơn vị" data=data ready />
     }
 }
 
@@ -389,17 +380,9 @@ pub fn ImportPreviewPage() -> impl IntoView {
         move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default()),
         load_import,
     );
+    let ready = move |p| view! { <PreviewBody preview=p apply /> }.into_any();
     view! {
-        <Title text="Xem trước tệp đơn vị — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Xem trước thay đổi danh mục đơn vị"</h1>
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(preview.await, |p| view! { <PreviewBody preview=p apply /> }.into_any())
-                })}
-            </Suspense>
-        </main>
+        <AdminPage title="Xem trước tệp đơn vị" heading="Xem trước thay đổi danh mục đơn vị" data=preview ready />
     }
 }
 

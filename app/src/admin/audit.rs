@@ -1,12 +1,11 @@
 //! `/admin/audit`: the append-only audit log, newest first, filtered by actor, action and date.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, PageReply};
+use super::page::AdminPage;
+use crate::access::PageReply;
 use crate::domain::audit::AuditAction;
 
 /// Lines per page.
@@ -108,11 +107,33 @@ pub fn AuditPage() -> impl IntoView {
         })
     };
     let data = Resource::new_blocking(current, load_audit);
+    let ready = move |AuditView { rows, older }| {
+        let next = older.map(|id| {
+            let q = current();
+            let keep = |name: &str, value: Option<String>| {
+                value.filter(|v| !v.is_empty()).map(|v| format!("&{name}={v}")).unwrap_or_default()
+            };
+            let href = format!(
+                "/admin/audit?before={id}{}{}{}{}",
+                keep("actor", q.actor),
+                keep("action", q.action),
+                keep("from", q.from),
+                keep("to", q.to)
+            );
+            view! { <p><a href=href>"Cũ hơn →"</a></p> }
+        });
+        view! {
+            <table class="audit">
+                <thead><tr><th>"Lúc"</th><th>"Người thực hiện"</th><th>"Địa chỉ"</th><th>"Thao tác"</th><th>"Nội dung"</th></tr></thead>
+                <tbody>{rows.into_iter().map(|r| view! {
+                    <tr data-audit=r.id><td>{r.at}</td><td>{r.actor}</td><td>{r.ip}</td><td>{r.action}</td><td>{r.subject}</td></tr>
+                }).collect_view()}</tbody>
+            </table>
+            {next}
+        }.into_any()
+    };
     view! {
-        <Title text="Nhật ký quản trị — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Nhật ký quản trị"</h1>
+        <AdminPage title="Nhật ký quản trị" heading="Nhật ký quản trị" data=data ready>
             <p class="hint">"Mọi thay đổi, đăng nhập (kể cả sai), ghép nối và thu hồi thiết bị. Nhật ký chỉ được ghi thêm, không sửa hay xóa được."</p>
             {move || {
                 let q = current();
@@ -129,27 +150,6 @@ pub fn AuditPage() -> impl IntoView {
                     </form>
                 }
             }}
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(data.await, |AuditView { rows, older }| {
-                        let next = older.map(|id| {
-                            let q = current();
-                            let keep = |name: &str, value: Option<String>| value.filter(|v| !v.is_empty()).map(|v| format!("&{name}={v}")).unwrap_or_default();
-                            let href = format!("/admin/audit?before={id}{}{}{}{}", keep("actor", q.actor), keep("action", q.action), keep("from", q.from), keep("to", q.to));
-                            view! { <p><a href=href>"Cũ hơn →"</a></p> }
-                        });
-                        view! {
-                            <table class="audit">
-                                <thead><tr><th>"Lúc"</th><th>"Người thực hiện"</th><th>"Địa chỉ"</th><th>"Thao tác"</th><th>"Nội dung"</th></tr></thead>
-                                <tbody>{rows.into_iter().map(|r| view! {
-                                    <tr data-audit=r.id><td>{r.at}</td><td>{r.actor}</td><td>{r.ip}</td><td>{r.action}</td><td>{r.subject}</td></tr>
-                                }).collect_view()}</tbody>
-                            </table>
-                            {next}
-                        }.into_any()
-                    })
-                })}
-            </Suspense>
-        </main>
+        </AdminPage>
     }
 }

@@ -2,10 +2,9 @@
 //! one-stop software (the N of the rankings' minimum sample).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, PageReply};
+use super::page::AdminPage;
+use crate::access::PageReply;
 use crate::account::page::failure_alert;
 
 /// Months of entered counts the page lists.
@@ -52,11 +51,24 @@ pub async fn save_dossiers(csv: String) -> Result<(), ServerFnError> {
 pub fn DossiersPage() -> impl IntoView {
     let save = ServerAction::<SaveDossiers>::new();
     let entered = Resource::new_blocking(move || save.version().get(), |_| load_dossiers());
+    let ready = move |rows: Vec<EnteredRow>| {
+        view! {
+            <Show when={let empty = rows.is_empty(); move || empty}>
+                <p class="note">"Chưa nhập số hồ sơ của tháng nào."</p>
+            </Show>
+            <table class="dossiers">
+                <thead><tr><th>"Tháng"</th><th>"Đơn vị"</th><th>"Mã"</th><th class="num">"Số hồ sơ"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|(month, name, code, completed)| view! {
+                        <tr><td>{month}</td><td>{name}</td><td>{code}</td><td class="num">{completed}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    };
     view! {
-        <Title text="Số hồ sơ đã giải quyết — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Số hồ sơ đã giải quyết"</h1>
+        <AdminPage title="Số hồ sơ đã giải quyết" heading="Số hồ sơ đã giải quyết" data=entered ready>
             <p>
                 "Số hồ sơ mỗi đơn vị giải quyết trong tháng, lấy từ phần mềm một cửa: là N của cỡ mẫu tối thiểu "
                 "n = N ÷ (1 + N × 0,05²) trên trang xếp hạng. Đơn vị chưa nhập thì tính bằng số hồ sơ đã gửi phiếu."
@@ -72,23 +84,6 @@ pub fn DossiersPage() -> impl IntoView {
             </ActionForm>
             <p class="note">"Cũng nhập được bằng dòng lệnh: hailong dossiers import tep.csv"</p>
             <h2>{format!("Đã nhập ({MONTHS_SHOWN} tháng gần nhất)")}</h2>
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(entered.await, |rows| view! {
-                        <Show when={let empty = rows.is_empty(); move || empty}>
-                            <p class="note">"Chưa nhập số hồ sơ của tháng nào."</p>
-                        </Show>
-                        <table class="dossiers">
-                            <thead><tr><th>"Tháng"</th><th>"Đơn vị"</th><th>"Mã"</th><th class="num">"Số hồ sơ"</th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|(month, name, code, completed)| view! {
-                                    <tr><td>{month}</td><td>{name}</td><td>{code}</td><td class="num">{completed}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any())
-                })}
-            </Suspense>
-        </main>
+        </AdminPage>
     }
 }

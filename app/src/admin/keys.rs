@@ -1,11 +1,10 @@
 //! `/admin/keys`: API keys of one-stop software — create (shown once), last used, revoke.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, Notice, NoticeView, PageReply};
+use super::page::AdminPage;
+use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,51 +104,46 @@ pub fn KeysPage() -> impl IntoView {
     let add = ServerAction::<AddKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let data = Resource::new_blocking(move || (add.version().get(), revoke.version().get()), |_| load_keys());
-    view! {
-        <Title text="Khóa API — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Khóa API cho phần mềm một cửa"</h1>
-            {move || failure_alert(revoke.value().get())}
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(data.await, |KeysView { keys, agencies, notice }| view! {
-                        <NoticeView notice />
-                        <section>
-                            <h2>"Tạo khóa"</h2>
-                            <p class="hint">"Khóa chỉ gửi được lời mời khảo sát cho cơ quan đã chọn và các đơn vị trực thuộc."</p>
-                            <ActionForm action=add attr:class="login">
-                                <label><span>"Phần mềm dùng khóa"</span><input type="text" name="name" required maxlength="100" placeholder="Hệ thống thông tin giải quyết TTHC tỉnh" /></label>
-                                <label><span>"Cơ quan, đơn vị"</span><select name="agency">
-                                    {agencies.into_iter().map(|(code, name)| view! { <option value=code.clone()>{format!("{name} ({code})")}</option> }).collect_view()}
-                                </select></label>
-                                {move || failure_alert(add.value().get())}
-                                <button type="submit" class="primary">"Tạo khóa"</button>
+    let ready = move |KeysView { keys, agencies, notice }| {
+        view! {
+        <NoticeView notice />
+        <section>
+            <h2>"Tạo khóa"</h2>
+            <p class="hint">"Khóa chỉ gửi được lời mời khảo sát cho cơ quan đã chọn và các đơn vị trực thuộc."</p>
+            <ActionForm action=add attr:class="login">
+                <label><span>"Phần mềm dùng khóa"</span><input type="text" name="name" required maxlength="100" placeholder="Hệ thống thông tin giải quyết TTHC tỉnh" /></label>
+                <label><span>"Cơ quan, đơn vị"</span><select name="agency">
+                    {agencies.into_iter().map(|(code, name)| view! { <option value=code.clone()>{format!("{name} ({code})")}</option> }).collect_view()}
+                </select></label>
+                {move || failure_alert(add.value().get())}
+                <button type="submit" class="primary">"Tạo khóa"</button>
+            </ActionForm>
+        </section>
+        <table class="keys">
+            <thead><tr><th>"Khóa"</th><th>"Phạm vi"</th><th>"Tạo lúc"</th><th>"Dùng gần nhất"</th><th></th></tr></thead>
+            <tbody>{keys.into_iter().map(|k| { let closed = k.revoked.is_some(); view! {
+                <tr data-key=k.id class:closed=closed>
+                    <td>{format!("#{} {}", k.id, k.name)}</td>
+                    <td>{k.agency_name}</td>
+                    <td>{k.created}</td>
+                    <td>{k.last_used}</td>
+                    <td>{match k.revoked {
+                        Some(at) => view! { <span>{format!("Đã thu hồi lúc {at}")}</span> }.into_any(),
+                        None => view! {
+                            <ActionForm action=revoke attr:class="inline">
+                                <input type="hidden" name="id" value=k.id />
+                                <button type="submit" class="danger">"Thu hồi"</button>
                             </ActionForm>
-                        </section>
-                        <table class="keys">
-                            <thead><tr><th>"Khóa"</th><th>"Phạm vi"</th><th>"Tạo lúc"</th><th>"Dùng gần nhất"</th><th></th></tr></thead>
-                            <tbody>{keys.into_iter().map(|k| { let closed = k.revoked.is_some(); view! {
-                                <tr data-key=k.id class:closed=closed>
-                                    <td>{format!("#{} {}", k.id, k.name)}</td>
-                                    <td>{k.agency_name}</td>
-                                    <td>{k.created}</td>
-                                    <td>{k.last_used}</td>
-                                    <td>{match k.revoked {
-                                        Some(at) => view! { <span>{format!("Đã thu hồi lúc {at}")}</span> }.into_any(),
-                                        None => view! {
-                                            <ActionForm action=revoke attr:class="inline">
-                                                <input type="hidden" name="id" value=k.id />
-                                                <button type="submit" class="danger">"Thu hồi"</button>
-                                            </ActionForm>
-                                        }.into_any(),
-                                    }}</td>
-                                </tr>
-                            }}).collect_view()}</tbody>
-                        </table>
-                    }.into_any())
-                })}
-            </Suspense>
-        </main>
+                        }.into_any(),
+                    }}</td>
+                </tr>
+            }}).collect_view()}</tbody>
+        </table>
+    }.into_any()
+    };
+    view! {
+        <AdminPage title="Khóa API" heading="Khóa API cho phần mềm một cửa" data=data ready>
+            {move || failure_alert(revoke.value().get())}
+        </AdminPage>
     }
 }

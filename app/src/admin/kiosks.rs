@@ -3,11 +3,10 @@
 //! links flagged (on the officer and the invitation, never on an answer).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, Notice, NoticeView, PageReply};
+use super::page::AdminPage;
+use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -213,90 +212,86 @@ pub fn KiosksPage() -> impl IntoView {
         move || (add.version().get(), repair.version().get(), update.version().get(), revoke.version().get()),
         |_| load_kiosks(),
     );
+    let ready = move |view| {
+        let KiosksView { kiosks, anomalies, officer_flags, points, notice } = view;
+        let options =
+            move |selected: &str| {
+                points.iter().map(|(code, name)| {
+            view! { <option value=code.clone() selected=code == selected>{format!("{name} ({code})")}</option> }
+        }).collect_view()
+            };
+        let new_options = options("");
+        view! {
+            <NoticeView notice />
+            <section>
+                <h2>"Đăng ký kiosk mới"</h2>
+                <ActionForm action=add attr:class="login">
+                    <label><span>"Tên thiết bị"</span><input type="text" name="name" required maxlength="100" placeholder="Kiosk quầy số 1" /></label>
+                    <label><span>"Điểm phục vụ"</span><select name="point">{new_options}</select></label>
+                    {move || failure_alert(add.value().get())}
+                    <button type="submit" class="primary">"Đăng ký và lấy mã ghép nối"</button>
+                </ActionForm>
+            </section>
+            <section>
+                <h2>"Thiết bị"</h2>
+                <table class="kiosks">
+                    <thead><tr><th>"Thiết bị"</th><th>"Tình trạng"</th><th>"Hoạt động gần nhất"</th><th>"Phiếu hôm nay"</th><th>"Thao tác"</th></tr></thead>
+                    <tbody>
+                        {kiosks.into_iter().map(|k| { let point_options = options(&k.point); view! {
+                            <tr data-kiosk=k.id>
+                                <td>
+                                    <ActionForm action=update attr:class="inline">
+                                        <input type="hidden" name="id" value=k.id />
+                                        <label><span class="visually-hidden">"Tên"</span><input type="text" name="name" value=k.name.clone() required maxlength="100" /></label>
+                                        <label><span class="visually-hidden">"Điểm phục vụ"</span><select name="point">{point_options}</select></label>
+                                        <button type="submit" class="secondary">"Lưu"</button>
+                                    </ActionForm>
+                                </td>
+                                <td class="kiosk-status">{k.status}</td>
+                                <td>{k.last_seen}</td>
+                                <td class="num">{k.responses_today}</td>
+                                <td>
+                                    <ActionForm action=repair attr:class="inline">
+                                        <input type="hidden" name="id" value=k.id />
+                                        <button type="submit" class="secondary">"Cấp mã ghép nối mới"</button>
+                                    </ActionForm>
+                                    {k.live.then(|| view! {
+                                        <ActionForm action=revoke attr:class="inline">
+                                            <input type="hidden" name="id" value=k.id />
+                                            <button type="submit" class="danger">"Thu hồi"</button>
+                                        </ActionForm>
+                                    })}
+                                </td>
+                            </tr>
+                        }}).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+            <section>
+                <h2>"Dấu hiệu bất thường"</h2>
+                <p class="hint">"Phiếu vẫn được lưu (trừ phiếu gửi quá nhanh, kiosk tự gửi lại sau); đây là những giờ cần xem lại tại điểm phục vụ. Mỗi dấu hiệu được ghi nhận tối đa một lần mỗi phút."</p>
+                {if anomalies.is_empty() {
+                    view! { <p id="no-anomalies">"Chưa có dấu hiệu bất thường."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="anomalies">
+                            <thead><tr><th>"Giờ"</th><th>"Thiết bị"</th><th>"Điểm phục vụ"</th><th>"Dấu hiệu"</th><th>"Số phút ghi nhận"</th></tr></thead>
+                            <tbody>{anomalies.into_iter().map(|a| view! {
+                                <tr><td>{a.hour}</td><td>{a.kiosk}</td><td>{a.point_name}</td><td>{a.kind}</td><td class="num">{a.occurrences}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+            <OfficerFlags flags=officer_flags />
+        }.into_any()
+    };
     view! {
-        <Title text="Kiosk — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Kiosk khảo sát"</h1>
+        <AdminPage title="Kiosk" heading="Kiosk khảo sát" data=data ready>
             {move || failure_alert(repair.value().get())}
             {move || failure_alert(update.value().get())}
             {move || failure_alert(revoke.value().get())}
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(data.await, |view| {
-                        let KiosksView { kiosks, anomalies, officer_flags, points, notice } = view;
-                        let options = move |selected: &str| points.iter().map(|(code, name)| {
-                            view! { <option value=code.clone() selected=code == selected>{format!("{name} ({code})")}</option> }
-                        }).collect_view();
-                        let new_options = options("");
-                        view! {
-                            <NoticeView notice />
-                            <section>
-                                <h2>"Đăng ký kiosk mới"</h2>
-                                <ActionForm action=add attr:class="login">
-                                    <label><span>"Tên thiết bị"</span><input type="text" name="name" required maxlength="100" placeholder="Kiosk quầy số 1" /></label>
-                                    <label><span>"Điểm phục vụ"</span><select name="point">{new_options}</select></label>
-                                    {move || failure_alert(add.value().get())}
-                                    <button type="submit" class="primary">"Đăng ký và lấy mã ghép nối"</button>
-                                </ActionForm>
-                            </section>
-                            <section>
-                                <h2>"Thiết bị"</h2>
-                                <table class="kiosks">
-                                    <thead><tr><th>"Thiết bị"</th><th>"Tình trạng"</th><th>"Hoạt động gần nhất"</th><th>"Phiếu hôm nay"</th><th>"Thao tác"</th></tr></thead>
-                                    <tbody>
-                                        {kiosks.into_iter().map(|k| { let point_options = options(&k.point); view! {
-                                            <tr data-kiosk=k.id>
-                                                <td>
-                                                    <ActionForm action=update attr:class="inline">
-                                                        <input type="hidden" name="id" value=k.id />
-                                                        <label><span class="visually-hidden">"Tên"</span><input type="text" name="name" value=k.name.clone() required maxlength="100" /></label>
-                                                        <label><span class="visually-hidden">"Điểm phục vụ"</span><select name="point">{point_options}</select></label>
-                                                        <button type="submit" class="secondary">"Lưu"</button>
-                                                    </ActionForm>
-                                                </td>
-                                                <td class="kiosk-status">{k.status}</td>
-                                                <td>{k.last_seen}</td>
-                                                <td class="num">{k.responses_today}</td>
-                                                <td>
-                                                    <ActionForm action=repair attr:class="inline">
-                                                        <input type="hidden" name="id" value=k.id />
-                                                        <button type="submit" class="secondary">"Cấp mã ghép nối mới"</button>
-                                                    </ActionForm>
-                                                    {k.live.then(|| view! {
-                                                        <ActionForm action=revoke attr:class="inline">
-                                                            <input type="hidden" name="id" value=k.id />
-                                                            <button type="submit" class="danger">"Thu hồi"</button>
-                                                        </ActionForm>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }}).collect_view()}
-                                    </tbody>
-                                </table>
-                            </section>
-                            <section>
-                                <h2>"Dấu hiệu bất thường"</h2>
-                                <p class="hint">"Phiếu vẫn được lưu (trừ phiếu gửi quá nhanh, kiosk tự gửi lại sau); đây là những giờ cần xem lại tại điểm phục vụ. Mỗi dấu hiệu được ghi nhận tối đa một lần mỗi phút."</p>
-                                {if anomalies.is_empty() {
-                                    view! { <p id="no-anomalies">"Chưa có dấu hiệu bất thường."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <table class="anomalies">
-                                            <thead><tr><th>"Giờ"</th><th>"Thiết bị"</th><th>"Điểm phục vụ"</th><th>"Dấu hiệu"</th><th>"Số phút ghi nhận"</th></tr></thead>
-                                            <tbody>{anomalies.into_iter().map(|a| view! {
-                                                <tr><td>{a.hour}</td><td>{a.kiosk}</td><td>{a.point_name}</td><td>{a.kind}</td><td class="num">{a.occurrences}</td></tr>
-                                            }).collect_view()}</tbody>
-                                        </table>
-                                    }.into_any()
-                                }}
-                            </section>
-                            <OfficerFlags flags=officer_flags />
-                        }.into_any()
-                    })
-                })}
-            </Suspense>
-        </main>
+        </AdminPage>
     }
 }
 

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod kiosks;
 mod nav;
 pub mod outbox;
+mod page;
 pub mod procedures;
 pub mod users;
 

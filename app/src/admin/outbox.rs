@@ -2,11 +2,10 @@
 //! them, sends them by hand, and marks each as sent; nothing here is ever sent automatically.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, PageReply};
+use super::page::AdminPage;
+use crate::access::PageReply;
 use crate::account::page::failure_alert;
 
 /// A message waiting for an admin.
@@ -64,42 +63,38 @@ pub async fn mark_sent_by_hand(id: i64) -> Result<(), ServerFnError> {
 pub fn OutboxPage() -> impl IntoView {
     let mark = ServerAction::<MarkSentByHand>::new();
     let outbox = Resource::new_blocking(move || mark.version().get(), |_| load_outbox());
+    let ready = move |rows: Vec<OutboxRow>| {
+        if rows.is_empty() {
+            view! { <p id="outbox-empty">"Không có tin nào chờ gửi."</p> }.into_any()
+        } else {
+            view! {
+            <table class="outbox">
+                <thead><tr><th>"Lúc"</th><th>"Cách gửi"</th><th>"Người nhận"</th><th>"Hồ sơ"</th><th>"Nội dung"</th><th></th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|row| view! {
+                        <tr>
+                            <td>{row.queued_at}</td>
+                            <td>{row.medium}</td>
+                            <td class="recipient">{row.recipient}</td>
+                            <td>{row.dossier_code}<br/><small>{row.agency}</small></td>
+                            <td><pre class="message">{row.text}</pre></td>
+                            <td>
+                                <ActionForm action=mark>
+                                    <input type="hidden" name="id" value=row.id />
+                                    <button type="submit">"Đã gửi"</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }.into_any()
+        }
+    };
     view! {
-        <Title text="Hộp thư đi — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Hộp thư đi"</h1>
+        <AdminPage title="Hộp thư đi" heading="Hộp thư đi" data=outbox ready>
             <p>"Tin gửi đường dẫn khảo sát chưa có cổng SMS hoặc máy chủ thư để gửi. Hãy gửi thủ công rồi bấm “Đã gửi”: số điện thoại, e-mail được xóa ngay sau đó. Tin chưa gửi bị hủy khi đường dẫn hết hạn hoặc người dân đã trả lời."</p>
             {move || failure_alert(mark.value().get())}
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(outbox.await, |rows| if rows.is_empty() {
-                        view! { <p id="outbox-empty">"Không có tin nào chờ gửi."</p> }.into_any()
-                    } else { view! {
-                            <table class="outbox">
-                                <thead><tr><th>"Lúc"</th><th>"Cách gửi"</th><th>"Người nhận"</th><th>"Hồ sơ"</th><th>"Nội dung"</th><th></th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|row| view! {
-                                        <tr>
-                                            <td>{row.queued_at}</td>
-                                            <td>{row.medium}</td>
-                                            <td class="recipient">{row.recipient}</td>
-                                            <td>{row.dossier_code}<br/><small>{row.agency}</small></td>
-                                            <td><pre class="message">{row.text}</pre></td>
-                                            <td>
-                                                <ActionForm action=mark>
-                                                    <input type="hidden" name="id" value=row.id />
-                                                    <button type="submit">"Đã gửi"</button>
-                                                </ActionForm>
-                                            </td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                    })
-                })}
-            </Suspense>
-        </main>
+        </AdminPage>
     }
 }

@@ -1,10 +1,9 @@
 //! `/admin/procedures`: the list of procedures officers pick from, extended by an admin.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, PageReply};
+use super::page::AdminPage;
+use crate::access::PageReply;
 use crate::account::page::failure_alert;
 
 #[server]
@@ -35,15 +34,8 @@ pub async fn save_procedure(code: String, name: String) -> Result<(), ServerFnEr
 pub fn ProceduresPage() -> impl IntoView {
     let save = ServerAction::<SaveProcedure>::new();
     let procedures = Resource::new_blocking(move || save.version().get(), |_| load_procedures());
-    view! {
-        <Title text="Danh mục thủ tục — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Danh mục thủ tục hành chính"</h1>
-            <p>"Công chức một cửa chọn thủ tục trong danh mục này khi gửi phiếu khảo sát cho một hồ sơ."</p>
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(procedures.await, |procedures| view! {
+    let ready = move |procedures: Vec<(String, String)>| {
+        view! {
                         <table class="procedures">
                             <thead><tr><th>"Mã"</th><th>"Tên thủ tục"</th></tr></thead>
                             <tbody>
@@ -57,9 +49,12 @@ pub fn ProceduresPage() -> impl IntoView {
                             {move || failure_alert(save.value().get())}
                             <button type="submit" class="primary">"Lưu thủ tục"</button>
                         </ActionForm>
-                    }.into_any())
-                })}
-            </Suspense>
-        </main>
+        }
+        .into_any()
+    };
+    view! {
+        <AdminPage title="Danh mục thủ tục" heading="Danh mục thủ tục hành chính" data=procedures ready>
+            <p>"Công chức một cửa chọn thủ tục trong danh mục này khi gửi phiếu khảo sát cho một hồ sơ."</p>
+        </AdminPage>
     }
 }

@@ -2,11 +2,10 @@
 //! disable (their sessions end at once), reset the password, import a CSV list.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::nav::AdminNav;
-use crate::access::{page_reply, Notice, NoticeView, PageReply};
+use super::page::AdminPage;
+use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 use crate::domain::account::Role;
 
@@ -175,98 +174,91 @@ pub fn UsersPage() -> impl IntoView {
         move || (add.version().get(), update.version().get(), disable.version().get(), reset.version().get()),
         |_| load_users(),
     );
+    let ready = move |view| {
+        let UsersView { users, agencies, notice, me } = view;
+        let options = move |selected: Option<&str>| {
+            let none = view! { <option value="" selected=selected.is_none()>"(Toàn tỉnh — chỉ cho quản trị)"</option> };
+            let rest = agencies.iter().map(|(code, name)| view! {
+                <option value=code.clone() selected=selected == Some(code.as_str())>{format!("{name} ({code})")}</option>
+            }).collect_view();
+            view! { {none}{rest} }
+        };
+        let new_options = options(None);
+        view! {
+            <NoticeView notice />
+            <section>
+                <h2>"Tạo tài khoản"</h2>
+                <ActionForm action=add attr:class="login">
+                    <label><span>"Tên đăng nhập"</span><input type="text" name="username" required maxlength=crate::domain::account::MAX_USERNAME_CHARS autocomplete="off" autocapitalize="none" /></label>
+                    <label><span>"Vai trò"</span><select name="role">{role_options(Role::Staff)}</select></label>
+                    <label><span>"Cơ quan, đơn vị"</span><select name="agency">{new_options}</select></label>
+                    {move || failure_alert(add.value().get())}
+                    <button type="submit" class="primary">"Tạo tài khoản"</button>
+                </ActionForm>
+            </section>
+            <section>
+                <h2>"Nhập danh sách tài khoản (CSV)"</h2>
+                <p class="hint">"Cột: username,role,agency (role: admin, manager, staff). Tạo tất cả hoặc không tạo tài khoản nào; mật khẩu dùng một lần hiện ngay sau khi nhập."</p>
+                <form method="post" action="/admin/users/import" enctype="multipart/form-data" class="login">
+                    <label><span>"Tệp CSV"</span><input type="file" name="file" accept=".csv,text/csv" required /></label>
+                    <button type="submit" class="primary">"Nhập danh sách"</button>
+                </form>
+            </section>
+            <section>
+                <h2>"Danh sách"</h2>
+                <table class="users">
+                    <thead><tr><th>"Tài khoản"</th><th>"Vai trò, đơn vị"</th><th>"Đăng nhập gần nhất"</th><th>"Thao tác"</th></tr></thead>
+                    <tbody>
+                        {users.into_iter().map(|u| {
+                            let own = u.username == me;
+                            let agency_options = options(u.agency.as_deref());
+                            let names = [u.username.clone(), u.username.clone(), u.username.clone()];
+                            let [for_update, for_reset, for_disable] = names;
+                            let state = match (u.disabled, u.must_change_password) {
+                                (true, _) => "Đã khóa",
+                                (false, true) => "Chưa đổi mật khẩu dùng một lần",
+                                (false, false) => "Đang hoạt động",
+                            };
+                            view! {
+                                <tr data-user=u.username.clone() class:closed=u.disabled>
+                                    <td><strong>{u.username.clone()}</strong><br/><small>{state}" · tạo "{u.created}</small></td>
+                                    <td>
+                                        <ActionForm action=update attr:class="inline">
+                                            <input type="hidden" name="username" value=for_update />
+                                            <label><span class="visually-hidden">"Vai trò"</span><select name="role">{role_options(u.role)}</select></label>
+                                            <label><span class="visually-hidden">"Cơ quan, đơn vị"</span><select name="agency">{agency_options}</select></label>
+                                            <button type="submit" class="secondary">"Lưu"</button>
+                                        </ActionForm>
+                                    </td>
+                                    <td>{u.last_login}</td>
+                                    <td>
+                                        <ActionForm action=reset attr:class="inline">
+                                            <input type="hidden" name="username" value=for_reset />
+                                            <button type="submit" class="secondary">"Cấp lại mật khẩu"</button>
+                                        </ActionForm>
+                                        {(!own).then(|| view! {
+                                            <ActionForm action=disable attr:class="inline">
+                                                <input type="hidden" name="username" value=for_disable />
+                                                <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
+                                                <button type="submit" class=if u.disabled { "secondary" } else { "danger" }>
+                                                    {if u.disabled { "Mở khóa" } else { "Khóa" }}
+                                                </button>
+                                            </ActionForm>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }.into_any()
+    };
     view! {
-        <Title text="Tài khoản — Hài lòng" />
-        <main class="admin">
-            <AdminNav />
-            <h1>"Tài khoản"</h1>
+        <AdminPage title="Tài khoản" heading="Tài khoản" data=data ready>
             {move || failure_alert(update.value().get())}
             {move || failure_alert(disable.value().get())}
             {move || failure_alert(reset.value().get())}
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(data.await, |view| {
-                        let UsersView { users, agencies, notice, me } = view;
-                        let options = move |selected: Option<&str>| {
-                            let none = view! { <option value="" selected=selected.is_none()>"(Toàn tỉnh — chỉ cho quản trị)"</option> };
-                            let rest = agencies.iter().map(|(code, name)| view! {
-                                <option value=code.clone() selected=selected == Some(code.as_str())>{format!("{name} ({code})")}</option>
-                            }).collect_view();
-                            view! { {none}{rest} }
-                        };
-                        let new_options = options(None);
-                        view! {
-                            <NoticeView notice />
-                            <section>
-                                <h2>"Tạo tài khoản"</h2>
-                                <ActionForm action=add attr:class="login">
-                                    <label><span>"Tên đăng nhập"</span><input type="text" name="username" required maxlength=crate::domain::account::MAX_USERNAME_CHARS autocomplete="off" autocapitalize="none" /></label>
-                                    <label><span>"Vai trò"</span><select name="role">{role_options(Role::Staff)}</select></label>
-                                    <label><span>"Cơ quan, đơn vị"</span><select name="agency">{new_options}</select></label>
-                                    {move || failure_alert(add.value().get())}
-                                    <button type="submit" class="primary">"Tạo tài khoản"</button>
-                                </ActionForm>
-                            </section>
-                            <section>
-                                <h2>"Nhập danh sách tài khoản (CSV)"</h2>
-                                <p class="hint">"Cột: username,role,agency (role: admin, manager, staff). Tạo tất cả hoặc không tạo tài khoản nào; mật khẩu dùng một lần hiện ngay sau khi nhập."</p>
-                                <form method="post" action="/admin/users/import" enctype="multipart/form-data" class="login">
-                                    <label><span>"Tệp CSV"</span><input type="file" name="file" accept=".csv,text/csv" required /></label>
-                                    <button type="submit" class="primary">"Nhập danh sách"</button>
-                                </form>
-                            </section>
-                            <section>
-                                <h2>"Danh sách"</h2>
-                                <table class="users">
-                                    <thead><tr><th>"Tài khoản"</th><th>"Vai trò, đơn vị"</th><th>"Đăng nhập gần nhất"</th><th>"Thao tác"</th></tr></thead>
-                                    <tbody>
-                                        {users.into_iter().map(|u| {
-                                            let own = u.username == me;
-                                            let agency_options = options(u.agency.as_deref());
-                                            let names = [u.username.clone(), u.username.clone(), u.username.clone()];
-                                            let [for_update, for_reset, for_disable] = names;
-                                            let state = match (u.disabled, u.must_change_password) {
-                                                (true, _) => "Đã khóa",
-                                                (false, true) => "Chưa đổi mật khẩu dùng một lần",
-                                                (false, false) => "Đang hoạt động",
-                                            };
-                                            view! {
-                                                <tr data-user=u.username.clone() class:closed=u.disabled>
-                                                    <td><strong>{u.username.clone()}</strong><br/><small>{state}" · tạo "{u.created}</small></td>
-                                                    <td>
-                                                        <ActionForm action=update attr:class="inline">
-                                                            <input type="hidden" name="username" value=for_update />
-                                                            <label><span class="visually-hidden">"Vai trò"</span><select name="role">{role_options(u.role)}</select></label>
-                                                            <label><span class="visually-hidden">"Cơ quan, đơn vị"</span><select name="agency">{agency_options}</select></label>
-                                                            <button type="submit" class="secondary">"Lưu"</button>
-                                                        </ActionForm>
-                                                    </td>
-                                                    <td>{u.last_login}</td>
-                                                    <td>
-                                                        <ActionForm action=reset attr:class="inline">
-                                                            <input type="hidden" name="username" value=for_reset />
-                                                            <button type="submit" class="secondary">"Cấp lại mật khẩu"</button>
-                                                        </ActionForm>
-                                                        {(!own).then(|| view! {
-                                                            <ActionForm action=disable attr:class="inline">
-                                                                <input type="hidden" name="username" value=for_disable />
-                                                                <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
-                                                                <button type="submit" class=if u.disabled { "secondary" } else { "danger" }>
-                                                                    {if u.disabled { "Mở khóa" } else { "Khóa" }}
-                                                                </button>
-                                                            </ActionForm>
-                                                        })}
-                                                    </td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </section>
-                        }.into_any()
-                    })
-                })}
-            </Suspense>
-        </main>
+        </AdminPage>
     }
 }

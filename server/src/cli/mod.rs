@@ -450,7 +450,7 @@ impl Cli {
                     );
                 }
                 if let Some(warning) = crate::http::public_url_mismatch(&state.settings.public_url, addr) {
-                    eprintln!("CẢNH BÁO: {warning}");
+                    eprintln!("Chú ý: {warning}");
                     tracing::warn!(public_url = %state.settings.public_url, %addr, "the public URL names another address");
                 }
                 let media = state.delivery_media();

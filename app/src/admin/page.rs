@@ -1,0 +1,41 @@
+//! The frame every admin page shares: its window title, the navigation, the heading, what the
+//! page says before its data (an introduction, filters, the alerts of its forms), then the data
+//! once loaded, or the standard refusal page ([`page_reply`]).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::nav::AdminNav;
+use crate::access::{page_reply, PageReply};
+
+#[component]
+pub fn AdminPage<T, R>(
+    /// The window's title, before " — Hài lòng".
+    title: &'static str,
+    heading: &'static str,
+    data: Resource<Result<PageReply<T>, ServerFnError>>,
+    /// The page's body, from its data.
+    ready: R,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    R: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Title text=format!("{title} — Hài lòng") />
+        <main class="admin">
+            <AdminNav />
+            <h1>{heading}</h1>
+            {children.map(|children| children())}
+            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+                {move || {
+                    let ready = ready.clone();
+                    Suspend::new(async move { page_reply(data.await, ready) })
+                }}
+            </Suspense>
+        </main>
+    }
+}
