@@ -149,7 +149,10 @@ pub async fn load(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     for (username, role, agency, password) in DEMO_ACCOUNTS {
         println!("  {:<18} {username} / {password}  ({})", role.label(), agency.unwrap_or("toàn tỉnh"));
     }
-    println!("  Lần đăng nhập đầu, mỗi tài khoản phải chọn mật khẩu mới (ít nhất 10 ký tự).");
+    println!(
+        "  Lần đăng nhập đầu, mỗi tài khoản phải chọn mật khẩu mới (ít nhất {} ký tự).",
+        app::domain::account::MIN_PASSWORD_CHARS
+    );
     Ok(())
 }
 

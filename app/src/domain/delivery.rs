@@ -258,9 +258,14 @@ pub struct Backoff {
     pub max_attempts: u32,
 }
 
+/// Seconds before the first retry of a failed message, unless the province sets another.
+pub const RETRY_BASE_SECONDS: u64 = 60;
+/// Tries before a message is given up, unless the province sets another.
+pub const MAX_ATTEMPTS: u32 = 8;
+
 impl Default for Backoff {
     fn default() -> Self {
-        Self { base: Duration::from_secs(60), max_attempts: 8 }
+        Self { base: Duration::from_secs(RETRY_BASE_SECONDS), max_attempts: MAX_ATTEMPTS }
     }
 }
 

@@ -151,6 +151,8 @@ pub struct Target {
 }
 
 pub const DEFAULT_TARGETS: [Target; 2] = [Target { year: 2025, percent: 90.0 }, Target { year: 2030, percent: 95.0 }];
+/// [`DEFAULT_TARGETS`] as `HAILONG_TARGETS` writes them (a test holds the two together).
+pub const DEFAULT_TARGETS_TEXT: &str = "2025:90,2030:95";
 
 /// Parses `2025:90,2030:95`.
 pub fn parse_targets(text: &str) -> Result<Vec<Target>, String> {
@@ -661,6 +663,7 @@ mod tests {
     fn targets_parse_and_each_year_has_its_milestone() {
         let targets = parse_targets("2030:95, 2025:90").unwrap();
         assert_eq!(targets, DEFAULT_TARGETS);
+        assert_eq!(parse_targets(DEFAULT_TARGETS_TEXT).unwrap(), DEFAULT_TARGETS);
         assert_eq!(milestone(&targets, 2024), Some(Target { year: 2025, percent: 90.0 }), "before the first");
         assert_eq!(milestone(&targets, 2025), Some(Target { year: 2025, percent: 90.0 }));
         // 90 + (95 − 90) × 1/5 = 91; × 3/5 = 93

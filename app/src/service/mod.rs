@@ -71,16 +71,25 @@ pub struct Settings {
     pub channel_shares: Option<crate::domain::weighting::ChannelShares>,
 }
 
+/// Days a survey link stays open, unless the province sets another.
+pub const INVITATION_DAYS: u32 = 30;
+/// Seconds without a touch before a kiosk discards the answers, unless the province sets another.
+pub const KIOSK_IDLE_SECONDS: u32 = 90;
+/// Seconds a kiosk shows its thank-you screen, unless the province sets another.
+pub const KIOSK_THANKS_SECONDS: u32 = 10;
+/// Where the server is reached when no public URL is set (`hailong serve`'s default address).
+pub const LOCAL_URL: &str = "http://127.0.0.1:3000";
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
             admin_token: None,
-            kiosk_idle_seconds: 90,
-            kiosk_thanks_seconds: 10,
+            kiosk_idle_seconds: KIOSK_IDLE_SECONDS,
+            kiosk_thanks_seconds: KIOSK_THANKS_SECONDS,
             secure_cookies: false,
-            public_url: "http://127.0.0.1:3000".into(),
+            public_url: LOCAL_URL.into(),
             link_secret: String::new(),
-            invitation_days: 30,
+            invitation_days: INVITATION_DAYS,
             delivery: delivery::DeliverySettings::default(),
             kiosk_limits: KioskLimits::default(),
             pairing_minutes: kiosks::PAIRING_MINUTES,

@@ -36,20 +36,20 @@ pub struct Cli {
     #[arg(long, env = "HAILONG_ADMIN_TOKEN", global = true, hide_env_values = true)]
     admin_token: Option<String>,
     /// Address citizens and kiosks reach the server at, used in printed links.
-    #[arg(long, env = "HAILONG_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    #[arg(long, env = "HAILONG_PUBLIC_URL", default_value = app::service::LOCAL_URL, global = true)]
     public_url: String,
     /// Key survey links are derived from (at least 32 characters). Default: kept in a file
     /// beside the SQLite database, created on first use.
     #[arg(long, env = "HAILONG_LINK_SECRET", global = true, hide_env_values = true)]
     link_secret: Option<String>,
     /// Days a survey link stays open.
-    #[arg(long, env = "HAILONG_INVITATION_DAYS", default_value_t = 30, global = true)]
+    #[arg(long, env = "HAILONG_INVITATION_DAYS", default_value_t = app::service::INVITATION_DAYS, global = true)]
     invitation_days: u32,
     /// Minutes a kiosk pairing code stays valid.
     #[arg(long, env = "HAILONG_PAIRING_MINUTES", default_value_t = app::service::kiosks::PAIRING_MINUTES, global = true)]
     pairing_minutes: u32,
     /// The province's satisfaction targets, year:percent, e.g. 2025:90,2030:95.
-    #[arg(long, env = "HAILONG_TARGETS", default_value = "2025:90,2030:95", global = true)]
+    #[arg(long, env = "HAILONG_TARGETS", default_value = app::domain::report::DEFAULT_TARGETS_TEXT, global = true)]
     targets: String,
     /// Survey-link answers stored together in one batch, so that none can be paired with its
     /// dossier (fewer wait at most to the end of the hour). 1 stores each at once: tests only.
@@ -179,10 +179,10 @@ enum Command {
         #[arg(long, env = "HAILONG_ADDR", default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
         /// Seconds without a touch before the kiosk discards the answers.
-        #[arg(long, env = "HAILONG_KIOSK_IDLE_SECONDS", default_value_t = 90)]
+        #[arg(long, env = "HAILONG_KIOSK_IDLE_SECONDS", default_value_t = app::service::KIOSK_IDLE_SECONDS)]
         kiosk_idle_seconds: u32,
         /// Seconds the kiosk's thank-you screen stays.
-        #[arg(long, env = "HAILONG_KIOSK_THANKS_SECONDS", default_value_t = 10)]
+        #[arg(long, env = "HAILONG_KIOSK_THANKS_SECONDS", default_value_t = app::service::KIOSK_THANKS_SECONDS)]
         kiosk_thanks_seconds: u32,
         #[command(flatten)]
         limits: LimitArgs,
@@ -278,10 +278,10 @@ struct DeliveryArgs {
     #[arg(long, env = "HAILONG_MAIL_FROM")]
     mail_from: Option<String>,
     /// Seconds before the first retry of a failed message; each retry waits twice as long (at most an hour).
-    #[arg(long, env = "HAILONG_DELIVERY_RETRY_SECONDS", default_value_t = 60)]
+    #[arg(long, env = "HAILONG_DELIVERY_RETRY_SECONDS", default_value_t = app::domain::delivery::RETRY_BASE_SECONDS)]
     delivery_retry_seconds: u64,
     /// Tries before a message is given up as failed.
-    #[arg(long, env = "HAILONG_DELIVERY_MAX_ATTEMPTS", default_value_t = 8)]
+    #[arg(long, env = "HAILONG_DELIVERY_MAX_ATTEMPTS", default_value_t = app::domain::delivery::MAX_ATTEMPTS)]
     delivery_max_attempts: u32,
 }
 
