@@ -56,7 +56,7 @@ pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, ext
             view! { <option value=a.code.clone() selected=a.code == frame.agency.code>{label}</option> }
         })
         .collect_view();
-    let restated = frame.basis == "restated";
+    let restated = frame.basis == crate::domain::report::Basis::Restated;
     let late = crate::domain::submission::MAX_DAYS_LATE;
     let covered = match &frame.covered {
         Some((from, to)) => format!(
@@ -98,7 +98,7 @@ pub fn ReportHeader(frame: Frame, title: &'static str, action: &'static str, ext
                         {Comparison::ALL
                             .into_iter()
                             .map(|c| {
-                                let chosen = c.as_str() == frame.compare;
+                                let chosen = c == frame.compare;
                                 view! { <option value=c.as_str() selected=chosen>{capitalised(c.label())}</option> }
                             })
                             .collect_view()}

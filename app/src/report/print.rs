@@ -137,7 +137,7 @@ fn PrintView(report: PrintedReport) -> impl IntoView {
             <p>"Tỷ lệ hài lòng của một tiêu chí = số ý kiến “Hài lòng” và “Rất hài lòng” ÷ số ý kiến hợp lệ; chỉ số yếu tố = trung bình các tiêu chí; chỉ số chung (SIPAS) = trung bình 5 yếu tố. Khoảng tin cậy 95%: của tiêu chí theo phương pháp Wilson; của yếu tố và chỉ số chung tính theo từng người trả lời (tuyến tính hoá Taylor trên điểm hài lòng của mỗi người ở từng yếu tố), vì một người trả lời mọi tiêu chí cùng lúc."</p>
             <p>{format!("Một yếu tố chỉ được tính vào chỉ số chung khi mỗi tiêu chí có trả lời của nó có ít nhất {} câu trả lời hợp lệ; đơn vị có chỉ số chung thiếu yếu tố không xếp hạng cùng đơn vị đủ 5 yếu tố. Mốc mục tiêu của năm: mục tiêu tỉnh đặt cho năm đó, hoặc nội suy tuyến tính giữa hai mục tiêu liền kề.", frame.element_minimum)}</p>
             <p id="sample-drawn">{sample_drawn(links, dashboard.weighted.as_ref().and_then(|w| w.channel_shares))}</p>
-            <p id="basis-note">{basis_note(&frame.basis)}</p>
+            <p id="basis-note">{basis_note(frame.basis)}</p>
             <p>{format!("Số phiếu hợp lệ: {} ({channels}). {sample}", index.responses)}</p>
             <p>{format!("Người trả lời ẩn danh; số liệu chỉ gồm những ngày đã chốt ({} ngày gần nhất còn tạm thời vì kiosk mất mạng có thể gửi phiếu muộn); không công bố con số nào của nhóm dưới {min_cell} phiếu. Phiếu được công bố theo đợt: mỗi đơn vị, mỗi kênh đủ {min_cell} phiếu mới thành một đợt, tính vào kỳ có ngày đủ {min_cell} phiếu; phiếu chưa đủ đợt được tính vào kỳ sau.", crate::domain::submission::MAX_DAYS_LATE)}</p>
         </section>
@@ -219,8 +219,8 @@ fn sample_drawn(
 }
 
 /// How the report places the responses of units that have since closed (the method page).
-fn basis_note(basis: &str) -> &'static str {
-    if basis == crate::domain::report::Basis::Restated.as_str() {
+fn basis_note(basis: crate::domain::report::Basis) -> &'static str {
+    if basis == crate::domain::report::Basis::Restated {
         "Số liệu quy về đơn vị hiện nay: phiếu và số hồ sơ của đơn vị đã sáp nhập, đổi tên được tính cho đơn vị kế thừa; của đơn vị chia tách được phân bổ theo tỷ lệ ghi trong danh mục đơn vị (số lẻ chỉ làm tròn khi hiển thị). Đơn vị chia tách chưa có tỷ lệ thì không quy đổi và được ghi chú dưới bảng xếp hạng."
     } else {
         "Số liệu tính theo đơn vị tại thời điểm khảo sát: phiếu của đơn vị đã sáp nhập, chia tách vẫn thuộc đơn vị cũ."

@@ -39,10 +39,9 @@ pub struct Frame {
     pub agency: Agency,
     pub from: String,
     pub to: String,
-    /// `as_they_were` or `restated`.
-    pub basis: String,
-    /// What figures are compared with: `previous_period` or `same_period_last_year`.
-    pub compare: String,
+    pub basis: crate::domain::report::Basis,
+    /// What figures are compared with.
+    pub compare: crate::domain::period::Comparison,
     /// The closed days the figures cover, when any day of the period has ended.
     pub covered: Option<(String, String)>,
     /// k: responses of a unit and channel are published in steps of at least this many.
@@ -58,7 +57,11 @@ impl Frame {
     pub fn query(&self) -> String {
         format!(
             "agency={}&from={}&to={}&basis={}&compare={}",
-            self.agency.code, self.from, self.to, self.basis, self.compare
+            self.agency.code,
+            self.from,
+            self.to,
+            self.basis.as_str(),
+            self.compare.as_str()
         )
     }
 }
@@ -186,8 +189,8 @@ pub mod ssr {
             agencies,
             from,
             to,
-            basis: basis.as_str().to_owned(),
-            compare: compare.as_str().to_owned(),
+            basis,
+            compare,
             covered: days.map(|d| (d.from.to_string(), d.to.to_string())),
             min_cell: state.settings.min_cell,
             element_minimum: state.settings.element_minimum,
