@@ -69,8 +69,7 @@ pub async fn add_account(
 ) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
-    let role = ssr::role(&role)?;
-    let agency = Some(agency.trim()).filter(|a| !a.is_empty() && role.needs_agency());
+    let (role, agency) = ssr::role_and_agency(&role, &agency)?;
     let password = ssr::done(state.add_user(&access.actor(), &username, role, agency).await)?;
     ssr::show_password(&state, &username, &password, "Đã tạo tài khoản");
     Ok(())
@@ -84,8 +83,7 @@ pub async fn update_account(
 ) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
-    let role = ssr::role(&role)?;
-    let agency = Some(agency.trim()).filter(|a| !a.is_empty() && role.needs_agency());
+    let (role, agency) = ssr::role_and_agency(&role, &agency)?;
     ssr::done(state.update_user(&access.actor(), &username, role, agency).await)?;
     leptos_axum::redirect("/admin/users");
     Ok(())
@@ -119,11 +117,15 @@ mod ssr {
     use crate::service::accounts::AccountServiceError;
     use crate::service::{AppState, ServiceError};
 
-    pub fn role(text: &str) -> Result<Role, ServerFnError> {
-        Role::parse(text.trim()).map_or_else(
-            || crate::service::refuse(StatusCode::UNPROCESSABLE_ENTITY, "Vai trò phải là admin, manager hoặc staff."),
-            Ok,
-        )
+    /// The role an account form names, and its agency for a role that has one.
+    pub fn role_and_agency<'a>(role: &str, agency: &'a str) -> Result<(Role, Option<&'a str>), ServerFnError> {
+        let Some(role) = Role::parse(role.trim()) else {
+            return crate::service::refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Vai trò phải là admin, manager hoặc staff.",
+            );
+        };
+        Ok((role, Some(agency.trim()).filter(|a| !a.is_empty() && role.needs_agency())))
     }
 
     pub fn done<T>(result: Result<T, AccountServiceError>) -> Result<T, ServerFnError> {

@@ -6,7 +6,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, Row, SqliteConnection};
@@ -236,6 +236,21 @@ impl Db {
     pub async fn close(&self) {
         on_pool!(&self.write, |p| p.close().await);
         on_pool!(&self.read, |p| p.close().await);
+    }
+}
+
+impl Db {
+    /// Runs `statement`, an UPDATE of one row's last-seen time (`$1` the minute, already
+    /// truncated; `$2` the row's id) that changes it only forward: what noting a kiosk or a key
+    /// in use once a minute shares.
+    pub(super) async fn touch(&self, statement: &'static str, id: i64, minute: DateTime<Utc>) -> Result<()> {
+        on_pool!(&self.write, |p| sqlx::query(statement)
+            .bind(timestamp(minute))
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
     }
 }
 

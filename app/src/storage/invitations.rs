@@ -430,15 +430,9 @@ impl Db {
 
     /// Notes that a key was used at `minute` (already truncated), once per minute at most.
     pub async fn touch_api_key(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
-        on_pool!(&self.write, |p| sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
-        )
-        .bind(timestamp(minute))
-        .bind(id)
-        .execute(p)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(())
+        let statement =
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)";
+        self.touch(statement, id, minute).await
     }
 
     /// Every key, live ones first, newest first.

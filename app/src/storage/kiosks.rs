@@ -164,15 +164,9 @@ impl Db {
 
     /// Notes that a kiosk was seen at `minute` (already truncated), once per minute at most.
     pub async fn touch_kiosk(&self, id: i64, minute: DateTime<Utc>) -> Result<()> {
-        on_pool!(&self.write, |p| sqlx::query(
-            "UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)",
-        )
-        .bind(timestamp(minute))
-        .bind(id)
-        .execute(p)
-        .await
-        .map(|done| done.rows_affected()))?;
-        Ok(())
+        let statement =
+            "UPDATE kiosks SET last_seen_at = $1 WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)";
+        self.touch(statement, id, minute).await
     }
 
     /// Every kiosk, newest first, with how many responses it sent on `today` (a Vietnam day).
