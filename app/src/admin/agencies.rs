@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use super::page::AdminPage;
+use super::page::{AdminPage, CsvUpload};
 use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 use crate::domain::AgencyKind;
@@ -327,19 +327,17 @@ fn AgenciesBody(view: AgenciesView, save: ServerAction<SaveAgency>, close: Serve
             <a href="/admin/agencies.csv">"Tải danh mục (CSV)"</a>
             " · Đơn vị đã đóng vẫn được giữ cùng phiếu khảo sát của nó; chỉ số của đơn vị kế thừa không tự cộng dồn."
         </p>
-        <section>
-            <h2>"Nhập từ tệp CSV"</h2>
-            <p class="hint">"Cột: code,name,kind,parent,valid_from,successor,serves (UTF-8, Excel: CSV UTF-8). Dòng có successor là đơn vị đóng vào ngày ở cột valid_from; đơn vị chia tách ghi kèm tỷ lệ phân bổ (07003:0.6;07004:0.4). Bạn sẽ xem trước thay đổi rồi mới áp dụng."</p>
-            <form method="post" action="/admin/agencies/import" enctype="multipart/form-data" class="login">
-                <label><span>"Tệp CSV"</span><input type="file" name="file" accept=".csv,text/csv" required /></label>
-                <button type="submit" class="primary">"Tải lên và xem trước"</button>
-            </form>
-        </section>
+        <CsvUpload
+            heading="Nhập từ tệp CSV"
+            hint="Cột: code,name,kind,parent,valid_from,successor,serves (UTF-8, Excel: CSV UTF-8). Dòng có successor là đơn vị đóng vào ngày ở cột valid_from; đơn vị chia tách ghi kèm tỷ lệ phân bổ (07003:0.6;07004:0.4). Bạn sẽ xem trước thay đổi rồi mới áp dụng."
+            action="/admin/agencies/import"
+            button="Tải lên và xem trước"
+        />
         <section>
             <h2>{if editing { "Sửa đơn vị" } else { "Thêm đơn vị" }}</h2>
             <ActionForm action=save attr:class="login agency-form">
                 <label><span>"Mã đơn vị"</span><input type="text" name="code" required maxlength=crate::domain::agency::MAX_CODE_CHARS value=code readonly=editing /></label>
-                <label><span>"Tên"</span><input type="text" name="name" required maxlength="200" value=name /></label>
+                <label><span>"Tên"</span><input type="text" name="name" required maxlength=crate::domain::agency::MAX_NAME_CHARS value=name /></label>
                 <label><span>"Loại"</span><select name="kind">{kinds}</select></label>
                 <label><span>"Đơn vị cha"</span><select name="parent"><option value="">"(không có — UBND tỉnh)"</option>{parents}</select></label>
                 <label><span>"Hoạt động từ ngày"</span><input type="date" name="valid_from" value=valid_from /></label>

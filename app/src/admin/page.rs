@@ -39,3 +39,24 @@ where
         </main>
     }
 }
+
+/// A CSV file posted to `action` (a plain multipart form, so it works without JavaScript): the
+/// section's heading, what the file must hold, and the button.
+#[component]
+pub fn CsvUpload(
+    heading: &'static str,
+    hint: &'static str,
+    action: &'static str,
+    button: &'static str,
+) -> impl IntoView {
+    view! {
+        <section>
+            <h2>{heading}</h2>
+            <p class="hint">{hint}</p>
+            <form method="post" action=action enctype="multipart/form-data" class="login">
+                <label><span>"Tệp CSV"</span><input type="file" name="file" accept=".csv,text/csv" required /></label>
+                <button type="submit" class="primary">{button}</button>
+            </form>
+        </section>
+    }
+}

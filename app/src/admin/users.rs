@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::page::AdminPage;
+use super::page::{AdminPage, CsvUpload};
 use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 use crate::domain::account::Role;
@@ -198,14 +198,12 @@ pub fn UsersPage() -> impl IntoView {
                     <button type="submit" class="primary">"Tạo tài khoản"</button>
                 </ActionForm>
             </section>
-            <section>
-                <h2>"Nhập danh sách tài khoản (CSV)"</h2>
-                <p class="hint">"Cột: username,role,agency (role: admin, manager, staff). Tạo tất cả hoặc không tạo tài khoản nào; mật khẩu dùng một lần hiện ngay sau khi nhập."</p>
-                <form method="post" action="/admin/users/import" enctype="multipart/form-data" class="login">
-                    <label><span>"Tệp CSV"</span><input type="file" name="file" accept=".csv,text/csv" required /></label>
-                    <button type="submit" class="primary">"Nhập danh sách"</button>
-                </form>
-            </section>
+            <CsvUpload
+                heading="Nhập danh sách tài khoản (CSV)"
+                hint="Cột: username,role,agency (role: admin, manager, staff). Tạo tất cả hoặc không tạo tài khoản nào; mật khẩu dùng một lần hiện ngay sau khi nhập."
+                action="/admin/users/import"
+                button="Nhập danh sách"
+            />
             <section>
                 <h2>"Danh sách"</h2>
                 <table class="users">
