@@ -145,54 +145,33 @@ impl Db {
         actor: &Actor,
         subject: &str,
     ) -> Result<bool> {
-        let update = Change {
-            sql: "UPDATE users SET role = $1, agency_code = $2 WHERE id = $3",
-            binds: vec![Bind::from(role.as_str()), Bind::from(agency), Bind::from(id)],
-        };
+        let update = Change::one(
+            "UPDATE users SET role = $1, agency_code = $2 WHERE id = $3",
+            vec![Bind::from(role.as_str()), Bind::from(agency), Bind::from(id)],
+        );
         self.change_audited(update, actor, AuditAction::UserUpdated, subject).await
     }
 
     /// Disables an account (its sessions end at once) or enables it again.
     pub async fn set_user_disabled(&self, id: i64, disabled: bool, actor: &Actor, subject: &str) -> Result<bool> {
-        on_pool!(&self.write, |p| {
-            let mut tx = p.begin().await?;
-            let done = if disabled {
-                sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
-                    .bind(timestamp(Utc::now()))
-            } else {
-                sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL")
-            }
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
-            insert_audit(tx.conn(), actor, action, subject).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        let change = if disabled {
+            let sql = "UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL";
+            Change::one(sql, vec![Bind::from(timestamp(Utc::now())), Bind::from(id)])
+        } else {
+            Change::one(
+                "UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+                vec![Bind::from(id)],
+            )
+        };
+        let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
+        self.change_audited(ending_sessions(change, id), actor, action, subject).await
     }
 
     /// Gives an account a new one-time password and ends its sessions.
     pub async fn reset_password(&self, id: i64, password_hash: &str, actor: &Actor, subject: &str) -> Result<bool> {
-        on_pool!(&self.write, |p| {
-            let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = TRUE WHERE id = $2")
-                .bind(password_hash)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            insert_audit(tx.conn(), actor, AuditAction::PasswordReset, subject).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
+        let sql = "UPDATE users SET password_hash = $1, must_change_password = TRUE WHERE id = $2";
+        let change = Change::one(sql, vec![Bind::from(password_hash), Bind::from(id)]);
+        self.change_audited(ending_sessions(change, id), actor, AuditAction::PasswordReset, subject).await
     }
 
     /// How many admin accounts can still log in.
@@ -444,4 +423,9 @@ impl Db {
                 .collect()
         })
     }
+}
+
+/// `change`, then the end of every session of account `id`.
+fn ending_sessions(change: Change, id: i64) -> Change {
+    Change { then: vec![("DELETE FROM sessions WHERE user_id = $1", vec![Bind::from(id)])], ..change }
 }

@@ -58,10 +58,10 @@ impl Db {
     /// `response_id` is not a UUID).
     pub async fn set_comment_status(&self, response_id: &str, status: CommentStatus, actor: &Actor) -> Result<bool> {
         let Ok(id) = Uuid::try_parse(response_id) else { return Ok(false) };
-        let change = Change {
-            sql: "UPDATE responses SET comment_status = $1 WHERE id = $2 AND comment IS NOT NULL",
-            binds: vec![Bind::from(status.as_str()), Bind::from(id.as_bytes().to_vec())],
-        };
+        let change = Change::one(
+            "UPDATE responses SET comment_status = $1 WHERE id = $2 AND comment IS NOT NULL",
+            vec![Bind::from(status.as_str()), Bind::from(id.as_bytes().to_vec())],
+        );
         let action = match status {
             CommentStatus::Approved => AuditAction::CommentApproved,
             _ => AuditAction::CommentHidden,

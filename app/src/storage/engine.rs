@@ -352,10 +352,19 @@ impl From<Vec<u8>> for Bind {
     }
 }
 
-/// One statement that changes rows, as `Db::change_audited` takes it.
+/// One statement that changes rows, as `Db::change_audited` takes it, and the statements that
+/// follow it in the same transaction when it changed a row (`then`).
 pub(crate) struct Change {
     pub sql: &'static str,
     pub binds: Vec<Bind>,
+    pub then: Vec<(&'static str, Vec<Bind>)>,
+}
+
+impl Change {
+    /// `sql` with `binds`, and nothing after it.
+    pub(crate) fn one(sql: &'static str, binds: Vec<Bind>) -> Self {
+        Self { sql, binds, then: Vec::new() }
+    }
 }
 
 /// Binds `binds` to `sql`, for whichever engine `$query` is built for.
@@ -374,7 +383,8 @@ macro_rules! bound {
 }
 
 impl Db {
-    /// Runs `change` and, when it changed a row, appends its audit line, in one transaction.
+    /// Runs `change` and, when it changed a row, what follows it and its audit line, in one
+    /// transaction.
     /// False (and nothing written) when no row matched.
     pub(crate) async fn change_audited(
         &self,
@@ -387,6 +397,9 @@ impl Db {
             let mut tx = p.begin().await?;
             if bound!(change.sql, &change.binds).execute(&mut *tx).await?.rows_affected() == 0 {
                 return Ok(false);
+            }
+            for (sql, binds) in &change.then {
+                bound!(*sql, binds).execute(&mut *tx).await?;
             }
             insert_audit(tx.conn(), actor, action, subject).await?;
             tx.commit().await?;

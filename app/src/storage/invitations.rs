@@ -463,10 +463,10 @@ impl Db {
 
     /// Revokes a key: it answers 401 from now on.
     pub async fn revoke_api_key(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let revoke = Change {
-            sql: "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            binds: vec![Bind::from(timestamp(Utc::now())), Bind::from(id)],
-        };
+        let revoke = Change::one(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            vec![Bind::from(timestamp(Utc::now())), Bind::from(id)],
+        );
         self.change_audited(revoke, actor, AuditAction::ApiKeyRevoked, &format!("#{id}")).await
     }
 }

@@ -200,20 +200,20 @@ impl Db {
 
     /// Renames a kiosk or moves it to another service point.
     pub async fn update_kiosk(&self, id: i64, name: &str, agency: &str, actor: &Actor) -> Result<bool> {
-        let update = Change {
-            sql: "UPDATE kiosks SET name = $1, agency_code = $2 WHERE id = $3",
-            binds: vec![Bind::from(name), Bind::from(agency), Bind::from(id)],
-        };
+        let update = Change::one(
+            "UPDATE kiosks SET name = $1, agency_code = $2 WHERE id = $3",
+            vec![Bind::from(name), Bind::from(agency), Bind::from(id)],
+        );
         self.change_audited(update, actor, AuditAction::KioskUpdated, &format!("#{id} {name} tại {agency}")).await
     }
 
     /// Revokes a kiosk: its token and any pending code stop working at once.
     pub async fn revoke_kiosk(&self, id: i64, actor: &Actor) -> Result<bool> {
-        let revoke = Change {
-            sql: "UPDATE kiosks SET token_hash = NULL, pairing_code_hash = NULL, pairing_expires_at = NULL, revoked_at = $1
+        let revoke = Change::one(
+            "UPDATE kiosks SET token_hash = NULL, pairing_code_hash = NULL, pairing_expires_at = NULL, revoked_at = $1
              WHERE id = $2 AND revoked_at IS NULL",
-            binds: vec![Bind::from(timestamp(Utc::now())), Bind::from(id)],
-        };
+            vec![Bind::from(timestamp(Utc::now())), Bind::from(id)],
+        );
         self.change_audited(revoke, actor, AuditAction::KioskRevoked, &format!("#{id}")).await
     }
 
