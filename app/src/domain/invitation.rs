@@ -54,6 +54,15 @@ pub enum InvitationStatus {
 }
 
 impl InvitationStatus {
+    /// How the officer's page says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Chưa trả lời",
+            Self::Answered => "Đã trả lời",
+            Self::Expired => "Đã hết hạn",
+        }
+    }
+
     pub fn of(expires_at: DateTime<Utc>, answered_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Self {
         match answered_at {
             Some(_) => Self::Answered,

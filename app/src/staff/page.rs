@@ -112,20 +112,13 @@ fn RecentInvitations(recent: Vec<RecentInvitation>) -> impl IntoView {
     if recent.is_empty() {
         return ().into_any();
     }
-    let short = |status: &str| match status {
-        "sent" => "đã gửi",
-        "failed" => "gửi lỗi",
-        "cancelled" => "không gửi",
-        "outbox" => "chờ quản trị gửi",
-        _ => "đang chờ gửi",
-    };
     let rows = recent
         .into_iter()
         .map(|r| {
             let sending = r
                 .deliveries
                 .iter()
-                .map(|d| format!("{}: {}", d.medium, short(&d.status)))
+                .map(|d| format!("{}: {}", d.medium, d.status.short()))
                 .collect::<Vec<_>>()
                 .join(" · ");
             view! {
@@ -133,7 +126,7 @@ fn RecentInvitations(recent: Vec<RecentInvitation>) -> impl IntoView {
                     <td><a href=format!("/staff/invitations/{}/{}", r.agency_code, r.dossier_code)>{r.dossier_code.clone()}</a></td>
                     <td>{r.procedure_name}<br/><small>{r.agency_name}</small></td>
                     <td>{r.created}</td>
-                    <td>{r.status}</td>
+                    <td>{r.status.label()}</td>
                     <td>{sending}</td>
                 </tr>
             }
@@ -177,7 +170,7 @@ fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
             .into_iter()
             .map(|d| {
                 view! {
-                    <tr class=format!("delivery-{}", d.status) data-status=d.status.clone()>
+                    <tr class=format!("delivery-{}", d.status.as_str()) data-status=d.status.as_str()>
                         <td>{d.medium}</td><td>{d.recipient}</td><td>{d.detail}</td>
                     </tr>
                 }
@@ -194,7 +187,7 @@ fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
     let Some(link) = link else {
         return view! {
             <h1>"Lời mời khảo sát của hồ sơ " {dossier_code}</h1>
-            <p>"Tình trạng: " <strong id="invitation-status">{status}</strong> " · Hạn trả lời: " {expires_on}</p>
+            <p>"Tình trạng: " <strong id="invitation-status">{status.label()}</strong> " · Hạn trả lời: " {expires_on}</p>
             <p>{procedure_name} " — " {agency_name}</p>
             <p class="notice" id="no-link" role="note">{no_link}</p>
             {deliveries}
@@ -205,7 +198,7 @@ fn InvitationSlip(invitation: InvitationView) -> impl IntoView {
     view! {
         <div class="no-print">
             <h1>"Đường dẫn khảo sát của hồ sơ " {dossier_code.clone()}</h1>
-            <p>"Tình trạng: " <strong id="invitation-status">{status}</strong> " · Hạn trả lời: " {expires_on.clone()}</p>
+            <p>"Tình trạng: " <strong id="invitation-status">{status.label()}</strong> " · Hạn trả lời: " {expires_on.clone()}</p>
             <p>"Đường dẫn: " <a id="survey-link" href=link.url.clone()>{link.url.clone()}</a></p>
             <p class="hint">{format!("Đường dẫn thuộc về người dân: hãy trao phiếu mời cho họ. Chỉ bạn xem và in lại được, đến {}.", link.printable_until)}</p>
             {deliveries}

@@ -28,7 +28,7 @@ pub struct RecentInvitation {
     pub agency_name: String,
     /// hh:mm dd/mm/yyyy, Vietnam time.
     pub created: String,
-    pub status: String,
+    pub status: crate::domain::invitation::InvitationStatus,
     pub deliveries: Vec<DeliveryView>,
 }
 
@@ -44,7 +44,7 @@ pub struct InvitationView {
     pub no_link: Option<String>,
     /// Last day to answer, dd/mm/yyyy in Vietnam time.
     pub expires_on: String,
-    pub status: String,
+    pub status: crate::domain::invitation::InvitationStatus,
     pub deliveries: Vec<DeliveryView>,
 }
 
@@ -57,6 +57,42 @@ pub struct SlipLink {
     pub printable_until: String,
 }
 
+/// Where a message with the link stands, as the officer's page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sending {
+    Queued,
+    /// Queued, but no gateway will send it: it waits in the admin's outbox.
+    Outbox,
+    Sent,
+    Failed,
+    Cancelled,
+}
+
+impl Sending {
+    /// As the page marks it (`data-status`, a CSS class).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Outbox => "outbox",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// In a few words, for the list of recent invitations.
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Queued => "đang chờ gửi",
+            Self::Outbox => "chờ quản trị gửi",
+            Self::Sent => "đã gửi",
+            Self::Failed => "gửi lỗi",
+            Self::Cancelled => "không gửi",
+        }
+    }
+}
+
 /// A message sent (or to be sent) with the link, as the officer sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryView {
@@ -64,8 +100,7 @@ pub struct DeliveryView {
     pub medium: String,
     /// The contact, masked: 091•••••78.
     pub recipient: String,
-    /// queued, sent, failed, cancelled or outbox (queued, but no gateway will send it).
-    pub status: String,
+    pub status: Sending,
     /// The status in words, with the time or the cause.
     pub detail: String,
 }
@@ -84,7 +119,7 @@ pub async fn load_invite_form() -> Result<PageReply<InviteForm>, ServerFnError> 
         let deliveries = state.deliveries_of(&invitation).await.map_err(ssr::internal)?;
         recent.push(RecentInvitation {
             created: ssr::vietnam_time(invitation.created_at),
-            status: ssr::status_text(&invitation).into(),
+            status: ssr::status_of(&invitation),
             deliveries: deliveries.iter().map(|d| ssr::delivery_view(&state, d)).collect(),
             dossier_code: invitation.dossier_code,
             procedure_name: invitation.procedure_name,
@@ -176,7 +211,7 @@ pub async fn load_invitation(agency: String, dossier_code: String) -> Result<Pag
         link,
         no_link,
         expires_on: crate::domain::invitation::last_day(invitation.expires_at),
-        status: ssr::status_text(invitation).into(),
+        status: ssr::status_of(invitation),
         deliveries,
     }))
 }
@@ -241,13 +276,12 @@ pub mod ssr {
         refusal
     }
 
-    pub fn status_text(invitation: &crate::storage::Invitation) -> &'static str {
-        use crate::domain::invitation::InvitationStatus;
-        match InvitationStatus::of(invitation.expires_at, invitation.answered_at, chrono::Utc::now()) {
-            InvitationStatus::Pending => "Chưa trả lời",
-            InvitationStatus::Answered => "Đã trả lời",
-            InvitationStatus::Expired => "Đã hết hạn",
-        }
+    pub fn status_of(invitation: &crate::storage::Invitation) -> crate::domain::invitation::InvitationStatus {
+        crate::domain::invitation::InvitationStatus::of(
+            invitation.expires_at,
+            invitation.answered_at,
+            chrono::Utc::now(),
+        )
     }
 
     /// How a delivery reads on the officer's page. Only what a gateway confirmed is "sent".
@@ -256,21 +290,22 @@ pub mod ssr {
         let medium = delivery.medium;
         let (status, detail) = match delivery.status {
             DeliveryStatus::Queued if !state.delivery_configured(medium) => (
-                "outbox",
+                super::Sending::Outbox,
                 "Chưa gửi: chưa cấu hình cổng gửi; tin nằm trong hộp thư đi để quản trị gửi thủ công.".to_owned(),
             ),
             DeliveryStatus::Queued => (
-                "queued",
+                super::Sending::Queued,
                 match &delivery.last_error {
                     None => "Đang chờ gửi.".to_owned(),
                     Some(cause) => format!("Đang chờ gửi lại (đã thử {} lần; lần trước: {cause})", delivery.attempts),
                 },
             ),
-            DeliveryStatus::Sent => {
-                ("sent", format!("Đã gửi lúc {}.", delivery.sent_at.map(vietnam_time).unwrap_or_default()))
-            }
+            DeliveryStatus::Sent => (
+                super::Sending::Sent,
+                format!("Đã gửi lúc {}.", delivery.sent_at.map(vietnam_time).unwrap_or_default()),
+            ),
             DeliveryStatus::Failed => (
-                "failed",
+                super::Sending::Failed,
                 format!(
                     "Gửi không thành công sau {} lần thử: {}",
                     delivery.attempts,
@@ -278,13 +313,13 @@ pub mod ssr {
                 ),
             ),
             DeliveryStatus::Cancelled => {
-                ("cancelled", "Không gửi: phiếu đã được trả lời hoặc đường dẫn đã hết hạn.".to_owned())
+                (super::Sending::Cancelled, "Không gửi: phiếu đã được trả lời hoặc đường dẫn đã hết hạn.".to_owned())
             }
         };
         super::DeliveryView {
             medium: medium.label().to_owned(),
             recipient: delivery.recipient_hint.clone(),
-            status: status.to_owned(),
+            status,
             detail,
         }
     }
