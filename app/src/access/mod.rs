@@ -61,6 +61,24 @@ pub fn page_reply<T>(reply: Result<PageReply<T>, ServerFnError>, ready: impl FnO
     }
 }
 
+/// A page's data once loaded, rendered by `ready`, or the standard refusal ([`page_reply`]);
+/// "Đang tải…" meanwhile. Every page that loads its data shows it through this.
+#[component]
+pub fn Loaded<T, R>(data: Resource<Result<PageReply<T>, ServerFnError>>, ready: R) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + serde::de::DeserializeOwned + 'static,
+    R: Fn(T) -> AnyView + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
+            {move || {
+                let ready = ready.clone();
+                Suspend::new(async move { page_reply(data.await, ready) })
+            }}
+        </Suspense>
+    }
+}
+
 /// A message for the admin after a change: what happened, and a one-time secret (a password,
 /// a key, a pairing code) shown only this once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! The frame every admin page shares: its window title, the navigation, the heading, what the
 //! page says before its data (an introduction, filters, the alerts of its forms), then the data
-//! once loaded, or the standard refusal page ([`page_reply`]).
+//! once loaded, or the standard refusal page ([`Loaded`]).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::nav::AdminNav;
-use crate::access::{page_reply, PageReply};
+use crate::access::{Loaded, PageReply};
 
 #[component]
 pub fn AdminPage<T, R>(
@@ -30,12 +30,7 @@ where
             <AdminNav />
             <h1>{heading}</h1>
             {children.map(|children| children())}
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || {
-                    let ready = ready.clone();
-                    Suspend::new(async move { page_reply(data.await, ready) })
-                }}
-            </Suspense>
+            <Loaded data ready />
         </main>
     }
 }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::format::percent;
 use super::server::{report_breakdown, BreakdownPage as Page, Filter};
 use super::ReportHeader;
-use crate::access::page_reply;
+use crate::access::Loaded;
 
 #[component]
 pub fn BreakdownPage() -> impl IntoView {
@@ -20,9 +20,7 @@ pub fn BreakdownPage() -> impl IntoView {
     view! {
         <Title text="Phân tổ — Chỉ số hài lòng" />
         <main class="admin report">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move { page_reply(page.await, |p| view! { <BreakdownView page=p /> }.into_any()) })}
-            </Suspense>
+            <Loaded data=page ready={|p: Page| view! { <BreakdownView page=p /> }.into_any()} />
         </main>
     }
 }

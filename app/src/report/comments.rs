@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::server::{Filter, Frame};
 use super::ReportHeader;
-use crate::access::{page_reply, PageReply};
+use crate::access::{Loaded, PageReply};
 use crate::account::page::failure_alert;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,11 +94,7 @@ pub fn CommentsPage() -> impl IntoView {
     view! {
         <Title text="Ý kiến người dân — Chỉ số hài lòng" />
         <main class="admin report">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(page.await, move |p| view! { <CommentsView page=p moderate=moderate /> }.into_any())
-                })}
-            </Suspense>
+            <Loaded data=page ready={move |p: CommentsPage| view! { <CommentsView page=p moderate=moderate /> }.into_any()} />
         </main>
     }
 }

@@ -11,7 +11,7 @@ use super::download::DownloadLink;
 use super::format::{capitalised, decimal, interval, percent, points};
 use super::server::{report_dashboard, Dashboard, Filter, Labelled};
 use super::ReportHeader;
-use crate::access::page_reply;
+use crate::access::Loaded;
 use crate::domain::index::CriterionIndex;
 use crate::domain::report::{change, ExpectationShare};
 use crate::domain::weighting::Weighted;
@@ -27,11 +27,7 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <Title text="Chỉ số hài lòng — Tổng quan" />
         <main class="admin report">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(dashboard.await, |d| view! { <DashboardView dashboard=d /> }.into_any())
-                })}
-            </Suspense>
+            <Loaded data=dashboard ready={|d: Dashboard| view! { <DashboardView dashboard=d /> }.into_any()} />
         </main>
     }
 }

@@ -12,7 +12,7 @@ use super::dashboard::{element_title, labelled_rows, left_out_note, weighted_not
 use super::format::{day, interval, percent, points};
 use super::ranking::RankingTable;
 use super::server::{report_print, Filter, PrintedReport};
-use crate::access::page_reply;
+use crate::access::Loaded;
 use crate::domain::report::shown;
 
 #[component]
@@ -25,9 +25,7 @@ pub fn PrintPage() -> impl IntoView {
     view! {
         <Title text="Báo cáo kết quả đo lường sự hài lòng" />
         <main class="admin printed-report">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move { page_reply(report.await, |r| view! { <PrintView report=r /> }.into_any()) })}
-            </Suspense>
+            <Loaded data=report ready={|r: PrintedReport| view! { <PrintView report=r /> }.into_any()} />
         </main>
     }
 }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::format::{day, interval, percent, points};
 use super::server::{report_ranking, Filter, RankingPage as Page};
 use super::ReportHeader;
-use crate::access::page_reply;
+use crate::access::Loaded;
 use crate::domain::report::{Ranking, RankingRow};
 
 #[component]
@@ -21,9 +21,7 @@ pub fn RankingPage() -> impl IntoView {
     view! {
         <Title text="Xếp hạng — Chỉ số hài lòng" />
         <main class="admin report">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move { page_reply(page.await, |p| view! { <RankingView page=p /> }.into_any()) })}
-            </Suspense>
+            <Loaded data=page ready={|p: Page| view! { <RankingView page=p /> }.into_any()} />
         </main>
     }
 }

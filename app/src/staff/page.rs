@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use super::server::{
     load_invitation, load_invite_form, CreateInvitation, InvitationView, InviteForm, RecentInvitation,
 };
-use crate::access::page_reply;
+use crate::access::Loaded;
 use crate::account::page::failure_alert;
 
 #[component]
@@ -16,11 +16,7 @@ pub fn InvitePage() -> impl IntoView {
     view! {
         <Title text="Gửi phiếu khảo sát — Hài lòng" />
         <main class="admin staff">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(form.await, |form| view! { <InviteFormView form /> }.into_any())
-                })}
-            </Suspense>
+            <Loaded data=form ready={|form: InviteForm| view! { <InviteFormView form /> }.into_any()} />
         </main>
     }
 }
@@ -152,11 +148,7 @@ pub fn InvitationPage() -> impl IntoView {
     view! {
         <Title text="Đường dẫn khảo sát — Hài lòng" />
         <main class="admin staff">
-            <Suspense fallback=|| view! { <p>"Đang tải…"</p> }>
-                {move || Suspend::new(async move {
-                    page_reply(invitation.await, |view| view! { <InvitationSlip invitation=view /> }.into_any())
-                })}
-            </Suspense>
+            <Loaded data=invitation ready={|view: InvitationView| view! { <InvitationSlip invitation=view /> }.into_any()} />
         </main>
     }
 }
