@@ -18,7 +18,7 @@ pub enum Source {
 /// Seconds a kiosk over its per-minute limit is told to wait.
 const TOO_FAST_WAIT: u32 = 60;
 /// Seconds a client is told to wait when the server could not store a survey.
-const BUSY_WAIT: u32 = 30;
+pub const BUSY_WAIT: u32 = 30;
 
 impl AppState {
     /// Validates and stores a survey from `source`, and says what became of it, with the id it

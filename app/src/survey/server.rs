@@ -114,7 +114,7 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<Verdict
     let state = expect_context::<crate::service::AppState>();
     fn unavailable(error: impl std::fmt::Display) -> Verdict {
         tracing::error!(%error, "a survey's source was not read");
-        Verdict::RetryAfter { seconds: 30, busy: true }
+        Verdict::RetryAfter { seconds: crate::service::surveys::BUSY_WAIT, busy: true }
     }
     let source = match link {
         Some(token) => match state.invitation_for_token(&token).await {
@@ -142,7 +142,10 @@ pub async fn submit_survey(draft: Draft, link: Option<String>) -> Result<Verdict
             response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
         }
     }
-    let message = super::flow::sentence(&verdict).map(str::to_owned).unwrap_or_default();
+    let message = match &verdict {
+        Verdict::Fix(errors) => super::flow::describe_errors(&state.questionnaire, errors).join(" "),
+        other => super::flow::sentence(other).map(str::to_owned).unwrap_or_default(),
+    };
     Err(SubmitRefused::Judged { verdict, message })
 }
 
