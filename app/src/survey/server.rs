@@ -1,4 +1,5 @@
-//! Server functions of the survey screens (at a kiosk and from a link), and the parts the no-JavaScript form post shares with them.
+//! Server functions of the survey screens (at a kiosk and from a link), and the parts the
+//! no-JavaScript form post shares with them.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
