@@ -119,18 +119,15 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::agency::AgencyKind;
 
     fn tree() -> Vec<Agency> {
-        let agency = |code: &str, parent: Option<&str>| Agency {
-            code: code.into(),
-            name: code.into(),
-            kind: AgencyKind::Department,
-            parent: parent.map(Into::into),
-            valid_from: None,
-            valid_to: None,
-        };
-        vec![agency("P", None), agency("D1", Some("P")), agency("G", Some("D1")), agency("D2", Some("P"))]
+        use crate::domain::agency::department;
+        vec![
+            department("P", None),
+            department("D1", Some("P")),
+            department("G", Some("D1")),
+            department("D2", Some("P")),
+        ]
     }
 
     #[test]

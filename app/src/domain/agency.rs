@@ -147,20 +147,26 @@ pub fn subtree_codes(agencies: &[Agency], root: &str) -> std::collections::HashS
     }
 }
 
+/// A department `code` under `parent`, open for ever: what the tests build their trees of.
+#[cfg(test)]
+pub(crate) fn department(code: &str, parent: Option<&str>) -> Agency {
+    Agency {
+        code: code.into(),
+        name: code.into(),
+        kind: AgencyKind::Department,
+        parent: parent.map(Into::into),
+        valid_from: None,
+        valid_to: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_subtree_holds_the_root_and_all_its_descendants_only() {
-        let agency = |code: &str, parent: Option<&str>| Agency {
-            code: code.into(),
-            name: code.into(),
-            kind: AgencyKind::Department,
-            parent: parent.map(Into::into),
-            valid_from: None,
-            valid_to: None,
-        };
+        let agency = department;
         // listed children-first on purpose
         let tree = [agency("G", Some("D1")), agency("D1", Some("P")), agency("D2", Some("P")), agency("P", None)];
         let mut codes: Vec<String> = subtree_codes(&tree, "D1").into_iter().collect();
