@@ -339,7 +339,7 @@ impl AppState {
         days: &ClosedDays,
         scope: &Scope,
     ) -> Result<Sensitivity, ServiceError> {
-        use crate::domain::period::{start_of_day, vietnam_day};
+        use crate::domain::period::start_of_day;
         let book = self.step_book().await?;
         let Some(earliest) = book.earliest(days.from, days.to, None) else { return Ok(Sensitivity::default()) };
         let hours = (start_of_day(earliest), start_of_day(days.to) + chrono::Duration::days(1));
@@ -349,10 +349,7 @@ impl AppState {
         let mut left_out = Totals::default();
         for stored in &flagged.responses {
             let response = &stored.response;
-            let atom = (response.agency.clone(), stored.channel);
-            let published = book.published(&atom, vietnam_day(stored.submitted_at), None);
-            let counted = published.is_some_and(|close| days.from <= close && close <= days.to)
-                && scope.channel.is_none_or(|c| c == stored.channel);
+            let counted = published_in(&book, stored, days) && scope.channel.is_none_or(|c| c == stored.channel);
             let share = if counted { rollup.share_in(&response.agency, &subtree) } else { 0.0 };
             let Some(layout) = self.layouts.get(&response.questionnaire_version) else { continue };
             if share > 0.0 {
@@ -851,6 +848,13 @@ fn counted<K>(key: K, share: f64) -> Option<(K, f64)> {
     (share > 0.0).then_some((key, share))
 }
 
+/// Whether the figures over `days` count `stored`: its disclosure step closed inside them.
+fn published_in(book: &StepBook, stored: &crate::storage::StoredResponse, days: &ClosedDays) -> bool {
+    let atom = (stored.response.agency.clone(), stored.channel);
+    let day = crate::domain::period::vietnam_day(stored.submitted_at);
+    book.published(&atom, day, None).is_some_and(|close| days.from <= close && close <= days.to)
+}
+
 /// Totals per (agency, channel).
 type PerChannel = HashMap<(String, Channel), Totals>;
 
@@ -884,7 +888,7 @@ impl AppState {
         days: &ClosedDays,
         after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
     ) -> Result<ExportPage, ServiceError> {
-        use crate::domain::period::{start_of_day, vietnam_day};
+        use crate::domain::period::start_of_day;
         let book = self.step_book().await?;
         let atoms = [Channel::Kiosk, Channel::Link].map(|c| (agency.to_owned(), c));
         let earliest = atoms.iter().filter_map(|atom| book.atoms.get(atom)?.earliest(days.from, days.to, None)).min();
@@ -892,11 +896,7 @@ impl AppState {
         let bounds = (start_of_day(earliest), start_of_day(days.to) + chrono::Duration::days(1));
         let mut rows = self.db.responses_page(agency, bounds, after, &self.layouts).await?;
         let next = rows.last().map(|last| (last.submitted_at, last.response.id));
-        rows.retain(|stored| {
-            let atom = (stored.response.agency.clone(), stored.channel);
-            let published = book.published(&atom, vietnam_day(stored.submitted_at), None);
-            published.is_some_and(|close| days.from <= close && close <= days.to)
-        });
+        rows.retain(|stored| published_in(&book, stored, days));
         Ok(ExportPage { rows, next })
     }
 }
