@@ -4,11 +4,12 @@
 use anyhow::Context;
 use app::domain::account::Role;
 use app::domain::audit::{Actor, AuditAction};
-use app::domain::AgencyKind;
+use app::domain::given::Given;
+use app::domain::submission::Levels;
+use app::domain::{AgencyKind, Submission};
 use app::service::AppState;
 use app::storage::Kiosk;
 use chrono::{Datelike, Duration, Utc};
-use serde_json::{json, Map, Value};
 
 const PROVINCE: &str = "PT";
 const CENTRE: &str = "PT-TTPVHCC";
@@ -174,24 +175,32 @@ async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64
         let agency = &served[(random.next() % served.len() as u64) as usize];
         // Each agency leans to its own level of satisfaction, so the ranking has something to show.
         let lean = agency.code.bytes().map(u64::from).sum::<u64>() % 3;
-        let mut answers = Map::new();
+        let mut answers = Levels::new();
         for (_, criterion) in state.questionnaire.criteria() {
             let roll = random.next() % 20;
-            let value = match roll {
-                0 => Value::Null,
-                1 => json!(1),
-                2 => json!(2),
-                r if r < 4 + lean * 2 => json!(3),
-                r if r < 12 => json!(4),
-                _ => json!(5),
+            let level = match roll {
+                0 => Given::Absent,
+                1 => Given::Is(1),
+                2 => Given::Is(2),
+                r if r < 4 + lean * 2 => Given::Is(3),
+                r if r < 12 => Given::Is(4),
+                _ => Given::Is(5),
             };
-            answers.insert(criterion.code.clone(), value);
+            answers.insert(criterion.code.clone(), level);
         }
         let id = uuid::Builder::from_random_bytes(random.bytes16(n)).into_uuid();
-        let body = json!({"id": id.to_string(), "agency": agency.code, "answers": answers,
-                          "expectations": {"X7": 1 + random.next() % 4, "X9": 1 + random.next() % 4}});
+        let expectations = [("X7", random.next()), ("X9", random.next())];
+        let body = Submission {
+            id: Given::Is(id.to_string()),
+            agency: Given::Is(agency.code.clone()),
+            answers: Given::Is(answers),
+            expectations: Given::Is(
+                expectations.map(|(code, r)| (code.to_owned(), Given::Is(1 + (r % 4) as i64))).into(),
+            ),
+            ..Submission::default()
+        };
         let submitted_at = Utc::now() - Duration::minutes((random.next() % (60 * 24 * 60)) as i64);
-        let outcome = state.store_from_kiosk(kiosk, body.as_object().expect("an object"), submitted_at).await?;
+        let outcome = state.store_from_kiosk(kiosk, &body, submitted_at).await?;
         if outcome.1 == app::storage::Outcome::New {
             stored += 1;
         }

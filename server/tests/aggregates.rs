@@ -116,8 +116,8 @@ async fn store_all(app: &TestApp, batch: Vec<(Value, Sent)>) {
         tokio::spawn(async move {
             for (body, sent) in part {
                 let at = app::domain::period::start_of_day(sent.day) + Duration::hours(10);
-                let first = state.store_from_kiosk(&kiosk, body.as_object().unwrap(), at).await.unwrap().1;
-                let again = state.store_from_kiosk(&kiosk, body.as_object().unwrap(), at).await.unwrap().1;
+                let first = state.store_from_kiosk(&kiosk, &common::submission(body.clone()), at).await.unwrap().1;
+                let again = state.store_from_kiosk(&kiosk, &common::submission(body.clone()), at).await.unwrap().1;
                 assert_eq!((first, again), (Outcome::New, Outcome::Repeat));
             }
         })

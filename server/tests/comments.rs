@@ -20,13 +20,13 @@ async fn answer(app: &TestApp, comment: Option<&str>) -> String {
     }
     // A final day: a week and more ago.
     let at = start_of_day(vietnam_day(Utc::now()) - Duration::days(10)) + Duration::hours(4);
-    app.state.store_from_kiosk(&kiosk, body.as_object().unwrap(), at).await.unwrap();
+    app.state.store_from_kiosk(&kiosk, &common::submission(body.clone()), at).await.unwrap();
     id
 }
 
 async fn moderate(app: &TestApp, cookie: &str, id: &str, approve: bool) -> u16 {
     let body = format!("id={id}&approve={approve}&back=/admin/comments");
-    app.post_form(app::report::comments::ModerateComment::PATH, Some(cookie), &body).await.status().as_u16()
+    app.post_form(app::report::server::ModerateComment::PATH, Some(cookie), &body).await.status().as_u16()
 }
 
 #[tokio::test]

@@ -275,7 +275,7 @@ async fn an_answer_cancels_what_is_still_queued() {
     let app = spawn_app().await;
     let link = invite(&app, "HS-OUT-2", &[(Medium::Sms, "0912345678")]).await;
     let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"A1": 5}});
-    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap(), None).await.unwrap();
+    app.state.submit_from_link(&link.invitation, &common::submission(answer), None).await.unwrap();
     app.state.deliver_due().await.unwrap();
     let deliveries = app.state.deliveries_of(&link.invitation).await.unwrap();
     assert_eq!(deliveries[0].status, DeliveryStatus::Cancelled);

@@ -50,7 +50,7 @@ async fn one_stop_software_invites_within_its_scope_and_reads_the_status_only() 
     let token = first["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let link = app.state.invitation_for_token(&token).await.unwrap().unwrap();
     let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"A1": 4}});
-    app.state.submit_from_link(&link.invitation, answer.as_object().unwrap(), None).await.unwrap();
+    app.state.submit_from_link(&link.invitation, &common::submission(answer.clone()), None).await.unwrap();
     let state: Value = get(&app, &key, "HS-API-1").await.json().await.unwrap();
     assert_eq!(state["status"], "answered");
 

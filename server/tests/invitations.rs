@@ -4,6 +4,7 @@
 mod common;
 
 use app::domain::audit::Actor;
+use app::domain::given::Given;
 use app::domain::invitation::InvitationStatus;
 use app::service::invitations::InviteError;
 use app::service::{ServiceError, Settings};
@@ -11,8 +12,8 @@ use app::storage::Outcome;
 use common::{spawn_app, spawn_app_with};
 use serde_json::json;
 
-fn answer() -> serde_json::Map<String, serde_json::Value> {
-    json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 5}}).as_object().unwrap().clone()
+fn answer() -> app::domain::Submission {
+    common::submission(json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 5}}))
 }
 
 #[tokio::test]
@@ -95,14 +96,14 @@ async fn ten_concurrent_answers_on_one_link_store_exactly_one() {
 async fn a_retry_of_a_stored_link_answer_is_a_repeat_and_a_wrong_answer_changes_nothing() {
     let app = spawn_app().await;
     let link = common::issue(&app.state, "HS-2026-0003", "KS", "D1").await;
-    let bad = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 9}}).as_object().unwrap().clone();
+    let bad = common::submission(json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 9}}));
     assert!(matches!(app.state.submit_from_link(&link.invitation, &bad, None).await, Err(ServiceError::Invalid(_))));
     let pending = app.state.invitation_for_token(&link.token).await.unwrap().unwrap();
     assert_eq!(pending.status, InvitationStatus::Pending, "a rejected answer does not use the link up");
     let body = answer();
     let mut changed = body.clone();
-    changed.insert("comment".into(), json!("Một ý kiến khác"));
-    let submit = |body: serde_json::Map<String, serde_json::Value>| {
+    changed.comment = Given::Is("Một ý kiến khác".into());
+    let submit = |body: app::domain::Submission| {
         let (state, invitation) = (app.state.clone(), link.invitation.clone());
         async move { state.submit_from_link(&invitation, &body, None).await.unwrap().1 }
     };

@@ -40,7 +40,7 @@ async fn no_commit_of_the_write_ahead_log_holds_both_a_claim_and_its_answer() {
         let link = common::issue(&app.state, &dossier, "KS", "D1").await;
         let id = uuid::Uuid::new_v4();
         let answer = json!({"id": id, "answers": {"A1": 1 + n % 5}, "comment": "Ý kiến qua đường liên kết"});
-        app.state.submit_from_link(&link.invitation, answer.as_object().unwrap(), None).await.unwrap();
+        app.state.submit_from_link(&link.invitation, &common::submission(answer.clone()), None).await.unwrap();
         dossiers.push((dossier.clone(), dossier.into_bytes()));
         ids.push((id.to_string(), id.as_bytes().to_vec()));
         // The fifth answer completes a mixed batch of five; the two after it wait.

@@ -118,7 +118,7 @@ async fn a_province_starts_from_nothing_imports_its_tree_and_reorganises_it() {
     let autumn = chrono::Utc.with_ymd_and_hms(2025, 10, 15, 3, 0, 0).unwrap();
     for value in [5, 4, 2] {
         let body = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"A1": value}});
-        state.store_from_kiosk(&kiosk, body.as_object().unwrap(), autumn).await.unwrap();
+        state.store_from_kiosk(&kiosk, &common::submission(body.clone()), autumn).await.unwrap();
     }
     state.revoke_kiosk(&Actor::cli(), kiosk.id).await.unwrap();
 

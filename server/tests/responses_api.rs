@@ -81,6 +81,13 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
             "expectations.X1",
         ),
         ("nothing answered", json!({"id": id, "agency": "D1", "answers": {"A1": null}}).to_string(), "answers"),
+        ("a text body", "\"phiếu\"".into(), "body"),
+        ("id as a number", json!({"id": 7, "agency": "D1", "answers": {"A1": 5}}).to_string(), "id"),
+        (
+            "day as a number",
+            json!({"id": id, "agency": "D1", "answers": {"A1": 5}, "day": 20261207}).to_string(),
+            "day",
+        ),
     ];
     for (name, body, field) in cases {
         let response = app.post_raw(body).await;
@@ -94,6 +101,12 @@ async fn every_bad_input_is_a_4xx_with_a_vietnamese_message_and_stores_nothing()
             "{name}: «{message}» is not Vietnamese"
         );
     }
+    // Several fields of the wrong type: each is named, none hides another.
+    let body =
+        json!({"id": id, "agency": 5, "answers": {"A1": "năm", "A2": 4}, "profile": [], "comment": 12, "kiosk": 1});
+    let errors: Value = app.post_raw(body.to_string()).await.json().await.unwrap();
+    let named: Vec<&str> = errors["errors"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(named, ["agency", "answers.A1", "comment", "kiosk", "profile"], "{errors}");
     assert_eq!(app.stored().await, 0);
     assert_eq!(app.state.count_answers().await.unwrap(), 0);
 }

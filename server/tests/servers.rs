@@ -119,7 +119,7 @@ async fn three_servers_store_each_answer_once_and_send_each_message_once() {
             let (state, invitation) = (state.clone(), link.invitation.clone());
             tokio::spawn(async move {
                 let answer = json!({"id": uuid::Uuid::new_v4().to_string(), "answers": {"C1": 5}});
-                state.submit_from_link(&invitation, answer.as_object().unwrap(), None).await.unwrap().1
+                state.submit_from_link(&invitation, &common::submission(answer.clone()), None).await.unwrap().1
             })
         });
         let mut outcomes = Vec::new();

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod disclosure;
 pub mod dossiers;
 pub mod export;
+pub mod given;
 pub mod index;
 pub mod invitation;
 pub mod period;

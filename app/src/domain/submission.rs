@@ -1,21 +1,42 @@
 //! Validation of a submitted response (phiếu trả lời) against the questionnaire it answers.
 //!
-//! The input is untyped JSON on purpose: a wrong type in one field must give that field its own
-//! Vietnamese message, not one parse error for the whole body.
+//! The input is typed field by field, each field [`Given`]: a wrong type in one field gives that
+//! field its own Vietnamese message, not one parse error for the whole body.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
 use uuid::{Uuid, Version};
 
+use super::given::Given;
 use super::questionnaire::Questionnaire;
 
 /// Field path (`answers.A1`, `comment`, …) → what is wrong, in Vietnamese.
 pub type FieldErrors = BTreeMap<String, String>;
 
-/// A submission as received: the JSON object of the API, or the same built by the kiosk UI.
-pub type Submission = Map<String, Value>;
+/// Levels (of a criterion or an expectation) by code, as received.
+pub type Levels = BTreeMap<String, Given<i64>>;
+
+/// A submission as received: the JSON object of the API, or the same built by the survey
+/// screens from a draft ([`crate::survey::flow::Draft::to_submission`]).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Submission {
+    /// The response's id, a random UUID the device made.
+    pub id: Given<String>,
+    /// The competent agency; may be left out where the point serves one.
+    pub agency: Given<String>,
+    pub answers: Given<Levels>,
+    pub expectations: Given<Levels>,
+    pub profile: Given<BTreeMap<String, Given<String>>>,
+    pub comment: Given<String>,
+    /// `YYYY-MM-DD`, the Vietnam day answered on, from a kiosk that was offline.
+    pub day: Given<String>,
+    /// Fields the questionnaire does not have: only their names are kept, to refuse them.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, IgnoredAny>,
+}
 
 /// A response that passed validation; every criterion of the questionnaire is present, in order,
 /// `None` meaning skipped (không trả lời).
@@ -65,8 +86,6 @@ impl Channel {
     }
 }
 
-const KNOWN_FIELDS: [&str; 7] = ["id", "agency", "answers", "expectations", "profile", "comment", "day"];
-
 /// Validates `submission` for `questionnaire`; `served` are the agencies the collecting point
 /// serves (the competent agency must be one of them, and may be left out when there is one);
 /// `today` is the Vietnam day now, which a submitted `day` may not pass.
@@ -77,16 +96,16 @@ pub fn validate(
     today: NaiveDate,
 ) -> Result<ValidResponse, FieldErrors> {
     let mut errors = FieldErrors::new();
-    for key in submission.keys().filter(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+    for key in submission.unknown.keys() {
         errors.insert(key.clone(), "Trường này không có trong phiếu khảo sát.".into());
     }
-    let id = parse_id(submission.get("id"), &mut errors);
-    let agency = parse_agency(submission.get("agency"), served, &mut errors);
-    let answers = parse_answers(questionnaire, submission.get("answers"), &mut errors);
-    let expectations = parse_expectations(questionnaire, submission.get("expectations"), &mut errors);
-    let profile = parse_profile(questionnaire, submission.get("profile"), &mut errors);
-    let comment = parse_comment(questionnaire, submission.get("comment"), &mut errors);
-    let day = parse_day(submission.get("day"), today, &mut errors);
+    let id = parse_id(&submission.id, &mut errors);
+    let agency = parse_agency(&submission.agency, served, &mut errors);
+    let answers = parse_answers(questionnaire, &submission.answers, &mut errors);
+    let expectations = parse_expectations(questionnaire, &submission.expectations, &mut errors);
+    let profile = parse_profile(questionnaire, &submission.profile, &mut errors);
+    let comment = parse_comment(questionnaire, &submission.comment, &mut errors);
+    let day = parse_day(&submission.day, today, &mut errors);
     match (id, agency) {
         (Some(id), Some(agency)) if errors.is_empty() => Ok(ValidResponse {
             id,
@@ -105,11 +124,11 @@ pub fn validate(
 /// A response's id must be a random (version 4) UUID. An id made from the clock (versions 1, 6,
 /// 7) would store the second the citizen answered, which the hour-granular row hides; the nil
 /// UUID is what a client with a broken generator sends, and it would swallow every response.
-fn parse_id(value: Option<&Value>, errors: &mut FieldErrors) -> Option<Uuid> {
-    let parsed = value.and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+fn parse_id(value: &Given<String>, errors: &mut FieldErrors) -> Option<Uuid> {
+    let parsed = value.as_ref().ok().and_then(|s| Uuid::parse_str(s).ok());
     let message = match (value, parsed) {
         (_, Some(id)) if id.get_version() == Some(Version::Random) => return parsed,
-        (None | Some(Value::Null), _) => "Thiếu mã phiếu (id) do thiết bị tạo.",
+        (Given::Absent, _) => "Thiếu mã phiếu (id) do thiết bị tạo.",
         (_, Some(_)) => "Mã phiếu (id) phải là UUID ngẫu nhiên (phiên bản 4); mã tạo từ đồng hồ để lộ lúc trả lời.",
         (_, None) => "Mã phiếu (id) phải là một UUID hợp lệ.",
     };
@@ -117,25 +136,25 @@ fn parse_id(value: Option<&Value>, errors: &mut FieldErrors) -> Option<Uuid> {
     None
 }
 
-fn parse_agency(value: Option<&Value>, served: &[String], errors: &mut FieldErrors) -> Option<String> {
+fn parse_agency(value: &Given<String>, served: &[String], errors: &mut FieldErrors) -> Option<String> {
     let chosen = match value {
-        None | Some(Value::Null) => match served {
+        Given::Absent => match served {
             [only] => return Some(only.clone()),
             _ => Err("Vui lòng chọn cơ quan giải quyết hồ sơ của Ông/Bà."),
         },
-        Some(Value::String(code)) if served.contains(code) => Ok(code.clone()),
-        Some(Value::String(_)) => Err("Cơ quan này không được phục vụ tại điểm khảo sát này."),
-        Some(_) => Err("Mã cơ quan phải là một chuỗi ký tự."),
+        Given::Is(code) if served.contains(code) => Ok(code.clone()),
+        Given::Is(_) => Err("Cơ quan này không được phục vụ tại điểm khảo sát này."),
+        Given::Wrong => Err("Mã cơ quan phải là một chuỗi ký tự."),
     };
     chosen.map_err(|message| errors.insert("agency".into(), message.into())).ok()
 }
 
 /// The day answered: `YYYY-MM-DD`, one of the last [`MAX_DAYS_LATE`] days up to `today`.
-fn parse_day(value: Option<&Value>, today: NaiveDate, errors: &mut FieldErrors) -> Option<NaiveDate> {
+fn parse_day(value: &Given<String>, today: NaiveDate, errors: &mut FieldErrors) -> Option<NaiveDate> {
     let text = match value {
-        None | Some(Value::Null) => return None,
-        Some(Value::String(text)) => text,
-        Some(_) => {
+        Given::Absent => return None,
+        Given::Is(text) => text,
+        Given::Wrong => {
             errors.insert("day".into(), "Ngày trả lời (day) phải có dạng YYYY-MM-DD.".into());
             return None;
         }
@@ -157,11 +176,15 @@ fn parse_day(value: Option<&Value>, today: NaiveDate, errors: &mut FieldErrors) 
 }
 
 /// The object under `field`, or an error when it is there but is not an object.
-fn object<'a>(field: &str, value: Option<&'a Value>, errors: &mut FieldErrors) -> Option<&'a Map<String, Value>> {
+fn object<'a, T>(
+    field: &str,
+    value: &'a Given<BTreeMap<String, T>>,
+    errors: &mut FieldErrors,
+) -> Option<&'a BTreeMap<String, T>> {
     match value {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(map)) => Some(map),
-        Some(_) => {
+        Given::Absent => None,
+        Given::Is(map) => Some(map),
+        Given::Wrong => {
             errors.insert(field.into(), "Phải là một đối tượng {mã: giá trị}.".into());
             None
         }
@@ -169,27 +192,26 @@ fn object<'a>(field: &str, value: Option<&'a Value>, errors: &mut FieldErrors) -
 }
 
 /// A level in 1..=max, `None` for null (skipped), an error message otherwise.
-fn level(value: &Value, max: u8) -> Result<Option<u8>, String> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(n) => match n.as_u64() {
-            Some(v) if (1..=u64::from(max)).contains(&v) => Ok(Some(v as u8)),
-            _ => Err(format!("Mức đánh giá phải từ 1 đến {max} (hoặc null để bỏ qua).")),
-        },
-        _ => Err(format!("Mức đánh giá phải là một số nguyên từ 1 đến {max} (hoặc null để bỏ qua).")),
+fn level(value: &Given<i64>, max: u8) -> Result<Option<u8>, String> {
+    match *value {
+        Given::Absent => Ok(None),
+        Given::Is(v) if (1..=i64::from(max)).contains(&v) => Ok(Some(v as u8)),
+        Given::Is(_) => Err(format!("Mức đánh giá phải từ 1 đến {max} (hoặc null để bỏ qua).")),
+        Given::Wrong => Err(format!("Mức đánh giá phải là một số nguyên từ 1 đến {max} (hoặc null để bỏ qua).")),
     }
 }
 
 fn parse_answers(
     questionnaire: &Questionnaire,
-    value: Option<&Value>,
+    value: &Given<Levels>,
     errors: &mut FieldErrors,
 ) -> Vec<(String, Option<u8>)> {
-    if value.is_none() || value == Some(&Value::Null) {
+    if *value == Given::Absent {
         errors.insert("answers".into(), "Thiếu câu trả lời cho các tiêu chí.".into());
         return Vec::new();
     }
-    let map = object("answers", value, errors).cloned().unwrap_or_default();
+    let none = Levels::new();
+    let map = object("answers", value, errors).unwrap_or(&none);
     for code in map.keys().filter(|code| !questionnaire.has_criterion(code)) {
         errors.insert(format!("answers.{code}"), "Tiêu chí này không có trong phiếu khảo sát.".into());
     }
@@ -213,7 +235,7 @@ fn parse_answers(
 
 fn parse_expectations(
     questionnaire: &Questionnaire,
-    value: Option<&Value>,
+    value: &Given<Levels>,
     errors: &mut FieldErrors,
 ) -> Vec<(String, u8)> {
     let Some(map) = object("expectations", value, errors) else { return Vec::new() };
@@ -238,7 +260,7 @@ fn parse_expectations(
 
 fn parse_profile(
     questionnaire: &Questionnaire,
-    value: Option<&Value>,
+    value: &Given<BTreeMap<String, Given<String>>>,
     errors: &mut FieldErrors,
 ) -> Vec<(String, String)> {
     let Some(map) = object("profile", value, errors) else { return Vec::new() };
@@ -250,8 +272,8 @@ fn parse_profile(
             continue;
         };
         match value {
-            Value::Null => {}
-            Value::String(option) if question.options.iter().any(|o| &o.code == option) => {
+            Given::Absent => {}
+            Given::Is(option) if question.options.iter().any(|o| &o.code == option) => {
                 parsed.push((code.clone(), option.clone()))
             }
             _ => {
@@ -262,12 +284,12 @@ fn parse_profile(
     parsed
 }
 
-fn parse_comment(questionnaire: &Questionnaire, value: Option<&Value>, errors: &mut FieldErrors) -> Option<String> {
+fn parse_comment(questionnaire: &Questionnaire, value: &Given<String>, errors: &mut FieldErrors) -> Option<String> {
     let text = match value {
-        None | Some(Value::Null) => return None,
+        Given::Absent => return None,
         // Form posts send line breaks as CRLF; count and store them as one character.
-        Some(Value::String(text)) => text.replace("\r\n", "\n"),
-        Some(_) => {
+        Given::Is(text) => text.replace("\r\n", "\n"),
+        Given::Wrong => {
             errors.insert("comment".into(), "Ý kiến phải là văn bản.".into());
             return None;
         }
@@ -346,7 +368,7 @@ impl Verdict {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
 
@@ -361,7 +383,7 @@ mod tests {
     }
 
     fn check(body: Value) -> Result<ValidResponse, FieldErrors> {
-        validate(&Questionnaire::bundled(), &served(), body.as_object().unwrap(), today())
+        validate(&Questionnaire::bundled(), &served(), &serde_json::from_value(body).unwrap(), today())
     }
 
     fn error_keys(body: Value) -> Vec<String> {
@@ -464,7 +486,7 @@ mod tests {
         let q = Questionnaire::bundled();
         let two = vec!["SNV".to_string(), "STP".to_string()];
         let body = |agency: Value| json!({"id": ID, "answers": {"A1": 4}, "agency": agency});
-        let run = |v: Value| validate(&q, &two, v.as_object().unwrap(), today());
+        let run = |v: Value| validate(&q, &two, &serde_json::from_value(v).unwrap(), today());
         assert_eq!(run(body(json!("STP"))).unwrap().agency, "STP");
         assert!(run(body(Value::Null)).unwrap_err().contains_key("agency"));
         assert!(run(body(json!("SYT"))).unwrap_err().contains_key("agency"));

@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use crate::domain::submission::{FieldErrors, Verdict};
+use crate::domain::given::Given;
+use crate::domain::submission::{FieldErrors, Levels, Submission, Verdict};
 use crate::domain::Questionnaire;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,30 +239,20 @@ impl Draft {
     }
 
     /// The submission the domain validates: numbers where the citizen tapped a level.
-    pub fn to_submission(&self) -> Map<String, Value> {
-        let levels = |map: &BTreeMap<String, String>| -> Map<String, Value> {
-            map.iter()
-                .map(|(code, v)| {
-                    (code.clone(), v.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(v.clone())))
-                })
-                .collect()
+    pub fn to_submission(&self) -> Submission {
+        let levels = |map: &BTreeMap<String, String>| -> Levels {
+            map.iter().map(|(code, v)| (code.clone(), v.parse().map_or(Given::Wrong, Given::Is))).collect()
         };
-        let mut submission = Map::new();
-        submission.insert("id".into(), Value::from(self.id.clone()));
-        if let Some(agency) = &self.agency {
-            submission.insert("agency".into(), Value::from(agency.clone()));
+        Submission {
+            id: Given::Is(self.id.clone()),
+            agency: self.agency.clone().into(),
+            answers: Given::Is(levels(&self.answers)),
+            expectations: Given::Is(levels(&self.expectations)),
+            profile: Given::Is(self.profile.iter().map(|(k, v)| (k.clone(), Given::Is(v.clone()))).collect()),
+            comment: Some(self.comment.clone()).filter(|c| !c.trim().is_empty()).into(),
+            day: self.day.clone().into(),
+            unknown: BTreeMap::new(),
         }
-        submission.insert("answers".into(), Value::Object(levels(&self.answers)));
-        submission.insert("expectations".into(), Value::Object(levels(&self.expectations)));
-        let profile = self.profile.iter().map(|(k, v)| (k.clone(), Value::from(v.clone()))).collect();
-        submission.insert("profile".into(), Value::Object(profile));
-        if !self.comment.trim().is_empty() {
-            submission.insert("comment".into(), Value::from(self.comment.clone()));
-        }
-        if let Some(day) = &self.day {
-            submission.insert("day".into(), Value::from(day.clone()));
-        }
-        submission
     }
 }
 

@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use app::domain::submission::Channel;
-use app::domain::submission::{Verdict, Way};
+use app::domain::submission::{Channel, Submission, Verdict, Way};
 use app::domain::{FieldErrors, Period, Population};
 use app::service::surveys::Source;
 use app::service::{AppState, ServiceError};
@@ -88,9 +87,10 @@ pub async fn submit_response(
         .kiosk_for_token(token)
         .await?
         .ok_or_else(|| ApiError::unauthorized("Mã thiết bị không hợp lệ hoặc đã bị thu hồi."))?;
-    let submission = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => {
+    // Every field is `Given`, so only a body that is no JSON object fails here.
+    let submission = match serde_json::from_slice::<Submission>(&body) {
+        Ok(submission) => submission,
+        Err(error) if error.is_data() => {
             return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "body", "Nội dung phải là một đối tượng JSON."))
         }
         Err(_) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "body", "Nội dung không phải JSON hợp lệ.")),

@@ -299,3 +299,8 @@ pub async fn issue(state: &AppState, dossier: &str, procedure: &str, agency: &st
         created: invited.created,
     }
 }
+
+/// A survey as the API would receive `body`, for tests that call the service directly.
+pub fn submission(body: serde_json::Value) -> app::domain::Submission {
+    serde_json::from_value(body).expect("every field of a submission is Given")
+}
