@@ -67,6 +67,37 @@ async fn account_rules_are_enforced() {
     assert!(matches!(s.add_user(&cli, "STAFF1", Role::Staff, Some("P")).await, Err(AccountServiceError::Taken(_))));
 }
 
+/// The account forms' server functions take a `Role`: a forged or missing one is refused in
+/// Vietnamese, field by field as any bad input, not by the framework in English.
+#[tokio::test]
+async fn a_forged_role_is_refused_in_vietnamese_and_creates_nothing() {
+    let app = spawn_app().await;
+    let admin = app.session("tinh", Role::Admin, None).await;
+    let path = <app::admin::users::AddAccount as leptos::server_fn::ServerFn>::PATH;
+    let client = reqwest::Client::new();
+    for body in ["username=gia.mao&role=root&agency=P", "username=gia.mao&agency=P", "username=gia.mao&role=&agency=P"]
+    {
+        let refused = client
+            .post(format!("{}{path}", app.base))
+            .header("origin", &app.base)
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &admin)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 422, "{body}");
+        let error: leptos::prelude::ServerFnError =
+            leptos::server_fn::error::FromServerFnError::de(refused.bytes().await.unwrap());
+        assert_eq!(
+            error,
+            leptos::prelude::ServerFnError::ServerError("Vai trò phải là admin, manager hoặc staff.".into())
+        );
+    }
+    assert!(app.state.users().await.unwrap().iter().all(|u| u.user.username != "gia.mao"));
+}
+
 #[tokio::test]
 async fn wrong_passwords_slow_down_that_address_only_and_old_failures_are_pruned() {
     let app = spawn_app().await;

@@ -8,6 +8,7 @@ use super::page::{AdminPage, CsvUpload};
 use crate::access::{Notice, NoticeView, PageReply};
 use crate::account::page::failure_alert;
 use crate::domain::account::Role;
+use crate::domain::given::Given;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -64,12 +65,12 @@ pub async fn load_users() -> Result<PageReply<UsersView>, ServerFnError> {
 #[server]
 pub async fn add_account(
     username: String,
-    role: String,
+    #[server(default)] role: Given<Role>,
     #[server(default)] agency: String,
 ) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
-    let (role, agency) = ssr::role_and_agency(&role, &agency)?;
+    let (role, agency) = ssr::role_and_agency(role, &agency)?;
     let password = ssr::done(state.add_user(&access.actor(), &username, role, agency).await)?;
     ssr::show_password(&state, &username, &password, "Đã tạo tài khoản");
     Ok(())
@@ -78,12 +79,12 @@ pub async fn add_account(
 #[server]
 pub async fn update_account(
     username: String,
-    role: String,
+    #[server(default)] role: Given<Role>,
     #[server(default)] agency: String,
 ) -> Result<(), ServerFnError> {
     let state = expect_context::<crate::service::AppState>();
     let access = crate::access::guard::require_for_change(&state, crate::domain::access::Action::Administer).await?;
-    let (role, agency) = ssr::role_and_agency(&role, &agency)?;
+    let (role, agency) = ssr::role_and_agency(role, &agency)?;
     ssr::done(state.update_user(&access.actor(), &username, role, agency).await)?;
     leptos_axum::redirect("/admin/users");
     Ok(())
@@ -114,12 +115,13 @@ mod ssr {
 
     use crate::access::request::{set_flash, Flash};
     use crate::domain::account::Role;
+    use crate::domain::given::Given;
     use crate::service::accounts::AccountServiceError;
     use crate::service::{AppState, ServiceError};
 
     /// The role an account form names, and its agency for a role that has one.
-    pub fn role_and_agency<'a>(role: &str, agency: &'a str) -> Result<(Role, Option<&'a str>), ServerFnError> {
-        let Some(role) = Role::parse(role.trim()) else {
+    pub fn role_and_agency(role: Given<Role>, agency: &str) -> Result<(Role, Option<&str>), ServerFnError> {
+        let Given::Is(role) = role else {
             return crate::service::refuse(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Vai trò phải là admin, manager hoặc staff.",
