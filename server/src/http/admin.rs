@@ -6,7 +6,8 @@ use app::domain::access::{Action, Principal};
 use app::domain::audit::Actor;
 use app::service::accounts::AccountServiceError;
 use app::service::registry::RegistryError;
-use app::service::AppState;
+use app::service::{AppState, ServiceError};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -37,16 +38,26 @@ async fn admin(app: &AppState, headers: &HeaderMap, ip: ClientIp) -> Result<Acto
 
 /// A plain page with a title, lines of text and a way back.
 fn page(status: StatusCode, title: &str, lines: &[&str]) -> Response {
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let items: String = lines.iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/pkg/hailong.css\"></head><body><main class=\"admin\"><h1>{title}</h1>\
-         <ul class=\"errors\" role=\"alert\">{items}</ul><p><a href=\"/admin\">Về trang quản trị</a></p></main></body></html>",
+    let body = format!(
+        "<h1>{title}</h1><ul class=\"errors\" role=\"alert\">{items}</ul><p><a href=\"/admin\">Về trang quản trị</a></p>",
         title = escape(title)
     );
-    (status, Html(html)).into_response()
+    (status, Html(shell(title, &body))).into_response()
+}
+
+/// The document around an admin page's `body` (HTML), with the site's style.
+fn shell(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"stylesheet\" href=\"/pkg/hailong.css\"></head><body><main class=\"admin\">{body}</main></body></html>",
+        title = escape(title)
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn unavailable() -> Response {
@@ -70,23 +81,62 @@ async fn uploaded_csv(mut form: Multipart) -> Result<String, Response> {
     Err(bad("Chưa chọn tệp."))
 }
 
-/// The admin and the uploaded CSV of an upload form, or the page to answer instead.
-async fn admin_upload(
-    app: &AppState,
-    headers: &HeaderMap,
-    ip: ClientIp,
-    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<(Actor, String), Response> {
-    let actor = admin(app, headers, ip).await?;
-    let Ok(form) = form else {
-        return Err(page(StatusCode::BAD_REQUEST, "Không đọc được tệp", &["Biểu mẫu tải lên không hợp lệ."]));
-    };
-    Ok((actor, uploaded_csv(form).await?))
+/// Why an uploaded file changed nothing: the server failed (logged, 503), or the file has
+/// problems, one line each (422).
+enum Refusal {
+    Server(ServiceError),
+    File(Vec<String>),
 }
 
-/// A page listing what is wrong with an uploaded file.
-fn refused_file(title: &str, lines: &[String]) -> Response {
-    page(StatusCode::UNPROCESSABLE_ENTITY, title, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+impl From<RegistryError> for Refusal {
+    fn from(error: RegistryError) -> Self {
+        match error {
+            RegistryError::Service(error) => Self::Server(error),
+            error => Self::File(error.messages()),
+        }
+    }
+}
+
+impl From<AccountServiceError> for Refusal {
+    fn from(error: AccountServiceError) -> Self {
+        match error {
+            AccountServiceError::Service(error) => Self::Server(error),
+            error => Self::File(error.to_string().lines().map(str::to_owned).collect()),
+        }
+    }
+}
+
+/// An upload form from start to end: the admin behind the session and the CSV they sent go to
+/// `apply`; a file it refuses is answered by a page titled `refused` listing its problems.
+async fn upload<E: Into<Refusal>>(
+    app: &AppState,
+    request: (HeaderMap, ClientIp),
+    form: Result<Multipart, MultipartRejection>,
+    refused: &str,
+    apply: impl AsyncFnOnce(&Actor, &str) -> Result<Response, E>,
+) -> Response {
+    let (headers, ip) = request;
+    let actor = match admin(app, &headers, ip).await {
+        Ok(actor) => actor,
+        Err(refusal) => return refusal,
+    };
+    let Ok(form) = form else {
+        return page(StatusCode::BAD_REQUEST, "Không đọc được tệp", &["Biểu mẫu tải lên không hợp lệ."]);
+    };
+    let csv = match uploaded_csv(form).await {
+        Ok(csv) => csv,
+        Err(refusal) => return refusal,
+    };
+    match apply(&actor, &csv).await.map_err(Into::into) {
+        Ok(response) => response,
+        Err(Refusal::Server(error)) => {
+            tracing::error!(%error, "an uploaded file was not applied");
+            unavailable()
+        }
+        Err(Refusal::File(lines)) => {
+            page(StatusCode::UNPROCESSABLE_ENTITY, refused, &lines.iter().map(String::as_str).collect::<Vec<_>>())
+        }
+    }
 }
 
 /// `GET /admin/agencies.csv`: the registry as a file that imports back unchanged.
@@ -120,20 +170,13 @@ pub async fn upload_agencies(
     State(app): State<AppState>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
-    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let (actor, csv) = match admin_upload(&app, &headers, ip, form).await {
-        Ok(upload) => upload,
-        Err(refusal) => return refusal,
-    };
-    match app.stage_registry_import(&actor, &csv).await {
-        Ok(id) => Redirect::to(&format!("/admin/agencies/import/{id}")).into_response(),
-        Err(RegistryError::Service(error)) => {
-            tracing::error!(%error, "registry upload failed");
-            unavailable()
-        }
-        Err(error) => refused_file("Tệp có lỗi, chưa thay đổi gì", &error.messages()),
-    }
+    upload(&app, (headers, ip), form, "Tệp có lỗi, chưa thay đổi gì", async |actor, csv| {
+        let id = app.stage_registry_import(actor, csv).await?;
+        Ok::<_, RegistryError>(Redirect::to(&format!("/admin/agencies/import/{id}")).into_response())
+    })
+    .await
 }
 
 /// `POST /admin/users/import`: creates every account of a CSV (`username,role,agency`), or none,
@@ -142,41 +185,30 @@ pub async fn import_users(
     State(app): State<AppState>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
-    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let (actor, csv) = match admin_upload(&app, &headers, ip, form).await {
-        Ok(upload) => upload,
-        Err(refusal) => return refusal,
-    };
-    match app.import_users(&actor, &csv).await {
-        Ok(created) => created_accounts(&created),
-        Err(AccountServiceError::Service(error)) => {
-            tracing::error!(%error, "account import failed");
-            unavailable()
-        }
-        Err(error) => {
-            let lines: Vec<String> = error.to_string().lines().map(str::to_owned).collect();
-            refused_file("Tệp có lỗi, chưa tạo tài khoản nào", &lines)
-        }
-    }
+    upload(&app, (headers, ip), form, "Tệp có lỗi, chưa tạo tài khoản nào", async |actor, csv| {
+        let created = app.import_users(actor, csv).await?;
+        Ok::<_, AccountServiceError>(created_accounts(&created))
+    })
+    .await
 }
 
 /// The accounts just created with their one-time passwords: shown once, to print and hand over.
 fn created_accounts(created: &[(String, String)]) -> Response {
     let rows: String = created
         .iter()
-        .map(|(username, password)| format!("<tr><td>{username}</td><td class=\"secret\">{password}</td></tr>"))
+        .map(|(username, password)| {
+            format!("<tr><td>{}</td><td class=\"secret\">{}</td></tr>", escape(username), escape(password))
+        })
         .collect();
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Đã tạo tài khoản</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/pkg/hailong.css\"></head><body><main class=\"admin\">\
-         <h1>Đã tạo {n} tài khoản</h1>\
+    let body = format!(
+        "<h1>Đã tạo {n} tài khoản</h1>\
          <p role=\"status\">Mật khẩu dùng một lần chỉ hiện trên trang này: hãy in hoặc chuyển cho từng người ngay. \
          Mỗi người phải đổi mật khẩu khi đăng nhập lần đầu.</p>\
          <table class=\"created-accounts\"><thead><tr><th>Tên đăng nhập</th><th>Mật khẩu dùng một lần</th></tr></thead>\
-         <tbody>{rows}</tbody></table><p><a href=\"/admin/users\">Về danh sách tài khoản</a></p></main></body></html>",
+         <tbody>{rows}</tbody></table><p><a href=\"/admin/users\">Về danh sách tài khoản</a></p>",
         n = created.len()
     );
-    (StatusCode::CREATED, Html(html)).into_response()
+    (StatusCode::CREATED, Html(shell("Đã tạo tài khoản", &body))).into_response()
 }
