@@ -282,7 +282,7 @@ async fn every_route_for_every_role() {
         ("POST", report::ReportPrint::PATH.into(), "agency=D2".into(), [401, 403, 403, 302]),
         (
             "POST",
-            app::report::comments::ModerateComment::PATH.into(),
+            app::report::server::ModerateComment::PATH.into(),
             "id=none&approve=true&back=/admin".into(),
             change(404),
         ),
