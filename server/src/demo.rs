@@ -5,6 +5,7 @@ use anyhow::Context;
 use app::domain::account::Role;
 use app::domain::audit::{Actor, AuditAction};
 use app::domain::given::Given;
+use app::domain::splitmix::SplitMix;
 use app::domain::submission::Levels;
 use app::domain::{AgencyKind, Submission};
 use app::service::AppState;
@@ -170,14 +171,14 @@ async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64
     let mut random = SplitMix(0x5EED_2025);
     let mut stored = 0;
     for n in 0..SAMPLE_RESPONSES {
-        let kiosk = &kiosks[(random.next() % kiosks.len() as u64) as usize];
+        let kiosk = &kiosks[(random.draw() % kiosks.len() as u64) as usize];
         let served = state.served_agencies(&kiosk.agency_code).await?;
-        let agency = &served[(random.next() % served.len() as u64) as usize];
+        let agency = &served[(random.draw() % served.len() as u64) as usize];
         // Each agency leans to its own level of satisfaction, so the ranking has something to show.
         let lean = agency.code.bytes().map(u64::from).sum::<u64>() % 3;
         let mut answers = Levels::new();
         for (_, criterion) in state.questionnaire.criteria() {
-            let roll = random.next() % 20;
+            let roll = random.draw() % 20;
             let level = match roll {
                 0 => Given::Absent,
                 1 => Given::Is(1),
@@ -188,8 +189,8 @@ async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64
             };
             answers.insert(criterion.code.clone(), level);
         }
-        let id = uuid::Builder::from_random_bytes(random.bytes16(n)).into_uuid();
-        let expectations = [("X7", random.next()), ("X9", random.next())];
+        let id = uuid::Builder::from_random_bytes(random.bytes::<16>(n)).into_uuid();
+        let expectations = [("X7", random.draw()), ("X9", random.draw())];
         let body = Submission {
             id: Given::Is(id.to_string()),
             agency: Given::Is(agency.code.clone()),
@@ -199,7 +200,7 @@ async fn store_samples(state: &AppState, kiosks: &[Kiosk]) -> anyhow::Result<u64
             ),
             ..Submission::default()
         };
-        let submitted_at = Utc::now() - Duration::minutes((random.next() % (60 * 24 * 60)) as i64);
+        let submitted_at = Utc::now() - Duration::minutes((random.draw() % (60 * 24 * 60)) as i64);
         let outcome = state.store_from_kiosk(kiosk, &body, submitted_at).await?;
         if outcome.1 == app::storage::Outcome::New {
             stored += 1;
@@ -251,8 +252,8 @@ pub async fn load_bulk_at(state: &AppState, count: u64, service_points: &[&str])
     let day_of = |n: u64| first_day + Duration::days((n * BULK_DAYS / count.max(1)) as i64);
     for n in 0..count {
         let day = day_of(n);
-        let (point, served) = &points[(random.next() % points.len() as u64) as usize];
-        let agency = &served[(random.next() % served.len() as u64) as usize];
+        let (point, served) = &points[(random.draw() % points.len() as u64) as usize];
+        let agency = &served[(random.draw() % served.len() as u64) as usize];
         // 0..=40 points of lean per agency, up to 8 more by the end of the two years, and a
         // wobble from quarter to quarter, so that ranks move.
         let quarter = u64::from(chrono::Datelike::month(&day) - 1) / 3;
@@ -261,7 +262,7 @@ pub async fn load_bulk_at(state: &AppState, count: u64, service_points: &[&str])
         let answers = criteria
             .iter()
             .map(|code| {
-                let roll = random.next() % 100;
+                let roll = random.draw() % 100;
                 let value = match roll {
                     0..=3 => None,
                     r if r < 8 => Some(1),
@@ -277,7 +278,7 @@ pub async fn load_bulk_at(state: &AppState, count: u64, service_points: &[&str])
         let expectations = areas
             .iter()
             .filter_map(|a| {
-                let roll = random.next();
+                let roll = random.draw();
                 (!roll.is_multiple_of(3)).then(|| (a.clone(), 1 + (roll / 3 % 4) as u8))
             })
             .collect();
@@ -285,16 +286,16 @@ pub async fn load_bulk_at(state: &AppState, count: u64, service_points: &[&str])
             .profile
             .iter()
             .filter_map(|question| {
-                let roll = random.next();
+                let roll = random.draw();
                 let option = &question.options[(roll / 5 % question.options.len() as u64) as usize];
                 (!roll.is_multiple_of(5)).then(|| (question.code.clone(), option.code.clone()))
             })
             .collect();
-        let kiosk = !random.next().is_multiple_of(5);
-        let hour = 1 + random.next() % 10; // 08:00–17:00 in Vietnam
+        let kiosk = !random.draw().is_multiple_of(5);
+        let hour = 1 + random.draw() % 10; // 08:00–17:00 in Vietnam
         batch.push(NewResponse {
             response: ValidResponse {
-                id: uuid::Builder::from_unix_timestamp_millis(n, &random.bytes10(count)).into_uuid(),
+                id: uuid::Builder::from_unix_timestamp_millis(n, &random.bytes::<10>(count)).into_uuid(),
                 agency: agency.clone(),
                 questionnaire_version: q.version.clone(),
                 answers,
@@ -314,31 +315,4 @@ pub async fn load_bulk_at(state: &AppState, count: u64, service_points: &[&str])
         }
     }
     Ok(stored)
-}
-
-/// A tiny deterministic generator: the demo must be the same every time it is loaded.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn bytes16(&mut self, salt: u64) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&(self.next() ^ salt).to_le_bytes());
-        bytes
-    }
-
-    fn bytes10(&mut self, salt: u64) -> [u8; 10] {
-        let mut bytes = [0u8; 10];
-        bytes[..8].copy_from_slice(&self.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&(self.next() ^ salt).to_le_bytes()[..2]);
-        bytes
-    }
 }

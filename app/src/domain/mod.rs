@@ -19,6 +19,7 @@ pub mod precision;
 pub mod questionnaire;
 pub mod registry;
 pub mod report;
+pub mod splitmix;
 pub mod submission;
 pub mod table;
 pub mod tally;

@@ -77,29 +77,13 @@ pub fn interval(stats: &Respondents, responses: f64, elements: &[&str], index: f
 mod tests {
     use super::*;
     use crate::domain::questionnaire::Questionnaire;
+    use crate::domain::splitmix::SplitMix;
     use crate::domain::tally::{Layout, Tally, Totals};
     use crate::domain::{SatisfactionIndex, ValidResponse};
 
-    /// A small deterministic generator (SplitMix64), so the test never changes from run to run.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
-
     /// `count` respondents, each with a mood that moves all their answers together; each skips a
     /// criterion now and then, and only a third answer element E (feedback) at all.
-    fn responses(count: usize, random: &mut Random) -> Vec<ValidResponse> {
+    fn responses(count: usize, random: &mut SplitMix) -> Vec<ValidResponse> {
         let q = Questionnaire::bundled();
         (0..count)
             .map(|_| {
@@ -152,7 +136,7 @@ mod tests {
     fn the_error_per_respondent_matches_a_bootstrap_over_the_raw_responses() {
         let q = Questionnaire::bundled();
         let layout = Layout::of(&q);
-        let mut random = Random(2026);
+        let mut random = SplitMix(2026);
         let sample = responses(300, &mut random);
         let tallies: Vec<Tally> = sample.iter().map(|r| Tally::of_response(&layout, r)).collect();
         let all = totals(&layout, &tallies.iter().collect::<Vec<_>>());

@@ -5,7 +5,6 @@ use app::access::request::ClientIp;
 use app::domain::access::{Principal, Reach};
 use app::domain::audit::Actor;
 use app::domain::delivery::{parse_contacts, ContactError};
-use app::domain::invitation::InvitationStatus;
 use app::service::invitations::{InviteError, Invited, Link, Maker};
 use app::service::AppState;
 use axum::body::Bytes;
@@ -165,11 +164,6 @@ pub async fn status(
 ) -> Result<Json<Value>, ApiError> {
     let (scope, actor) = scope(&app, &headers, ip).await?;
     let found = find(&app, &scope, &actor, &dossier, &which).await?;
-    let status = match found.status {
-        InvitationStatus::Pending => "pending",
-        InvitationStatus::Answered => "answered",
-        InvitationStatus::Expired => "expired",
-    };
     let delivery: Vec<Value> = app
         .deliveries_of(&found.invitation)
         .await?
@@ -185,7 +179,9 @@ pub async fn status(
             })
         })
         .collect();
-    Ok(Json(json!({"status": status, "delivery": delivery, "expires_at": found.invitation.expires_at.to_rfc3339()})))
+    Ok(Json(
+        json!({"status": found.status, "delivery": delivery, "expires_at": found.invitation.expires_at.to_rfc3339()}),
+    ))
 }
 
 /// `GET /api/v1/invitations/{dossier_code}/qr.svg`: the link as a QR code, for an invitation
