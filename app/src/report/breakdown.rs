@@ -13,10 +13,8 @@ use crate::access::Loaded;
 #[component]
 pub fn BreakdownPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Resource::new_blocking(
-        move || query.with(|q| (q.get("by"), Filter::of(q))),
-        |(by, f)| report_breakdown(by, f.agency, f.from, f.to, f.basis, f.compare),
-    );
+    let page =
+        Resource::new_blocking(move || query.with(|q| (q.get("by"), Filter::of(q))), |(by, f)| report_breakdown(by, f));
     view! {
         <Title text="Phân tổ — Chỉ số hài lòng" />
         <main class="admin report">

@@ -15,10 +15,8 @@ use crate::account::page::failure_alert;
 pub fn CommentsPage() -> impl IntoView {
     let query = use_query_map();
     let moderate = ServerAction::<ModerateComment>::new();
-    let page = Resource::new_blocking(
-        move || (query.with(Filter::of), moderate.version().get()),
-        |(f, _)| load_comments(f.agency, f.from, f.to, f.basis, f.compare),
-    );
+    let page =
+        Resource::new_blocking(move || (query.with(Filter::of), moderate.version().get()), |(f, _)| load_comments(f));
     view! {
         <Title text="Ý kiến người dân — Chỉ số hài lòng" />
         <main class="admin report">

@@ -16,7 +16,7 @@ pub fn RankingPage() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new_blocking(
         move || query.with(|q| (q.get("kind"), Filter::of(q))),
-        |(kind, f)| report_ranking(kind, f.agency, f.from, f.to, f.basis, f.compare),
+        |(kind, f)| report_ranking(kind, f),
     );
     view! {
         <Title text="Xếp hạng — Chỉ số hài lòng" />

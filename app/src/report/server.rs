@@ -256,14 +256,8 @@ pub mod ssr {
 }
 
 #[server]
-pub async fn report_dashboard(
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-    compare: Option<String>,
-) -> Result<PageReply<Dashboard>, ServerFnError> {
-    match ssr::resolve(Filter { agency, from, to, basis, compare }).await? {
+pub async fn report_dashboard(#[server(flatten)] filter: Filter) -> Result<PageReply<Dashboard>, ServerFnError> {
+    match ssr::resolve(filter).await? {
         Ok(resolved) => Ok(PageReply::Ready(ssr::dashboard(&resolved).await?)),
         Err(refusal) => Ok(refusal),
     }
@@ -272,13 +266,8 @@ pub async fn report_dashboard(
 #[server]
 pub async fn report_ranking(
     kind: Option<String>,
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-    compare: Option<String>,
+    #[server(flatten)] filter: Filter,
 ) -> Result<PageReply<RankingPage>, ServerFnError> {
-    let filter = Filter { agency, from, to, basis, compare };
     use crate::access::request::set_status;
     use crate::service::internal;
 
@@ -310,13 +299,8 @@ pub async fn report_ranking(
 #[server]
 pub async fn report_breakdown(
     by: Option<String>,
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-    compare: Option<String>,
+    #[server(flatten)] filter: Filter,
 ) -> Result<PageReply<BreakdownPage>, ServerFnError> {
-    let filter = Filter { agency, from, to, basis, compare };
     use crate::access::request::set_status;
     use crate::domain::report::BreakdownBy;
     use crate::service::ServiceError;
@@ -369,14 +353,7 @@ pub struct PrintedReport {
 }
 
 #[server]
-pub async fn report_print(
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-    compare: Option<String>,
-) -> Result<PageReply<PrintedReport>, ServerFnError> {
-    let filter = Filter { agency, from, to, basis, compare };
+pub async fn report_print(#[server(flatten)] filter: Filter) -> Result<PageReply<PrintedReport>, ServerFnError> {
     use crate::service::internal;
 
     let resolved = match ssr::resolve(filter).await? {
@@ -452,15 +429,9 @@ pub struct CommentsPage {
 }
 
 #[server]
-pub async fn load_comments(
-    agency: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    basis: Option<String>,
-    compare: Option<String>,
-) -> Result<PageReply<CommentsPage>, ServerFnError> {
+pub async fn load_comments(#[server(flatten)] filter: Filter) -> Result<PageReply<CommentsPage>, ServerFnError> {
     use ssr::{resolve, Resolved};
-    let Resolved { state, frame, days, .. } = match resolve(Filter { agency, from, to, basis, compare }).await? {
+    let Resolved { state, frame, days, .. } = match resolve(filter).await? {
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
