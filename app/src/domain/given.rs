@@ -9,7 +9,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Given<T> {
     /// Not sent, or sent as null.
     #[default]
@@ -25,6 +25,29 @@ impl<T> Given<T> {
             Self::Absent => Given::Absent,
             Self::Is(value) => Given::Is(value),
             Self::Wrong => Given::Wrong,
+        }
+    }
+
+    /// The value; its type's default when absent; `None` when wrong.
+    pub fn or_default(self) -> Option<T>
+    where
+        T: Default,
+    {
+        match self {
+            Self::Absent => Some(T::default()),
+            Self::Is(value) => Some(value),
+            Self::Wrong => None,
+        }
+    }
+
+    /// A value sent as text (a query string's): read as its type would be from JSON.
+    pub fn from_text(text: Option<String>) -> Self
+    where
+        T: DeserializeOwned,
+    {
+        match text {
+            None => Self::Absent,
+            Some(text) => T::deserialize(Value::String(text)).map_or(Self::Wrong, Self::Is),
         }
     }
 
@@ -92,5 +115,16 @@ mod tests {
         );
         let form: Form = serde_json::from_value(json!({"level": 3, "name": null, "levels": [1]})).unwrap();
         assert_eq!((form.level, form.name, form.levels), (Given::Is(3), Given::Absent, Given::Wrong));
+    }
+
+    #[test]
+    fn a_query_value_reads_as_its_type_and_nothing_is_the_default() {
+        use crate::domain::report::Basis;
+        let read = |text: Option<&str>| Given::<Basis>::from_text(text.map(str::to_owned));
+        assert_eq!(read(Some(" restated")), Given::Is(Basis::Restated));
+        assert_eq!(read(Some("")), Given::Is(Basis::AsTheyWere));
+        assert_eq!(read(Some("khác")), Given::Wrong);
+        assert_eq!(read(None), Given::Absent);
+        assert_eq!((read(None).or_default(), read(Some("khác")).or_default()), (Some(Basis::AsTheyWere), None));
     }
 }

@@ -173,15 +173,26 @@ impl ClosedDays {
 /// What a period's figures are set against: the period of the same length just before it, or
 /// the same period a year earlier (which leaves out the season: Tết, the end of a year).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Comparison {
     #[default]
     PreviousPeriod,
     SamePeriodLastYear,
 }
 
+impl TryFrom<String> for Comparison {
+    type Error = &'static str;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or(Self::EXPECTED)
+    }
+}
+
 impl Comparison {
     pub const ALL: [Self; 2] = [Self::PreviousPeriod, Self::SamePeriodLastYear];
+
+    /// What a request is told when its `compare` is neither.
+    pub const EXPECTED: &'static str = "So sánh với (compare) phải là previous_period hoặc same_period_last_year.";
 
     /// `previous_period` (or nothing) and `same_period_last_year`.
     pub fn parse(text: &str) -> Option<Self> {

@@ -13,7 +13,7 @@ use super::AgencyKind;
 
 /// How a report places the responses of agencies that have since closed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Basis {
     /// Each response counts for the unit it was collected for (đơn vị tại thời điểm khảo sát).
     #[default]
@@ -22,7 +22,19 @@ pub enum Basis {
     Restated,
 }
 
+impl TryFrom<String> for Basis {
+    type Error = &'static str;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(text.trim()).ok_or(Self::EXPECTED)
+    }
+}
+
 impl Basis {
+    /// What a request is told when its `basis` is neither.
+    pub const EXPECTED: &'static str = "Cách tính (basis) phải là as_they_were hoặc restated.";
+
+    /// `as_they_were` (or nothing) and `restated`.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "" | "as_they_were" => Some(Self::AsTheyWere),

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::access::PageReply;
-use crate::domain::report::{BreakdownRow, ExpectationShare, Ranking, Target};
+use crate::domain::given::Given;
+use crate::domain::period::Comparison;
+use crate::domain::report::{Basis, BreakdownRow, ExpectationShare, Ranking, Target};
 use crate::domain::{Agency, AgencyKind, Questionnaire, SatisfactionIndex};
 
 /// A report page's filter as its query string holds it (`agency`, `from`, `to`, `basis`,
@@ -15,8 +17,10 @@ pub struct Filter {
     pub agency: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
-    pub basis: Option<String>,
-    pub compare: Option<String>,
+    #[serde(default)]
+    pub basis: Given<Basis>,
+    #[serde(default)]
+    pub compare: Given<Comparison>,
 }
 
 impl Filter {
@@ -25,8 +29,8 @@ impl Filter {
             agency: query.get("agency"),
             from: query.get("from"),
             to: query.get("to"),
-            basis: query.get("basis"),
-            compare: query.get("compare"),
+            basis: Given::from_text(query.get("basis")),
+            compare: Given::from_text(query.get("compare")),
         }
     }
 }
@@ -39,9 +43,9 @@ pub struct Frame {
     pub agency: Agency,
     pub from: String,
     pub to: String,
-    pub basis: crate::domain::report::Basis,
+    pub basis: Basis,
     /// What figures are compared with.
-    pub compare: crate::domain::period::Comparison,
+    pub compare: Comparison,
     /// The closed days the figures cover, when any day of the period has ended.
     pub covered: Option<(String, String)>,
     /// k: responses of a unit and channel are published in steps of at least this many.
@@ -118,8 +122,7 @@ pub mod ssr {
     };
     use crate::domain::access::Action;
     use crate::domain::account::Role;
-    use crate::domain::period::{ClosedDays, Comparison, Period};
-    use crate::domain::report::Basis;
+    use crate::domain::period::{ClosedDays, Period};
     use crate::service::reports::Scope;
     use crate::service::AppState;
     use axum::http::StatusCode;
@@ -168,12 +171,11 @@ pub mod ssr {
             Ok(period) => period,
             Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
         };
-        let Some(basis) = Basis::parse(basis.as_deref().unwrap_or_default().trim()) else {
-            return refuse(StatusCode::UNPROCESSABLE_ENTITY, "Cách tính phải là as_they_were hoặc restated.".into());
+        let Some(basis) = basis.or_default() else {
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, Basis::EXPECTED.into());
         };
-        let Some(compare) = Comparison::parse(compare.as_deref().unwrap_or_default()) else {
-            let message = "So sánh với (compare) phải là previous_period hoặc same_period_last_year.";
-            return refuse(StatusCode::UNPROCESSABLE_ENTITY, message.into());
+        let Some(compare) = compare.or_default() else {
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, Comparison::EXPECTED.into());
         };
         let chosen = match agency.filter(|a| !a.trim().is_empty()) {
             Some(code) => agencies.iter().find(|a| a.code == code.trim()).cloned(),

@@ -2,6 +2,7 @@
 //! the admin token and to signed-in admins and managers; a manager sees their subtree only.
 
 use app::domain::access::{Action, Principal, Reach};
+use app::domain::given::Given;
 use app::domain::period::{ClosedDays, Comparison};
 use app::domain::report::{Basis, BreakdownBy};
 use app::domain::{AgencyKind, Period};
@@ -20,8 +21,10 @@ pub struct ReportQuery {
     agency: Option<String>,
     from: Option<String>,
     to: Option<String>,
-    basis: Option<String>,
-    compare: Option<String>,
+    #[serde(default)]
+    basis: Given<Basis>,
+    #[serde(default)]
+    compare: Given<Comparison>,
     pub by: Option<String>,
     pub kind: Option<String>,
 }
@@ -72,11 +75,8 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
     let invalid = |field: &str, message: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, message);
     let period =
         Period::parse(query.from.as_deref(), query.to.as_deref()).map_err(|e| invalid("period", &e.to_string()))?;
-    let basis = Basis::parse(query.basis.as_deref().unwrap_or_default().trim())
-        .ok_or_else(|| invalid("basis", "Cách tính (basis) phải là as_they_were hoặc restated."))?;
-    let compare = Comparison::parse(query.compare.as_deref().unwrap_or_default()).ok_or_else(|| {
-        invalid("compare", "So sánh với (compare) phải là previous_period hoặc same_period_last_year.")
-    })?;
+    let basis = query.basis.clone().or_default().ok_or_else(|| invalid("basis", Basis::EXPECTED))?;
+    let compare = query.compare.clone().or_default().ok_or_else(|| invalid("compare", Comparison::EXPECTED))?;
     let agency = query.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     if let Some(code) = &agency {
         if !reach.contains(code) || app.agency(code).await?.is_none() {
