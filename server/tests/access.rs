@@ -218,6 +218,7 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/exports/responses.csv?agency=G".into(), "".into(), [401, 403, 200, 200]),
         ("GET", "/api/v1/exports/responses.xlsx?agency=D2".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/api/v1/exports/ranking.xlsx?kind=commune".into(), "".into(), [401, 403, 200, 200]),
+        ("GET", "/api/v1/exports/ranking.xlsx?kind=province".into(), "".into(), [401, 403, 422, 422]),
         ("GET", "/api/v1/exports/expectations.csv?agency=P".into(), "".into(), [401, 403, 404, 200]),
         ("GET", "/admin/procedures".into(), "".into(), admin_only),
         ("GET", "/admin/dossiers".into(), "".into(), admin_only),

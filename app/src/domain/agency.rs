@@ -40,6 +40,20 @@ impl AgencyKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The kinds ranked against their peers: every kind below the province.
+    pub const RANKED: [AgencyKind; 5] =
+        [Self::Department, Self::Commune, Self::ServiceCentre, Self::ServiceBranch, Self::Vertical];
+
+    /// What a ranking request is told when its `kind` is none of [`Self::RANKED`].
+    pub const RANKED_EXPECTED: &'static str =
+        "Loại đơn vị (kind) phải là department, commune, service_centre, service_branch hoặc vertical.";
+
+    /// The kind a ranking request asks for: departments when it names none; `None` when it names
+    /// something else than a ranked kind.
+    pub fn ranked(kind: super::given::Given<Self>) -> Option<Self> {
+        kind.or_if_absent(Self::Department).filter(|k| Self::RANKED.contains(k))
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Province => "UBND tỉnh",
@@ -213,5 +227,15 @@ mod tests {
             assert_eq!(AgencyKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(AgencyKind::parse("district"), None);
+    }
+
+    #[test]
+    fn a_ranking_is_of_a_kind_below_the_province_departments_unless_named() {
+        use crate::domain::given::Given;
+        assert_eq!(AgencyKind::ranked(Given::Absent), Some(AgencyKind::Department));
+        assert_eq!(AgencyKind::ranked(Given::Is(AgencyKind::Commune)), Some(AgencyKind::Commune));
+        assert_eq!(AgencyKind::ranked(Given::Is(AgencyKind::Province)), None);
+        assert_eq!(AgencyKind::ranked(Given::Wrong), None);
+        assert_eq!(AgencyKind::RANKED.len() + 1, AgencyKind::ALL.len());
     }
 }

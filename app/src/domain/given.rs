@@ -33,8 +33,13 @@ impl<T> Given<T> {
     where
         T: Default,
     {
+        self.or_if_absent(T::default())
+    }
+
+    /// The value; `absent` when absent; `None` when wrong.
+    pub fn or_if_absent(self, absent: T) -> Option<T> {
         match self {
-            Self::Absent => Some(T::default()),
+            Self::Absent => Some(absent),
             Self::Is(value) => Some(value),
             Self::Wrong => None,
         }

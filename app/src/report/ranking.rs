@@ -9,13 +9,14 @@ use super::format::{day, interval, percent, points};
 use super::server::{report_ranking, Filter, RankingPage as Page};
 use super::ReportHeader;
 use crate::access::Loaded;
+use crate::domain::given::Given;
 use crate::domain::report::{Ranking, RankingRow};
 
 #[component]
 pub fn RankingPage() -> impl IntoView {
     let query = use_query_map();
     let page = Resource::new_blocking(
-        move || query.with(|q| (q.get("kind"), Filter::of(q))),
+        move || query.with(|q| (Given::from_text(q.get("kind")), Filter::of(q))),
         |(kind, f)| report_ranking(kind, f),
     );
     view! {

@@ -267,7 +267,7 @@ pub async fn report_dashboard(#[server(flatten)] filter: Filter) -> Result<PageR
 
 #[server]
 pub async fn report_ranking(
-    kind: Option<String>,
+    #[server(default)] kind: Given<AgencyKind>,
     #[server(flatten)] filter: Filter,
 ) -> Result<PageReply<RankingPage>, ServerFnError> {
     use crate::access::request::set_status;
@@ -277,17 +277,11 @@ pub async fn report_ranking(
         Ok(resolved) => resolved,
         Err(refusal) => return Ok(refusal),
     };
-    let kinds: Vec<AgencyKind> = AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province).collect();
-    let kind = match kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        None => AgencyKind::Department,
-        Some(text) => match AgencyKind::parse(text).filter(|k| kinds.contains(k)) {
-            Some(kind) => kind,
-            None => {
-                set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
-                return Ok(PageReply::Invalid(format!("Loại đơn vị \"{text}\" không xếp hạng được.")));
-            }
-        },
+    let Some(kind) = AgencyKind::ranked(kind) else {
+        set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Ok(PageReply::Invalid(AgencyKind::RANKED_EXPECTED.into()));
     };
+    let kinds = AgencyKind::RANKED.to_vec();
     let ranking = match &days {
         Some(days) => {
             let reach = |code: &str| access.reach.contains(code);
@@ -368,7 +362,7 @@ pub async fn report_print(#[server(flatten)] filter: Filter) -> Result<PageReply
     let subtree = crate::domain::agency::subtree_codes(&frame.agencies, &frame.agency.code);
     let reach = |code: &str| access.reach.contains(code) && subtree.contains(code);
     if let Some(days) = &days {
-        for kind in AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province) {
+        for kind in AgencyKind::RANKED {
             let ranking = state.ranking(kind, days, compare, &scope, reach).await.map_err(internal)?;
             if ranking.rows.len() > 1 {
                 rankings.push(ranking);

@@ -96,8 +96,7 @@ async fn report_table(app: &AppState, name: &str, request: &Request) -> Result<T
     let empty = ClosedDays { from: vietnam_day(chrono::Utc::now()), to: vietnam_day(chrono::Utc::now()) };
     Ok(match name {
         "ranking" => {
-            let kind =
-                query.kind.as_deref().map(str::trim).and_then(AgencyKind::parse).unwrap_or(AgencyKind::Department);
+            let kind = super::reports::ranked_kind(query)?;
             let ranking =
                 app.ranking(kind, days.as_ref().unwrap_or(&empty), *compare, scope, |c| reach.contains(c)).await?;
             let mut table = export::ranking_table(&ranking);
@@ -177,7 +176,7 @@ async fn report_workbook(app: &AppState, request: &Request) -> Result<Vec<Table>
     };
     let mut tables = vec![export::overview_table(&overview)];
     let subtree = app::domain::agency::subtree_codes(&app.agencies().await?, agency);
-    for kind in AgencyKind::ALL.into_iter().filter(|k| *k != AgencyKind::Province) {
+    for kind in AgencyKind::RANKED {
         let ranking = app.ranking(kind, days, *compare, scope, |c| reach.contains(c) && subtree.contains(c)).await?;
         if !ranking.rows.is_empty() {
             tables.push(export::annex_table(questionnaire, &ranking));

@@ -26,7 +26,8 @@ pub struct ReportQuery {
     #[serde(default)]
     compare: Given<Comparison>,
     pub by: Option<String>,
-    pub kind: Option<String>,
+    #[serde(default)]
+    pub kind: Given<AgencyKind>,
 }
 
 pub type Params = Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>;
@@ -91,6 +92,12 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
     Ok(Request { viewer, reach, agency, days, scope: Scope { channel: None, basis }, compare, query })
 }
 
+/// The kind of unit a ranking request asks for, or its refusal.
+pub fn ranked_kind(query: &ReportQuery) -> Result<AgencyKind, ApiError> {
+    AgencyKind::ranked(query.kind.clone())
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "kind", AgencyKind::RANKED_EXPECTED))
+}
+
 fn required(agency: Option<String>) -> Result<String, ApiError> {
     agency.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "agency", "Thiếu mã cơ quan (agency)."))
 }
@@ -130,14 +137,7 @@ pub async fn rankings(
     params: Params,
 ) -> Result<Json<Value>, ApiError> {
     let Request { reach, days, scope, compare, query, .. } = request(&app, &headers, params).await?;
-    let text = query.kind.as_deref().map(str::trim).unwrap_or("department");
-    let kind = AgencyKind::parse(text).filter(|k| *k != AgencyKind::Province).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "kind",
-            "Loại đơn vị (kind) phải là department, commune, service_centre, service_branch hoặc vertical.",
-        )
-    })?;
+    let kind = ranked_kind(&query)?;
     let Some(days) = days else { return Ok(Json(json!({ "kind": kind, "rows": [] }))) };
     let ranking = app.ranking(kind, &days, compare, &scope, |code| reach.contains(code)).await?;
     Ok(Json(serde_json::to_value(&ranking).unwrap_or(Value::Null)))
