@@ -20,7 +20,7 @@ use crate::domain::{Questionnaire, SatisfactionIndex};
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
-    let dashboard = Resource::new_blocking(move || query.with(Filter::of), |f| report_dashboard(f));
+    let dashboard = Resource::new_blocking(move || query.with(Filter::of), report_dashboard);
     view! {
         <Title text="Chỉ số hài lòng — Tổng quan" />
         <main class="admin report">

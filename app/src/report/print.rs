@@ -18,7 +18,7 @@ use crate::domain::report::shown;
 #[component]
 pub fn PrintPage() -> impl IntoView {
     let query = use_query_map();
-    let report = Resource::new_blocking(move || query.with(Filter::of), |f| report_print(f));
+    let report = Resource::new_blocking(move || query.with(Filter::of), report_print);
     view! {
         <Title text="Báo cáo kết quả đo lường sự hài lòng" />
         <main class="admin printed-report">
