@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { kioskToken, logIn, waitHydrated } from "./helpers";
+import { kioskToken, logIn, submitLogin, waitHydrated } from "./helpers";
 
 /** Submits the login form once, hydrated, and leaves the outcome to the test. */
 async function tryLogIn(page: Page, username: string, password: string) {
@@ -64,9 +64,12 @@ test("a manager sees only their agency's subtree; staff see no indices", async (
   await expect(staff.getByRole("alert")).toContainText("không xem được chỉ số");
 });
 
-test("login works with JavaScript disabled", async ({ browser }) => {
+test("login works with JavaScript disabled, and a refused one says why on the login page", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  expect(await submitLogin(page, "khong.co.ai", "khong-phai-mat-khau")).toBe(false);
+  await expect(page).toHaveURL(/\/login\?/);
+  await expect(page.getByRole("alert")).toContainText("Tên đăng nhập hoặc mật khẩu không đúng");
   await logIn(page, "admin", "hailong-demo-admin");
   await expect(page.getByRole("heading", { name: "Chỉ số hài lòng" })).toBeVisible();
   await context.close();

@@ -98,6 +98,32 @@ async fn a_forged_role_is_refused_in_vietnamese_and_creates_nothing() {
     assert!(app.state.users().await.unwrap().iter().all(|u| u.user.username != "gia.mao"));
 }
 
+/// Without JavaScript a refused form comes back to its page, which says why in its alert: the
+/// refusal travels in the address (303), never as a raw error page.
+#[tokio::test]
+async fn a_login_refused_without_javascript_comes_back_to_the_login_page_with_its_reason() {
+    let app = spawn_app().await;
+    app.session("tinh", Role::Admin, None).await;
+    let path = <app::account::server::LogIn as leptos::server_fn::ServerFn>::PATH;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let refused = client
+        .post(format!("{}{path}", app.base))
+        .header("origin", &app.base)
+        .header("referer", format!("{}/login", app.base))
+        .header("accept", "text/html")
+        .form(&[("username", "tinh"), ("password", "không phải mật khẩu")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 303);
+    let back = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&format!("{}/login?", app.base)) && back.contains("__err="), "{back}");
+    let page = client.get(&back).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    let alert = page.split("role=\"alert\"").nth(1).and_then(|rest| rest.split_once('>')).map(|(_, text)| text);
+    let alert = alert.unwrap_or_else(|| panic!("no alert: {page}"));
+    assert!(alert.starts_with("Tên đăng nhập hoặc mật khẩu không đúng."), "{alert}");
+}
+
 #[tokio::test]
 async fn wrong_passwords_slow_down_that_address_only_and_old_failures_are_pruned() {
     let app = spawn_app().await;

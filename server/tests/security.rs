@@ -21,7 +21,13 @@ async fn pages_and_api_answers_carry_the_security_headers() {
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
     let second = app.client.get(format!("{}/login", app.base)).send().await.unwrap();
     assert_ne!(second.headers()["content-security-policy"], headers["content-security-policy"], "a nonce per page");
-    assert_eq!(headers["referrer-policy"], "no-referrer");
+    // A signed-in person's page names itself to this server only (its forms come back to it);
+    // a survey link's and a kiosk's address carry codes and are told to nobody.
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    for path in ["/s/0123456789abcdef", "/kiosk", "/kiosk/pair?code=12345678", "/"] {
+        let other = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(other.headers()["referrer-policy"], "no-referrer", "{path}");
+    }
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(headers.get("strict-transport-security").is_none(), "no HSTS over plain http");

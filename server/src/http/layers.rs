@@ -165,9 +165,47 @@ pub async fn too_large_in_vietnamese(request: Request, next: Next) -> Response {
     }
 }
 
+/// What a page's requests tell about the page: the pages of signed-in people, whose addresses
+/// carry no secret, name themselves to this server (`same-origin`), so that a form posted
+/// without JavaScript comes back to its page with what went wrong
+/// ([`form_errors_back_to_their_page`]); every other page, a survey link's (`/s/<token>`) and
+/// the kiosk's (`/kiosk/pair?code=…`) first, tells nothing to anyone.
+fn referrer_policy(path: &str) -> &'static str {
+    let signed_in = ["/login", "/account", "/admin", "/staff"]
+        .iter()
+        .any(|area| path.strip_prefix(area).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')));
+    if signed_in {
+        "same-origin"
+    } else {
+        "no-referrer"
+    }
+}
+
+/// A form posted without JavaScript to a server function that refused it: Leptos points the
+/// answer back at the page the form came from, the refusal in its address (`__err`), which the
+/// page shows in its alert; but the status the function set (401, 422, …) keeps a browser from
+/// following it and shows the raw refusal instead. Such an answer becomes a 303 to that page.
+pub async fn form_errors_back_to_their_page(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let server_function = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let plain_form = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let mut response = next.run(request).await;
+    let back =
+        response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).is_some_and(|l| l.contains("__err="));
+    if server_function && plain_form && back && response.headers().contains_key("serverfnerror") {
+        *response.status_mut() = StatusCode::SEE_OTHER;
+    }
+    response
+}
+
 /// Headers every response gets. Pages rendered by Leptos set their own Content-Security-Policy
 /// (with the nonce of their inline hydration scripts); everything else gets a strict one.
 pub async fn security_headers(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let referrer = referrer_policy(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
@@ -177,7 +215,7 @@ pub async fn security_headers(State(app): State<AppState>, request: Request, nex
     };
     set(headers, "content-security-policy", app::app::STRICT_CSP);
     set(headers, "x-content-type-options", "nosniff");
-    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "referrer-policy", referrer);
     set(headers, "x-frame-options", "DENY");
     let html =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
