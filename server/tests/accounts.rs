@@ -99,29 +99,45 @@ async fn a_forged_role_is_refused_in_vietnamese_and_creates_nothing() {
 }
 
 /// Without JavaScript a refused form comes back to its page, which says why in its alert: the
-/// refusal travels in the address (303), never as a raw error page.
+/// refusal travels in the address (303), never as a raw error page. The login and the kiosk
+/// pairing form, each refused.
 #[tokio::test]
-async fn a_login_refused_without_javascript_comes_back_to_the_login_page_with_its_reason() {
+async fn a_form_refused_without_javascript_comes_back_to_its_page_with_its_reason() {
     let app = spawn_app().await;
     app.session("tinh", Role::Admin, None).await;
-    let path = <app::account::server::LogIn as leptos::server_fn::ServerFn>::PATH;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let refused = client
-        .post(format!("{}{path}", app.base))
-        .header("origin", &app.base)
-        .header("referer", format!("{}/login", app.base))
-        .header("accept", "text/html")
-        .form(&[("username", "tinh"), ("password", "không phải mật khẩu")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 303);
-    let back = refused.headers()["location"].to_str().unwrap().to_owned();
-    assert!(back.starts_with(&format!("{}/login?", app.base)) && back.contains("__err="), "{back}");
-    let page = client.get(&back).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
-    let alert = page.split("role=\"alert\"").nth(1).and_then(|rest| rest.split_once('>')).map(|(_, text)| text);
-    let alert = alert.unwrap_or_else(|| panic!("no alert: {page}"));
-    assert!(alert.starts_with("Tên đăng nhập hoặc mật khẩu không đúng."), "{alert}");
+    let forms = [
+        (
+            <app::account::server::LogIn as leptos::server_fn::ServerFn>::PATH,
+            "/login",
+            vec![("username", "tinh"), ("password", "không phải mật khẩu")],
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+        ),
+        (
+            <app::survey::pair::PairThisKiosk as leptos::server_fn::ServerFn>::PATH,
+            "/kiosk/pair",
+            vec![("code", "00000000")],
+            "Mã ghép nối không đúng",
+        ),
+    ];
+    for (path, page, fields, reason) in forms {
+        let refused = client
+            .post(format!("{}{path}", app.base))
+            .header("origin", &app.base)
+            .header("referer", format!("{}{page}", app.base))
+            .header("accept", "text/html")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 303, "{page}");
+        let back = refused.headers()["location"].to_str().unwrap().to_owned();
+        assert!(back.starts_with(&format!("{}{page}?", app.base)) && back.contains("__err="), "{back}");
+        let shown = client.get(&back).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+        let alert = shown.split("role=\"alert\"").nth(1).and_then(|rest| rest.split_once('>')).map(|(_, text)| text);
+        let alert = alert.unwrap_or_else(|| panic!("no alert on {page}: {shown}"));
+        assert!(alert.starts_with(reason), "{page}: {alert}");
+    }
 }
 
 #[tokio::test]

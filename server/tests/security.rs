@@ -24,6 +24,8 @@ async fn pages_and_api_answers_carry_the_security_headers() {
     // A signed-in person's page names itself to this server only (its forms come back to it);
     // a survey link's and a kiosk's address carry codes and are told to nobody.
     assert_eq!(headers["referrer-policy"], "same-origin");
+    let pairing = app.client.get(format!("{}/kiosk/pair", app.base)).send().await.unwrap();
+    assert_eq!(pairing.headers()["referrer-policy"], "same-origin", "the pairing form without a code in its address");
     for path in ["/s/0123456789abcdef", "/kiosk", "/kiosk/pair?code=12345678", "/"] {
         let other = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(other.headers()["referrer-policy"], "no-referrer", "{path}");

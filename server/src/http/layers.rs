@@ -165,16 +165,17 @@ pub async fn too_large_in_vietnamese(request: Request, next: Next) -> Response {
     }
 }
 
-/// What a page's requests tell about the page: the pages of signed-in people, whose addresses
-/// carry no secret, name themselves to this server (`same-origin`), so that a form posted
-/// without JavaScript comes back to its page with what went wrong
+/// What a page's requests tell about the page: the pages of signed-in people and the pairing
+/// form, whose addresses carry no secret, name themselves to this server (`same-origin`), so
+/// that a form posted without JavaScript comes back to its page with what went wrong
 /// ([`form_errors_back_to_their_page`]); every other page, a survey link's (`/s/<token>`) and
-/// the kiosk's (`/kiosk/pair?code=…`) first, tells nothing to anyone.
-fn referrer_policy(path: &str) -> &'static str {
+/// a pairing link's (`/kiosk/pair?code=…`, whose code is good until used) first, tells nothing
+/// to anyone.
+fn referrer_policy(path: &str, query: Option<&str>) -> &'static str {
     let signed_in = ["/login", "/account", "/admin", "/staff"]
         .iter()
         .any(|area| path.strip_prefix(area).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')));
-    if signed_in {
+    if signed_in || (path == "/kiosk/pair" && query.is_none()) {
         "same-origin"
     } else {
         "no-referrer"
@@ -205,7 +206,7 @@ pub async fn form_errors_back_to_their_page(request: Request, next: Next) -> Res
 /// Headers every response gets. Pages rendered by Leptos set their own Content-Security-Policy
 /// (with the nonce of their inline hydration scripts); everything else gets a strict one.
 pub async fn security_headers(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let referrer = referrer_policy(request.uri().path());
+    let referrer = referrer_policy(request.uri().path(), request.uri().query());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
