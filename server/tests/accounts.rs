@@ -131,12 +131,26 @@ async fn a_form_refused_without_javascript_comes_back_to_its_page_with_its_reaso
             .await
             .unwrap();
         assert_eq!(refused.status(), 303, "{page}");
+        assert_eq!(refused.headers()["referrer-policy"], "same-origin", "the way back names the form's page");
         let back = refused.headers()["location"].to_str().unwrap().to_owned();
         assert!(back.starts_with(&format!("{}{page}?", app.base)) && back.contains("__err="), "{back}");
-        let shown = client.get(&back).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
-        let alert = shown.split("role=\"alert\"").nth(1).and_then(|rest| rest.split_once('>')).map(|(_, text)| text);
-        let alert = alert.unwrap_or_else(|| panic!("no alert on {page}: {shown}"));
-        assert!(alert.starts_with(reason), "{page}: {alert}");
+        let alert = |referer: Option<String>| {
+            let mut request = client.get(&back).header("accept", "text/html");
+            if let Some(referer) = referer {
+                request = request.header("referer", referer);
+            }
+            async move {
+                let shown = request.send().await.unwrap().text().await.unwrap();
+                let alert = shown.split("role=\"alert\"").nth(1).and_then(|rest| rest.split_once('>'));
+                alert.map(|(_, text)| text.to_owned())
+            }
+        };
+        let shown = alert(Some(format!("{}{page}", app.base))).await.unwrap_or_else(|| panic!("no alert on {page}"));
+        assert!(shown.starts_with(reason), "{page}: {shown}");
+        // The same address opened from elsewhere (a mail, another site) shows no refusal: its
+        // text would be whatever the sender wrote.
+        assert_eq!(alert(None).await, None, "{page}");
+        assert_eq!(alert(Some("https://evil.example/login".into())).await, None, "{page}");
     }
 }
 

@@ -186,7 +186,27 @@ fn referrer_policy(path: &str, query: Option<&str>) -> &'static str {
 /// answer back at the page the form came from, the refusal in its address (`__err`), which the
 /// page shows in its alert; but the status the function set (401, 422, …) keeps a browser from
 /// following it and shows the raw refusal instead. Such an answer becomes a 303 to that page.
-pub async fn form_errors_back_to_their_page(request: Request, next: Next) -> Response {
+///
+/// The way back is only believed from this server's own pages: a refusal in an address that
+/// another site, a mail or a chat sent someone to (`/login?__path=…&__err=…`) would put any
+/// text its author chose in the page's alert, so without our own page as its Referer the
+/// refusal is dropped from the address before the page reads it.
+pub async fn form_errors_back_to_their_page(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    let carries_refusal = request.uri().query().is_some_and(|q| q.contains("__err=") || q.contains("__path="));
+    if carries_refusal && !from_our_pages(&app, request.headers()) {
+        let uri = request.uri();
+        let kept: Vec<&str> = uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.starts_with("__err=") && !pair.starts_with("__path="))
+            .collect();
+        let rewritten =
+            if kept.is_empty() { uri.path().to_owned() } else { format!("{}?{}", uri.path(), kept.join("&")) };
+        if let Ok(rewritten) = rewritten.parse() {
+            *request.uri_mut() = rewritten;
+        }
+    }
     let path = request.uri().path();
     let server_function = path.starts_with("/api/") && !path.starts_with("/api/v1/");
     let plain_form = request
@@ -199,8 +219,17 @@ pub async fn form_errors_back_to_their_page(request: Request, next: Next) -> Res
         response.headers().get(header::LOCATION).and_then(|l| l.to_str().ok()).is_some_and(|l| l.contains("__err="));
     if server_function && plain_form && back && response.headers().contains_key("serverfnerror") {
         *response.status_mut() = StatusCode::SEE_OTHER;
+        // The browser follows it naming the form's page, which the check above looks for.
+        response.headers_mut().insert("referrer-policy", HeaderValue::from_static("same-origin"));
     }
     response
+}
+
+/// Whether a request says it comes from a page of this server (`Referer` under the public URL).
+fn from_our_pages(app: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let ours = origin_of(&app.settings.public_url);
+    let referer = headers.get(header::REFERER).and_then(|r| r.to_str().ok()).unwrap_or("");
+    referer.strip_prefix(ours).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Headers every response gets. Pages rendered by Leptos set their own Content-Security-Policy

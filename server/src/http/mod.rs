@@ -92,7 +92,7 @@ pub fn router(app: AppState, leptos: LeptosOptions, proxies: TrustedProxies) -> 
         .fallback(leptos_axum::file_and_error_handler_with_context::<HttpState, _>(context, shell))
         .layer(axum::extract::DefaultBodyLimit::max(layers::BODY_LIMIT))
         .layer(axum::middleware::from_fn(layers::too_large_in_vietnamese))
-        .layer(axum::middleware::from_fn(layers::form_errors_back_to_their_page))
+        .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::form_errors_back_to_their_page))
         .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(state.app.clone(), layers::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
