@@ -9,7 +9,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Given<T> {
     /// Not sent, or sent as null.
     #[default]
@@ -114,10 +114,7 @@ mod tests {
             serde_json::from_value(json!({"level": "5", "levels": {"a": 4, "b": 4.5, "c": null}})).unwrap();
         assert_eq!((form.level, form.name), (Given::Wrong, Given::Absent));
         let levels = form.levels.ok().unwrap();
-        assert_eq!(
-            (levels["a"].clone(), levels["b"].clone(), levels["c"].clone()),
-            (Given::Is(4), Given::Wrong, Given::Absent)
-        );
+        assert_eq!((levels["a"], levels["b"], levels["c"]), (Given::Is(4), Given::Wrong, Given::Absent));
         let form: Form = serde_json::from_value(json!({"level": 3, "name": null, "levels": [1]})).unwrap();
         assert_eq!((form.level, form.name, form.levels), (Given::Is(3), Given::Absent, Given::Wrong));
     }

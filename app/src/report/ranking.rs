@@ -11,6 +11,7 @@ use super::ReportHeader;
 use crate::access::Loaded;
 use crate::domain::given::Given;
 use crate::domain::report::{Ranking, RankingRow};
+use crate::domain::AgencyKind;
 
 #[component]
 pub fn RankingPage() -> impl IntoView {
@@ -29,13 +30,13 @@ pub fn RankingPage() -> impl IntoView {
 
 #[component]
 fn RankingView(page: Page) -> impl IntoView {
-    let Page { frame, kinds, ranking } = page;
+    let Page { frame, ranking } = page;
     let chosen = ranking.as_ref().map(|r| r.kind);
     let kind_select = view! {
         <label>
             <span>"Loại đơn vị"</span>
             <select name="kind">
-                {kinds
+                {AgencyKind::RANKED
                     .into_iter()
                     .map(|k| view! { <option value=k.as_str() selected=Some(k) == chosen>{k.label()}</option> })
                     .collect_view()}

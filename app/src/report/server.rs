@@ -99,7 +99,6 @@ pub struct Dashboard {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RankingPage {
     pub frame: Frame,
-    pub kinds: Vec<AgencyKind>,
     pub ranking: Option<Ranking>,
 }
 
@@ -281,7 +280,6 @@ pub async fn report_ranking(
         set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         return Ok(PageReply::Invalid(AgencyKind::RANKED_EXPECTED.into()));
     };
-    let kinds = AgencyKind::RANKED.to_vec();
     let ranking = match &days {
         Some(days) => {
             let reach = |code: &str| access.reach.contains(code);
@@ -289,7 +287,7 @@ pub async fn report_ranking(
         }
         None => None,
     };
-    Ok(PageReply::Ready(RankingPage { frame, kinds, ranking }))
+    Ok(PageReply::Ready(RankingPage { frame, ranking }))
 }
 
 #[server]

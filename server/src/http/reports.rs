@@ -76,8 +76,8 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
     let invalid = |field: &str, message: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, field, message);
     let period =
         Period::parse(query.from.as_deref(), query.to.as_deref()).map_err(|e| invalid("period", &e.to_string()))?;
-    let basis = query.basis.clone().or_default().ok_or_else(|| invalid("basis", Basis::EXPECTED))?;
-    let compare = query.compare.clone().or_default().ok_or_else(|| invalid("compare", Comparison::EXPECTED))?;
+    let basis = query.basis.or_default().ok_or_else(|| invalid("basis", Basis::EXPECTED))?;
+    let compare = query.compare.or_default().ok_or_else(|| invalid("compare", Comparison::EXPECTED))?;
     let agency = query.agency.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
     if let Some(code) = &agency {
         if !reach.contains(code) || app.agency(code).await?.is_none() {
@@ -94,7 +94,7 @@ pub async fn request(app: &AppState, headers: &HeaderMap, params: Params) -> Res
 
 /// The kind of unit a ranking request asks for, or its refusal.
 pub fn ranked_kind(query: &ReportQuery) -> Result<AgencyKind, ApiError> {
-    AgencyKind::ranked(query.kind.clone())
+    AgencyKind::ranked(query.kind)
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "kind", AgencyKind::RANKED_EXPECTED))
 }
 
