@@ -13,6 +13,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Extension;
 
+use super::plain::{document, escape};
+
 /// The admin behind the request's session cookie, or the page to answer instead.
 async fn admin(app: &AppState, headers: &HeaderMap, ip: ClientIp) -> Result<Actor, Response> {
     let token = app::access::request::Cookie::Session.read(app, headers);
@@ -43,21 +45,7 @@ fn page(status: StatusCode, title: &str, lines: &[&str]) -> Response {
         "<h1>{title}</h1><ul class=\"errors\" role=\"alert\">{items}</ul><p><a href=\"/admin\">Về trang quản trị</a></p>",
         title = escape(title)
     );
-    (status, Html(shell(title, &body))).into_response()
-}
-
-/// The document around an admin page's `body` (HTML), with the site's style.
-fn shell(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/pkg/hailong.css\"></head><body><main class=\"admin\">{body}</main></body></html>",
-        title = escape(title)
-    )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    (status, Html(document("admin", title, &body))).into_response()
 }
 
 fn unavailable() -> Response {
@@ -210,5 +198,5 @@ fn created_accounts(created: &[(String, String)]) -> Response {
          <tbody>{rows}</tbody></table><p><a href=\"/admin/users\">Về danh sách tài khoản</a></p>",
         n = created.len()
     );
-    (StatusCode::CREATED, Html(shell("Đã tạo tài khoản", &body))).into_response()
+    (StatusCode::CREATED, Html(document("admin", "Đã tạo tài khoản", &body))).into_response()
 }

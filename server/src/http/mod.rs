@@ -10,6 +10,7 @@ mod integration;
 mod layers;
 pub use layers::public_url_mismatch;
 mod metrics;
+mod plain;
 mod reports;
 mod survey;
 

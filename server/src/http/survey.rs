@@ -18,18 +18,15 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use leptos::prelude::*;
 
+use super::plain::{document, escape};
 use super::HttpState;
 
 /// A plain page with one message, for answers that are not a survey screen.
 fn message_page(status: StatusCode, title: &str, text: &str, next: (&str, &str)) -> Response {
     let (href, label) = next;
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <link rel=\"stylesheet\" href=\"/pkg/hailong.css\"></head>\
-         <body><main class=\"kiosk-message\"><h1>{title}</h1><p>{text}</p><p><a href=\"{href}\">{label}</a></p></main></body></html>"
-    );
-    (status, Html(html)).into_response()
+    let body =
+        format!("<h1>{}</h1><p>{}</p><p><a href=\"{href}\">{}</a></p>", escape(title), escape(text), escape(label));
+    (status, Html(document("kiosk-message", title, &body))).into_response()
 }
 
 const BACK: (&str, &str) = ("/kiosk", "Về màn hình khảo sát");
